@@ -1,0 +1,1 @@
+"""Database layer of PST Pilot: schema (models), engine and migrations."""

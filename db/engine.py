@@ -1,0 +1,83 @@
+"""Engine and session set-up, shared by the app, the CLI and the tests.
+
+The URL comes from ``PST_DATABASE_URL``; without it an embedded SQLite file in the data folder
+(``PST_DATA_DIR``, default ``./data``) is used.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+SQLITE_FILE_NAME = "pst_pilot.sqlite3"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("PST_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def database_url() -> str:
+    url = os.environ.get("PST_DATABASE_URL", "").strip()
+    if url:
+        return url
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / SQLITE_FILE_NAME}"
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    # WAL lets readers go on while one session writes; the busy timeout makes a second writer
+    # wait instead of failing at once; SQLite only enforces foreign keys when asked.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _configure_sqlite)
+        # pysqlite defers BEGIN on its own; take over so that write transactions can start with
+        # BEGIN IMMEDIATE (see writer_engine): a deferred read-then-write transaction fails with
+        # "database is locked" when another writer got in between, whatever the busy timeout.
+        event.listen(engine, "connect", _disable_pysqlite_begin)
+        event.listen(engine, "begin", _begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _disable_pysqlite_begin(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _begin(conn) -> None:
+    immediate = conn.get_execution_options().get("begin_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer_engine(engine: Engine) -> Engine:
+    """The same engine (same pool) whose transactions take SQLite's write lock up front.
+
+    PostgreSQL ignores the option: its row locks and the version check do the work there.
+    """
+    return engine.execution_options(begin_immediate=True)
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """One engine (one pool) per URL per process."""
+    return make_engine(url)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

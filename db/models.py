@@ -1,0 +1,304 @@
+"""The PST schema: one definition for SQLite and PostgreSQL (SQLAlchemy 2.0 declarative style).
+
+Tree: Plan -> StrategicObjective (OS) -> OperationalObjective (OO) -> Action -> SubAction.
+Labels are shared by every plan (unique by name); services are per plan. Every change of an
+action field is a History row. Integrity rules live here as database constraints, so that no
+client (page, CLI, SQL console) can store a taux of 140 or orphan a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Deterministic constraint names keep Alembic migrations identical on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STATUSES = ("À programmer", "En cours", "Finalisé", "Suspendu", "Abandonné")
+TITLE_MAX = 500
+CODE_MAX = 40
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+action_labels = Table(
+    "action_labels",
+    Base.metadata,
+    Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
+    Column("label_id", ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+action_services = Table(
+    "action_services",
+    Base.metadata,
+    Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("position", Integer, nullable=False, default=0),
+)
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    organisation: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    period_start: Mapped[int | None]
+    period_end: Mapped[int | None]
+    document: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(200))
+    # Ordered list of the plan's own priority levels, highest first (Charleroi: ["Niveau 1"]).
+    priority_scale: Mapped[list[Any]] = mapped_column(default=list)
+    # [{"label": "Réalisé", "min": 80, "max": 100}, ...] highest band first.
+    evaluation_bands: Mapped[list[Any]] = mapped_column(default=list)
+    stated_totals: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notes: Mapped[list[Any]] = mapped_column(default=list)
+    # Bumped in the same transaction as every write to the plan: the cheap "has anything
+    # changed" value that viewers poll.
+    revision: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    strategic_objectives: Mapped[list[StrategicObjective]] = relationship(
+        back_populates="plan",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="StrategicObjective.position",
+    )
+    services: Mapped[list[Service]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (CheckConstraint("revision >= 0", name="revision_positive"),)
+
+
+class StrategicObjective(Base):
+    __tablename__ = "strategic_objectives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(CODE_MAX))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    axis: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    stated_totals: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+
+    plan: Mapped[Plan] = relationship(back_populates="strategic_objectives")
+    operational_objectives: Mapped[list[OperationalObjective]] = relationship(
+        back_populates="strategic_objective",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="OperationalObjective.position",
+    )
+
+    __table_args__ = (UniqueConstraint("plan_id", "code", name="uq_strategic_objectives_plan_code"),)
+
+
+class OperationalObjective(Base):
+    __tablename__ = "operational_objectives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    strategic_objective_id: Mapped[int] = mapped_column(
+        ForeignKey("strategic_objectives.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(CODE_MAX))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    description: Mapped[str | None] = mapped_column(Text)
+    indicators: Mapped[list[Any]] = mapped_column(default=list)
+    position: Mapped[int] = mapped_column(default=0)
+
+    strategic_objective: Mapped[StrategicObjective] = relationship(
+        back_populates="operational_objectives"
+    )
+    actions: Mapped[list[Action]] = relationship(
+        back_populates="operational_objective",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Action.position",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("strategic_objective_id", "code", name="uq_operational_objectives_os_code"),
+    )
+
+
+class Service(Base):
+    """A service or department of the CPAS ("Service Informatique"), per plan."""
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+
+    plan: Mapped[Plan] = relationship(back_populates="services")
+
+    __table_args__ = (UniqueConstraint("plan_id", "name", name="uq_services_plan_name"),)
+
+
+class Label(Base):
+    """A link to another plan or theme (États généraux, PPI, PGP...), shared by all plans."""
+
+    __tablename__ = "labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    colour: Mapped[str] = mapped_column(String(7), default="#6c757d")
+
+    __table_args__ = (CheckConstraint("length(name) > 0", name="name_not_empty"),)
+
+
+class Action(Base):
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operational_objective_id: Mapped[int] = mapped_column(
+        ForeignKey("operational_objectives.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(CODE_MAX))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    description: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[str | None] = mapped_column(String(80))
+    project_lead: Mapped[str | None] = mapped_column(String(300))
+    department: Mapped[str | None] = mapped_column(String(300))
+    partners: Mapped[list[Any]] = mapped_column(default=list)
+    # The source's wording ("2019-2020", "1er trimestre 2020") and the date derived from it.
+    start_text: Mapped[str | None] = mapped_column(String(120))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_text: Mapped[str | None] = mapped_column(String(120))
+    end_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    status: Mapped[str | None] = mapped_column(String(40))
+    progress: Mapped[int | None]
+    indicators: Mapped[list[Any]] = mapped_column(default=list)
+    budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    budget_text: Mapped[str | None] = mapped_column(Text)
+    staff_fte: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    staff_text: Mapped[str | None] = mapped_column(Text)
+    risks: Mapped[list[Any]] = mapped_column(default=list)
+    deliverables: Mapped[str | None] = mapped_column(Text)
+    context: Mapped[str | None] = mapped_column(Text)
+    evaluation: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    position: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(120))
+
+    operational_objective: Mapped[OperationalObjective] = relationship(back_populates="actions")
+    labels: Mapped[list[Label]] = relationship(secondary=action_labels, order_by=Label.name)
+    services: Mapped[list[Service]] = relationship(
+        secondary=action_services, order_by=action_services.c.position
+    )
+    sub_actions: Mapped[list[SubAction]] = relationship(
+        back_populates="action",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SubAction.position",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("operational_objective_id", "code", name="uq_actions_oo_code"),
+        CheckConstraint(
+            "progress IS NULL OR (progress >= 0 AND progress <= 100)", name="progress_range"
+        ),
+        CheckConstraint(
+            "status IS NULL OR status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")",
+            name="status_known",
+        ),
+        CheckConstraint("weight >= 0", name="weight_positive"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("budget IS NULL OR budget >= 0", name="budget_positive"),
+        CheckConstraint("staff_fte IS NULL OR staff_fte >= 0", name="staff_positive"),
+        CheckConstraint(
+            "start_date IS NULL OR end_date IS NULL OR end_date >= start_date", name="dates_ordered"
+        ),
+        CheckConstraint("length(title) > 0", name="title_not_empty"),
+    )
+
+
+class SubAction(Base):
+    __tablename__ = "sub_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(CODE_MAX))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    evaluation: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(default=0)
+
+    action: Mapped[Action] = relationship(back_populates="sub_actions")
+
+    __table_args__ = (UniqueConstraint("action_id", "code", name="uq_sub_actions_action_code"),)
+
+
+class History(Base):
+    """One row per change of one action field.
+
+    The plan and the action's code are copied into the row so the journal stays readable after
+    the action is deleted (action_id then becomes NULL; the row belongs to its plan).
+    """
+
+    __tablename__ = "history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
+    action_code: Mapped[str] = mapped_column(String(CODE_MAX))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    # import | create | update | delete | undo
+    kind: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str] = mapped_column(String(60))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    # Rows written by one save share a change_id (undo reverts a whole save).
+    change_id: Mapped[str] = mapped_column(String(36), index=True)
+
+    __table_args__ = (
+        Index("ix_history_plan_changed_at", "plan_id", "changed_at"),
+        Index("ix_history_action_changed_at", "action_id", "changed_at"),
+        CheckConstraint(
+            "kind IN ('import', 'create', 'update', 'delete', 'undo')", name="kind_known"
+        ),
+    )

@@ -1,0 +1,3 @@
+from pst_data.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,208 @@
+"""How an action's fields map between the plan-file shape and the database, in one place.
+
+The importer, the exporter and the edit services all go through ``action_values`` (read) and
+``apply_action_values`` (write), so a field means the same everywhere and every write reports
+the (field, old, new) triples the history records.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Action, Label, Service, SubAction, action_services
+from pst_data.dates import parse_source_date
+from pst_data.plan_file import ACTION_KEYS
+
+# Scalar fields stored as they are (plan-file key == column name).
+SCALAR_FIELDS = (
+    "title", "description", "priority", "project_lead", "department", "status", "progress",
+    "budget_text", "staff_text", "deliverables", "context", "evaluation", "comment",
+)
+NUMBER_FIELDS = ("budget", "staff_fte", "weight")
+LIST_FIELDS = ("partners", "risks", "indicators")
+EDITABLE_FIELDS = (
+    SCALAR_FIELDS + NUMBER_FIELDS + LIST_FIELDS + ("start", "end", "labels", "services", "sub_actions")
+)
+
+# French names of the fields, for history, messages and exports.
+FIELD_LABELS = {
+    "code": "Code",
+    "title": "Intitulé",
+    "description": "Description",
+    "priority": "Priorité",
+    "labels": "Labels",
+    "services": "Services impliqués",
+    "partners": "Partenaires",
+    "project_lead": "Chef de projet",
+    "department": "Département",
+    "start": "Début",
+    "end": "Fin",
+    "status": "Statut",
+    "progress": "Taux d'avancement",
+    "indicators": "Indicateurs",
+    "budget": "Budget (€)",
+    "budget_text": "Budget (texte)",
+    "staff_fte": "ETP",
+    "staff_text": "Ressources humaines (texte)",
+    "risks": "Risques",
+    "deliverables": "Livrables",
+    "context": "Contexte",
+    "evaluation": "Évaluation",
+    "comment": "Commentaire",
+    "weight": "Poids",
+    "sub_actions": "Sous-actions",
+    "operational_objective": "Objectif opérationnel",
+    "action": "Action",
+}
+
+
+def plain_number(value: Any) -> int | float | None:
+    """Decimal/float from the database -> the int or float a plan file holds."""
+    if value is None:
+        return None
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def sub_action_values(sub: SubAction) -> dict[str, Any]:
+    return {"code": sub.code, "title": sub.title, "description": sub.description,
+            "evaluation": sub.evaluation}
+
+
+def action_values(action: Action) -> dict[str, Any]:
+    """The action in plan-file shape (without its code's parents)."""
+    values: dict[str, Any] = {"code": action.code}
+    for name in SCALAR_FIELDS:
+        values[name] = getattr(action, name)
+    values["labels"] = [label.name for label in action.labels]
+    values["services"] = [service.name for service in action.services]
+    values["partners"] = list(action.partners or [])
+    values["start"] = action.start_text
+    values["end"] = action.end_text
+    values["indicators"] = [dict(i) for i in action.indicators or []]
+    values["budget"] = plain_number(action.budget)
+    values["staff_fte"] = plain_number(action.staff_fte)
+    values["weight"] = plain_number(action.weight)
+    values["risks"] = list(action.risks or [])
+    values["sub_actions"] = [sub_action_values(s) for s in action.sub_actions]
+    return {key: values[key] for key in ACTION_KEYS}  # the file format fixes the key order
+
+
+def history_text(value: Any) -> str | None:
+    """How a value is written in a history row: text as is, lists as JSON, numbers as digits."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _labels(session: Session, names: list[str]) -> list[Label]:
+    existing = {l.name: l for l in session.scalars(select(Label).where(Label.name.in_(names)))}
+    out = []
+    for name in names:
+        label = existing.get(name)
+        if label is None:
+            label = Label(name=name)
+            session.add(label)
+            existing[name] = label
+        out.append(label)
+    return out
+
+
+def _services(session: Session, plan_id: int, names: list[str]) -> list[Service]:
+    existing = {
+        s.name: s
+        for s in session.scalars(
+            select(Service).where(Service.plan_id == plan_id, Service.name.in_(names))
+        )
+    }
+    out = []
+    for name in names:
+        service = existing.get(name)
+        if service is None:
+            service = Service(plan_id=plan_id, name=name)
+            session.add(service)
+            existing[name] = service
+        out.append(service)
+    return out
+
+
+def apply_action_values(
+    session: Session, action: Action, plan_id: int, values: dict[str, Any]
+) -> list[tuple[str, Any, Any]]:
+    """Set the given plan-file-shaped values on ``action``; return the (field, old, new) changed.
+
+    Values must already be validated. Keys absent from ``values`` are left alone.
+    """
+    current = action_values(action) if action.id is not None else None
+    changes: list[tuple[str, Any, Any]] = []
+    for key, new in values.items():
+        if key == "code":
+            continue
+        old = current[key] if current is not None else None
+        if current is not None and _same(old, new):
+            continue
+        if key in SCALAR_FIELDS:
+            setattr(action, key, new)
+        elif key in NUMBER_FIELDS:
+            setattr(action, key, 1.0 if key == "weight" and new is None else new)
+        elif key in ("partners", "risks"):
+            setattr(action, key, list(new))
+        elif key == "indicators":
+            action.indicators = [dict(i) for i in new]
+        elif key == "start":
+            action.start_text = new
+            action.start_date = parse_source_date(new, "start")
+        elif key == "end":
+            action.end_text = new
+            action.end_date = parse_source_date(new, "end")
+        elif key == "labels":
+            action.labels = _labels(session, list(new))
+        elif key == "services":
+            _set_services(session, action, plan_id, list(new))
+        elif key == "sub_actions":
+            action.sub_actions = [
+                SubAction(position=i, **{k: s.get(k) for k in ("code", "title", "description", "evaluation")})
+                for i, s in enumerate(new)
+            ]
+        else:
+            raise KeyError(f"unknown action field {key!r}")
+        if current is not None or not _empty(new):
+            changes.append((key, old, new))
+    return changes
+
+
+def _set_services(session: Session, action: Action, plan_id: int, names: list[str]) -> None:
+    # Position is kept in the association table, so the order printed in the plan survives.
+    services = _services(session, plan_id, names)
+    session.flush()
+    if action.id is None:
+        session.add(action)
+        session.flush()
+    session.execute(action_services.delete().where(action_services.c.action_id == action.id))
+    if services:
+        session.execute(
+            action_services.insert(),
+            [{"action_id": action.id, "service_id": s.id, "position": i} for i, s in enumerate(services)],
+        )
+    session.expire(action, ["services"])
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == [] or value == ""
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, (int, float, Decimal)) and isinstance(new, (int, float, Decimal)):
+        return Decimal(str(old)) == Decimal(str(new))
+    return old == new

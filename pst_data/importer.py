@@ -1,0 +1,268 @@
+"""Import a validated plan into the database, idempotently, and export it back.
+
+Import matches what is already there by code (OS within the plan, OO within its OS, actions
+within the plan so that a move between OO keeps the action and its history), updates what
+differs, creates what is new and deletes what the file no longer has. Every action change is a
+history row; an unchanged file writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, selectinload
+
+from db.models import (
+    Action,
+    History,
+    Label,
+    OperationalObjective,
+    Plan,
+    StrategicObjective,
+    utcnow,
+)
+from pst_data.actions import action_values, apply_action_values, history_text
+from pst_data.plan_file import DEFAULT_BANDS, validate_plan
+from pst_data.uow import bump_revision, plan_by_slug, unit_of_work
+
+# The labels every database starts with (Charleroi's PST announces PPI and PGP).
+SEED_LABELS = (
+    ("États généraux", "Projets répondant aux attentes formulées lors des États généraux du CPAS.", "#1f77b4"),
+    ("PPI", "Plan pluriannuel d'investissements.", "#ff7f0e"),
+    ("PGP", "Plan global de prévention.", "#2ca02c"),
+)
+IMPORT_AUTHOR = "import"
+
+
+@dataclass
+class ImportReport:
+    slug: str
+    created: bool = False
+    actions_created: int = 0
+    actions_updated: int = 0
+    actions_deleted: int = 0
+    objectives_changed: int = 0
+    changed_fields: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.created or self.actions_created or self.actions_updated or self.actions_deleted
+            or self.objectives_changed
+        )
+
+    def summary(self) -> str:
+        if self.created:
+            return f"Plan « {self.slug} » créé : {self.actions_created} action(s) importée(s)."
+        if not self.changed:
+            return f"Plan « {self.slug} » : déjà à jour, rien n'a changé."
+        return (
+            f"Plan « {self.slug} » mis à jour : {self.actions_created} action(s) ajoutée(s), "
+            f"{self.actions_updated} modifiée(s), {self.actions_deleted} supprimée(s), "
+            f"{self.objectives_changed} objectif(s) modifié(s)."
+        )
+
+
+def ensure_seed_labels(session: Session) -> None:
+    existing = set(session.scalars(select(Label.name)))
+    for name, description, colour in SEED_LABELS:
+        if name not in existing:
+            session.add(Label(name=name, description=description, colour=colour))
+
+
+PLAN_FIELDS = ("organisation", "title", "document", "source", "priority_scale",
+               "evaluation_bands", "stated_totals", "notes")
+
+
+def import_plan(engine: Engine, plan_data: dict[str, Any], author: str = IMPORT_AUTHOR) -> ImportReport:
+    """Import a plan dict (validated again here: callers may hand over raw data)."""
+    plan_data = validate_plan(plan_data)
+    with unit_of_work(engine) as session:
+        return _import(session, plan_data, author)
+
+
+def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport:
+    report = ImportReport(slug=data["slug"])
+    change_id = str(uuid.uuid4())
+    now = utcnow()
+    ensure_seed_labels(session)
+
+    plan = plan_by_slug(session, data["slug"])
+    if plan is None:
+        plan = Plan(slug=data["slug"], revision=0)
+        session.add(plan)
+        report.created = True
+    period = data["period"] or {}
+    plan_values = {key: data[key] for key in PLAN_FIELDS}
+    plan_values["period_start"] = period.get("start")
+    plan_values["period_end"] = period.get("end")
+    plan_changed = False
+    for key, value in plan_values.items():
+        if getattr(plan, key, None) != value:
+            setattr(plan, key, value)
+            plan_changed = True
+    session.flush()
+
+    existing_actions = {
+        a.code: a
+        for a in session.scalars(
+            select(Action)
+            .join(OperationalObjective)
+            .join(StrategicObjective)
+            .where(StrategicObjective.plan_id == plan.id)
+            .options(selectinload(Action.labels), selectinload(Action.services),
+                     selectinload(Action.sub_actions))
+        )
+    }
+    existing_os = {o.code: o for o in plan.strategic_objectives}
+    seen_actions: set[str] = set()
+
+    def record(action: Action, kind: str, field_name: str, old: Any, new: Any) -> None:
+        session.add(History(
+            plan_id=plan.id, action_id=action.id, action_code=action.code, changed_at=now,
+            changed_by=author, kind=kind, field=field_name, old_value=history_text(old),
+            new_value=history_text(new), change_id=change_id,
+        ))
+
+    for os_position, os_data in enumerate(data["strategic_objectives"]):
+        os_ = existing_os.pop(os_data["code"], None)
+        is_new = os_ is None
+        if is_new:
+            os_ = StrategicObjective(plan=plan, code=os_data["code"])
+            session.add(os_)
+        os_values = {"title": os_data["title"], "axis": os_data["axis"],
+                     "description": os_data["description"],
+                     "stated_totals": os_data["stated_totals"], "position": os_position}
+        if (_set_all(os_, os_values) or is_new) and not report.created:
+            report.objectives_changed += 1
+        session.flush()
+        existing_oo = {o.code: o for o in os_.operational_objectives}
+        for oo_position, oo_data in enumerate(os_data["operational_objectives"]):
+            oo = existing_oo.pop(oo_data["code"], None)
+            is_new = oo is None
+            if is_new:
+                oo = OperationalObjective(strategic_objective=os_, code=oo_data["code"])
+                session.add(oo)
+            oo_values = {"title": oo_data["title"], "description": oo_data["description"],
+                         "indicators": oo_data["indicators"], "position": oo_position}
+            if (_set_all(oo, oo_values) or is_new) and not report.created:
+                report.objectives_changed += 1
+            session.flush()
+            for position, action_data in enumerate(oo_data["actions"]):
+                code = action_data["code"]
+                seen_actions.add(code)
+                action = existing_actions.get(code)
+                if action is None:
+                    action = Action(operational_objective=oo, code=code, title=action_data["title"],
+                                    position=position, version=1, created_at=now, updated_at=now,
+                                    updated_by=author, partners=[], risks=[], indicators=[])
+                    session.add(action)
+                    session.flush()
+                    apply_action_values(session, action, plan.id, _without_code(action_data))
+                    session.flush()
+                    record(action, "import", "progress", None, action.progress)
+                    if action.status is not None:
+                        record(action, "import", "status", None, action.status)
+                    report.actions_created += 1
+                    continue
+                changes = apply_action_values(session, action, plan.id, _without_code(action_data))
+                moved = action.operational_objective_id != oo.id
+                if moved:
+                    changes.append(("operational_objective",
+                                    action.operational_objective.code, oo.code))
+                    action.operational_objective = oo
+                action.position = position
+                if changes:
+                    action.version += 1
+                    action.updated_at = now
+                    action.updated_by = author
+                    for name, old, new in changes:
+                        record(action, "update", name, old, new)
+                        report.changed_fields.append((code, name))
+                    report.actions_updated += 1
+        for oo_gone in existing_oo.values():
+            session.delete(oo_gone)
+            report.objectives_changed += 1
+    for code, action in existing_actions.items():
+        if code not in seen_actions:
+            record(action, "delete", "action", action.title, None)
+            session.delete(action)
+            report.actions_deleted += 1
+    for os_gone in existing_os.values():
+        session.delete(os_gone)
+        report.objectives_changed += 1
+    session.flush()
+    if report.changed or plan_changed:
+        bump_revision(session, plan.id)
+    return report
+
+
+def _without_code(action_data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in action_data.items() if k != "code"}
+
+
+def _set_all(obj: Any, values: dict[str, Any]) -> bool:
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+# -- export -------------------------------------------------------------------------------
+
+def export_plan(session: Session, slug: str) -> dict[str, Any]:
+    """The plan in plan-file shape (what ``import_plan`` takes back unchanged)."""
+    plan = session.scalars(
+        select(Plan)
+        .where(Plan.slug == slug)
+        .options(
+            selectinload(Plan.strategic_objectives)
+            .selectinload(StrategicObjective.operational_objectives)
+            .selectinload(OperationalObjective.actions)
+            .options(selectinload(Action.labels), selectinload(Action.services),
+                     selectinload(Action.sub_actions))
+        )
+    ).one_or_none()
+    if plan is None:
+        raise LookupError(slug)
+    period = None
+    if plan.period_start is not None or plan.period_end is not None:
+        period = {"start": plan.period_start, "end": plan.period_end}
+    return {
+        "format": 1,
+        "slug": plan.slug,
+        "organisation": plan.organisation,
+        "title": plan.title,
+        "period": period,
+        "source": plan.source,
+        "document": plan.document,
+        "priority_scale": list(plan.priority_scale or []),
+        "evaluation_bands": list(plan.evaluation_bands or DEFAULT_BANDS),
+        "stated_totals": dict(plan.stated_totals or {}),
+        "notes": list(plan.notes or []),
+        "strategic_objectives": [
+            {
+                "code": os_.code,
+                "title": os_.title,
+                "axis": os_.axis,
+                "description": os_.description,
+                "stated_totals": dict(os_.stated_totals or {}),
+                "operational_objectives": [
+                    {
+                        "code": oo.code,
+                        "title": oo.title,
+                        "description": oo.description,
+                        "indicators": list(oo.indicators or []),
+                        "actions": [action_values(a) for a in oo.actions],
+                    }
+                    for oo in os_.operational_objectives
+                ],
+            }
+            for os_ in plan.strategic_objectives
+        ],
+    }

@@ -1,0 +1,458 @@
+"""Reading and validating plan files (the YAML format of pst_data/README.md, or its JSON twin).
+
+``load_plan_file`` returns a *normalised* plan: plain dicts and lists where every key of the
+format is present (missing keys get their empty value). The same shape is what the exporter
+produces, so export -> import is the identity. Every problem found is reported in French with
+its place in the tree, and nothing is returned unless the whole file is valid.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from db.models import CODE_MAX, STATUSES, TITLE_MAX
+from pst_data.dates import parse_source_date
+
+FORMAT_VERSION = 1
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+DEFAULT_BANDS = [
+    {"label": "Réalisé", "min": 80, "max": 100},
+    {"label": "En cours", "min": 50, "max": 79},
+    {"label": "À réorienter", "min": 30, "max": 49},
+    {"label": "Abandonné", "min": 0, "max": 29},
+]
+
+# Known keys per level with the value a missing key takes.
+PLAN_KEYS: dict[str, Any] = {
+    "format": FORMAT_VERSION,
+    "slug": None,
+    "organisation": None,
+    "title": None,
+    "period": None,
+    "source": None,
+    "document": None,
+    "priority_scale": [],
+    "evaluation_bands": None,
+    "stated_totals": {},
+    "notes": [],
+    "strategic_objectives": [],
+}
+OS_KEYS: dict[str, Any] = {
+    "code": None,
+    "title": None,
+    "axis": None,
+    "description": None,
+    "stated_totals": {},
+    "operational_objectives": [],
+}
+OO_KEYS: dict[str, Any] = {
+    "code": None,
+    "title": None,
+    "description": None,
+    "indicators": [],
+    "actions": [],
+}
+ACTION_KEYS: dict[str, Any] = {
+    "code": None,
+    "title": None,
+    "description": None,
+    "priority": None,
+    "labels": [],
+    "services": [],
+    "partners": [],
+    "project_lead": None,
+    "department": None,
+    "start": None,
+    "end": None,
+    "status": None,
+    "progress": None,
+    "indicators": [],
+    "budget": None,
+    "budget_text": None,
+    "staff_fte": None,
+    "staff_text": None,
+    "risks": [],
+    "deliverables": None,
+    "context": None,
+    "evaluation": None,
+    "comment": None,
+    "weight": 1,
+    "sub_actions": [],
+}
+SUB_ACTION_KEYS: dict[str, Any] = {
+    "code": None,
+    "title": None,
+    "description": None,
+    "evaluation": None,
+}
+INDICATOR_KEYS: dict[str, Any] = {"label": None, "target": None, "reached": None}
+TEXT_MAX = 20_000
+
+
+class PlanFileError(ValueError):
+    """A plan file that cannot be imported; ``errors`` lists every problem, in French."""
+
+    def __init__(self, errors: list[str], source: str | None = None):
+        self.errors = errors
+        self.source = source
+        head = f"Fichier de plan refusé ({source})" if source else "Fichier de plan refusé"
+        lines = "\n".join(f"- {e}" for e in errors[:50])
+        more = f"\n- … et {len(errors) - 50} autre(s) erreur(s)" if len(errors) > 50 else ""
+        super().__init__(f"{head} : {len(errors)} erreur(s). Rien n'a été importé.\n{lines}{more}")
+
+
+def load_plan_file(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanFileError([f"le fichier « {path} » n'existe pas."], str(path)) from None
+    except UnicodeDecodeError:
+        raise PlanFileError(["le fichier n'est pas un texte UTF-8 lisible."], str(path)) from None
+    except OSError as exc:
+        raise PlanFileError([f"le fichier ne peut pas être lu ({exc.strerror})."], str(path)) from None
+    return parse_plan_text(text, str(path))
+
+
+def parse_plan_text(text: str, source: str | None = None) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)  # JSON is valid YAML: both formats load here
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" (ligne {mark.line + 1}, colonne {mark.column + 1})"
+        raise PlanFileError([f"le fichier n'est pas un YAML/JSON valide{where}."], source) from None
+    return validate_plan(data, source)
+
+
+def validate_plan(data: Any, source: str | None = None) -> dict[str, Any]:
+    checker = _Checker()
+    plan = checker.plan(data)
+    if checker.errors:
+        raise PlanFileError(checker.errors, source)
+    return plan
+
+
+def dump_plan_json(plan: dict[str, Any]) -> str:
+    return json.dumps(plan, ensure_ascii=False, indent=2, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def iter_actions(plan: dict[str, Any]):
+    """Yield (os, oo, action) for every action of a normalised plan, in order."""
+    for os_ in plan["strategic_objectives"]:
+        for oo in os_["operational_objectives"]:
+            for action in oo["actions"]:
+                yield os_, oo, action
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def error(self, where: str, message: str) -> None:
+        self.errors.append(f"{where} : {message}" if where else message)
+
+    # -- levels -------------------------------------------------------------------------
+    def plan(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            self.error("", "le fichier doit décrire un plan (un dictionnaire avec « slug », « title », …).")
+            return {}
+        plan = self.keys(data, PLAN_KEYS, "plan")
+        if plan["format"] != FORMAT_VERSION:
+            self.error("plan", f"format {plan['format']!r} inconnu (attendu : {FORMAT_VERSION}).")
+        slug = plan["slug"]
+        if not isinstance(slug, str) or not SLUG_PATTERN.match(slug) or len(slug) > 60:
+            self.error("plan", f"identifiant (slug) {slug!r} invalide : minuscules, chiffres et tirets.")
+        for key in ("organisation", "title"):
+            plan[key] = self.text(plan[key], "plan", key, required=True, limit=TITLE_MAX)
+        for key in ("source", "document"):
+            plan[key] = self.text(plan[key], "plan", key, limit=200)
+        plan["period"] = self.period(plan["period"])
+        plan["priority_scale"] = self.string_list(plan["priority_scale"], "plan", "priority_scale")
+        plan["evaluation_bands"] = self.bands(plan["evaluation_bands"])
+        plan["stated_totals"] = self.mapping(plan["stated_totals"], "plan", "stated_totals")
+        plan["notes"] = self.string_list(plan["notes"], "plan", "notes")
+
+        scale = set(plan["priority_scale"])
+        action_codes: dict[str, str] = {}
+        os_list = self.children(plan["strategic_objectives"], "plan", "strategic_objectives")
+        plan["strategic_objectives"] = [
+            self.strategic_objective(item, scale, action_codes) for item in os_list
+        ]
+        self.unique_codes(plan["strategic_objectives"], "plan", "OS")
+        return plan
+
+    def strategic_objective(self, data: Any, scale: set[str], action_codes: dict[str, str]) -> dict:
+        if not isinstance(data, dict):
+            self.error("plan", "chaque objectif stratégique doit être un dictionnaire.")
+            return dict(OS_KEYS)
+        where = f"OS {data.get('code', '?')}"
+        os_ = self.keys(data, OS_KEYS, where)
+        os_["code"] = self.code(os_["code"], where)
+        os_["title"] = self.text(os_["title"], where, "title", required=True, limit=TITLE_MAX)
+        os_["axis"] = self.text(os_["axis"], where, "axis", limit=200)
+        os_["description"] = self.text(os_["description"], where, "description")
+        os_["stated_totals"] = self.mapping(os_["stated_totals"], where, "stated_totals")
+        oo_list = self.children(os_["operational_objectives"], where, "operational_objectives")
+        os_["operational_objectives"] = [
+            self.operational_objective(item, where, scale, action_codes) for item in oo_list
+        ]
+        self.unique_codes(os_["operational_objectives"], where, "OO")
+        return os_
+
+    def operational_objective(
+        self, data: Any, parent: str, scale: set[str], action_codes: dict[str, str]
+    ) -> dict:
+        if not isinstance(data, dict):
+            self.error(parent, "chaque objectif opérationnel doit être un dictionnaire.")
+            return dict(OO_KEYS)
+        where = f"{parent} › OO {data.get('code', '?')}"
+        oo = self.keys(data, OO_KEYS, where)
+        oo["code"] = self.code(oo["code"], where)
+        oo["title"] = self.text(oo["title"], where, "title", required=True, limit=TITLE_MAX)
+        oo["description"] = self.text(oo["description"], where, "description")
+        oo["indicators"] = self.string_list(oo["indicators"], where, "indicators")
+        actions = self.children(oo["actions"], where, "actions")
+        oo["actions"] = [self.action(item, where, scale) for item in actions]
+        for action in oo["actions"]:
+            code = action.get("code")
+            if isinstance(code, str):
+                if code in action_codes:
+                    self.error(
+                        f"{where} › action {code}",
+                        f"code en double : l'action {code} existe déjà sous {action_codes[code]}.",
+                    )
+                else:
+                    action_codes[code] = where
+        return oo
+
+    def action(self, data: Any, parent: str, scale: set[str]) -> dict:
+        if not isinstance(data, dict):
+            self.error(parent, "chaque action doit être un dictionnaire.")
+            return dict(ACTION_KEYS)
+        where = f"{parent} › action {data.get('code', '?')}"
+        action = self.keys(data, ACTION_KEYS, where)
+        action["code"] = self.code(action["code"], where)
+        action["title"] = self.text(action["title"], where, "title", required=True, limit=TITLE_MAX)
+        for key in ("project_lead", "department"):
+            action[key] = self.text(action[key], where, key, limit=300)
+        for key in ("start", "end"):
+            action[key] = self.text(action[key], where, key, limit=120)
+        for key in ("description", "budget_text", "staff_text", "deliverables", "context",
+                    "evaluation", "comment"):
+            action[key] = self.text(action[key], where, key)
+        for key in ("labels", "services", "partners", "risks"):
+            action[key] = self.string_list(action[key], where, key)
+        if len(set(action["labels"])) != len(action["labels"]):
+            self.error(where, "un même label est cité deux fois.")
+        if action["priority"] is not None:
+            action["priority"] = self.text(action["priority"], where, "priority", limit=80)
+            if action["priority"] not in scale:
+                known = ", ".join(sorted(scale)) or "aucune (le plan n'a pas d'échelle)"
+                self.error(where, f"priorité « {action['priority']} » inconnue ; échelle du plan : {known}.")
+        if action["status"] is not None and action["status"] not in STATUSES:
+            self.error(
+                where,
+                f"statut « {action['status']} » inconnu ; statuts permis : {', '.join(STATUSES)}.",
+            )
+        action["progress"] = self.progress(action["progress"], where)
+        action["budget"] = self.amount(action["budget"], where, "budget (€)")
+        action["staff_fte"] = self.amount(action["staff_fte"], where, "ETP")
+        weight = self.amount(action["weight"], where, "poids")
+        action["weight"] = 1 if weight is None else weight
+        action["indicators"] = self.indicators(action["indicators"], where)
+        self.dates(action, where)
+        subs = self.children(action["sub_actions"], where, "sub_actions")
+        action["sub_actions"] = [self.sub_action(item, where) for item in subs]
+        self.unique_codes(action["sub_actions"], where, "sous-action")
+        return action
+
+    def sub_action(self, data: Any, parent: str) -> dict:
+        if not isinstance(data, dict):
+            self.error(parent, "chaque sous-action doit être un dictionnaire.")
+            return dict(SUB_ACTION_KEYS)
+        where = f"{parent} › sous-action {data.get('code', '?')}"
+        sub = self.keys(data, SUB_ACTION_KEYS, where)
+        sub["code"] = self.code(sub["code"], where)
+        sub["title"] = self.text(sub["title"], where, "title", required=True, limit=TEXT_MAX)
+        sub["description"] = self.text(sub["description"], where, "description")
+        sub["evaluation"] = self.text(sub["evaluation"], where, "evaluation")
+        return sub
+
+    # -- values -------------------------------------------------------------------------
+    def keys(self, data: dict, known: dict[str, Any], where: str) -> dict[str, Any]:
+        unknown = sorted(set(map(str, data)) - set(known))
+        if unknown:
+            self.error(where, f"clé(s) inconnue(s) : {', '.join(unknown)}.")
+        out = {}
+        for key, empty in known.items():
+            value = data.get(key)
+            out[key] = (empty.copy() if isinstance(empty, (list, dict)) else empty) if value is None else value
+        return out
+
+    def code(self, value: Any, where: str) -> str | None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # tolerate an unquoted code such as 1 or 1.1 in YAML
+        if not isinstance(value, str) or not value.strip():
+            self.error(where, "code manquant.")
+            return None
+        value = value.strip()
+        if len(value) > CODE_MAX:
+            self.error(where, f"code trop long ({len(value)} caractères, maximum {CODE_MAX}).")
+        return value
+
+    def text(self, value: Any, where: str, key: str, required: bool = False,
+             limit: int = TEXT_MAX) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.error(where, f"« {key} » est obligatoire.")
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            self.error(where, f"« {key} » doit être un texte.")
+            return None
+        value = value.strip()
+        if len(value) > limit:
+            self.error(where, f"« {key} » est trop long ({len(value)} caractères, maximum {limit}).")
+        return value
+
+    def string_list(self, value: Any, where: str, key: str) -> list[str]:
+        if not isinstance(value, list):
+            self.error(where, f"« {key} » doit être une liste.")
+            return []
+        out = []
+        for item in value:
+            text = self.text(item, where, key, limit=TEXT_MAX)
+            if text is not None:
+                out.append(text)
+        return out
+
+    def mapping(self, value: Any, where: str, key: str) -> dict:
+        if not isinstance(value, dict):
+            self.error(where, f"« {key} » doit être un dictionnaire.")
+            return {}
+        return value
+
+    def children(self, value: Any, where: str, key: str) -> list:
+        if not isinstance(value, list):
+            self.error(where, f"« {key} » doit être une liste.")
+            return []
+        return value
+
+    def unique_codes(self, items: list[dict], where: str, kind: str) -> None:
+        seen: set[str] = set()
+        for item in items:
+            code = item.get("code")
+            if code is None:
+                continue
+            if code in seen:
+                self.error(where, f"code en double : deux {kind} portent le code {code}.")
+            seen.add(code)
+
+    def progress(self, value: Any, where: str) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                self.error(
+                    where,
+                    f"taux d'avancement {value!r} invalide : un nombre entier entre 0 et 100 est attendu.",
+                )
+                return None
+        if not 0 <= value <= 100:
+            self.error(where, f"taux d'avancement {value} hors limites : il doit être entre 0 et 100 %.")
+            return None
+        return value
+
+    def amount(self, value: Any, where: str, label: str) -> int | float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            self.error(where, f"{label} {value!r} invalide : un nombre est attendu.")
+            return None
+        try:
+            number = Decimal(str(value).replace(",", ".").replace(" ", ""))
+        except InvalidOperation:
+            self.error(where, f"{label} {value!r} invalide : un nombre est attendu.")
+            return None
+        if not number.is_finite() or number < 0:
+            self.error(where, f"{label} {value!r} invalide : un nombre positif est attendu.")
+            return None
+        return int(number) if number == number.to_integral_value() else float(number)
+
+    def indicators(self, value: Any, where: str) -> list[dict]:
+        items = self.children(value, where, "indicators")
+        out = []
+        for item in items:
+            if isinstance(item, str):
+                item = {"label": item}
+            if not isinstance(item, dict):
+                self.error(where, "chaque indicateur doit avoir un libellé (label), une cible et une valeur atteinte.")
+                continue
+            indicator = self.keys(item, INDICATOR_KEYS, f"{where} › indicateur")
+            indicator["label"] = self.text(indicator["label"], where, "indicateur", required=True)
+            for key in ("target", "reached"):
+                indicator[key] = self.text(indicator[key], where, f"indicateur {key}", limit=500)
+            out.append(indicator)
+        return out
+
+    def dates(self, action: dict, where: str) -> None:
+        start = parse_source_date(action["start"], "start") if action["start"] else None
+        end = parse_source_date(action["end"], "end") if action["end"] else None
+        if start and end and end < start:
+            self.error(where, f"la fin ({action['end']}) précède le début ({action['start']}).")
+
+    def period(self, value: Any) -> dict | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict) or set(value) - {"start", "end"}:
+            self.error("plan", "« period » doit être {start: année, end: année}.")
+            return None
+        start, end = value.get("start"), value.get("end")
+        for year in (start, end):
+            if year is not None and (not isinstance(year, int) or not 1900 <= year <= 2200):
+                self.error("plan", f"année de période {year!r} invalide.")
+                return None
+        if start and end and end < start:
+            self.error("plan", "la période se termine avant de commencer.")
+        return {"start": start, "end": end}
+
+    def bands(self, value: Any) -> list[dict]:
+        if value is None:
+            return [dict(b) for b in DEFAULT_BANDS]
+        if not isinstance(value, list) or not value:
+            self.error("plan", "« evaluation_bands » doit être une liste de bandes {label, min, max}.")
+            return [dict(b) for b in DEFAULT_BANDS]
+        bands = []
+        for band in value:
+            if (
+                not isinstance(band, dict)
+                or set(band) != {"label", "min", "max"}
+                or not isinstance(band["label"], str)
+                or not all(isinstance(band[k], int) and 0 <= band[k] <= 100 for k in ("min", "max"))
+                or band["min"] > band["max"]
+            ):
+                self.error("plan", f"bande d'évaluation invalide : {band!r}.")
+                continue
+            bands.append({"label": band["label"], "min": band["min"], "max": band["max"]})
+        covered = sorted(v for b in bands for v in range(b["min"], b["max"] + 1))
+        if bands and covered != list(range(0, 101)):
+            self.error("plan", "les bandes d'évaluation doivent couvrir 0 à 100 % sans chevauchement.")
+        return sorted(bands, key=lambda b: -b["min"])

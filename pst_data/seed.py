@@ -1,0 +1,37 @@
+"""First start: bring the schema up to date and load the five demo plans into an empty database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from db.migrate import upgrade
+from db.models import Plan
+from pst_data.importer import ImportReport, import_plan
+from pst_data.plan_file import load_plan_file
+
+PLANS_DIR = Path(__file__).resolve().parent / "plans"
+# The app opens on the first one.
+DEMO_SLUGS = ("charleroi", "binche", "bernissart", "saint-ghislain", "ecaussinnes")
+
+
+def demo_plan_files() -> list[Path]:
+    return [PLANS_DIR / f"{slug}.yaml" for slug in DEMO_SLUGS]
+
+
+def seed(engine: Engine) -> list[ImportReport]:
+    """Load (or update) the five demo plans; validates every file before writing any."""
+    plans = [load_plan_file(path) for path in demo_plan_files()]
+    return [import_plan(engine, plan) for plan in plans]
+
+
+def ensure_ready(engine: Engine) -> bool:
+    """Upgrade the schema; seed the demo plans if the database has no plan. True if seeded."""
+    upgrade(engine)
+    with Session(engine) as session:
+        if session.scalar(select(func.count(Plan.id))):
+            return False
+    seed(engine)
+    return True
