@@ -18,7 +18,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-import unicodedata
+
+from pst_data.text import fold
 
 MONTHS = {
     "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
@@ -39,11 +40,6 @@ _PERIOD = re.compile(
 _YEAR = re.compile(r"\b(19\d\d|20\d\d|21\d\d)\b")
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c)).replace("ème", "eme")
-
-
 def _bound(year: int, month: int, role: str) -> dt.date:
     if role == "start":
         return dt.date(year, month, 1)
@@ -56,7 +52,7 @@ def parse_source_date(text: str | None, role: str) -> dt.date | None:
         raise ValueError(f"role must be 'start' or 'end', not {role!r}")
     if not text:
         return None
-    folded = _fold(text)
+    folded = fold(text)
     candidates: list[dt.date] = []
     for pattern, build in (
         (_ISO, lambda m: dt.date(int(m[1]), int(m[2]), int(m[3]))),

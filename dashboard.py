@@ -1,0 +1,79 @@
+"""Vue d'ensemble: what a director opens every morning (the app's home page)."""
+
+import streamlit as st
+
+from pst_data import charts
+from pst_data.consistency import stated_vs_computed
+from pst_data.formatting import fmt_number, fmt_percent
+from pst_data.progress import rollup, summarise
+from ui import data
+from ui.components import chart, changes_table
+from ui.frame import filter_summary, page_frame
+
+ctx = page_frame("Vue d'ensemble", icon="📊")
+plan, actions = ctx.plan, ctx.actions
+bands = plan["evaluation_bands"]
+
+st.title(f"{plan['organisation']} — Vue d'ensemble")
+st.caption(f"{plan['title']} · {plan['document'] or ''} · {filter_summary(ctx)}")
+
+summary = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)
+late = int(actions["is_late"].sum())
+finalised = int((actions["status"] == "Finalisé").sum())
+
+cols = st.columns(5)
+cols[0].metric("Actions", fmt_number(summary.actions, 0))
+cols[1].metric("Taux d'avancement moyen", fmt_percent(summary.mean_progress),
+               help="Moyenne pondérée des actions qui ont un taux ; les actions sans taux ne comptent pas pour 0.")
+cols[2].metric("Finalisées", fmt_number(finalised, 0))
+cols[3].metric("En retard", fmt_number(late, 0),
+               help="Échéance dépassée, taux sous 100 % et ni finalisée ni abandonnée.")
+cols[4].metric("Sans taux", fmt_number(summary.unassessed, 0))
+
+if actions.empty:
+    st.info("Aucune action ne correspond aux filtres choisis." if ctx.filters.active
+            else "Ce plan ne contient encore aucune action.")
+else:
+    per_os = rollup(actions, ["os_code", "os_title"], bands)
+    st.subheader("Avancement par objectif stratégique")
+    if summary.assessed == 0:
+        st.info(f"Aucune de ces {summary.actions} actions n'a encore de taux d'avancement : "
+                "le document source n'en donne pas. Les taux apparaîtront au fil des mises à jour.")
+    left, right = st.columns(2)
+    with left:
+        chart(charts.progress_bars(per_os, "os_code", "os_title"), key="os_progress")
+    with right:
+        chart(charts.band_split(per_os, "os_code", "os_title", bands), key="os_bands")
+
+    left, right = st.columns(2)
+    with left:
+        chart(charts.status_split(actions), key="status_split")
+    with right:
+        st.subheader("Bandes d'évaluation")
+        band_rows = [
+            {"Bande": label, "Seuils": f"{b['min']}–{b['max']} %" if b else "—",
+             "Actions": count}
+            for label, count in summary.band_counts.items()
+            for b in [next((x for x in bands if x["label"] == label), None)]
+        ]
+        st.dataframe(band_rows, hide_index=True, width="stretch")
+
+objectives = data.objectives(plan["id"], ctx.revision)
+figures = stated_vs_computed(plan, ctx.all_actions, objectives)
+if figures:
+    with st.expander("Ce que le document annonce, comparé à ses fiches", expanded=not all(f.agrees for f in figures)):
+        st.caption("Les chiffres du tableau de bord sont calculés à partir des fiches (toutes les actions du plan, sans filtre).")
+        st.dataframe(
+            [{"Indicateur": f.what, "Document": f.stated, "Calculé des fiches": f.computed,
+              "Concordance": "✅" if f.agrees else "⚠️ écart"} for f in figures],
+            hide_index=True, width="stretch",
+        )
+        for note in plan["notes"]:
+            st.markdown(f"- {note}")
+
+st.subheader("Dernières modifications")
+changes = data.recent_changes(plan["id"], ctx.revision)
+if changes.empty:
+    st.caption("Aucune modification depuis l'import du plan.")
+else:
+    st.dataframe(changes_table(changes), hide_index=True, width="stretch")

@@ -1,0 +1,165 @@
+"""Plotly figures for the pages and exports: pure functions from aggregated frames to figures.
+
+Every text a user reads on a chart (axis, labels, hover) is formatted the Belgian way; the
+layout's ``separators`` makes plotly's own number formatting use the decimal comma too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from pst_data.formatting import fmt_percent, plural
+from pst_data.progress import NO_BAND, band_labels
+
+BAND_COLOURS = ["#2e7d32", "#1976d2", "#f9a825", "#c62828", "#6a1b9a", "#00838f"]
+NO_BAND_COLOUR = "#bdbdbd"
+STATUS_COLOURS = {
+    "À programmer": "#90a4ae",
+    "En cours": "#1976d2",
+    "Finalisé": "#2e7d32",
+    "Suspendu": "#f9a825",
+    "Abandonné": "#c62828",
+    "Non renseigné": "#bdbdbd",
+}
+FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=14)
+
+
+def band_colours(bands: Sequence[dict[str, Any]] | None) -> dict[str, str]:
+    labels = band_labels(bands)[:-1]
+    colours = {label: BAND_COLOURS[i % len(BAND_COLOURS)] for i, label in enumerate(labels)}
+    colours[NO_BAND] = NO_BAND_COLOUR
+    return colours
+
+
+def _layout(fig: go.Figure, height: int, **kwargs: Any) -> go.Figure:
+    fig.update_layout(
+        separators=", ",
+        height=height,
+        margin=dict(l=10, r=10, t=40, b=10),
+        font=FONT,
+        plot_bgcolor="white",
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        **kwargs,
+    )
+    return fig
+
+
+def _short(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def progress_bars(
+    rows: pd.DataFrame, code_col: str, title_col: str, title: str = "Taux d'avancement moyen"
+) -> go.Figure:
+    """One horizontal bar per group (OS, OO, label...) with its mean taux and its counts."""
+    rows = rows.iloc[::-1]  # plotly draws the first category at the bottom
+    names = [f"{c} · {_short(str(t))}" if c != t else _short(str(t))
+             for c, t in zip(rows[code_col], rows[title_col], strict=True)]
+    values = [0 if pd.isna(v) else v for v in rows["mean_progress"]]
+    texts = [
+        f"{fmt_percent(v)} ({plural(int(n), 'action')}"
+        + (f", {int(u)} sans taux)" if u else ")")
+        if not pd.isna(v) else f"aucun taux ({plural(int(n), 'action')})"
+        for v, n, u in zip(rows["mean_progress"], rows["actions"], rows["unassessed"], strict=True)
+    ]
+    hover = [
+        f"<b>{c}</b> {t}<br>Taux moyen : {fmt_percent(v)}<br>{plural(int(n), 'action')}, "
+        f"dont {int(u)} sans taux<extra></extra>"
+        for c, t, v, n, u in zip(rows[code_col], rows[title_col], rows["mean_progress"],
+                                 rows["actions"], rows["unassessed"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=values, y=names, orientation="h", text=texts, textposition="outside",
+            cliponaxis=False, marker_color="#1976d2", hovertemplate=hover,
+        )
+    )
+    fig.update_xaxes(range=[0, 135], ticksuffix=" %", tickvals=[0, 25, 50, 75, 100],
+                     showgrid=True, gridcolor="#eeeeee")
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, height=max(220, 48 * len(rows) + 80), title=title, showlegend=False)
+
+
+def band_split(
+    rows: pd.DataFrame, code_col: str, title_col: str, bands: Sequence[dict[str, Any]] | None,
+    title: str = "Répartition des actions par bande d'évaluation",
+) -> go.Figure:
+    """Stacked bars: how many actions of each group fall in each evaluation band."""
+    rows = rows.iloc[::-1]
+    names = [f"{c} · {_short(str(t))}" if c != t else _short(str(t))
+             for c, t in zip(rows[code_col], rows[title_col], strict=True)]
+    colours = band_colours(bands)
+    fig = go.Figure()
+    for label in band_labels(bands):
+        counts = rows[label].astype(int).tolist() if label in rows else [0] * len(rows)
+        if not any(counts):
+            continue
+        fig.add_bar(
+            x=counts, y=names, orientation="h", name=label, marker_color=colours[label],
+            text=[str(c) if c else "" for c in counts], textposition="inside",
+            hovertemplate=[f"{n}<br>{label} : {plural(c, 'action')}<extra></extra>"
+                           for n, c in zip(names, counts, strict=True)],
+        )
+    fig.update_xaxes(title="Nombre d'actions", showgrid=True, gridcolor="#eeeeee")
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, height=max(220, 48 * len(rows) + 100), title=title, barmode="stack")
+
+
+def status_split(actions: pd.DataFrame, title: str = "Répartition par statut") -> go.Figure:
+    statuses = actions["status"].fillna("Non renseigné")
+    counts = statuses.value_counts()
+    order = [s for s in STATUS_COLOURS if s in counts.index]
+    fig = go.Figure(
+        go.Bar(
+            x=[counts[s] for s in order], y=order, orientation="h",
+            marker_color=[STATUS_COLOURS[s] for s in order],
+            text=[plural(int(counts[s]), "action") for s in order], textposition="auto",
+            hovertemplate=[f"{s} : {plural(int(counts[s]), 'action')}<extra></extra>" for s in order],
+        )
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(title="Nombre d'actions", showgrid=True, gridcolor="#eeeeee")
+    return _layout(fig, height=max(200, 44 * len(order) + 90), title=title, showlegend=False)
+
+
+def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avancement") -> go.Figure:
+    """Plan -> OS -> OO -> action, sized by number of actions, coloured by (mean) taux."""
+    ids, labels, parents, values, colours, hovers = [], [], [], [], [], []
+    from pst_data.progress import weighted_mean
+
+    def add(node_id, label, parent, group):
+        mean = weighted_mean(group["progress"].tolist(), group["weight"].tolist())
+        ids.append(node_id)
+        labels.append(label)
+        parents.append(parent)
+        values.append(len(group))
+        colours.append(-10 if mean is None else mean)  # -10: grey "no taux" end of the scale
+        hovers.append(f"{label}<br>Taux moyen : {fmt_percent(mean)}<br>{plural(len(group), 'action')}")
+
+    add("plan", "Plan", "", actions)
+    for os_code, os_group in actions.groupby("os_code", sort=False):
+        add(f"os:{os_code}", f"OS {os_code}", "plan", os_group)
+        for oo_code, oo_group in os_group.groupby("oo_code", sort=False):
+            add(f"oo:{oo_code}", f"OO {oo_code}", f"os:{os_code}", oo_group)
+            for _, action in oo_group.iterrows():
+                add(f"a:{action['id']}", str(action["code"]), f"oo:{oo_code}", oo_group.loc[[action.name]])
+    fig = go.Figure(
+        go.Treemap(
+            ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
+            marker=dict(colors=colours, cmin=-10, cmax=100,
+                        colorscale=[[0, "#e0e0e0"], [0.0909, "#e0e0e0"], [0.0910, "#c62828"],
+                                    [0.55, "#f9a825"], [0.75, "#1976d2"], [1, "#2e7d32"]],
+                        colorbar=dict(title="Taux", ticksuffix=" %", tickvals=[0, 25, 50, 75, 100])),
+            hovertemplate="%{customdata}<extra></extra>", customdata=hovers, maxdepth=3,
+        )
+    )
+    return _layout(fig, height=520, title=title)
+
+
+def comparison_bars(rows: pd.DataFrame, title: str = "Taux d'avancement moyen par plan") -> go.Figure:
+    frame = rows.rename(columns={"organisation": "name"}).assign(code=rows["organisation"])
+    return progress_bars(frame, "code", "name", title=title)

@@ -1,0 +1,65 @@
+"""French/Belgian formatting for everything the server writes (captions, tables, charts, files).
+
+Babel's fr_BE data gives the decimal comma and the narrow no-break space between thousands:
+58,9 % ; 1 234,5 € ; 31/12/2024. Printf-style formats would print a dot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+LOCALE = "fr_BE"
+EMPTY = "—"
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return value != value  # NaN / NaT
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_number(value: Any, decimals: int = 1) -> str:
+    if _missing(value):
+        return EMPTY
+    pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=LOCALE)
+
+
+def fmt_percent(value: Any, decimals: int = 1) -> str:
+    """42.5 -> "42,5 %" (value already in percent, as a taux is)."""
+    if _missing(value):
+        return EMPTY
+    return f"{fmt_number(value, decimals)}\u00a0%"
+
+
+def fmt_euro(value: Any) -> str:
+    if _missing(value):
+        return EMPTY
+    return f"{format_decimal(value, format='#,##0.##', locale=LOCALE)}\u00a0€"
+
+
+def fmt_date(value: Any) -> str:
+    if _missing(value):
+        return EMPTY
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return format_date(value, format="dd/MM/yyyy", locale=LOCALE)
+
+
+def fmt_datetime(value: Any) -> str:
+    if _missing(value):
+        return EMPTY
+    return format_datetime(value, format="dd/MM/yyyy HH:mm", locale=LOCALE)
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """2 -> "2 actions"; French uses the singular for 0 and 1."""
+    word = singular if abs(count) < 2 else (plural_form or singular + "s")
+    return f"{fmt_number(count, 0)} {word}"

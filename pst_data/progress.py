@@ -1,0 +1,127 @@
+"""The progress rules, in one place: roll-ups, evaluation bands, lateness, top priority.
+
+- The progress of a group (OO, OS, plan, label...) is the mean taux of its actions that have
+  one, weighted by the action weight (default 1). Actions without a taux are not counted as 0:
+  they are counted apart ("sans taux") and always shown next to the mean.
+- An action is late when its end date is past, its taux is below 100 (or unknown) and it is
+  neither finalised nor abandoned.
+- Bands use the plan's own thresholds (default: Binche's legend).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pst_data.plan_file import DEFAULT_BANDS
+
+CLOSED_STATUSES = ("Finalisé", "Abandonné")
+NO_BAND = "Sans taux"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What every level of the tree shows: mean taux and the counts behind it."""
+
+    actions: int
+    assessed: int
+    mean_progress: float | None
+    band_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unassessed(self) -> int:
+        return self.actions - self.assessed
+
+
+def band_for(progress: int | float | None, bands: Sequence[dict[str, Any]] | None = None) -> str:
+    """The band label of a taux (NO_BAND when the action has none)."""
+    if progress is None or pd.isna(progress):
+        return NO_BAND
+    for band in bands or DEFAULT_BANDS:
+        if band["min"] <= progress <= band["max"]:
+            return band["label"]
+    raise ValueError(f"no band covers {progress}")
+
+
+def band_labels(bands: Sequence[dict[str, Any]] | None = None) -> list[str]:
+    """Band labels, best first, then NO_BAND: the order charts and tables use."""
+    return [b["label"] for b in (bands or DEFAULT_BANDS)] + [NO_BAND]
+
+
+def weighted_mean(values: Iterable[Any], weights: Iterable[Any] | None = None) -> float | None:
+    """Weighted mean of the values that are not None/NaN; None when no value is left."""
+    values = list(values)
+    weights = [1.0] * len(values) if weights is None else list(weights)
+    total = weight_sum = 0.0
+    for value, weight in zip(values, weights, strict=True):
+        if value is None or pd.isna(value):
+            continue
+        weight = 1.0 if weight is None or pd.isna(weight) else float(weight)
+        total += float(value) * weight
+        weight_sum += weight
+    if weight_sum == 0:
+        return None
+    return total / weight_sum
+
+
+def summarise(
+    progresses: Sequence[Any],
+    weights: Sequence[Any] | None = None,
+    bands: Sequence[dict[str, Any]] | None = None,
+) -> Summary:
+    progresses = list(progresses)
+    counts = dict.fromkeys(band_labels(bands), 0)
+    for value in progresses:
+        counts[band_for(value, bands)] += 1
+    assessed = sum(1 for v in progresses if v is not None and not pd.isna(v))
+    return Summary(
+        actions=len(progresses),
+        assessed=assessed,
+        mean_progress=weighted_mean(progresses, weights),
+        band_counts=counts,
+    )
+
+
+def is_late(
+    end_date: dt.date | None, progress: int | None, status: str | None, today: dt.date
+) -> bool:
+    if end_date is None or pd.isna(end_date):
+        return False
+    if status in CLOSED_STATUSES:
+        return False
+    if progress is not None and not pd.isna(progress) and progress >= 100:
+        return False
+    return end_date < today
+
+
+def top_priority(priority_scale: Sequence[str] | None) -> str | None:
+    """The plan's highest priority level (Charleroi: "Niveau 1", Binche: "Très haute")."""
+    return priority_scale[0] if priority_scale else None
+
+
+def rollup(
+    actions: pd.DataFrame, by: list[str], bands: Sequence[dict[str, Any]] | None = None
+) -> pd.DataFrame:
+    """One row per group of ``by`` with: actions, assessed, unassessed, mean_progress, one column
+    per band (counts). ``actions`` needs the columns ``progress`` and ``weight``.
+
+    Groups keep their first-seen order (the plan's order when the frame is sorted by code).
+    """
+    labels = band_labels(bands)
+    columns = by + ["actions", "assessed", "unassessed", "mean_progress"] + labels
+    if actions.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for key, group in actions.groupby(by, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        summary = summarise(group["progress"].tolist(), group["weight"].tolist(), bands)
+        rows.append(
+            list(key)
+            + [summary.actions, summary.assessed, summary.unassessed, summary.mean_progress]
+            + [summary.band_counts[label] for label in labels]
+        )
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,238 @@
+"""Read models for the pages: each function runs a few set-based queries and returns plain data.
+
+Pages wrap these in cached loaders keyed by the plan's revision, so a rerun costs nothing until
+somebody writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    Action,
+    History,
+    Label,
+    OperationalObjective,
+    Plan,
+    Service,
+    StrategicObjective,
+    SubAction,
+    action_labels,
+    action_services,
+)
+from pst_data.actions import action_values
+from pst_data.progress import CLOSED_STATUSES, band_for, band_labels, is_late, top_priority
+
+ACTION_COLUMNS = [
+    "id", "os_code", "os_title", "os_axis", "oo_code", "oo_title", "code", "title", "priority",
+    "is_top_priority", "labels", "services", "project_lead", "department", "status", "progress",
+    "band", "weight", "start_date", "end_date", "start_text", "end_text", "is_late", "version",
+    "updated_at", "updated_by", "os_position", "oo_position", "position",
+]
+
+
+def list_plans(session: Session) -> list[dict[str, Any]]:
+    plans = session.scalars(select(Plan).order_by(Plan.id))
+    return [
+        {
+            "id": p.id,
+            "slug": p.slug,
+            "organisation": p.organisation,
+            "title": p.title,
+            "document": p.document,
+            "period_start": p.period_start,
+            "period_end": p.period_end,
+            "priority_scale": list(p.priority_scale or []),
+            "evaluation_bands": list(p.evaluation_bands or []),
+            "stated_totals": dict(p.stated_totals or {}),
+            "notes": list(p.notes or []),
+            "revision": p.revision,
+        }
+        for p in plans
+    ]
+
+
+def revisions(session: Session) -> dict[str, int]:
+    """slug -> revision of every plan: the cheap "has anything changed" read viewers poll."""
+    return dict(session.execute(select(Plan.slug, Plan.revision)).all())
+
+
+def label_table(session: Session) -> pd.DataFrame:
+    rows = session.execute(select(Label.id, Label.name, Label.colour, Label.description).order_by(Label.name))
+    return pd.DataFrame(rows.all(), columns=["id", "name", "colour", "description"])
+
+
+def objectives_frame(session: Session, plan_id: int) -> pd.DataFrame:
+    """Every OS and OO of the plan, including those without action (left join)."""
+    rows = session.execute(
+        select(
+            StrategicObjective.id.label("os_id"), StrategicObjective.code.label("os_code"),
+            StrategicObjective.title.label("os_title"), StrategicObjective.axis.label("os_axis"),
+            StrategicObjective.position.label("os_position"),
+            OperationalObjective.id.label("oo_id"), OperationalObjective.code.label("oo_code"),
+            OperationalObjective.title.label("oo_title"),
+            OperationalObjective.indicators.label("oo_indicators"),
+            OperationalObjective.position.label("oo_position"),
+        )
+        .outerjoin(OperationalObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
+        .where(StrategicObjective.plan_id == plan_id)
+        .order_by(StrategicObjective.position, OperationalObjective.position)
+    )
+    return pd.DataFrame(rows.mappings().all())
+
+
+def actions_frame(
+    session: Session, plan: dict[str, Any], today: dt.date | None = None
+) -> pd.DataFrame:
+    """One row per action of the plan, in plan order, with the derived columns pages need."""
+    today = today or dt.date.today()
+    rows = session.execute(
+        select(
+            Action.id, StrategicObjective.code.label("os_code"),
+            StrategicObjective.title.label("os_title"), StrategicObjective.axis.label("os_axis"),
+            OperationalObjective.code.label("oo_code"), OperationalObjective.title.label("oo_title"),
+            Action.code, Action.title, Action.priority, Action.project_lead, Action.department,
+            Action.status, Action.progress, Action.weight, Action.start_date, Action.end_date,
+            Action.start_text, Action.end_text, Action.version, Action.updated_at, Action.updated_by,
+            StrategicObjective.position.label("os_position"),
+            OperationalObjective.position.label("oo_position"), Action.position,
+        )
+        .join(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
+        .join(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
+        .where(StrategicObjective.plan_id == plan["id"])
+        .order_by(StrategicObjective.position, OperationalObjective.position, Action.position, Action.id)
+    ).mappings().all()
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=ACTION_COLUMNS)
+    labels = _names_by_action(session, plan["id"], action_labels, Label, action_labels.c.label_id)
+    services = _names_by_action(session, plan["id"], action_services, Service, action_services.c.service_id)
+    frame["labels"] = [labels.get(i, []) for i in frame["id"]]
+    frame["services"] = [services.get(i, []) for i in frame["id"]]
+    top = top_priority(plan["priority_scale"])
+    frame["is_top_priority"] = frame["priority"].eq(top) if top else False
+    bands = plan["evaluation_bands"]
+    frame["progress"] = frame["progress"].astype("Int64")
+    frame["band"] = [band_for(None if pd.isna(p) else p, bands) for p in frame["progress"]]
+    frame["is_late"] = [
+        is_late(e, None if pd.isna(p) else int(p), s, today)
+        for e, p, s in zip(frame["end_date"], frame["progress"], frame["status"], strict=True)
+    ]
+    return frame[ACTION_COLUMNS]
+
+
+def _names_by_action(session: Session, plan_id: int, link, entity, link_column) -> dict[int, list[str]]:
+    order = [link.c.position] if "position" in link.c else [entity.name]
+    rows = session.execute(
+        select(link.c.action_id, entity.name)
+        .join(entity, entity.id == link_column)
+        .join(Action, Action.id == link.c.action_id)
+        .join(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
+        .join(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
+        .where(StrategicObjective.plan_id == plan_id)
+        .order_by(link.c.action_id, *order)
+    )
+    names: dict[int, list[str]] = defaultdict(list)
+    for action_id, name in rows:
+        names[action_id].append(name)
+    return names
+
+
+def recent_changes(session: Session, plan_id: int, limit: int = 10) -> pd.DataFrame:
+    """The latest changes made by people (the importer's initial rows are left out)."""
+    rows = session.execute(
+        select(History.changed_at, History.changed_by, History.action_code, History.field,
+               History.old_value, History.new_value, History.comment, History.kind)
+        .where(History.plan_id == plan_id, History.kind != "import")
+        .order_by(History.changed_at.desc(), History.id.desc())
+        .limit(limit)
+    )
+    return pd.DataFrame(rows.mappings().all(),
+                        columns=["changed_at", "changed_by", "action_code", "field", "old_value",
+                                 "new_value", "comment", "kind"])
+
+
+def action_fiche(session: Session, action_id: int) -> dict[str, Any] | None:
+    """Every field of one action, for its fiche."""
+    action = session.get(Action, action_id)
+    if action is None:
+        return None
+    values = action_values(action)
+    oo = action.operational_objective
+    values.update(
+        id=action.id, version=action.version, start_date=action.start_date,
+        end_date=action.end_date, updated_at=action.updated_at, updated_by=action.updated_by,
+        oo_code=oo.code, oo_title=oo.title, os_code=oo.strategic_objective.code,
+        os_title=oo.strategic_objective.title,
+    )
+    return values
+
+
+def action_history(session: Session, action_id: int) -> pd.DataFrame:
+    rows = session.execute(
+        select(History.id, History.changed_at, History.changed_by, History.kind, History.field,
+               History.old_value, History.new_value, History.comment, History.change_id)
+        .where(History.action_id == action_id)
+        .order_by(History.changed_at.desc(), History.id.desc())
+    )
+    return pd.DataFrame(rows.mappings().all(),
+                        columns=["id", "changed_at", "changed_by", "kind", "field", "old_value",
+                                 "new_value", "comment", "change_id"])
+
+
+def comparison_frame(session: Session, today: dt.date | None = None) -> pd.DataFrame:
+    """One row per plan: actions, assessed, weighted mean taux, late actions, band counts.
+
+    Aggregated in SQL down to one row per (plan, taux value), at most 102 per plan, so the cost
+    does not grow with the number of actions; bands are applied per plan in Python because each
+    plan has its own thresholds.
+    """
+    today = today or dt.date.today()
+    late = and_(
+        Action.end_date.isnot(None),
+        Action.end_date < today,
+        or_(Action.progress.is_(None), Action.progress < 100),
+        or_(Action.status.is_(None), Action.status.notin_(CLOSED_STATUSES)),
+    )
+    rows = session.execute(
+        select(
+            StrategicObjective.plan_id, Action.progress,
+            func.count(Action.id).label("n"),
+            func.sum(Action.weight).label("weight"),
+            func.sum(case((late, 1), else_=0)).label("late"),
+        )
+        .join(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
+        .join(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
+        .group_by(StrategicObjective.plan_id, Action.progress)
+    ).all()
+    by_plan: dict[int, list] = defaultdict(list)
+    for row in rows:
+        by_plan[row.plan_id].append(row)
+    out = []
+    for plan in list_plans(session):
+        groups = by_plan.get(plan["id"], [])
+        labels = band_labels(plan["evaluation_bands"])
+        counts = dict.fromkeys(labels, 0)
+        total = weighted = weight_sum = late_count = assessed = 0
+        for row in groups:
+            total += row.n
+            late_count += int(row.late or 0)
+            counts[band_for(row.progress, plan["evaluation_bands"])] += row.n
+            if row.progress is not None:
+                assessed += row.n
+                weighted += row.progress * float(row.weight or 0)
+                weight_sum += float(row.weight or 0)
+        out.append({
+            "slug": plan["slug"], "organisation": plan["organisation"], "actions": total,
+            "assessed": assessed, "unassessed": total - assessed,
+            "mean_progress": weighted / weight_sum if weight_sum else None,
+            "late": late_count, "late_share": late_count / total * 100 if total else None,
+            "bands": counts,
+        })
+    return pd.DataFrame(out)

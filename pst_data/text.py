@@ -1,0 +1,11 @@
+"""Text helpers shared by search and date parsing."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form: "Évaluation" -> "evaluation"."""
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))

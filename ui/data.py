@@ -1,0 +1,90 @@
+"""Cached loaders. Heavy reads are keyed by the plan's revision, which writes bump, so a rerun
+reads nothing until somebody changes the plan; ``invalidate()`` after a write makes the writer's
+own session see it at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from db.engine import database_url, get_engine
+from pst_data import queries
+from pst_data.seed import ensure_ready
+from pst_data.uow import read_session
+
+REVISION_TTL_SECONDS = 3
+
+
+@st.cache_resource(show_spinner="Préparation de la base de données…")
+def engine() -> Engine:
+    """One engine per server process; the schema is upgraded and the demo seeded on first use."""
+    eng = get_engine(database_url())
+    ensure_ready(eng)
+    return eng
+
+
+@st.cache_data(ttl=REVISION_TTL_SECONDS, show_spinner=False)
+def revisions() -> dict[str, int]:
+    with read_session(engine()) as session:
+        return queries.revisions(session)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def plans(revision_key: tuple) -> list[dict]:
+    with read_session(engine()) as session:
+        return queries.list_plans(session)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def labels(revision_key: tuple) -> pd.DataFrame:
+    with read_session(engine()) as session:
+        return queries.label_table(session)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def actions(plan: dict, revision: int, today: dt.date) -> pd.DataFrame:
+    with read_session(engine()) as session:
+        return queries.actions_frame(session, plan, today)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def objectives(plan_id: int, revision: int) -> pd.DataFrame:
+    with read_session(engine()) as session:
+        return queries.objectives_frame(session, plan_id)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def recent_changes(plan_id: int, revision: int, limit: int = 10) -> pd.DataFrame:
+    with read_session(engine()) as session:
+        return queries.recent_changes(session, plan_id, limit)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def fiche(action_id: int, revision: int) -> dict | None:
+    with read_session(engine()) as session:
+        return queries.action_fiche(session, action_id)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def history(action_id: int, revision: int) -> pd.DataFrame:
+    with read_session(engine()) as session:
+        return queries.action_history(session, action_id)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def comparison(revision_key: tuple, today: dt.date) -> pd.DataFrame:
+    with read_session(engine()) as session:
+        return queries.comparison_frame(session, today)
+
+
+def revision_key() -> tuple:
+    """Hashable summary of every plan's revision (changes when any plan changes)."""
+    return tuple(sorted(revisions().items()))
+
+
+def invalidate() -> None:
+    """After a write: forget the revision poll so this session reloads what changed now."""
+    revisions.clear()

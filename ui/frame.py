@@ -1,0 +1,207 @@
+"""The frame every page calls first: page config, shared sidebar filters, URL sync, live refresh.
+
+Filter state lives in ``st.session_state[STORE]`` (survives page switches) and is mirrored in
+the URL's query parameters (shareable). A URL whose parameters differ from the last ones this
+session wrote is a link someone opened: it wins over the session's state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import pandas as pd
+import streamlit as st
+
+from db.models import STATUSES
+from pst_data.filters import (
+    NO_STATUS,
+    Filters,
+    apply_filters,
+    filter_options,
+    parse_query_params,
+    restrict_to_plan,
+)
+from pst_data.progress import top_priority
+from ui import data
+
+STORE = "pst_filters"
+LAST_PARAMS = "pst_last_query_params"
+SEEN_REVISIONS = "pst_seen_revisions"
+LIVE_REFRESH_SECONDS = 5
+
+WIDGETS = {  # Filters attribute -> widget key
+    "plan": "w_plan", "priority1": "w_priority1", "labels": "w_labels", "services": "w_services",
+    "leads": "w_leads", "statuses": "w_statuses", "os_codes": "w_os", "late": "w_late",
+    "search": "w_search",
+}
+
+
+@dataclass
+class PageContext:
+    plan: dict
+    plans: list[dict]
+    filters: Filters
+    all_actions: pd.DataFrame
+    actions: pd.DataFrame  # after filters
+    labels: pd.DataFrame
+    revision: int
+    today: dt.date
+
+    @property
+    def top_priority(self) -> str | None:
+        return top_priority(self.plan["priority_scale"])
+
+
+def _query_params_dict() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+
+
+def _normalised(params: dict) -> dict[str, list[str]]:
+    return {k: (v if isinstance(v, list) else [v]) for k, v in params.items() if v}
+
+
+def _widgets_to_filters() -> Filters:
+    s = st.session_state
+    return Filters(
+        plan=s.get(WIDGETS["plan"]),
+        priority1=bool(s.get(WIDGETS["priority1"], False)),
+        labels=tuple(s.get(WIDGETS["labels"], ())),
+        services=tuple(s.get(WIDGETS["services"], ())),
+        leads=tuple(s.get(WIDGETS["leads"], ())),
+        statuses=tuple(s.get(WIDGETS["statuses"], ())),
+        os_codes=tuple(s.get(WIDGETS["os_codes"], ())),
+        late=bool(s.get(WIDGETS["late"], False)),
+        search=(s.get(WIDGETS["search"]) or "").strip(),
+    )
+
+
+def _on_filter_change() -> None:
+    st.session_state[STORE] = _widgets_to_filters()
+
+
+def _on_plan_change() -> None:
+    st.session_state[STORE] = _widgets_to_filters().without_plan_specifics()
+
+
+def reset_filters() -> None:
+    current = st.session_state.get(STORE) or Filters()
+    st.session_state[STORE] = Filters(plan=current.plan)
+
+
+def page_frame(title: str, icon: str = "📊", wide: bool = True) -> PageContext:
+    st.set_page_config(page_title=f"{title} · PST Pilot", page_icon=icon,
+                       layout="wide" if wide else "centered")
+    today = dt.date.today()
+    st.session_state[SEEN_REVISIONS] = data.revisions()
+    revision_key = data.revision_key()
+    plans = data.plans(revision_key)
+    if not plans:
+        st.title(title)
+        st.info("La base ne contient encore aucun plan. Importez-en un : "
+                "`python -m pst_data import FICHIER` ou `python -m pst_data seed`.")
+        st.stop()
+    slugs = [p["slug"] for p in plans]
+    labels = data.labels(revision_key)
+
+    problems: list[str] = []
+    params = _normalised(_query_params_dict())
+    stored: Filters | None = st.session_state.get(STORE)
+    if params and params != st.session_state.get(LAST_PARAMS):
+        parsed = parse_query_params(params, slugs, labels["name"].tolist(), default_plan=slugs[0])
+        filters, problems = parsed.filters, parsed.problems
+    elif stored is not None and stored.plan in slugs:
+        filters = stored
+    else:
+        filters = Filters(plan=slugs[0])
+
+    plan = next(p for p in plans if p["slug"] == filters.plan)
+    revision = data.revisions().get(plan["slug"], 0)
+    all_actions = data.actions(plan, revision, today)
+    options = filter_options(all_actions)
+    restricted = restrict_to_plan(filters, options, options["os_codes"])
+    filters = restricted.filters
+    problems += restricted.problems
+    st.session_state[STORE] = filters
+
+    _sidebar(filters, plans, plan, labels, options)
+    params_out = filters.to_query_params()
+    if _normalised(params_out) != params:
+        st.query_params.from_dict(params_out)
+    st.session_state[LAST_PARAMS] = _normalised(params_out)
+
+    for problem in problems:
+        st.warning(problem, icon="⚠️")
+    _live_refresh()
+    return PageContext(
+        plan=plan, plans=plans, filters=filters, all_actions=all_actions,
+        actions=apply_filters(all_actions, filters), labels=labels, revision=revision, today=today,
+    )
+
+
+def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFrame,
+             options: dict[str, list[str]]) -> None:
+    # Widget values are set from the store before the widgets exist, so they follow the URL
+    # and page switches; callbacks write user changes back to the store.
+    state = st.session_state
+    for attr, key in WIDGETS.items():
+        value = getattr(filters, attr)
+        state[key] = list(value) if isinstance(value, tuple) else value
+    names = {p["slug"]: f"{p['organisation']}" for p in plans}
+    top = top_priority(plan["priority_scale"])
+    with st.sidebar:
+        st.selectbox("Plan", options=list(names), format_func=names.get, key=WIDGETS["plan"],
+                     on_change=_on_plan_change)
+        st.caption(f"{plan['title']} · {plan['period_start'] or '?'}–{plan['period_end'] or '?'}")
+        st.toggle(
+            f"Priorité 1 uniquement ({top})" if top else "Priorité 1 uniquement",
+            key=WIDGETS["priority1"], on_change=_on_filter_change, disabled=top is None,
+            help=None if top else "Ce plan n'a pas d'échelle de priorité.",
+        )
+        st.toggle("En retard uniquement", key=WIDGETS["late"], on_change=_on_filter_change)
+        st.text_input("Recherche (code ou intitulé)", key=WIDGETS["search"],
+                      on_change=_on_filter_change, placeholder="ex. 7.3.2 ou logement")
+        st.multiselect("Labels", options=labels["name"].tolist(), key=WIDGETS["labels"],
+                       on_change=_on_filter_change, placeholder="Tous")
+        st.multiselect("Objectifs stratégiques", options=options["os_codes"], key=WIDGETS["os_codes"],
+                       on_change=_on_filter_change, placeholder="Tous",
+                       format_func=lambda c: f"OS {c}")
+        st.multiselect("Statut", options=list(STATUSES) + [NO_STATUS], key=WIDGETS["statuses"],
+                       on_change=_on_filter_change, placeholder="Tous")
+        st.multiselect("Services impliqués", options=options["services"], key=WIDGETS["services"],
+                       on_change=_on_filter_change, placeholder="Tous")
+        st.multiselect("Chef de projet", options=options["leads"], key=WIDGETS["leads"],
+                       on_change=_on_filter_change, placeholder="Tous")
+        if filters.active:
+            st.button("Effacer les filtres", on_click=reset_filters, icon="✖️")
+
+
+@st.fragment(run_every=dt.timedelta(seconds=LIVE_REFRESH_SECONDS))
+def _live_refresh() -> None:
+    """Every few seconds one cached read of the plans' revisions; if one moved since this page
+    was drawn, rerun the page (its loaders, keyed by revision, then read the new data)."""
+    if data.revisions() != st.session_state.get(SEEN_REVISIONS):
+        st.rerun(scope="app")
+
+
+def filter_summary(ctx: PageContext) -> str:
+    """One line saying which filters apply, for captions and slides."""
+    f = ctx.filters
+    parts = []
+    if f.priority1 and ctx.top_priority:
+        parts.append(f"priorité {ctx.top_priority}")
+    if f.labels:
+        parts.append("labels : " + ", ".join(f.labels))
+    if f.os_codes:
+        parts.append("OS " + ", ".join(f.os_codes))
+    if f.statuses:
+        parts.append("statut : " + ", ".join(f.statuses))
+    if f.services:
+        parts.append("services : " + ", ".join(f.services))
+    if f.leads:
+        parts.append("chef de projet : " + ", ".join(f.leads))
+    if f.late:
+        parts.append("en retard")
+    if f.search:
+        parts.append(f"recherche « {f.search} »")
+    return "Filtres : " + " · ".join(parts) if parts else "Aucun filtre : toutes les actions du plan."
