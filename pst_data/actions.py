@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from db.models import Action, Label, Service, SubAction, action_services
 from pst_data.dates import parse_source_date
 from pst_data.plan_file import ACTION_KEYS
+from pst_data.text import sorted_names
 
 # Scalar fields stored as they are (plan-file key == column name).
 SCALAR_FIELDS = (
@@ -79,7 +80,7 @@ def action_values(action: Action) -> dict[str, Any]:
     values: dict[str, Any] = {"code": action.code}
     for name in SCALAR_FIELDS:
         values[name] = getattr(action, name)
-    values["labels"] = [label.name for label in action.labels]
+    values["labels"] = sorted_names(label.name for label in action.labels)
     values["services"] = [service.name for service in action.services]
     values["partners"] = list(action.partners or [])
     values["start"] = action.start_text

@@ -18,6 +18,7 @@ import yaml
 
 from db.models import CODE_MAX, STATUSES, TITLE_MAX
 from pst_data.dates import parse_source_date
+from pst_data.text import sorted_names
 
 FORMAT_VERSION = 1
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -43,6 +44,9 @@ PLAN_KEYS: dict[str, Any] = {
     "stated_totals": {},
     "notes": [],
     "strategic_objectives": [],
+    # Optional flat list of actions, each naming its OO with "oo" (e.g. a sheet exported from
+    # Excel); they are attached to their OO and the normalised plan only has the tree.
+    "actions": [],
 }
 OS_KEYS: dict[str, Any] = {
     "code": None,
@@ -194,7 +198,41 @@ class _Checker:
             self.strategic_objective(item, scale, action_codes) for item in os_list
         ]
         self.unique_codes(plan["strategic_objectives"], "plan", "OS")
+        self.attach_flat_actions(plan, scale, action_codes)
         return plan
+
+    def attach_flat_actions(self, plan: dict, scale: set[str], action_codes: dict[str, str]) -> None:
+        flat = self.children(plan.pop("actions"), "plan", "actions")
+        if not flat:
+            return
+        oo_by_code: dict[str, list[dict]] = {}
+        for os_ in plan["strategic_objectives"]:
+            for oo in os_["operational_objectives"]:
+                oo_by_code.setdefault(oo["code"], []).append(oo)
+        for item in flat:
+            if not isinstance(item, dict):
+                self.error("plan › actions", "chaque action doit être un dictionnaire.")
+                continue
+            item = dict(item)
+            oo_code = item.pop("oo", None)
+            where = f"action {item.get('code', '?')}"
+            parents = oo_by_code.get(str(oo_code)) if oo_code is not None else None
+            if not parents:
+                known = ", ".join(oo_by_code) or "aucun"
+                self.error(where, f"rattachée à l'objectif opérationnel « {oo_code} », qui n'existe "
+                                  f"pas dans le plan (objectifs connus : {known}).")
+                continue
+            if len(parents) > 1:
+                self.error(where, f"l'objectif opérationnel « {oo_code} » est ambigu : plusieurs OS en ont un.")
+                continue
+            action = self.action(item, f"OO {oo_code}", scale)
+            code = action.get("code")
+            if isinstance(code, str) and code in action_codes:
+                self.error(where, f"code en double : l'action {code} existe déjà sous {action_codes[code]}.")
+                continue
+            if isinstance(code, str):
+                action_codes[code] = f"OO {oo_code}"
+            parents[0]["actions"].append(action)
 
     def strategic_objective(self, data: Any, scale: set[str], action_codes: dict[str, str]) -> dict:
         if not isinstance(data, dict):
@@ -259,6 +297,7 @@ class _Checker:
             action[key] = self.string_list(action[key], where, key)
         if len(set(action["labels"])) != len(action["labels"]):
             self.error(where, "un même label est cité deux fois.")
+        action["labels"] = sorted_names(action["labels"])
         if action["priority"] is not None:
             action["priority"] = self.text(action["priority"], where, "priority", limit=80)
             if action["priority"] not in scale:

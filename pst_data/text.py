@@ -9,3 +9,9 @@ def fold(text: str) -> str:
     """Case- and accent-insensitive form: "Évaluation" -> "evaluation"."""
     text = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def sorted_names(names) -> list[str]:
+    """The one order of a set of names (labels...): accent- and case-blind, so that SQLite and
+    PostgreSQL, whose collations differ, give the same lists."""
+    return sorted(names, key=lambda n: (fold(n), n))

@@ -1,0 +1,43 @@
+# PST Pilot: the two commands of the README, and a few more.
+#   make run   install what the app needs (in .venv) and start it on the embedded SQLite database
+#   make test  install what the tests need (Python packages, Debian's Chromium) and run them all
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+
+.PHONY: run test test-fast bench browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/python -m pst_data migrate
+	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+
+# Debian's Chromium for the browser journeys (Playwright's own download is not used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
+
+test: $(VENV)/.installed-dev browser
+	$(BIN)/python -m pytest
+
+# Without the browser journeys: the quick loop while coding.
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m "not browser"
+
+bench: $(VENV)/.installed-dev browser
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

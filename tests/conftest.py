@@ -1,0 +1,151 @@
+"""Fixtures that build real databases (SQLite files and PostgreSQL databases) for the tests.
+
+Every database a test run creates is its own and is dropped at the end. Backends:
+- SQLite: files in pytest's tmp dir.
+- PostgreSQL: ``PST_TEST_POSTGRES_URL`` (default: postgres@127.0.0.1:5432/test) is used as the
+  admin connection to CREATE/DROP databases named ``pst_test_<run>_<n>``. When it is not
+  reachable the PostgreSQL tests skip with the reason, except in CI (CI=true) where the run
+  fails: a green CI must mean both backends were tested.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from db.engine import make_engine
+from db.migrate import upgrade
+from pst_data.plan_file import load_plan_file
+from pst_data.seed import demo_plan_files, seed
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+RUN_ID = uuid.uuid4().hex[:8]
+SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _postgres_problem() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure to connect means "no PostgreSQL here"
+        return f"PostgreSQL injoignable ({make_url(POSTGRES_ADMIN_URL).render_as_string()}): {exc}"
+
+
+POSTGRES_PROBLEM = _postgres_problem()
+
+
+def pytest_sessionstart(session):
+    if IN_CI and POSTGRES_PROBLEM:
+        raise pytest.UsageError(f"CI=true and a required service is missing: {POSTGRES_PROBLEM}")
+
+
+class DatabaseFactory:
+    """Creates databases for one backend and drops them all at the end of the run."""
+
+    def __init__(self, backend: str, tmp_dir: Path):
+        self.backend = backend
+        self.tmp_dir = tmp_dir
+        self.counter = itertools.count()
+        self.created: list[str] = []
+        self.engines = []
+
+    def new_url(self, template: str | None = None) -> str:
+        n = next(self.counter)
+        if self.backend == "sqlite":
+            path = self.tmp_dir / f"pst_{n}.sqlite3"
+            if template:
+                shutil.copyfile(make_url(template).database, path)
+            return f"sqlite:///{path}"
+        name = f"pst_test_{RUN_ID}_{n}"
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            clause = f" TEMPLATE {make_url(template).database}" if template else ""
+            conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+        admin.dispose()
+        self.created.append(name)
+        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    def engine(self, url: str):
+        engine = make_engine(url)
+        self.engines.append(engine)
+        return engine
+
+    def close(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
+        if self.backend == "postgresql" and self.created:
+            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for name in self.created:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request, tmp_path_factory):
+    if request.param == "postgresql" and POSTGRES_PROBLEM:
+        pytest.skip(POSTGRES_PROBLEM)
+    factory = DatabaseFactory(request.param, tmp_path_factory.mktemp(request.param))
+    yield factory
+    factory.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_template_url(backend):
+    """A database with the schema and the five demo plans, used only as a template to copy."""
+    url = backend.new_url()
+    engine = make_engine(url)
+    upgrade(engine)
+    seed(engine)
+    engine.dispose()  # PostgreSQL refuses to copy a template that has open connections
+    return url
+
+
+@pytest.fixture
+def empty_engine(backend):
+    """A migrated database with no plan, of its own."""
+    engine = backend.engine(backend.new_url())
+    upgrade(engine)
+    return engine
+
+
+@pytest.fixture
+def seeded_engine(backend, seeded_template_url):
+    """A copy of the seeded database that the test may change freely."""
+    return backend.engine(backend.new_url(template=seeded_template_url))
+
+
+@pytest.fixture(scope="session")
+def plan_files():
+    """slug -> normalised plan dict, straight from pst_data/plans."""
+    return {path.stem: load_plan_file(path) for path in demo_plan_files()}
+
+
+@pytest.fixture(scope="session")
+def seed_texts():
+    """slug -> text of the source document in ../shared/seeds (the ground truth)."""
+    names = {
+        "charleroi": "000_f5234723ed689768.txt",
+        "binche": "001_9a182b936f7552cc.txt",
+        "bernissart": "002_234c145c184690c3.txt",
+        "saint-ghislain": "003_8e783ad511adc12c.txt",
+        "ecaussinnes": "004_1dcfd79c08b62dfd.txt",
+    }
+    missing = [n for n in names.values() if not (SEEDS_DIR / n).exists()]
+    if missing:
+        pytest.fail(f"source documents missing in {SEEDS_DIR}: {missing}")
+    return {slug: (SEEDS_DIR / name).read_text(encoding="utf-8") for slug, name in names.items()}
