@@ -163,3 +163,27 @@ def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avanc
 def comparison_bars(rows: pd.DataFrame, title: str = "Taux d'avancement moyen par plan") -> go.Figure:
     frame = rows.rename(columns={"organisation": "name"}).assign(code=rows["organisation"])
     return progress_bars(frame, "code", "name", title=title)
+
+
+def grouped_progress(rows: pd.DataFrame, code_col: str, title_col: str, group_col: str,
+                     groups: Sequence[str], title: str = "Taux moyen par groupe") -> go.Figure:
+    """Side-by-side bars per code: one bar per group (e.g. priority 1 vs the others)."""
+    palette = ["#1976d2", "#90a4ae", "#2e7d32", "#f9a825"]
+    order = list(dict.fromkeys(rows[code_col]))
+    titles = dict(zip(rows[code_col], rows[title_col], strict=False))
+    fig = go.Figure()
+    for i, group in enumerate(groups):
+        part = rows[rows[group_col] == group].set_index(code_col).reindex(order)
+        values = part["mean_progress"].tolist()
+        fig.add_bar(
+            name=group, x=[f"OS {c}" for c in order], y=[None if pd.isna(v) else v for v in values],
+            marker_color=palette[i % len(palette)],
+            text=[fmt_percent(v, 0) if not pd.isna(v) else "" for v in values], textposition="outside",
+            hovertemplate=[
+                f"<b>OS {c}</b> {_short(str(titles.get(c, '')))}<br>{group} : {fmt_percent(v)}"
+                f" ({plural(int(n) if not pd.isna(n) else 0, 'action')})<extra></extra>"
+                for c, v, n in zip(order, values, part["actions"].tolist(), strict=True)
+            ],
+        )
+    fig.update_yaxes(range=[0, 115], ticksuffix=" %", title="Taux moyen", gridcolor="#eeeeee")
+    return _layout(fig, height=420, title=title, barmode="group")

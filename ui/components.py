@@ -10,6 +10,7 @@ import streamlit as st
 from pst_data.actions import FIELD_LABELS
 from pst_data.formatting import EMPTY, fmt_datetime, fmt_percent
 from pst_data.progress import Summary
+from pst_data.views import summary_line
 
 PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr"}
 
@@ -29,11 +30,8 @@ def label_tags(names: list[str], labels: pd.DataFrame) -> str:
 
 
 def progress_caption(summary: Summary) -> str:
-    """ "58,9 % · 12 actions, dont 3 sans taux" """
-    text = f"{fmt_percent(summary.mean_progress)} · {summary.actions} action" + ("s" if summary.actions > 1 else "")
-    if summary.unassessed:
-        text += f", dont {summary.unassessed} sans taux"
-    return text
+    """ "58,9 % · 12 actions (dont 3 sans taux)" """
+    return summary_line(summary.mean_progress, summary.actions, summary.unassessed)
 
 
 def progress_bar(summary: Summary) -> None:

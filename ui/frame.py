@@ -89,9 +89,10 @@ def reset_filters() -> None:
     st.session_state[STORE] = Filters(plan=current.plan)
 
 
-def page_frame(title: str, icon: str = "📊", wide: bool = True) -> PageContext:
-    st.set_page_config(page_title=f"{title} · PST Pilot", page_icon=icon,
-                       layout="wide" if wide else "centered")
+def page_frame(title: str, icon: str = "📊", extra_params: tuple[str, ...] = ()) -> PageContext:
+    """Draw the shared frame; ``extra_params`` are the page's own URL parameters to keep
+    (e.g. ``action`` for an open fiche)."""
+    st.set_page_config(page_title=f"{title} · PST Pilot", page_icon=icon, layout="wide")
     today = dt.date.today()
     st.session_state[SEEN_REVISIONS] = data.revisions()
     revision_key = data.revision_key()
@@ -126,6 +127,7 @@ def page_frame(title: str, icon: str = "📊", wide: bool = True) -> PageContext
 
     _sidebar(filters, plans, plan, labels, options)
     params_out = filters.to_query_params()
+    params_out.update({k: params[k] for k in extra_params if k in params})
     if _normalised(params_out) != params:
         st.query_params.from_dict(params_out)
     st.session_state[LAST_PARAMS] = _normalised(params_out)

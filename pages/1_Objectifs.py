@@ -1,0 +1,92 @@
+"""Objectifs: drill down OS -> OO -> actions, the plan as a treemap, and each action's fiche."""
+
+import streamlit as st
+
+from pst_data import charts
+from pst_data.progress import rollup, summarise
+from pst_data.views import action_rows, summary_line
+from ui import data
+from ui.components import chart
+from ui.fiche import render_fiche
+from ui.frame import filter_summary, page_frame
+
+ctx = page_frame("Objectifs", icon="🎯", extra_params=("action",))
+plan, actions = ctx.plan, ctx.actions
+bands = plan["evaluation_bands"]
+
+st.title("Objectifs")
+st.caption(f"{plan['organisation']} · {filter_summary(ctx)}")
+
+TAUX = st.column_config.ProgressColumn("Taux", min_value=0, max_value=100, format="%.0f %%")
+objectives = data.objectives(plan["id"], ctx.revision)
+
+tree_tab, map_tab = st.tabs(["Arborescence", "Carte du plan"])
+with tree_tab:
+    if actions.empty and ctx.filters.active:
+        st.info("Aucune action ne correspond aux filtres choisis.")
+    per_oo = rollup(actions, ["oo_code"], bands).set_index("oo_code") if not actions.empty else None
+    for os_code, os_rows in objectives.groupby("os_code", sort=False):
+        os_actions = actions[actions["os_code"] == os_code]
+        if ctx.filters.active and os_actions.empty:
+            continue  # a filtered view shows only the objectives it touches
+        s = summarise(os_actions["progress"].tolist(), os_actions["weight"].tolist(), bands)
+        title = os_rows["os_title"].iloc[0]
+        axis = os_rows["os_axis"].iloc[0]
+        label = f"**OS {os_code}** · {title} — {summary_line(s.mean_progress, s.actions, s.unassessed)}"
+        with st.expander(label, expanded=len(ctx.filters.os_codes) == 1):
+            if axis:
+                st.caption(axis)
+            st.progress(0.0 if s.mean_progress is None else s.mean_progress / 100,
+                        text=f"Avancement de l'OS : {summary_line(s.mean_progress, s.actions, s.unassessed)}")
+            oo_table = []
+            for _, oo in os_rows.dropna(subset=["oo_code"]).iterrows():
+                stats = per_oo.loc[oo["oo_code"]] if per_oo is not None and oo["oo_code"] in per_oo.index else None
+                if ctx.filters.active and stats is None:
+                    continue
+                oo_table.append({
+                    "OO": oo["oo_code"], "Objectif opérationnel": oo["oo_title"],
+                    "Taux moyen": None if stats is None else stats["mean_progress"],
+                    "Actions": 0 if stats is None else int(stats["actions"]),
+                    "Sans taux": 0 if stats is None else int(stats["unassessed"]),
+                    "Indicateurs": " ; ".join(oo["oo_indicators"] or []),
+                })
+            if oo_table:
+                st.dataframe(oo_table, hide_index=True, width="stretch",
+                             column_config={"Taux moyen": TAUX})
+            if os_actions.empty:
+                st.caption("Aucune action sous cet objectif.")
+            else:
+                table = action_rows(os_actions)
+                table.insert(0, "OO", os_actions["oo_code"].values)
+                st.dataframe(table, hide_index=True, width="stretch", column_config={"Taux": TAUX})
+with map_tab:
+    if actions.empty:
+        st.info("Rien à afficher.")
+    else:
+        chart(charts.plan_treemap(actions), key="treemap")
+        st.caption("Taille : nombre d'actions ; couleur : taux moyen (gris : sans taux). "
+                   "Cliquez sur un objectif pour zoomer.")
+
+st.divider()
+st.subheader("Fiche action")
+choices = {int(r.id): f"{r.code} — {r.title}" for r in actions.itertuples()}
+requested = st.query_params.get("action")
+if requested and requested.isdigit() and int(requested) in ctx.all_actions["id"].values:
+    choices.setdefault(int(requested), "")  # a shared link opens its fiche even if filtered out
+    st.session_state["fiche_action"] = int(requested)
+elif requested:
+    st.warning(f"L'action demandée ({requested}) n'existe pas dans ce plan.")
+if not choices:
+    st.caption("Aucune action à afficher.")
+else:
+    labels_by_id = {int(r.id): f"{r.code} — {r.title}" for r in ctx.all_actions.itertuples()}
+    selected = st.selectbox("Ouvrir la fiche de l'action", options=list(choices),
+                            format_func=lambda i: labels_by_id.get(i, str(i)), index=None,
+                            key="fiche_action", placeholder="Choisissez une action (tapez son code)…")
+    if selected is not None:
+        if st.query_params.get("action") != str(selected):
+            st.query_params["action"] = str(selected)
+        fiche = data.fiche(selected, ctx.revision)
+        render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels)
+    elif "action" in st.query_params:
+        del st.query_params["action"]

@@ -1,0 +1,50 @@
+"""Priorités: the plan's top-priority projects and how far they are against the rest."""
+
+import streamlit as st
+
+from pst_data import charts
+from pst_data.formatting import fmt_number, fmt_percent
+from pst_data.progress import summarise
+from pst_data.views import REST, TOP, action_rows, priority_vs_rest
+from ui.components import chart
+from ui.frame import filter_summary, page_frame
+
+ctx = page_frame("Priorités", icon="⭐")
+plan, actions = ctx.plan, ctx.actions
+bands = plan["evaluation_bands"]
+top = ctx.top_priority
+
+st.title("Priorités")
+st.caption(f"{plan['organisation']} · {filter_summary(ctx)}")
+
+if top is None:
+    st.info("Ce plan n'a pas d'échelle de priorité : le document source ne hiérarchise pas ses "
+            "actions. Une priorité peut être donnée à chaque action depuis sa fiche.")
+    st.stop()
+
+st.markdown(f"Priorité 1 de ce plan : **{top}** (échelle : {' > '.join(plan['priority_scale'])}).")
+priority = actions[actions["is_top_priority"]]
+others = actions[~actions["is_top_priority"]]
+s_top = summarise(priority["progress"].tolist(), priority["weight"].tolist(), bands)
+s_rest = summarise(others["progress"].tolist(), others["weight"].tolist(), bands)
+
+cols = st.columns(4)
+cols[0].metric(f"Actions « {top} »", fmt_number(s_top.actions, 0))
+cols[1].metric("Taux moyen priorité 1", fmt_percent(s_top.mean_progress))
+cols[2].metric("Taux moyen des autres", fmt_percent(s_rest.mean_progress))
+cols[3].metric("Priorité 1 en retard", fmt_number(int(priority["is_late"].sum()), 0))
+
+if priority.empty:
+    st.info("Aucune action de priorité 1 ne correspond aux filtres choisis.")
+else:
+    st.subheader(f"Les projets « {top} »")
+    st.dataframe(action_rows(priority), hide_index=True, width="stretch",
+                 column_config={"Taux": st.column_config.ProgressColumn(
+                     "Taux", min_value=0, max_value=100, format="%.0f %%")})
+
+    st.subheader("Priorité 1 et autres actions, par objectif stratégique")
+    table = priority_vs_rest(actions, bands)
+    if table["assessed"].sum() == 0:
+        st.info("Aucune de ces actions n'a encore de taux d'avancement.")
+    else:
+        chart(charts.grouped_progress(table, "os_code", "os_title", "group", [TOP, REST]), key="prio_vs_rest")

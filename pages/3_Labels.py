@@ -1,0 +1,61 @@
+"""Labels: États généraux, PPI, PGP and users' labels — what each covers and how far it is."""
+
+import pandas as pd
+import streamlit as st
+
+from pst_data import charts
+from pst_data.views import NO_LABEL, action_rows, by_label, label_by_os, label_by_priority
+from ui.components import chart, label_tags
+from ui.frame import filter_summary, page_frame
+
+ctx = page_frame("Labels", icon="🏷️")
+plan, actions = ctx.plan, ctx.actions
+bands = plan["evaluation_bands"]
+label_names = ctx.labels["name"].tolist()
+
+st.title("Labels")
+st.caption(f"{plan['organisation']} · {filter_summary(ctx)}")
+st.markdown(label_tags(label_names, ctx.labels), unsafe_allow_html=True)
+
+if actions.empty:
+    st.info("Aucune action ne correspond aux filtres choisis.")
+    st.stop()
+
+table = by_label(actions, label_names, bands)
+st.subheader("Actions et avancement par label")
+shown = pd.DataFrame({
+    "Label": table["label"],
+    "Actions": table["actions"],
+    "Taux moyen": table["mean_progress"],
+    "Sans taux": table["unassessed"],
+    **{band: table[band] for band in [b["label"] for b in bands]},
+})
+st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    "Taux moyen": st.column_config.ProgressColumn("Taux moyen", min_value=0, max_value=100, format="%.0f %%")})
+empty_labels = table.loc[(table["actions"] == 0) & (table["label"] != NO_LABEL), "label"].tolist()
+if empty_labels:
+    st.caption("Aucune action ne porte encore : " + ", ".join(empty_labels) + ".")
+
+with_actions = table[table["actions"] > 0]
+left, right = st.columns(2)
+with left:
+    chart(charts.progress_bars(with_actions, "label", "label", title="Taux moyen par label"), key="label_progress")
+with right:
+    chart(charts.band_split(with_actions, "label", "label", bands, title="Bandes d'évaluation par label"),
+          key="label_bands")
+
+st.subheader("Répartition par objectif stratégique")
+st.dataframe(label_by_os(actions, label_names).rename(columns=lambda c: f"OS {c}"), width="stretch")
+
+if plan["priority_scale"]:
+    st.subheader("Labels et priorités")
+    st.dataframe(label_by_priority(actions, label_names, plan["priority_scale"]), width="stretch")
+
+st.subheader("Actions sans label")
+unlabelled = actions[actions["labels"].map(len) == 0]
+if unlabelled.empty:
+    st.caption("Toutes les actions affichées portent au moins un label.")
+else:
+    st.caption(f"{len(unlabelled)} action(s) ne sont reliées à aucun autre plan.")
+    st.dataframe(action_rows(unlabelled), hide_index=True, width="stretch", column_config={
+        "Taux": st.column_config.ProgressColumn("Taux", min_value=0, max_value=100, format="%.0f %%")})

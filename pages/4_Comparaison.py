@@ -1,0 +1,43 @@
+"""Comparaison: every plan of the database side by side."""
+
+import pandas as pd
+import streamlit as st
+
+from pst_data import charts
+from pst_data.formatting import fmt_percent
+from ui import data
+from ui.components import chart
+from ui.frame import page_frame
+
+ctx = page_frame("Comparaison", icon="⚖️")
+st.title("Comparaison des plans")
+st.caption("Tous les plans de la base, sans filtre : taux moyen, bandes d'évaluation et part des actions en retard.")
+
+table = data.comparison(data.revision_key(), ctx.today)
+band_names = list(dict.fromkeys(b for bands in table["bands"] for b in bands))
+shown = pd.DataFrame({
+    "Plan": table["organisation"],
+    "Actions": table["actions"],
+    "Avec taux": table["assessed"],
+    "Taux moyen": table["mean_progress"],
+    "En retard": table["late"],
+    "Part en retard": [fmt_percent(v) for v in table["late_share"]],
+    **{b: [bands.get(b, 0) for bands in table["bands"]] for b in band_names},
+})
+st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    "Taux moyen": st.column_config.ProgressColumn("Taux moyen", min_value=0, max_value=100, format="%.0f %%")})
+
+assessed = table[table["assessed"] > 0]
+left, right = st.columns(2)
+with left:
+    if assessed.empty:
+        st.info("Aucun plan n'a encore de taux d'avancement.")
+    else:
+        chart(charts.comparison_bars(assessed), key="cmp_progress")
+with right:
+    bands_frame = table.assign(**{b: [bands.get(b, 0) for bands in table["bands"]] for b in band_names})
+    chart(charts.band_split(bands_frame.assign(code=table["organisation"]), "code", "organisation",
+                            ctx.plan["evaluation_bands"], title="Bandes d'évaluation par plan"), key="cmp_bands")
+without = table[table["assessed"] == 0]["organisation"].tolist()
+if without:
+    st.caption("Sans aucun taux (document sans suivi chiffré) : " + ", ".join(without) + ".")

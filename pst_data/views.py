@@ -1,0 +1,77 @@
+"""Page-level aggregates built on the progress rules (pure functions of the actions frame)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from pst_data.formatting import fmt_date, fmt_percent
+from pst_data.progress import rollup
+
+NO_LABEL = "Sans label"
+TOP = "Priorité 1"
+REST = "Autres actions"
+
+
+def by_label(actions: pd.DataFrame, label_names: Sequence[str],
+             bands: Sequence[dict[str, Any]] | None) -> pd.DataFrame:
+    """One row per label (every known label, even with no action), then "Sans label"."""
+    exploded = actions.assign(label=actions["labels"].map(lambda n: list(n) or [NO_LABEL]))
+    exploded = exploded.explode("label")
+    table = rollup(exploded, ["label"], bands)
+    order = list(label_names) + [NO_LABEL]
+    table = table.set_index("label").reindex(order)
+    counts = [c for c in table.columns if c != "mean_progress"]
+    table[counts] = table[counts].fillna(0).astype(int)
+    return table.reset_index()
+
+
+def label_by_os(actions: pd.DataFrame, label_names: Sequence[str]) -> pd.DataFrame:
+    """Count of actions per (label, OS): rows labels, columns OS codes."""
+    exploded = actions.explode("labels").dropna(subset=["labels"])
+    if exploded.empty:
+        return pd.DataFrame(0, index=list(label_names), columns=list(dict.fromkeys(actions["os_code"])))
+    table = pd.crosstab(exploded["labels"], exploded["os_code"])
+    return table.reindex(index=list(label_names), columns=list(dict.fromkeys(actions["os_code"])),
+                         fill_value=0)
+
+
+def label_by_priority(actions: pd.DataFrame, label_names: Sequence[str],
+                      priority_scale: Sequence[str]) -> pd.DataFrame:
+    """Count of actions per (label, priority level); "Sans priorité" for the rest."""
+    exploded = actions.assign(label=actions["labels"].map(lambda n: list(n) or [NO_LABEL]))
+    exploded = exploded.explode("label")
+    priority = exploded["priority"].fillna("Sans priorité")
+    table = pd.crosstab(exploded["label"], priority)
+    columns = list(priority_scale) + ["Sans priorité"]
+    return table.reindex(index=list(label_names) + [NO_LABEL], columns=columns, fill_value=0)
+
+
+def priority_vs_rest(actions: pd.DataFrame, bands: Sequence[dict[str, Any]] | None) -> pd.DataFrame:
+    """Per OS, the mean taux of the top-priority actions and of the others."""
+    group = actions["is_top_priority"].map({True: TOP, False: REST})
+    return rollup(actions.assign(group=group), ["os_code", "os_title", "group"], bands)
+
+
+def action_rows(actions: pd.DataFrame) -> pd.DataFrame:
+    """The actions as a table users read (French headers, Belgian dates)."""
+    return pd.DataFrame({
+        "Code": actions["code"],
+        "Action": actions["title"],
+        "Taux": actions["progress"].astype("float"),
+        "Statut": actions["status"].fillna("—"),
+        "Chef de projet": actions["project_lead"].fillna("—"),
+        "Échéance": [fmt_date(d) if not pd.isna(d) else (t or "—")
+                     for d, t in zip(actions["end_date"], actions["end_text"], strict=True)],
+        "En retard": actions["is_late"].map({True: "⚠️ oui", False: ""}),
+    })
+
+
+def summary_line(mean: float | None, actions: int, unassessed: int) -> str:
+    """ "58,9 % · 12 actions (dont 3 sans taux)"; "aucun taux · 11 actions" when none has one."""
+    count = f"{actions} action{'s' if actions > 1 else ''}"
+    if mean is None:
+        return f"aucun taux · {count}"
+    return f"{fmt_percent(mean)} · {count}" + (f" (dont {unassessed} sans taux)" if unassessed else "")

@@ -1,0 +1,74 @@
+"""An action's fiche: every field, labels as coloured tags, Belgian dates, its history."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from pst_data.actions import FIELD_LABELS
+from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
+from ui.components import changes_table, label_tags
+
+
+def _date(text: str | None, date) -> str:
+    if not text:
+        return EMPTY
+    shown = fmt_date(date) if date is not None else None
+    return text if shown is None or shown == text else f"{text} ({shown})"
+
+
+def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame) -> None:
+    st.markdown(f"### {html.escape(fiche['code'])} — {html.escape(fiche['title'])}")
+    st.caption(f"OS {fiche['os_code']} · {fiche['os_title']}  ›  OO {fiche['oo_code']} · {fiche['oo_title']}")
+    if fiche["labels"]:
+        st.markdown(label_tags(fiche["labels"], labels), unsafe_allow_html=True)
+
+    cols = st.columns(4)
+    cols[0].metric("Taux d'avancement", fmt_percent(fiche["progress"], 0))
+    cols[1].metric("Statut", fiche["status"] or "Non renseigné")
+    cols[2].metric("Priorité", fiche["priority"] or "—")
+    cols[3].metric("Échéance", fmt_date(fiche["end_date"]) if fiche["end_date"] else (fiche["end"] or EMPTY))
+
+    rows = [
+        ("Chef de projet", fiche["project_lead"]),
+        ("Département", fiche["department"]),
+        ("Services impliqués", ", ".join(fiche["services"])),
+        ("Partenaires", ", ".join(fiche["partners"])),
+        ("Début", _date(fiche["start"], fiche["start_date"])),
+        ("Fin", _date(fiche["end"], fiche["end_date"])),
+        ("Budget", fmt_euro(fiche["budget"]) if fiche["budget"] is not None else fiche["budget_text"]),
+        ("ETP", fmt_number(fiche["staff_fte"], 2) if fiche["staff_fte"] is not None else fiche["staff_text"]),
+        ("Livrables", fiche["deliverables"]),
+        ("Poids dans les moyennes", fmt_number(fiche["weight"], 2)),
+        ("Dernière modification", f"{fmt_datetime(fiche['updated_at'])} par {fiche['updated_by'] or '—'}"),
+    ]
+    if fiche["budget"] is not None and fiche["budget_text"]:
+        rows.insert(7, ("Budget (texte)", fiche["budget_text"]))
+    st.dataframe(pd.DataFrame([(k, v or EMPTY) for k, v in rows], columns=["Champ", "Valeur"]),
+                 hide_index=True, width="stretch")
+
+    for key in ("description", "context", "evaluation", "comment"):
+        if fiche[key]:
+            st.markdown(f"**{FIELD_LABELS[key]}**")
+            st.markdown(fiche[key].replace("\n", "  \n"))
+    if fiche["risks"]:
+        st.markdown("**Risques**")
+        st.markdown("\n".join(f"- {r}" for r in fiche["risks"]))
+    if fiche["indicators"]:
+        st.markdown("**Indicateurs**")
+        st.dataframe(pd.DataFrame([{"Indicateur": i["label"], "Cible": i.get("target") or EMPTY,
+                                    "Atteint": i.get("reached") or EMPTY} for i in fiche["indicators"]]),
+                     hide_index=True, width="stretch")
+    if fiche["sub_actions"]:
+        st.markdown("**Sous-actions**")
+        st.dataframe(pd.DataFrame([{"Code": s["code"], "Sous-action": s["title"],
+                                    "Évaluation": s.get("evaluation") or ""} for s in fiche["sub_actions"]]),
+                     hide_index=True, width="stretch")
+    st.markdown("**Historique**")
+    if history.empty:
+        st.caption("Aucun changement enregistré.")
+    else:
+        st.dataframe(changes_table(history.assign(action_code=fiche["code"])),
+                     hide_index=True, width="stretch")
