@@ -65,7 +65,7 @@ if figures:
         st.caption("Les chiffres du tableau de bord sont calculés à partir des fiches (toutes les actions du plan, sans filtre).")
         st.dataframe(
             [{"Indicateur": f.what, "Document": f.stated, "Calculé des fiches": f.computed,
-              "Concordance": "✅" if f.agrees else "⚠️ écart"} for f in figures],
+              "Concordance": "oui" if f.agrees else "écart"} for f in figures],
             hide_index=True, width="stretch",
         )
         for note in plan["notes"]:

@@ -52,20 +52,19 @@ def _short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _axis_names(rows: pd.DataFrame, code_col: str, title_col: str) -> list[str]:
+    return [f"{c} · {_short(str(t), 34)}" if c != t else _short(str(t), 40)
+            for c, t in zip(rows[code_col], rows[title_col], strict=True)]
+
+
 def progress_bars(
     rows: pd.DataFrame, code_col: str, title_col: str, title: str = "Taux d'avancement moyen"
 ) -> go.Figure:
-    """One horizontal bar per group (OS, OO, label...) with its mean taux and its counts."""
+    """One horizontal bar per group (OS, OO, label...) with its mean taux; counts in the hover."""
     rows = rows.iloc[::-1]  # plotly draws the first category at the bottom
-    names = [f"{c} · {_short(str(t))}" if c != t else _short(str(t))
-             for c, t in zip(rows[code_col], rows[title_col], strict=True)]
+    names = _axis_names(rows, code_col, title_col)
     values = [0 if pd.isna(v) else v for v in rows["mean_progress"]]
-    texts = [
-        f"{fmt_percent(v)} ({plural(int(n), 'action')}"
-        + (f", {int(u)} sans taux)" if u else ")")
-        if not pd.isna(v) else f"aucun taux ({plural(int(n), 'action')})"
-        for v, n, u in zip(rows["mean_progress"], rows["actions"], rows["unassessed"], strict=True)
-    ]
+    texts = [fmt_percent(v) if not pd.isna(v) else "aucun taux" for v in rows["mean_progress"]]
     hover = [
         f"<b>{c}</b> {t}<br>Taux moyen : {fmt_percent(v)}<br>{plural(int(n), 'action')}, "
         f"dont {int(u)} sans taux<extra></extra>"
@@ -78,10 +77,10 @@ def progress_bars(
             cliponaxis=False, marker_color="#1976d2", hovertemplate=hover,
         )
     )
-    fig.update_xaxes(range=[0, 135], ticksuffix=" %", tickvals=[0, 25, 50, 75, 100],
+    fig.update_xaxes(range=[0, 118], ticksuffix=" %", tickvals=[0, 25, 50, 75, 100],
                      showgrid=True, gridcolor="#eeeeee")
     fig.update_yaxes(automargin=True)
-    return _layout(fig, height=max(220, 48 * len(rows) + 80), title=title, showlegend=False)
+    return _layout(fig, height=max(220, 40 * len(rows) + 80), title=title, showlegend=False)
 
 
 def band_split(
@@ -90,8 +89,7 @@ def band_split(
 ) -> go.Figure:
     """Stacked bars: how many actions of each group fall in each evaluation band."""
     rows = rows.iloc[::-1]
-    names = [f"{c} · {_short(str(t))}" if c != t else _short(str(t))
-             for c, t in zip(rows[code_col], rows[title_col], strict=True)]
+    names = _axis_names(rows, code_col, title_col)
     colours = band_colours(bands)
     fig = go.Figure()
     for label in band_labels(bands):
@@ -106,7 +104,8 @@ def band_split(
         )
     fig.update_xaxes(title="Nombre d'actions", showgrid=True, gridcolor="#eeeeee")
     fig.update_yaxes(automargin=True)
-    return _layout(fig, height=max(220, 48 * len(rows) + 100), title=title, barmode="stack")
+    fig.update_layout(legend_traceorder="normal")
+    return _layout(fig, height=max(220, 40 * len(rows) + 100), title=title, barmode="stack")
 
 
 def status_split(actions: pd.DataFrame, title: str = "Répartition par statut") -> go.Figure:

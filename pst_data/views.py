@@ -65,7 +65,7 @@ def action_rows(actions: pd.DataFrame) -> pd.DataFrame:
         "Chef de projet": actions["project_lead"].fillna("—"),
         "Échéance": [fmt_date(d) if not pd.isna(d) else (t or "—")
                      for d, t in zip(actions["end_date"], actions["end_text"], strict=True)],
-        "En retard": actions["is_late"].map({True: "⚠️ oui", False: ""}),
+        "En retard": actions["is_late"].map({True: "oui", False: ""}),
     })
 
 

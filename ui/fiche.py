@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 
 import pandas as pd
 import streamlit as st
@@ -20,7 +19,7 @@ def _date(text: str | None, date) -> str:
 
 
 def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame) -> None:
-    st.markdown(f"### {html.escape(fiche['code'])} — {html.escape(fiche['title'])}")
+    st.markdown(f"### {fiche['code']} — {fiche['title']}")
     st.caption(f"OS {fiche['os_code']} · {fiche['os_title']}  ›  OO {fiche['oo_code']} · {fiche['oo_title']}")
     if fiche["labels"]:
         st.markdown(label_tags(fiche["labels"], labels), unsafe_allow_html=True)

@@ -30,6 +30,14 @@ LAST_PARAMS = "pst_last_query_params"
 SEEN_REVISIONS = "pst_seen_revisions"
 LIVE_REFRESH_SECONDS = 5
 
+NAVIGATION = (  # (script, label, icon): the pages/ folder, with French labels
+    ("dashboard.py", "Vue d'ensemble", ":material/dashboard:"),
+    ("pages/1_Objectifs.py", "Objectifs", ":material/account_tree:"),
+    ("pages/2_Priorités.py", "Priorités", ":material/star:"),
+    ("pages/3_Labels.py", "Labels", ":material/sell:"),
+    ("pages/4_Comparaison.py", "Comparaison", ":material/compare_arrows:"),
+)
+
 WIDGETS = {  # Filters attribute -> widget key
     "plan": "w_plan", "priority1": "w_priority1", "labels": "w_labels", "services": "w_services",
     "leads": "w_leads", "statuses": "w_statuses", "os_codes": "w_os", "late": "w_late",
@@ -89,7 +97,7 @@ def reset_filters() -> None:
     st.session_state[STORE] = Filters(plan=current.plan)
 
 
-def page_frame(title: str, icon: str = "📊", extra_params: tuple[str, ...] = ()) -> PageContext:
+def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tuple[str, ...] = ()) -> PageContext:
     """Draw the shared frame; ``extra_params`` are the page's own URL parameters to keep
     (e.g. ``action`` for an open fiche)."""
     st.set_page_config(page_title=f"{title} · PST Pilot", page_icon=icon, layout="wide")
@@ -133,7 +141,7 @@ def page_frame(title: str, icon: str = "📊", extra_params: tuple[str, ...] = (
     st.session_state[LAST_PARAMS] = _normalised(params_out)
 
     for problem in problems:
-        st.warning(problem, icon="⚠️")
+        st.warning(problem, icon=":material/warning:")
     _live_refresh()
     return PageContext(
         plan=plan, plans=plans, filters=filters, all_actions=all_actions,
@@ -152,9 +160,13 @@ def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFra
     names = {p["slug"]: f"{p['organisation']}" for p in plans}
     top = top_priority(plan["priority_scale"])
     with st.sidebar:
+        st.markdown("### PST Pilot")
+        for path, label, icon in NAVIGATION:
+            st.page_link(path, label=label, icon=icon)
+        st.divider()
         st.selectbox("Plan", options=list(names), format_func=names.get, key=WIDGETS["plan"],
                      on_change=_on_plan_change)
-        st.caption(f"{plan['title']} · {plan['period_start'] or '?'}–{plan['period_end'] or '?'}")
+        st.caption(" · ".join(x for x in (plan["title"], plan["document"]) if x))
         st.toggle(
             f"Priorité 1 uniquement ({top})" if top else "Priorité 1 uniquement",
             key=WIDGETS["priority1"], on_change=_on_filter_change, disabled=top is None,
@@ -175,7 +187,7 @@ def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFra
         st.multiselect("Chef de projet", options=options["leads"], key=WIDGETS["leads"],
                        on_change=_on_filter_change, placeholder="Tous")
         if filters.active:
-            st.button("Effacer les filtres", on_click=reset_filters, icon="✖️")
+            st.button("Effacer les filtres", on_click=reset_filters, icon=":material/filter_alt_off:")
 
 
 @st.fragment(run_every=dt.timedelta(seconds=LIVE_REFRESH_SECONDS))
