@@ -1,0 +1,75 @@
+"""Browser journeys: a real `streamlit run` server on a free port, driven by Playwright in
+Debian's headless Chromium. Without Chromium they skip, except in CI where the run fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from db.engine import make_engine
+from db.migrate import upgrade
+from pst_data.seed import seed
+from tests.browser.server import CHROMIUM_ARGS, StreamlitServer, chromium_path
+from tests.conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    path = chromium_path()
+    if path is None:
+        message = "Chromium introuvable (apt-get install chromium) : parcours navigateur non exécutés"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory, chromium):
+    path = tmp_path_factory.mktemp("browser") / "app.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    seed(engine)
+    engine.dispose()
+    ARTIFACTS.mkdir(exist_ok=True)
+    server = StreamlitServer(f"sqlite:///{path}", ARTIFACTS / f"streamlit-{path.parent.name}.log")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-BE", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
