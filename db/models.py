@@ -294,6 +294,9 @@ class History(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     # Rows written by one save share a change_id (undo reverts a whole save).
     change_id: Mapped[str] = mapped_column(String(36), index=True)
+    # The action's version after this change: a refused save lists the changes made since the
+    # version the user started from.
+    version_after: Mapped[int | None]
 
     __table_args__ = (
         Index("ix_history_plan_changed_at", "plan_id", "changed_at"),

@@ -124,7 +124,7 @@ def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport
         session.add(History(
             plan_id=plan.id, action_id=action.id, action_code=action.code, changed_at=now,
             changed_by=author, kind=kind, field=field_name, old_value=history_text(old),
-            new_value=history_text(new), change_id=change_id,
+            new_value=history_text(new), change_id=change_id, version_after=action.version,
         ))
 
     for os_position, os_data in enumerate(data["strategic_objectives"]):

@@ -1,0 +1,264 @@
+"""The write services on both backends: validation, no lost update, history, undo, bulk edits."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import Action, History, OperationalObjective, Plan, StrategicObjective
+from pst_data import services
+from pst_data.services import ConflictError, EditError, RowEdit
+
+
+def action(engine, slug: str, code: str) -> Action:
+    with Session(engine) as s:
+        return s.scalars(select(Action).join(OperationalObjective).join(StrategicObjective).join(Plan)
+                         .where(Plan.slug == slug, Action.code == code)).one()
+
+
+def revision(engine, slug: str) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(Plan.revision).where(Plan.slug == slug))
+
+
+def history(engine, action_id: int) -> list[tuple]:
+    with Session(engine) as s:
+        return s.execute(select(History.kind, History.field, History.old_value, History.new_value,
+                                History.changed_by, History.comment)
+                         .where(History.action_id == action_id).order_by(History.id)).all()
+
+
+def test_quick_edit_saves_records_and_bumps_revision(seeded_engine):
+    a = action(seeded_engine, "binche", "1.1.1.1.1")
+    before = revision(seeded_engine, "binche")
+    result = services.set_progress(seeded_engine, a.id, a.version, 85, "Claire Martin", "Marché attribué")
+    assert result.changed == ["progress"] and result.version == a.version + 1
+    after = action(seeded_engine, "binche", "1.1.1.1.1")
+    assert after.progress == 85 and after.updated_by == "Claire Martin"
+    assert history(seeded_engine, a.id)[-1] == ("update", "progress", "80", "85", "Claire Martin", "Marché attribué")
+    assert revision(seeded_engine, "binche") == before + 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(-1, "hors limites"), (101, "hors limites"), (33.5, "« 33.5 » invalide"), ("abc", "« abc » invalide")],
+)
+def test_bad_taux_is_refused_and_changes_nothing(seeded_engine, value, message):
+    a = action(seeded_engine, "binche", "1.1.1.1.1")
+    before = revision(seeded_engine, "binche")
+    with pytest.raises(EditError) as caught:
+        services.set_progress(seeded_engine, a.id, a.version, value, "Claire")
+    assert message in caught.value.errors[0]
+    assert action(seeded_engine, "binche", "1.1.1.1.1").progress == 80
+    assert revision(seeded_engine, "binche") == before
+    assert len(history(seeded_engine, a.id)) == 1  # only the import's entry
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"title": "x" * 10_000}, "« title » est trop long (10000 caractères, maximum 500)"),
+        ({"title": ""}, "« title » est obligatoire"),
+        ({"start": "2025", "end": "2021"}, "la fin (2021) précède le début (2025)"),
+        ({"status": "Fini"}, "statut « Fini » inconnu"),
+        ({"priority": "Urgente"}, "priorité « Urgente » inconnue"),
+        ({"code": "x"}, "Champ(s) non modifiable(s) : code"),
+    ],
+)
+def test_bad_fields_are_refused_in_french(seeded_engine, changes, message):
+    a = action(seeded_engine, "binche", "1.1.1.1.1")
+    with pytest.raises(EditError) as caught:
+        services.update_action(seeded_engine, a.id, a.version, changes, "Claire")
+    assert any(message in e for e in caught.value.errors), caught.value.errors
+    assert action(seeded_engine, "binche", "1.1.1.1.1").version == a.version
+
+
+def test_a_name_is_required(seeded_engine):
+    a = action(seeded_engine, "binche", "1.1.1.1.1")
+    with pytest.raises(EditError, match="Indiquez votre nom"):
+        services.set_progress(seeded_engine, a.id, a.version, 90, "  ")
+
+
+def test_stale_version_is_refused_with_the_other_persons_change(seeded_engine):
+    a = action(seeded_engine, "binche", "1.1.1.1.1")
+    services.set_progress(seeded_engine, a.id, a.version, 90, "Alice")
+    with pytest.raises(ConflictError) as caught:
+        services.set_progress(seeded_engine, a.id, a.version, 70, "Bob")
+    conflict = caught.value.conflicts[0]
+    assert conflict.current_version == a.version + 1
+    assert [(who, field, old, new) for _, who, field, old, new in conflict.their_changes] == [
+        ("Alice", "Taux d'avancement", "80", "90")]
+    assert "Alice : Taux d'avancement « 80 » → « 90 »" in conflict.message()
+    # Bob re-applies his value on top of the current version.
+    services.set_progress(seeded_engine, a.id, conflict.current_version, 70, "Bob")
+    assert action(seeded_engine, "binche", "1.1.1.1.1").progress == 70
+
+
+def test_status_and_taux_stay_coherent(seeded_engine):
+    a = action(seeded_engine, "saint-ghislain", "1.1.1")
+    result = services.update_action(seeded_engine, a.id, a.version, {"status": "Finalisé"}, "Alice")
+    assert "le taux d'avancement passe à 100 %" in result.notices[0]
+    done = action(seeded_engine, "saint-ghislain", "1.1.1")
+    assert (done.status, done.progress) == ("Finalisé", 100)
+    result = services.set_progress(seeded_engine, a.id, done.version, 60, "Alice")
+    again = action(seeded_engine, "saint-ghislain", "1.1.1")
+    assert (again.status, again.progress) == ("En cours", 60)
+    assert "repasse de « Finalisé » à « En cours »" in result.notices[0]
+    assert services.suggests_finalising("En cours", 100)
+    assert not services.suggests_finalising("Finalisé", 100)
+    assert not services.suggests_finalising("En cours", 95)
+
+
+def test_undo_is_a_new_change_and_refuses_to_drop_a_later_edit(seeded_engine):
+    a = action(seeded_engine, "binche", "1.1.1.1.2")
+    first = services.update_action(seeded_engine, a.id, a.version,
+                                   {"progress": 55, "project_lead": "Nadia"}, "Alice")
+    services.undo_change(seeded_engine, first.change_id, "Bob")
+    back = action(seeded_engine, "binche", "1.1.1.1.2")
+    assert (back.progress, back.project_lead) == (a.progress, a.project_lead)
+    kinds = Counter(row[0] for row in history(seeded_engine, a.id))
+    assert kinds == {"import": 1, "update": 2, "undo": 2}
+
+    second = services.set_progress(seeded_engine, a.id, back.version, 65, "Alice")
+    services.set_progress(seeded_engine, a.id, second.version, 75, "Carla")
+    with pytest.raises(EditError, match="a été modifié depuis"):
+        services.undo_change(seeded_engine, second.change_id, "Bob")
+    assert action(seeded_engine, "binche", "1.1.1.1.2").progress == 75
+
+
+def test_bulk_edit_is_all_or_nothing(seeded_engine):
+    a = action(seeded_engine, "binche", "1.1.1.1.1")
+    b = action(seeded_engine, "binche", "1.1.1.1.2")
+    before = revision(seeded_engine, "binche")
+    with pytest.raises(EditError) as caught:
+        services.bulk_update(seeded_engine, [
+            RowEdit(a.id, a.version, {"progress": 95, "status": "En cours"}),
+            RowEdit(b.id, b.version, {"progress": 140}),
+            RowEdit(b.id, b.version, {"end": "pas une date", "start": "2030"}),
+        ], "Alice")
+    assert any("140 hors limites" in e for e in caught.value.errors)
+    assert caught.value.errors[-1] == "Aucune modification n'a été enregistrée."
+    assert action(seeded_engine, "binche", "1.1.1.1.1").progress == 80
+    assert revision(seeded_engine, "binche") == before
+
+    results = services.bulk_update(seeded_engine, [
+        RowEdit(a.id, a.version, {"progress": 95}),
+        RowEdit(b.id, b.version, {"progress": 45, "project_lead": "Nadia"}),
+    ], "Alice")
+    assert [r.code for r in results] == ["1.1.1.1.1", "1.1.1.1.2"]
+    assert len({r.change_id for r in results}) == 1
+    assert action(seeded_engine, "binche", "1.1.1.1.2").project_lead == "Nadia"
+
+
+def test_create_move_and_delete_never_orphan(seeded_engine):
+    with Session(seeded_engine) as s:
+        oo = s.scalars(select(OperationalObjective).join(StrategicObjective).join(Plan)
+                       .where(Plan.slug == "charleroi", OperationalObjective.code == "7.3")).one()
+        other = s.scalars(select(OperationalObjective).join(StrategicObjective).join(Plan)
+                          .where(Plan.slug == "charleroi", OperationalObjective.code == "7.4")).one()
+    created = services.create_action(seeded_engine, oo.id, {
+        "code": "7.3.9", "title": "Suivre le PST avec PST Pilot", "labels": ["PPI", "Numérique"],
+        "priority": "Niveau 1", "end": "30/06/2027", "progress": 10,
+        "sub_actions": [{"code": "7.3.9.a", "title": "Former les chefs de projet"}]}, "Alice")
+    with pytest.raises(EditError, match="Le code 7.3.9 existe déjà"):
+        services.create_action(seeded_engine, oo.id, {"code": "7.3.9", "title": "Doublon"}, "Alice")
+    moved = services.move_action(seeded_engine, created.action_id, 1, other.id, "Alice")
+    assert action(seeded_engine, "charleroi", "7.3.9").operational_objective_id == other.id
+    services.delete_action(seeded_engine, created.action_id, moved.version, "Alice")
+    with Session(seeded_engine) as s:
+        assert s.get(Action, created.action_id) is None
+        kinds = s.scalars(select(History.kind).where(History.action_code == "7.3.9",
+                                                     History.action_id.is_(None))).all()
+        assert "delete" in kinds and "create" in kinds  # the journal keeps them, unlinked
+    count = services.delete_objective(seeded_engine, "os", oo.strategic_objective_id, "Alice")
+    assert count == 17
+    with Session(seeded_engine) as s:
+        orphans = s.scalar(select(func.count(Action.id)).where(
+            ~Action.operational_objective_id.in_(select(OperationalObjective.id))))
+        assert orphans == 0
+        assert s.scalar(select(func.count(StrategicObjective.id)).join(Plan)
+                        .where(Plan.slug == "charleroi")) == 7
+
+
+def test_objectives_create_rename_reorder(seeded_engine):
+    with Session(seeded_engine) as s:
+        plan_id = s.scalar(select(Plan.id).where(Plan.slug == "ecaussinnes"))
+        first_ids = s.scalars(select(StrategicObjective.id).where(StrategicObjective.plan_id == plan_id)
+                              .order_by(StrategicObjective.position)).all()
+    new_id = services.save_objective(seeded_engine, "os", "Alice", parent_id=plan_id, code="7",
+                                     title="Un CPAS numérique")
+    with pytest.raises(EditError, match="porte déjà le code 7"):
+        services.save_objective(seeded_engine, "os", "Alice", parent_id=plan_id, code="7", title="Autre")
+    services.save_objective(seeded_engine, "os", "Alice", objective_id=new_id, code="7",
+                            title="Un CPAS plus numérique")
+    oo_id = services.save_objective(seeded_engine, "oo", "Alice", parent_id=new_id, code="7.1",
+                                    title="Dématérialiser")
+    services.reorder_objectives(seeded_engine, "os", [new_id, *first_ids], "Alice")
+    with Session(seeded_engine) as s:
+        order = s.scalars(select(StrategicObjective.code).where(StrategicObjective.plan_id == plan_id)
+                          .order_by(StrategicObjective.position)).all()
+        assert order[0] == "7" and s.get(OperationalObjective, oo_id).title == "Dématérialiser"
+        assert s.get(StrategicObjective, new_id).title == "Un CPAS plus numérique"
+
+
+def _hammer(engine, targets, threads=20, per_thread=50):
+    """Every thread makes per_thread saves on its target, each from the version it last read."""
+    accepted: list[tuple[int, int, int]] = []  # (action_id, value, version)
+    refused = Counter()
+    lock = threading.Lock()
+    errors = []
+
+    def worker(n: int):
+        action_id = targets[n % len(targets)]
+        for i in range(per_thread):
+            try:
+                with Session(engine) as s:
+                    version, current = s.execute(select(Action.version, Action.progress)
+                                                 .where(Action.id == action_id)).one()
+                value = ((current or 0) + 1 + n) % 101  # always a real change from what was read
+                result = services.set_progress(engine, action_id, version, value, f"user-{n}")
+                with lock:
+                    accepted.append((action_id, value, result.version))
+            except ConflictError:
+                with lock:
+                    refused[action_id] += 1
+            except Exception as exc:  # anything else is a failure of the test
+                errors.append(repr(exc))
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert not errors, errors[:3]
+    return accepted, refused
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["same-action", "different-actions"])
+def test_twenty_threads_lose_nothing(seeded_engine, shared):
+    with Session(seeded_engine) as s:
+        ids = s.scalars(select(Action.id).join(OperationalObjective).join(StrategicObjective)
+                        .join(Plan).where(Plan.slug == "charleroi").order_by(Action.id).limit(20)).all()
+    targets = ids[:1] if shared else ids
+    accepted, refused = _hammer(seeded_engine, targets)
+    assert len(accepted) + sum(refused.values()) == 20 * 50
+    if not shared:
+        assert sum(refused.values()) == 0  # different actions never conflict
+    with Session(seeded_engine) as s:
+        for action_id in targets:
+            mine = sorted((v, val) for a, val, v in accepted if a == action_id)
+            row = s.get(Action, action_id)
+            # Versions are a gapless sequence: every accepted save is one version step...
+            if mine:
+                assert [v for v, _ in mine] == list(range(2, 2 + len(mine)))
+                # ...the last accepted value is the one in the database...
+                assert row.progress == mine[-1][1] and row.version == mine[-1][0]
+            # ...and every accepted save, and only those, has its history row.
+            rows = s.execute(select(History.version_after, History.new_value)
+                             .where(History.action_id == action_id, History.kind == "update",
+                                    History.field == "progress").order_by(History.version_after)).all()
+            assert [(r.version_after, r.new_value) for r in rows] == [(v, str(val)) for v, val in mine]
