@@ -6,7 +6,9 @@ from pst_data import charts
 from pst_data.progress import rollup, summarise
 from pst_data.views import action_rows, summary_line
 from ui import data
+from pst_data import services
 from ui.components import chart
+from ui.editing import author_box, edit_messages, fiche_form, flash, quick_edit, run_save
 from ui.fiche import render_fiche
 from ui.frame import filter_summary, page_frame
 
@@ -87,6 +89,45 @@ else:
         if st.query_params.get("action") != str(selected):
             st.query_params["action"] = str(selected)
         fiche = data.fiche(selected, ctx.revision)
-        render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels)
+        edit_messages()
+        author = author_box()
+        quick_edit(fiche, key="objectifs")
+        view_tab, edit_tab, manage_tab = st.tabs(["Fiche", "Modifier la fiche", "Déplacer ou supprimer"])
+        with view_tab:
+            render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels)
+        with edit_tab:
+            known = sorted({s for names in ctx.all_actions["services"] for s in names})
+            changes = fiche_form(fiche, plan, ctx.labels, known, key="edit")
+            if changes is not None:
+                if not changes:
+                    st.info("Aucun champ modifié.")
+                else:
+                    run_save(lambda: services.update_action(data.engine(), fiche["id"], fiche["version"],
+                                                            changes, author or ""),
+                             f"fiche {fiche['code']}",
+                             retry={"action_id": fiche["id"], "changes": changes})
+        with manage_tab:
+            oo_rows = objectives.dropna(subset=["oo_id"])
+            targets = {int(r.oo_id): f"OO {r.oo_code} · {r.oo_title}" for r in oo_rows.itertuples()
+                       if r.oo_code != fiche["oo_code"]}
+            target = st.selectbox("Déplacer vers l'objectif opérationnel", list(targets),
+                                  format_func=targets.get, index=None, key="move_target")
+            if st.button("Déplacer l'action", disabled=target is None or author is None, key="move_button"):
+                run_save(lambda: services.move_action(data.engine(), fiche["id"], fiche["version"], target,
+                                                      author or ""), f"{fiche['code']} déplacée")
+            with st.popover("Supprimer l'action", disabled=author is None):
+                st.warning(f"Supprimer définitivement l'action {fiche['code']} et ses sous-actions ? "
+                           "Le journal garde la trace de la suppression.")
+                if st.button("Oui, supprimer", type="primary", key="confirm_delete_action"):
+                    try:
+                        services.delete_action(data.engine(), fiche["id"], fiche["version"], author or "")
+                    except services.EditError as exc:
+                        st.error(" ".join(exc.errors))
+                    else:
+                        data.invalidate()
+                        del st.query_params["action"]
+                        st.session_state.pop("fiche_action", None)
+                        flash("success", f"Action {fiche['code']} supprimée.")
+                        st.rerun()
     elif "action" in st.query_params:
         del st.query_params["action"]

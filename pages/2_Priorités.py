@@ -7,6 +7,7 @@ from pst_data.formatting import fmt_number, fmt_percent
 from pst_data.progress import summarise
 from pst_data.views import REST, TOP, action_rows, priority_vs_rest
 from ui.components import chart
+from ui.editing import author_box, edit_messages, quick_edit
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Priorités", icon="⭐")
@@ -41,6 +42,15 @@ else:
     st.dataframe(action_rows(priority), hide_index=True, width="stretch",
                  column_config={"Taux": st.column_config.ProgressColumn(
                      "Taux", min_value=0, max_value=100, format="%.0f %%")})
+
+    st.subheader("Mise à jour rapide")
+    edit_messages()
+    author_box()
+    options = {int(r.id): f"{r.code} — {r.title}" for r in priority.itertuples()}
+    chosen = st.selectbox("Projet prioritaire", list(options), format_func=options.get, index=None,
+                          key="priority_quick", placeholder="Choisissez un projet (tapez son code)…")
+    if chosen is not None:
+        quick_edit(priority[priority["id"] == chosen].iloc[0].to_dict(), key="priorites")
 
     st.subheader("Priorité 1 et autres actions, par objectif stratégique")
     table = priority_vs_rest(actions, bands)

@@ -35,7 +35,7 @@ def band_colours(bands: Sequence[dict[str, Any]] | None) -> dict[str, str]:
     return colours
 
 
-def _layout(fig: go.Figure, height: int, **kwargs: Any) -> go.Figure:
+def layout(fig: go.Figure, height: int, **kwargs: Any) -> go.Figure:
     fig.update_layout(
         separators=", ",
         height=height,
@@ -80,7 +80,7 @@ def progress_bars(
     fig.update_xaxes(range=[0, 118], ticksuffix=" %", tickvals=[0, 25, 50, 75, 100],
                      showgrid=True, gridcolor="#eeeeee")
     fig.update_yaxes(automargin=True)
-    return _layout(fig, height=max(220, 40 * len(rows) + 80), title=title, showlegend=False)
+    return layout(fig, height=max(220, 40 * len(rows) + 80), title=title, showlegend=False)
 
 
 def band_split(
@@ -105,7 +105,7 @@ def band_split(
     fig.update_xaxes(title="Nombre d'actions", showgrid=True, gridcolor="#eeeeee")
     fig.update_yaxes(automargin=True)
     fig.update_layout(legend_traceorder="normal")
-    return _layout(fig, height=max(220, 40 * len(rows) + 100), title=title, barmode="stack")
+    return layout(fig, height=max(220, 40 * len(rows) + 100), title=title, barmode="stack")
 
 
 def status_split(actions: pd.DataFrame, title: str = "Répartition par statut") -> go.Figure:
@@ -122,7 +122,7 @@ def status_split(actions: pd.DataFrame, title: str = "Répartition par statut") 
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_xaxes(title="Nombre d'actions", showgrid=True, gridcolor="#eeeeee")
-    return _layout(fig, height=max(200, 44 * len(order) + 90), title=title, showlegend=False)
+    return layout(fig, height=max(200, 44 * len(order) + 90), title=title, showlegend=False)
 
 
 def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avancement") -> go.Figure:
@@ -156,7 +156,7 @@ def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avanc
             hovertemplate="%{customdata}<extra></extra>", customdata=hovers, maxdepth=3,
         )
     )
-    return _layout(fig, height=520, title=title)
+    return layout(fig, height=520, title=title)
 
 
 def comparison_bars(rows: pd.DataFrame, title: str = "Taux d'avancement moyen par plan") -> go.Figure:
@@ -185,4 +185,4 @@ def grouped_progress(rows: pd.DataFrame, code_col: str, title_col: str, group_co
             ],
         )
     fig.update_yaxes(range=[0, 115], ticksuffix=" %", title="Taux moyen", gridcolor="#eeeeee")
-    return _layout(fig, height=420, title=title, barmode="group")
+    return layout(fig, height=420, title=title, barmode="group")

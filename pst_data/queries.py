@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -236,3 +237,46 @@ def comparison_frame(session: Session, today: dt.date | None = None) -> pd.DataF
             "bands": counts,
         })
     return pd.DataFrame(out)
+
+
+def journal(session: Session, plan_id: int, start: dt.date | None = None, end: dt.date | None = None,
+            people: Sequence[str] = (), os_codes: Sequence[str] = (), limit: int = 500) -> pd.DataFrame:
+    """The plan's history, newest first, with the OS of each action (None once deleted)."""
+    query = (
+        select(History.id, History.changed_at, History.changed_by, History.kind, History.action_id,
+               History.action_code, History.field, History.old_value, History.new_value,
+               History.comment, History.change_id, StrategicObjective.code.label("os_code"))
+        .outerjoin(Action, Action.id == History.action_id)
+        .outerjoin(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
+        .outerjoin(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
+        .where(History.plan_id == plan_id)
+        .order_by(History.changed_at.desc(), History.id.desc())
+        .limit(limit)
+    )
+    if start:
+        query = query.where(History.changed_at >= dt.datetime.combine(start, dt.time.min))
+    if end:
+        query = query.where(History.changed_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+    if people:
+        query = query.where(History.changed_by.in_(list(people)))
+    if os_codes:
+        query = query.where(StrategicObjective.code.in_(list(os_codes)))
+    return pd.DataFrame(session.execute(query).mappings().all(), columns=[
+        "id", "changed_at", "changed_by", "kind", "action_id", "action_code", "field", "old_value",
+        "new_value", "comment", "change_id", "os_code"])
+
+
+def journal_people(session: Session, plan_id: int) -> list[str]:
+    return list(session.scalars(select(History.changed_by).where(History.plan_id == plan_id)
+                                .distinct().order_by(History.changed_by)))
+
+
+def progress_events(session: Session, plan_id: int) -> pd.DataFrame:
+    """The history rows that move a taux (or remove an action), oldest first."""
+    rows = session.execute(
+        select(History.changed_at, History.action_id, History.field, History.new_value, History.kind)
+        .where(History.plan_id == plan_id,
+               or_(History.field == "progress", and_(History.field == "action", History.kind == "delete")))
+        .order_by(History.changed_at, History.id)
+    )
+    return pd.DataFrame(rows.mappings().all(), columns=["changed_at", "action_id", "field", "new_value", "kind"])

@@ -69,6 +69,12 @@ class SaveResult:
     changed: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     change_id: str | None = None
+    status: str | None = None
+    progress: int | None = None
+
+    @property
+    def suggests_finalising(self) -> bool:
+        return suggests_finalising(self.status, self.progress)
 
 
 # -- rules --------------------------------------------------------------------------------
@@ -205,7 +211,8 @@ def _apply_update(session: Session, action_id: int, expected_version: int,
     else:
         bump_revision(session, plan_id)
     session.flush()
-    return SaveResult(action.id, action.code, action.version, [n for n, _, _ in applied], notices, change_id)
+    return SaveResult(action.id, action.code, action.version, [n for n, _, _ in applied], notices,
+                      change_id, action.status, action.progress)
 
 
 def update_action(engine: Engine, action_id: int, expected_version: int, changes: dict[str, Any],

@@ -88,3 +88,21 @@ def revision_key() -> tuple:
 def invalidate() -> None:
     """After a write: forget the revision poll so this session reloads what changed now."""
     revisions.clear()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def journal(plan_id: int, revision: int, start, end, people: tuple, os_codes: tuple) -> pd.DataFrame:
+    with read_session(engine()) as session:
+        return queries.journal(session, plan_id, start, end, people, os_codes)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def journal_people(plan_id: int, revision: int) -> list[str]:
+    with read_session(engine()) as session:
+        return queries.journal_people(session, plan_id)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def progress_events(plan_id: int, revision: int) -> pd.DataFrame:
+    with read_session(engine()) as session:
+        return queries.progress_events(session, plan_id)

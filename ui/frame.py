@@ -36,6 +36,8 @@ NAVIGATION = (  # (script, label, icon): the pages/ folder, with French labels
     ("pages/2_Priorités.py", "Priorités", ":material/star:"),
     ("pages/3_Labels.py", "Labels", ":material/sell:"),
     ("pages/4_Comparaison.py", "Comparaison", ":material/compare_arrows:"),
+    ("pages/5_Mise_à_jour.py", "Mise à jour", ":material/edit:"),
+    ("pages/6_Journal.py", "Journal", ":material/history:"),
 )
 
 WIDGETS = {  # Filters attribute -> widget key

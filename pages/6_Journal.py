@@ -1,0 +1,74 @@
+"""Journal: every change of the plan (who, when, what), undo, and progress over time."""
+
+import datetime as dt
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from pst_data import services
+from pst_data.charts import layout
+from pst_data.formatting import fmt_datetime, fmt_percent
+from pst_data.services import EditError
+from pst_data.timeline import PLAN_SCOPE, progress_timeline
+from ui import data
+from ui.components import PLOTLY_CONFIG, changes_table
+from ui.editing import author_box, edit_messages, flash
+from ui.frame import page_frame
+
+ctx = page_frame("Journal", icon="🕘")
+plan = ctx.plan
+st.title("Journal des modifications")
+st.caption(f"{plan['organisation']} · qui a changé quoi, quand ; l'objectif stratégique suit le filtre de la barre latérale.")
+edit_messages()
+
+c1, c2 = st.columns(2)
+period = c1.date_input("Période", value=(ctx.today - dt.timedelta(days=90), ctx.today), format="DD/MM/YYYY",
+                       key="journal_period")
+people = c2.multiselect("Personnes", data.journal_people(plan["id"], ctx.revision), key="journal_people",
+                        placeholder="Tout le monde")
+start, end = (period + (None,))[:2] if isinstance(period, tuple) else (period, period)
+rows = data.journal(plan["id"], ctx.revision, start, end, tuple(people), ctx.filters.os_codes)
+if rows.empty:
+    st.info("Aucune modification pour cette période et ces filtres.")
+else:
+    st.dataframe(changes_table(rows), hide_index=True, width="stretch")
+
+    st.subheader("Annuler une modification")
+    author = author_box()
+    groups = rows[rows["kind"].isin(["update", "undo"])].drop_duplicates("change_id")
+    labels = {r.change_id: f"{fmt_datetime(r.changed_at)} — {r.changed_by} — action {r.action_code}"
+              for r in groups.itertuples()}
+    change = st.selectbox("Modification", list(labels), format_func=labels.get, index=None,
+                          key="undo_choice", placeholder="Choisissez une modification à annuler")
+    if st.button("Annuler cette modification", disabled=change is None or author is None, key="undo_button"):
+        try:
+            results = services.undo_change(data.engine(), change, author or "")
+        except EditError as exc:
+            st.error(" ".join(exc.errors))
+        else:
+            data.invalidate()
+            flash("success", "Modification annulée (l'annulation est elle-même inscrite au journal) : "
+                             + ", ".join(r.code for r in results) + ".")
+            st.rerun()
+
+st.subheader("Avancement au fil du temps")
+events = data.progress_events(plan["id"], ctx.revision)
+os_of = dict(zip(ctx.all_actions["id"], ctx.all_actions["os_code"], strict=True))
+weights = dict(zip(ctx.all_actions["id"], ctx.all_actions["weight"], strict=True))
+timeline = progress_timeline(events, os_of, weights)
+timeline = timeline.dropna(subset=["mean_progress"]) if not timeline.empty else timeline
+if timeline.empty:
+    st.info("Aucun taux d'avancement dans l'historique de ce plan pour l'instant.")
+else:
+    fig = go.Figure()
+    for scope, part in timeline.groupby("scope", sort=False):
+        fig.add_scatter(
+            x=part["changed_at"], y=part["mean_progress"], mode="lines+markers", line_shape="hv",
+            name=scope, line=dict(width=4 if scope == PLAN_SCOPE else 1.5),
+            hovertemplate=[f"{scope}<br>{fmt_datetime(t)} : {fmt_percent(v)}<extra></extra>"
+                           for t, v in zip(part["changed_at"], part["mean_progress"], strict=True)],
+        )
+    fig.update_yaxes(range=[0, 100], ticksuffix=" %", title="Taux moyen")
+    fig.update_xaxes(tickformat="%d/%m/%Y")
+    st.plotly_chart(layout(fig, height=420, title="Taux moyen du plan et de chaque OS"),
+                    width="stretch", config=PLOTLY_CONFIG)

@@ -1,0 +1,65 @@
+"""The bulk-edit table: which columns it offers and how edited cells become service calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from pst_data.formatting import fmt_date
+from pst_data.services import RowEdit
+
+# Column shown -> action field.
+COLUMNS = {
+    "Taux": "progress",
+    "Statut": "status",
+    "Priorité": "priority",
+    "Labels": "labels",
+    "Chef de projet": "project_lead",
+    "Échéance": "end",
+}
+
+
+def editor_frame(actions: pd.DataFrame) -> pd.DataFrame:
+    """The table users edit, in a stable order (rows are matched back by position)."""
+    return pd.DataFrame({
+        "Code": actions["code"].tolist(),
+        "Action": actions["title"].tolist(),
+        "Taux": [None if pd.isna(p) else int(p) for p in actions["progress"]],
+        "Statut": actions["status"].tolist(),
+        "Priorité": actions["priority"].tolist(),
+        "Labels": [list(n) for n in actions["labels"]],
+        "Chef de projet": actions["project_lead"].tolist(),
+        "Échéance": [None if pd.isna(d) else d for d in actions["end_date"]],
+    })
+
+
+def _value(column: str, value: Any) -> Any:
+    if value is None or (not isinstance(value, list) and pd.isna(value)):
+        return [] if column == "Labels" else None
+    if column == "Échéance":
+        if isinstance(value, str):
+            value = pd.to_datetime(value, errors="coerce")
+            if pd.isna(value):
+                return str(value)
+        if isinstance(value, (pd.Timestamp, dt.datetime)):
+            value = value.date()
+        return fmt_date(value)
+    if column == "Labels":
+        return list(value)
+    if column in ("Chef de projet",) and isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def row_edits(actions: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]]) -> list[RowEdit]:
+    """st.data_editor's ``edited_rows`` ({position: {column: value}}) -> one RowEdit per row,
+    with the version each row was loaded at (the service refuses stale ones)."""
+    edits = []
+    for position, cells in sorted(edited_rows.items(), key=lambda kv: int(kv[0])):
+        row = actions.iloc[int(position)]
+        changes = {COLUMNS[col]: _value(col, value) for col, value in cells.items() if col in COLUMNS}
+        if changes:
+            edits.append(RowEdit(int(row["id"]), int(row["version"]), changes))
+    return edits

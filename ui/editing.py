@@ -1,0 +1,280 @@
+"""Edit widgets: quick taux update, the full fiche form, conflicts and confirmations.
+
+Every save calls pst_data.services (which validates, checks the version and records history);
+this module only lays out widgets and reports what the service said.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from db.models import STATUSES
+from pst_data import services
+from pst_data.formatting import fmt_date
+from pst_data.services import ConflictError, EditError, SaveResult
+from ui import data
+
+AUTHOR_KEY = "pst_author"
+FLASH_KEY = "pst_flash"
+PENDING_KEY = "pst_pending_conflict"
+SUGGEST_KEY = "pst_suggest_finalise"
+
+
+# -- who is editing -----------------------------------------------------------------------
+
+def current_author() -> str | None:
+    """The name inscribed in the history. Until logins exist, people type it once per session;
+    the access-control work replaces this one function."""
+    return (st.session_state.get(AUTHOR_KEY) or "").strip() or None
+
+
+def author_box() -> str | None:
+    """Ask for the name once (shown where edits happen); returns it when known."""
+    name = current_author()
+    if name:
+        cols = st.columns([4, 1])
+        cols[0].caption(f"Vous modifiez en tant que **{name}**.")
+        if cols[1].button("Changer de nom", key="change_author", type="tertiary"):
+            st.session_state[AUTHOR_KEY] = ""
+            st.rerun()
+        return name
+    with st.form("author_form", border=True):
+        typed = st.text_input("Votre nom (inscrit dans l'historique de chaque modification)",
+                              max_chars=services.AUTHOR_MAX, placeholder="ex. Marie Dupont")
+        if st.form_submit_button("Valider", type="primary"):
+            if typed.strip():
+                st.session_state[AUTHOR_KEY] = typed.strip()
+                st.rerun()
+            st.error("Indiquez votre nom pour pouvoir enregistrer.")
+    return None
+
+
+# -- messages that survive the rerun after a save -----------------------------------------
+
+def flash(kind: str, text: str) -> None:
+    st.session_state.setdefault(FLASH_KEY, []).append((kind, text))
+
+
+def show_flash() -> None:
+    for kind, text in st.session_state.pop(FLASH_KEY, []):
+        {"success": st.success, "info": st.info, "warning": st.warning}[kind](text)
+
+
+def after_save(result: SaveResult, what: str) -> None:
+    data.invalidate()
+    flash("success", f"Enregistré : {what}.")
+    for notice in result.notices:
+        flash("info", notice)
+
+
+def run_save(save: Callable[[], SaveResult], what: str, retry: dict | None = None) -> bool:
+    """Call a service; on success flash and rerun; on refusal show the French message.
+
+    ``retry`` describes how to re-apply the user's change on top of a newer version."""
+    try:
+        result = save()
+    except ConflictError as exc:
+        # Shown by edit_messages() on the rerun, with the buttons to re-apply or give up.
+        st.session_state[PENDING_KEY] = {"conflicts": exc.conflicts, "retry": retry, "what": what}
+        st.rerun()
+    except EditError as exc:
+        for error in exc.errors:
+            st.error(error)
+        return False
+    after_save(result, what)
+    if "progress" in result.changed and result.suggests_finalising:
+        st.session_state[SUGGEST_KEY] = {"action_id": result.action_id, "version": result.version,
+                                         "code": result.code}
+    st.rerun()
+    return True
+
+
+def edit_messages() -> None:
+    """What the last save said (success, notices, conflict, finalise suggestion): call once per
+    page, above its edit widgets."""
+    show_flash()
+    render_pending_conflict()
+    render_finalise_suggestion()
+
+
+def render_pending_conflict() -> None:
+    pending = st.session_state.get(PENDING_KEY)
+    if not pending:
+        return
+    for conflict in pending["conflicts"]:
+        st.error(conflict.message())
+    retry = pending.get("retry")
+    cols = st.columns(2)
+    if retry and len(pending["conflicts"]) == 1:
+        conflict = pending["conflicts"][0]
+        label = f"Réappliquer ma modification ({pending['what']})"
+        if cols[0].button(label, key="retry_conflict", type="primary"):
+            st.session_state.pop(PENDING_KEY, None)
+            run_save(lambda: services.update_action(
+                data.engine(), retry["action_id"], conflict.current_version, retry["changes"],
+                current_author() or "", retry.get("comment")), pending["what"])
+    if cols[1].button("Abandonner ma modification", key="drop_conflict"):
+        st.session_state.pop(PENDING_KEY, None)
+        data.invalidate()
+        st.rerun()
+
+
+def render_finalise_suggestion() -> None:
+    suggestion = st.session_state.get(SUGGEST_KEY)
+    if not suggestion:
+        return
+    st.info(f"L'action {suggestion['code']} est à 100 % : passer son statut à « Finalisé » ?")
+    cols = st.columns(2)
+    if cols[0].button("Oui, passer à « Finalisé »", key="accept_finalise", type="primary"):
+        st.session_state.pop(SUGGEST_KEY)
+        run_save(lambda: services.update_action(data.engine(), suggestion["action_id"], suggestion["version"],
+                                                {"status": "Finalisé"}, current_author() or ""),
+                 f"{suggestion['code']} → Finalisé")
+    if cols[1].button("Non, garder le statut", key="refuse_finalise"):
+        st.session_state.pop(SUGGEST_KEY)
+        st.rerun()
+
+
+# -- quick edit ---------------------------------------------------------------------------
+
+def quick_edit(action: dict[str, Any], key: str) -> None:
+    """Taux (+ optional one-line comment) of one action: the value, then « Enregistrer »."""
+    author = current_author()
+    with st.form(f"quick_{key}_{action['id']}", border=True, enter_to_submit=True):
+        st.markdown(f"**Mise à jour rapide — {action['code']}**")
+        cols = st.columns([1, 3, 1], vertical_alignment="bottom")
+        current = action["progress"]
+        value = cols[0].number_input(
+            "Taux d'avancement (%)", min_value=0, max_value=100, step=5,
+            value=None if current is None or pd.isna(current) else int(current),
+            key=f"quick_value_{key}_{action['id']}", placeholder="0 à 100",
+        )
+        comment = cols[1].text_input("Commentaire (facultatif)", max_chars=500,
+                                     key=f"quick_comment_{key}_{action['id']}")
+        submitted = cols[2].form_submit_button("Enregistrer", type="primary", disabled=author is None)
+    if author is None:
+        st.caption("Indiquez votre nom (ci-dessus) pour enregistrer.")
+    if submitted:
+        changes = {"progress": value}
+        run_save(lambda: services.update_action(data.engine(), int(action["id"]), int(action["version"]),
+                                                changes, author or "", comment),
+                 f"{action['code']} → {value if value is not None else '—'} %",
+                 retry={"action_id": int(action["id"]), "changes": changes, "comment": comment})
+
+
+# -- the full fiche form ------------------------------------------------------------------
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _date_value(date: Any) -> dt.date | None:
+    if date is None or (isinstance(date, float) and pd.isna(date)):
+        return None
+    return date
+
+
+def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services_known: list[str],
+               key: str = "fiche") -> dict[str, Any] | None:
+    """Every field of an action. Returns the changed fields when submitted, else None."""
+    with st.form(f"{key}_{fiche.get('id', 'new')}", border=True):
+        title = st.text_input("Intitulé", value=fiche["title"] or "", max_chars=500)
+        description = st.text_area("Description", value=fiche["description"] or "", height=120)
+        c1, c2, c3 = st.columns(3)
+        scale = [None] + list(plan["priority_scale"])
+        priority = c1.selectbox("Priorité", scale, index=scale.index(fiche["priority"]) if fiche["priority"] in scale else 0,
+                                format_func=lambda p: p or "Aucune")
+        statuses = [None, *STATUSES]
+        status = c2.selectbox("Statut", statuses, index=statuses.index(fiche["status"]) if fiche["status"] in statuses else 0,
+                              format_func=lambda s: s or "Non renseigné",
+                              help="« Finalisé » met le taux à 100 %.")
+        progress = c3.number_input("Taux d'avancement (%)", min_value=0, max_value=100, step=5,
+                                   value=fiche["progress"], placeholder="sans taux")
+        label_names = labels["name"].tolist()
+        c1, c2 = st.columns(2)
+        chosen_labels = c1.multiselect("Labels", label_names, default=[l for l in fiche["labels"] if l in label_names])
+        new_labels = c2.text_input("Nouveaux labels (séparés par des virgules)", placeholder="ex. Plan climat")
+        c1, c2 = st.columns(2)
+        chosen_services = c1.multiselect("Services impliqués", sorted(set(services_known) | set(fiche["services"])),
+                                         default=fiche["services"])
+        new_services = c2.text_input("Autres services (séparés par des virgules)")
+        c1, c2 = st.columns(2)
+        lead = c1.text_input("Chef de projet", value=fiche["project_lead"] or "", max_chars=300)
+        department = c2.text_input("Département", value=fiche["department"] or "", max_chars=300)
+        partners = st.text_area("Partenaires (un par ligne)", value="\n".join(fiche["partners"]), height=80)
+        c1, c2 = st.columns(2)
+        start = c1.date_input("Début", value=_date_value(fiche.get("start_date")), format="DD/MM/YYYY",
+                              help=f"Texte du document : {fiche['start']}" if fiche.get("start") else None)
+        end = c2.date_input("Fin (échéance)", value=_date_value(fiche.get("end_date")), format="DD/MM/YYYY",
+                            help=f"Texte du document : {fiche['end']}" if fiche.get("end") else None)
+        c1, c2, c3 = st.columns(3)
+        budget = c1.number_input("Budget (€)", min_value=0.0, value=None if fiche["budget"] is None else float(fiche["budget"]),
+                                 step=1000.0, placeholder="—")
+        staff = c2.number_input("ETP", min_value=0.0, value=None if fiche["staff_fte"] is None else float(fiche["staff_fte"]),
+                                step=0.1, placeholder="—")
+        weight = c3.number_input("Poids dans les moyennes", min_value=0.0, value=float(fiche["weight"] or 1), step=0.5)
+        c1, c2 = st.columns(2)
+        budget_text = c1.text_area("Budget (précisions)", value=fiche["budget_text"] or "", height=68)
+        staff_text = c2.text_area("Ressources humaines (précisions)", value=fiche["staff_text"] or "", height=68)
+        risks = st.text_area("Risques (un par ligne)", value="\n".join(fiche["risks"]), height=80)
+        deliverables = st.text_area("Livrables", value=fiche["deliverables"] or "", height=68)
+        st.markdown("Indicateurs")
+        indicators = st.data_editor(
+            pd.DataFrame(fiche["indicators"] or [], columns=["label", "target", "reached"]),
+            num_rows="dynamic", width="stretch", key=f"{key}_indicators_{fiche.get('id', 'new')}",
+            column_config={"label": st.column_config.TextColumn("Indicateur", required=True),
+                           "target": st.column_config.TextColumn("Cible"),
+                           "reached": st.column_config.TextColumn("Valeur atteinte")})
+        st.markdown("Sous-actions")
+        subs = st.data_editor(
+            pd.DataFrame([{k: s.get(k) for k in ("code", "title", "evaluation")} for s in fiche["sub_actions"]],
+                         columns=["code", "title", "evaluation"]),
+            num_rows="dynamic", width="stretch", key=f"{key}_subs_{fiche.get('id', 'new')}",
+            column_config={"code": st.column_config.TextColumn("Code", required=True),
+                           "title": st.column_config.TextColumn("Sous-action", required=True),
+                           "evaluation": st.column_config.TextColumn("Évaluation")})
+        context = st.text_area("Contexte", value=fiche["context"] or "", height=68)
+        evaluation = st.text_area("Évaluation", value=fiche["evaluation"] or "", height=68)
+        comment = st.text_area("Commentaire", value=fiche["comment"] or "", height=68)
+        submitted = st.form_submit_button("Enregistrer la fiche", type="primary")
+    if not submitted:
+        return None
+
+    def dated(picked, old_date, old_text):
+        # Keep the document's wording when the user left the date as it was.
+        if picked == _date_value(old_date):
+            return old_text
+        return fmt_date(picked) if picked else None
+
+    values = {
+        "title": title, "description": description or None, "priority": priority, "status": status,
+        "progress": progress,
+        "labels": list(dict.fromkeys(chosen_labels + [n.strip() for n in new_labels.split(",") if n.strip()])),
+        "services": list(dict.fromkeys(chosen_services + [n.strip() for n in new_services.split(",") if n.strip()])),
+        "project_lead": lead or None, "department": department or None, "partners": _lines(partners),
+        "start": dated(start, fiche.get("start_date"), fiche["start"]),
+        "end": dated(end, fiche.get("end_date"), fiche["end"]),
+        "budget": budget, "staff_fte": staff, "weight": weight, "budget_text": budget_text or None,
+        "staff_text": staff_text or None, "risks": _lines(risks), "deliverables": deliverables or None,
+        "indicators": [{"label": r["label"], "target": r["target"] or None, "reached": r["reached"] or None}
+                       for r in indicators.fillna("").to_dict("records") if str(r["label"]).strip()],
+        "sub_actions": [{"code": str(r["code"]).strip(), "title": str(r["title"]).strip(),
+                         "description": None, "evaluation": r["evaluation"] or None}
+                        for r in subs.fillna("").to_dict("records") if str(r["title"]).strip()],
+        "context": context or None, "evaluation": evaluation or None, "comment": comment or None,
+    }
+    return {k: v for k, v in values.items() if not _same(v, fiche.get(k))}
+
+
+def _same(new: Any, old: Any) -> bool:
+    if isinstance(new, float) and isinstance(old, (int, float)):
+        return float(old) == new
+    if isinstance(new, list) and isinstance(old, list) and new and isinstance(new[0], dict):
+        return [{k: v for k, v in d.items() if v is not None} for d in new] == \
+               [{k: v for k, v in d.items() if v is not None} for d in old]
+    return new == old
