@@ -8,11 +8,12 @@ from pst_data.views import action_rows, summary_line
 from ui import data
 from pst_data import services
 from ui.components import chart
-from ui.editing import author_box, edit_messages, fiche_form, flash, quick_edit, run_save
+from ui.editing import author_box, base_version, edit_messages, fiche_form, flash, quick_edit, run_save
 from ui.fiche import render_fiche
 from ui.frame import filter_summary, page_frame
 
-ctx = page_frame("Objectifs", icon="🎯", extra_params=("action",))
+# No live redraw while a fiche (and its edit forms) is open.
+ctx = page_frame("Objectifs", icon="🎯", extra_params=("action",), live="action" not in st.query_params)
 plan, actions = ctx.plan, ctx.actions
 bands = plan["evaluation_bands"]
 
@@ -97,12 +98,13 @@ else:
             render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels)
         with edit_tab:
             known = sorted({s for names in ctx.all_actions["services"] for s in names})
+            version = base_version(f"fiche_{fiche['id']}", fiche["version"])
             changes = fiche_form(fiche, plan, ctx.labels, known, key="edit")
             if changes is not None:
                 if not changes:
                     st.info("Aucun champ modifié.")
                 else:
-                    run_save(lambda: services.update_action(data.engine(), fiche["id"], fiche["version"],
+                    run_save(lambda: services.update_action(data.engine(), fiche["id"], version,
                                                             changes, author or ""),
                              f"fiche {fiche['code']}",
                              retry={"action_id": fiche["id"], "changes": changes})

@@ -10,7 +10,7 @@ from ui.components import chart
 from ui.editing import author_box, edit_messages, quick_edit
 from ui.frame import filter_summary, page_frame
 
-ctx = page_frame("Priorités", icon="⭐")
+ctx = page_frame("Priorités", icon="⭐", live=st.session_state.get("priority_quick") is None)
 plan, actions = ctx.plan, ctx.actions
 bands = plan["evaluation_bands"]
 top = ctx.top_priority

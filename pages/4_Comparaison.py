@@ -9,7 +9,7 @@ from ui import data
 from ui.components import chart
 from ui.frame import page_frame
 
-ctx = page_frame("Comparaison", icon="⚖️")
+ctx = page_frame("Comparaison", icon="⚖️", live_scope="all")
 st.title("Comparaison des plans")
 st.caption("Tous les plans de la base, sans filtre : taux moyen, bandes d'évaluation et part des actions en retard.")
 

@@ -11,7 +11,7 @@ from ui import data
 from ui.editing import author_box, current_author, edit_messages, fiche_form, flash, quick_edit, run_save
 from ui.frame import filter_summary, page_frame
 
-ctx = page_frame("Mise à jour", icon="✏️")
+ctx = page_frame("Mise à jour", icon="✏️", live=False)  # tables being edited must not redraw
 plan, actions = ctx.plan, ctx.actions
 
 st.title("Mise à jour")
@@ -47,6 +47,9 @@ with bulk_tab:
             st.data_editor(
                 table, key=key, hide_index=True, width="stretch", disabled=["Code", "Action"],
                 column_config={
+                    "Code": st.column_config.TextColumn("Code", width="small", pinned=True),
+                    "Action": st.column_config.TextColumn("Action", width="medium"),
+                    "Chef de projet": st.column_config.TextColumn("Chef de projet", width="medium"),
                     "Taux": st.column_config.NumberColumn("Taux", min_value=0, max_value=100, step=1, format="%d %%"),
                     "Statut": st.column_config.SelectboxColumn("Statut", options=list(STATUSES)),
                     "Priorité": st.column_config.SelectboxColumn("Priorité", options=plan["priority_scale"]),

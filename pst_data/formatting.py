@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 LOCALE = "fr_BE"
+TIMEZONE = ZoneInfo("Europe/Brussels")
 EMPTY = "—"
 
 
@@ -54,9 +56,12 @@ def fmt_date(value: Any) -> str:
 
 
 def fmt_datetime(value: Any) -> str:
+    """A stored timestamp (naive UTC, as the database keeps them) in Belgian local time."""
     if _missing(value):
         return EMPTY
-    return format_datetime(value, format="dd/MM/yyyy HH:mm", locale=LOCALE)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return format_datetime(value, format="dd/MM/yyyy HH:mm", tzinfo=TIMEZONE, locale=LOCALE)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

@@ -65,7 +65,22 @@ def show_flash() -> None:
         {"success": st.success, "info": st.info, "warning": st.warning}[kind](text)
 
 
+BASE_PREFIX = "pst_base_version_"
+
+
+def base_version(form_key: str, shown_version: int) -> int:
+    """The version an edit form was first shown with. The live refresh may redraw the form with
+    newer data while someone types; their save must still be checked against what they saw."""
+    return st.session_state.setdefault(BASE_PREFIX + form_key, int(shown_version))
+
+
+def forget_base_versions() -> None:
+    for key in [k for k in st.session_state if str(k).startswith(BASE_PREFIX)]:
+        del st.session_state[key]
+
+
 def after_save(result: SaveResult, what: str) -> None:
+    forget_base_versions()
     data.invalidate()
     flash("success", f"Enregistré : {what}.")
     for notice in result.notices:
@@ -107,7 +122,7 @@ def render_pending_conflict() -> None:
     if not pending:
         return
     for conflict in pending["conflicts"]:
-        st.error(conflict.message())
+        st.error(conflict.message().replace("\n", "  \n"))
     retry = pending.get("retry")
     cols = st.columns(2)
     if retry and len(pending["conflicts"]) == 1:
@@ -120,6 +135,7 @@ def render_pending_conflict() -> None:
                 current_author() or "", retry.get("comment")), pending["what"])
     if cols[1].button("Abandonner ma modification", key="drop_conflict"):
         st.session_state.pop(PENDING_KEY, None)
+        forget_base_versions()
         data.invalidate()
         st.rerun()
 
@@ -145,7 +161,9 @@ def render_finalise_suggestion() -> None:
 def quick_edit(action: dict[str, Any], key: str) -> None:
     """Taux (+ optional one-line comment) of one action: the value, then « Enregistrer »."""
     author = current_author()
-    with st.form(f"quick_{key}_{action['id']}", border=True, enter_to_submit=True):
+    form_key = f"quick_{key}_{action['id']}"
+    version = base_version(form_key, action["version"])
+    with st.form(form_key, border=True, enter_to_submit=True):
         st.markdown(f"**Mise à jour rapide — {action['code']}**")
         cols = st.columns([1, 3, 1], vertical_alignment="bottom")
         current = action["progress"]
@@ -161,7 +179,7 @@ def quick_edit(action: dict[str, Any], key: str) -> None:
         st.caption("Indiquez votre nom (ci-dessus) pour enregistrer.")
     if submitted:
         changes = {"progress": value}
-        run_save(lambda: services.update_action(data.engine(), int(action["id"]), int(action["version"]),
+        run_save(lambda: services.update_action(data.engine(), int(action["id"]), version,
                                                 changes, author or "", comment),
                  f"{action['code']} → {value if value is not None else '—'} %",
                  retry={"action_id": int(action["id"]), "changes": changes, "comment": comment})

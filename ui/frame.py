@@ -99,12 +99,14 @@ def reset_filters() -> None:
     st.session_state[STORE] = Filters(plan=current.plan)
 
 
-def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tuple[str, ...] = ()) -> PageContext:
+def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tuple[str, ...] = (),
+               live: bool = True, live_scope: str = "plan") -> PageContext:
     """Draw the shared frame; ``extra_params`` are the page's own URL parameters to keep
-    (e.g. ``action`` for an open fiche)."""
+    (e.g. ``action`` for an open fiche). ``live``: rerun the page when the data changes
+    (scope "plan": the plan shown; "all": any plan). Pages where someone is typing turn it off:
+    a rerun would redraw their form and lose what they typed."""
     st.set_page_config(page_title=f"{title} · PST Pilot", page_icon=icon, layout="wide")
     today = dt.date.today()
-    st.session_state[SEEN_REVISIONS] = data.revisions()
     revision_key = data.revision_key()
     plans = data.plans(revision_key)
     if not plans:
@@ -144,7 +146,10 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
 
     for problem in problems:
         st.warning(problem, icon=":material/warning:")
-    _live_refresh()
+    if live:
+        watched = None if live_scope == "all" else plan["slug"]
+        st.session_state[SEEN_REVISIONS] = _watched(watched)
+        _live_refresh(watched)
     return PageContext(
         plan=plan, plans=plans, filters=filters, all_actions=all_actions,
         actions=apply_filters(all_actions, filters), labels=labels, revision=revision, today=today,
@@ -192,11 +197,17 @@ def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFra
             st.button("Effacer les filtres", on_click=reset_filters, icon=":material/filter_alt_off:")
 
 
+def _watched(slug: str | None):
+    revisions = data.revisions()
+    return revisions if slug is None else revisions.get(slug)
+
+
 @st.fragment(run_every=dt.timedelta(seconds=LIVE_REFRESH_SECONDS))
-def _live_refresh() -> None:
-    """Every few seconds one cached read of the plans' revisions; if one moved since this page
-    was drawn, rerun the page (its loaders, keyed by revision, then read the new data)."""
-    if data.revisions() != st.session_state.get(SEEN_REVISIONS):
+def _live_refresh(slug: str | None) -> None:
+    """Every few seconds one cached read of the revisions; if the watched plan (or any plan,
+    slug None) moved since this page was drawn, rerun the page (its loaders, keyed by
+    revision, then read the new data)."""
+    if _watched(slug) != st.session_state.get(SEEN_REVISIONS):
         st.rerun(scope="app")
 
 

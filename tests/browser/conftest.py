@@ -34,20 +34,32 @@ def chromium():
     return path
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory, chromium):
-    path = tmp_path_factory.mktemp("browser") / "app.sqlite3"
+def _server(tmp_path_factory, name):
+    path = tmp_path_factory.mktemp(name) / "app.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     seed(engine)
     engine.dispose()
     ARTIFACTS.mkdir(exist_ok=True)
     server = StreamlitServer(f"sqlite:///{path}", ARTIFACTS / f"streamlit-{path.parent.name}.log")
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
+    server.wait_ready()
+    return server
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory, chromium):
+    """A server the read-only journeys share."""
+    server = _server(tmp_path_factory, "browser")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def edit_server(tmp_path_factory, chromium):
+    """A server of its own for the journeys that write (they run in file order)."""
+    server = _server(tmp_path_factory, "browser-edit")
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ def free_port() -> int:
 
 class StreamlitServer:
     def __init__(self, database_url: str, log_path: Path):
+        self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PST_DATABASE_URL": database_url}

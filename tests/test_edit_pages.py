@@ -1,0 +1,159 @@
+"""Editing through the pages (AppTest): quick edit, conflict, bulk edit, undo; the dashboard
+shows the new figures right after."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.models import Action, History, OperationalObjective, Plan, StrategicObjective
+from pst_data import services
+from pst_data.seed import seed
+from tests.pages_support import metrics, no_exception, open_page
+
+
+@pytest.fixture(scope="module")
+def seeded_sqlite(tmp_path_factory):
+    path = tmp_path_factory.mktemp("edit-pages") / "seeded.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    seed(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def db(seeded_sqlite, tmp_path):
+    copy = tmp_path / "app.sqlite3"
+    shutil.copyfile(seeded_sqlite, copy)
+    url = f"sqlite:///{copy}"
+    engine = make_engine(url)
+    yield url, engine
+    engine.dispose()
+
+
+def action(engine, slug, code) -> Action:
+    with Session(engine) as s:
+        return s.scalars(select(Action).join(OperationalObjective).join(StrategicObjective).join(Plan)
+                         .where(Plan.slug == slug, Action.code == code)).one()
+
+
+def sign_in(at, name="Claire Martin"):
+    form_input = next(t for t in at.text_input if t.label.startswith("Votre nom"))
+    form_input.input(name)
+    next(b for b in at.button if b.label == "Valider").click()
+    return at.run()
+
+
+def quick_form(at):
+    number = next(n for n in at.number_input if n.label == "Taux d'avancement (%)")
+    comment = next(t for t in at.text_input if t.label == "Commentaire (facultatif)")
+    save = next(b for b in at.button if b.label == "Enregistrer")
+    return number, comment, save
+
+
+def test_quick_edit_from_objectifs_updates_the_dashboard(db):
+    url, engine = db
+    a = action(engine, "binche", "1.1.1.1.1")
+    at = open_page("pages/1_Objectifs.py", url, plan="binche", action=str(a.id))
+    no_exception(at)
+    at = sign_in(at)
+    number, comment, save = quick_form(at)
+    assert number.value == 80
+    number.set_value(100)
+    comment.input("Marché attribué et installé")
+    save.click()
+    at.run()
+    no_exception(at)
+    assert any("Enregistré : 1.1.1.1.1 → 100 %" in s.value for s in at.success)
+    assert any("passer son statut à « Finalisé »" in i.value for i in at.info)
+    assert metrics(at)["Taux d'avancement"] == "100\u00a0%"
+    next(b for b in at.button if b.label == "Oui, passer à « Finalisé »").click()
+    at.run()
+    assert action(engine, "binche", "1.1.1.1.1").status == "Finalisé"
+    with Session(engine) as s:
+        rows = s.execute(select(History.field, History.new_value, History.changed_by, History.comment)
+                         .where(History.action_id == a.id, History.kind == "update").order_by(History.id)).all()
+    assert rows == [("progress", "100", "Claire Martin", "Marché attribué et installé"),
+                    ("status", "Finalisé", "Claire Martin", None)]
+    # The overview, in the same session, shows the new mean (2770 - 80 + 100) / 47.
+    at.switch_page("dashboard.py").run()
+    assert metrics(at)["Taux d'avancement moyen"] == "59,4\u00a0%"
+    assert metrics(at)["Finalisées"] == "1"
+
+
+def test_no_save_without_a_name(db):
+    url, engine = db
+    a = action(engine, "binche", "1.1.1.1.1")
+    at = open_page("pages/5_Mise_à_jour.py", url, plan="binche")
+    at.selectbox(key="update_action").select(a.id).run()
+    _, _, save = quick_form(at)
+    assert save.disabled
+    assert any("Indiquez votre nom (ci-dessus) pour enregistrer" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Valider").click()
+    at.run()
+    assert any("Indiquez votre nom pour pouvoir enregistrer" in e.value for e in at.error)
+
+
+def test_conflict_shows_the_other_change_and_can_reapply(db):
+    url, engine = db
+    a = action(engine, "binche", "1.1.1.1.2")
+    at = sign_in(open_page("pages/1_Objectifs.py", url, plan="binche", action=str(a.id)), "Bob")
+    number, _, save = quick_form(at)
+    # Meanwhile Alice saves the same action from another session.
+    services.set_progress(engine, a.id, a.version, 55, "Alice", "Réunion du 12")
+    number.set_value(45)
+    save.click()
+    at.run()
+    errors = " ".join(e.value for e in at.error)
+    assert "modifiée par quelqu'un d'autre" in errors
+    assert "Alice : Taux d'avancement « 40 » → « 55 »" in errors
+    assert action(engine, "binche", "1.1.1.1.2").progress == 55
+    next(b for b in at.button if b.label.startswith("Réappliquer ma modification")).click()
+    at.run()
+    assert action(engine, "binche", "1.1.1.1.2").progress == 45
+
+
+def test_bulk_edit_with_one_invalid_cell_saves_nothing(db):
+    url, engine = db
+    at = sign_in(open_page("pages/5_Mise_à_jour.py", url, plan="binche"))
+    with Session(engine) as s:
+        revision = s.scalar(select(Plan.revision).where(Plan.slug == "binche"))
+    editor_key = f"bulk_binche_{revision}_47"  # the page keys the table by plan, revision and rows
+    at.session_state[editor_key] = {"edited_rows": {0: {"Taux": 90}, 1: {"Taux": 140}},
+                                    "added_rows": [], "deleted_rows": []}
+    next(b for b in at.button if b.label == "Enregistrer le tableau").click()
+    at.run()
+    assert any("Rien n'a été enregistré" in e.value and "140 hors limites" in e.value for e in at.error)
+    assert action(engine, "binche", "1.1.1.1.1").progress == 80
+
+    at.session_state[editor_key] = {"edited_rows": {0: {"Taux": 90, "Chef de projet": "Nadia"},
+                                                    1: {"Statut": "Suspendu"}},
+                                    "added_rows": [], "deleted_rows": []}
+    next(b for b in at.button if b.label == "Enregistrer le tableau").click()
+    at.run()
+    assert any("2 action(s) enregistrée(s) : 1.1.1.1.1, 1.1.1.1.2" in s.value for s in at.success)
+    first = action(engine, "binche", "1.1.1.1.1")
+    assert (first.progress, first.project_lead) == (90, "Nadia")
+    assert action(engine, "binche", "1.1.1.1.2").status == "Suspendu"
+
+
+def test_undo_from_the_journal(db):
+    url, engine = db
+    a = action(engine, "binche", "1.1.1.1.3")
+    result = services.set_progress(engine, a.id, a.version, 75, "Alice")
+    at = sign_in(open_page("pages/6_Journal.py", url, plan="binche"), "Bob")
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert table.iloc[0]["Action"] == "1.1.1.1.3" and table.iloc[0]["Après"] == "75\u00a0%"
+    at.selectbox(key="undo_choice").select(result.change_id).run()
+    next(b for b in at.button if b.label == "Annuler cette modification").click()
+    at.run()
+    assert any("Modification annulée" in s.value for s in at.success)
+    assert action(engine, "binche", "1.1.1.1.3").progress == a.progress
+    assert at.dataframe[0].value.iloc[0]["Qui"] == "Bob"
