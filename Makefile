@@ -23,9 +23,10 @@ run: $(VENV)/.installed-run
 	$(BIN)/python -m pst_data migrate
 	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
 
-# Debian's Chromium for the browser journeys (Playwright's own download is not used).
+# Debian's Chromium for the browser journeys (Playwright's own download is not used), and
+# DejaVu fonts (accents, € and ’ in generated documents).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
 
