@@ -138,7 +138,7 @@ def parse_plan_text(text: str, source: str | None = None) -> dict[str, Any]:
 
 
 def validate_plan(data: Any, source: str | None = None) -> dict[str, Any]:
-    checker = _Checker()
+    checker = PlanChecker()
     plan = checker.plan(data)
     if checker.errors:
         raise PlanFileError(checker.errors, source)
@@ -163,7 +163,7 @@ def iter_actions(plan: dict[str, Any]):
                 yield os_, oo, action
 
 
-class _Checker:
+class PlanChecker:
     def __init__(self) -> None:
         self.errors: list[str] = []
 

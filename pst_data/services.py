@@ -7,6 +7,7 @@ revision, all in one transaction (``unit_of_work``).
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ from db.models import (
 )
 from pst_data.actions import EDITABLE_FIELDS, FIELD_LABELS, action_values, apply_action_values, history_text
 from pst_data.formatting import fmt_datetime
-from pst_data.plan_file import ACTION_KEYS, _Checker
+from pst_data.plan_file import ACTION_KEYS, PlanChecker
 from pst_data.uow import bump_revision, unit_of_work
 
 AUTHOR_MAX = 120
@@ -137,7 +138,7 @@ def parse_progress(value: Any) -> int | None:
 
 def validate_action(values: dict[str, Any], scale: list[str]) -> tuple[dict[str, Any], list[str]]:
     """Validate a whole action (plan-file shape) with the plan-file rules; French errors."""
-    checker = _Checker()
+    checker = PlanChecker()
     normalised = checker.action(values, "", set(scale))
     errors = [e.removeprefix(" › action ").split(" : ", 1)[-1] if " : " in e else e
               for e in checker.errors]
@@ -320,8 +321,6 @@ def undo_change(engine: Engine, change_id: str, author: str) -> list[SaveResult]
 
 
 def _from_history(field_name: str, text: str | None) -> Any:
-    import json
-
     if text is None:
         return None
     default = ACTION_KEYS.get(field_name)
@@ -441,7 +440,7 @@ def save_objective(engine: Engine, level: str, author: str, *, objective_id: int
     check_author(author)
     model = StrategicObjective if level == "os" else OperationalObjective
     parent_col = StrategicObjective.plan_id if level == "os" else OperationalObjective.strategic_objective_id
-    checker = _Checker()
+    checker = PlanChecker()
     code = checker.code(code, "")
     title = checker.text(title, "", "title", required=True, limit=500)
     if checker.errors:

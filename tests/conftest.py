@@ -130,6 +130,25 @@ def seeded_engine(backend, seeded_template_url):
 
 
 @pytest.fixture(scope="session")
+def seeded_sqlite_file(tmp_path_factory) -> Path:
+    """A SQLite file with the five demo plans, for the page and browser tests to copy."""
+    path = tmp_path_factory.mktemp("seeded") / "seeded.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    seed(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def app_db_url(seeded_sqlite_file, tmp_path) -> str:
+    """A fresh copy of the seeded SQLite database for one test."""
+    copy = tmp_path / "app.sqlite3"
+    shutil.copyfile(seeded_sqlite_file, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture(scope="session")
 def plan_files():
     """slug -> normalised plan dict, straight from pst_data/plans."""
     return {path.stem: load_plan_file(path) for path in demo_plan_files()}

@@ -3,35 +3,19 @@ shows the new figures right after."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
-from db.migrate import upgrade
 from db.models import Action, History, OperationalObjective, Plan, StrategicObjective
 from pst_data import services
-from pst_data.seed import seed
 from tests.pages_support import metrics, no_exception, open_page
 
 
-@pytest.fixture(scope="module")
-def seeded_sqlite(tmp_path_factory):
-    path = tmp_path_factory.mktemp("edit-pages") / "seeded.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    seed(engine)
-    engine.dispose()
-    return path
-
-
 @pytest.fixture
-def db(seeded_sqlite, tmp_path):
-    copy = tmp_path / "app.sqlite3"
-    shutil.copyfile(seeded_sqlite, copy)
-    url = f"sqlite:///{copy}"
+def db(app_db_url):
+    url = app_db_url
     engine = make_engine(url)
     yield url, engine
     engine.dispose()

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from sqlalchemy.engine import make_url
 
 from db.engine import make_engine
-from db.migrate import upgrade
 from pst_data.formatting import fmt_percent
 from pst_data.plan_file import iter_actions
-from pst_data.seed import seed
 from tests.pages_support import metrics, no_exception, open_page, plotly_specs
 
 SLUGS = ["charleroi", "binche", "bernissart", "saint-ghislain", "ecaussinnes"]
 
 
-@pytest.fixture(scope="module")
-def seeded_sqlite(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pages") / "seeded.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    seed(engine)
-    engine.dispose()
-    return path
-
-
 @pytest.fixture
-def db_url(seeded_sqlite, tmp_path):
-    copy = tmp_path / "app.sqlite3"
-    shutil.copyfile(seeded_sqlite, copy)
-    return f"sqlite:///{copy}"
+def db_url(app_db_url):
+    return app_db_url
 
 
 def expected(plan_files, slug, keep=lambda os_, oo, a: True):

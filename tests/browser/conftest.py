@@ -3,13 +3,11 @@ Debian's headless Chromium. Without Chromium they skip, except in CI where the r
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from db.engine import make_engine
-from db.migrate import upgrade
-from pst_data.seed import seed
 from tests.browser.server import CHROMIUM_ARGS, StreamlitServer, chromium_path
 from tests.conftest import IN_CI
 
@@ -34,12 +32,9 @@ def chromium():
     return path
 
 
-def _server(tmp_path_factory, name):
+def _server(tmp_path_factory, seeded_sqlite_file, name):
     path = tmp_path_factory.mktemp(name) / "app.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    seed(engine)
-    engine.dispose()
+    shutil.copyfile(seeded_sqlite_file, path)
     ARTIFACTS.mkdir(exist_ok=True)
     server = StreamlitServer(f"sqlite:///{path}", ARTIFACTS / f"streamlit-{path.parent.name}.log")
     server.wait_ready()
@@ -47,17 +42,17 @@ def _server(tmp_path_factory, name):
 
 
 @pytest.fixture(scope="module")
-def app_server(tmp_path_factory, chromium):
+def app_server(tmp_path_factory, seeded_sqlite_file, chromium):
     """A server the read-only journeys share."""
-    server = _server(tmp_path_factory, "browser")
+    server = _server(tmp_path_factory, seeded_sqlite_file, "browser")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def edit_server(tmp_path_factory, chromium):
+def edit_server(tmp_path_factory, seeded_sqlite_file, chromium):
     """A server of its own for the journeys that write (they run in file order)."""
-    server = _server(tmp_path_factory, "browser-edit")
+    server = _server(tmp_path_factory, seeded_sqlite_file, "browser-edit")
     yield server
     server.stop()
 
