@@ -14,7 +14,13 @@ ctx = page_frame("Vue d'ensemble", icon="📊")
 plan, actions = ctx.plan, ctx.actions
 bands = plan["evaluation_bands"]
 
-st.title(f"{plan['organisation']} — Vue d'ensemble")
+head, button = st.columns([5, 1], vertical_alignment="bottom")
+head.title(f"{plan['organisation']} — Vue d'ensemble")
+button.download_button(
+    "Excel", data=lambda: data.workbook(plan, ctx.revision, ctx.filters, ctx.today),
+    file_name=f"pst-{plan['slug']}-{ctx.today:%Y-%m-%d}.xlsx", icon=":material/download:",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    help="Les actions affichées (filtres compris), tous leurs champs, et les chiffres par OS.")
 st.caption(f"{plan['title']} · {plan['document'] or ''} · {filter_summary(ctx)}")
 
 summary = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)

@@ -42,7 +42,7 @@ def layout(fig: go.Figure, height: int, **kwargs: Any) -> go.Figure:
         margin=dict(l=10, r=10, t=40, b=10),
         font=FONT,
         plot_bgcolor="white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0),
         **kwargs,
     )
     return fig
@@ -105,7 +105,7 @@ def band_split(
     fig.update_xaxes(title="Nombre d'actions", showgrid=True, gridcolor="#eeeeee")
     fig.update_yaxes(automargin=True)
     fig.update_layout(legend_traceorder="normal")
-    return layout(fig, height=max(220, 40 * len(rows) + 100), title=title, barmode="stack")
+    return layout(fig, height=max(240, 40 * len(rows) + 140), title=title, barmode="stack")
 
 
 def status_split(actions: pd.DataFrame, title: str = "Répartition par statut") -> go.Figure:

@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_export = sub.add_parser("export", help="exporter un plan sur la sortie standard")
     p_export.add_argument("--plan", required=True, metavar="SLUG", help="ex. charleroi")
-    p_export.add_argument("--format", choices=("json", "yaml"), default="json")
+    p_export.add_argument("--format", choices=("json", "yaml", "xlsx"), default="json")
+    p_export.add_argument("--output", metavar="FICHIER", help="fichier à écrire (obligatoire pour xlsx)")
 
     sub.add_parser("seed", help="charger les cinq plans de démonstration")
     p_check = sub.add_parser("check", help="vérifier un fichier de plan sans rien écrire")
@@ -64,6 +65,8 @@ def cmd_import(args) -> int:
 
 
 def cmd_export(args) -> int:
+    if args.format == "xlsx":
+        return _export_xlsx(args)
     with read_session(_engine()) as session:
         try:
             plan = export_plan(session, args.plan)
@@ -74,6 +77,25 @@ def cmd_export(args) -> int:
         print(dump_plan_json(plan))
     else:
         print(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False, width=100), end="")
+    return 0
+
+
+def _export_xlsx(args) -> int:
+    from pst_data import queries
+    from pst_data.exports.excel import plan_workbook
+
+    if not args.output:
+        print("Indiquez le fichier à écrire : --output plan.xlsx", file=sys.stderr)
+        return 2
+    with read_session(_engine()) as session:
+        plan = next((p for p in queries.list_plans(session) if p["slug"] == args.plan), None)
+        if plan is None:
+            print(f"Plan « {args.plan} » inconnu.", file=sys.stderr)
+            return 2
+        content = plan_workbook(session, plan, queries.actions_frame(session, plan))
+    with open(args.output, "wb") as handle:
+        handle.write(content)
+    print(f"Classeur écrit : {args.output}")
     return 0
 
 

@@ -175,6 +175,18 @@ def action_fiche(session: Session, action_id: int) -> dict[str, Any] | None:
     return values
 
 
+def action_fiches(session: Session, action_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Every field of many actions at once (exports), in a few queries."""
+    from sqlalchemy.orm import selectinload
+
+    actions = session.scalars(
+        select(Action).where(Action.id.in_(list(action_ids)))
+        .options(selectinload(Action.labels), selectinload(Action.services),
+                 selectinload(Action.sub_actions))
+    )
+    return {a.id: action_values(a) for a in actions}
+
+
 def action_history(session: Session, action_id: int) -> pd.DataFrame:
     rows = session.execute(
         select(History.id, History.changed_at, History.changed_by, History.kind, History.field,

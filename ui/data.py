@@ -106,3 +106,13 @@ def journal_people(plan_id: int, revision: int) -> list[str]:
 def progress_events(plan_id: int, revision: int) -> pd.DataFrame:
     with read_session(engine()) as session:
         return queries.progress_events(session, plan_id)
+
+
+@st.cache_data(max_entries=8, show_spinner="Préparation du classeur…")
+def workbook(plan: dict, revision: int, filters, today: dt.date) -> bytes:
+    from pst_data.exports.excel import plan_workbook
+    from pst_data.filters import apply_filters
+
+    with read_session(engine()) as session:
+        selected = apply_filters(queries.actions_frame(session, plan, today), filters)
+        return plan_workbook(session, plan, selected)

@@ -1,0 +1,89 @@
+"""The Excel export: opened back with openpyxl, its values are the database's."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from pst_data import queries, services
+from pst_data.exports.excel import plan_workbook
+from pst_data.filters import Filters, apply_filters
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _workbook(engine, slug, filters=None):
+    with Session(engine) as s:
+        plan = next(p for p in queries.list_plans(s) if p["slug"] == slug)
+        actions = queries.actions_frame(s, plan)
+        if filters:
+            actions = apply_filters(actions, filters)
+        return load_workbook(io.BytesIO(plan_workbook(s, plan, actions))), actions
+
+
+def _rows(ws):
+    headers = [c.value for c in ws[1]]
+    return [dict(zip(headers, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
+
+
+def test_excel_values_equal_the_database(seeded_engine):
+    wb, actions = _workbook(seeded_engine, "binche")
+    assert wb.sheetnames == ["Chiffres par OS", "OS", "OO", "Actions", "Sous-actions"]
+    sheet = wb["Actions"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    rows = _rows(sheet)
+    assert [r["Code"] for r in rows] == actions["code"].tolist()
+    assert [r["Taux d'avancement"] for r in rows] == actions["progress"].astype(object).tolist()
+    first = rows[0]
+    assert first["Priorité"] == "Très haute" and first["Fin"] == "2024"
+    assert first["Chef de projet"] == "Service Juridique"
+    progress_col = [c.value for c in sheet[1]].index("Taux d'avancement") + 1
+    assert sheet.cell(row=2, column=progress_col).number_format == '0" %"'
+    figures = {r["OS"]: r for r in _rows(wb["Chiffres par OS"])}
+    assert round(figures["1.4"]["Taux moyen"], 1) == 90.0
+    assert sum(r["Actions"] for r in figures.values()) == 47
+    assert len(_rows(wb["OS"])) == 9 and len(_rows(wb["OO"])) == 33
+    assert len(_rows(wb["Sous-actions"])) == 212
+
+
+def test_excel_respects_the_filters(seeded_engine):
+    wb, actions = _workbook(seeded_engine, "charleroi", Filters(plan="charleroi", priority1=True))
+    assert len(_rows(wb["Actions"])) == 42 == len(actions)
+
+
+def test_formula_looking_text_stays_text(seeded_engine):
+    with Session(seeded_engine) as s:
+        plan = next(p for p in queries.list_plans(s) if p["slug"] == "ecaussinnes")
+        row = queries.actions_frame(s, plan).iloc[0]
+    services.update_action(seeded_engine, int(row["id"]), int(row["version"]),
+                           {"title": '=HYPERLINK("http://x.invalid","clic")', "project_lead": "+32 470 00 00 00",
+                            "comment": "@SUM(A1:A2)"}, "Alice")
+    wb, _ = _workbook(seeded_engine, "ecaussinnes")
+    sheet = wb["Actions"]
+    headers = [c.value for c in sheet[1]]
+    title = sheet.cell(row=2, column=headers.index("Intitulé") + 1)
+    assert title.value == '=HYPERLINK("http://x.invalid","clic")' and title.data_type == "s"
+    lead = sheet.cell(row=2, column=headers.index("Chef de projet") + 1)
+    assert lead.value == "+32 470 00 00 00" and lead.data_type == "s"
+    comment = sheet.cell(row=2, column=headers.index("Commentaire") + 1)
+    assert comment.data_type == "s"
+
+
+def test_cli_writes_the_workbook(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    env = {"PST_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "pst_data", *a], cwd=ROOT, env=env,  # noqa: E731
+                                    capture_output=True, text=True, timeout=120)
+    assert run("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml")).returncode == 0
+    out = tmp_path / "sg.xlsx"
+    done = run("export", "--plan", "saint-ghislain", "--format", "xlsx", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = _rows(load_workbook(out)["Actions"])
+    assert len(rows) == 34 and rows[0]["Statut"] == "En cours"
+    missing = run("export", "--plan", "saint-ghislain", "--format", "xlsx")
+    assert missing.returncode == 2 and "--output" in missing.stderr
