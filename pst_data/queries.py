@@ -145,15 +145,19 @@ def _names_by_action(session: Session, plan_id: int, link, entity, link_column) 
     return names
 
 
-def recent_changes(session: Session, plan_id: int, limit: int = 10) -> pd.DataFrame:
+def recent_changes(session: Session, plan_id: int, limit: int = 10,
+                   since: dt.date | None = None) -> pd.DataFrame:
     """The latest changes made by people (the importer's initial rows are left out)."""
-    rows = session.execute(
+    query = (
         select(History.changed_at, History.changed_by, History.action_code, History.field,
                History.old_value, History.new_value, History.comment, History.kind)
         .where(History.plan_id == plan_id, History.kind != "import")
         .order_by(History.changed_at.desc(), History.id.desc())
         .limit(limit)
     )
+    if since is not None:
+        query = query.where(History.changed_at >= dt.datetime.combine(since, dt.time.min))
+    rows = session.execute(query)
     return pd.DataFrame(rows.mappings().all(),
                         columns=["changed_at", "changed_by", "action_code", "field", "old_value",
                                  "new_value", "comment", "kind"])

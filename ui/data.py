@@ -57,9 +57,9 @@ def objectives(plan_id: int, revision: int) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def recent_changes(plan_id: int, revision: int, limit: int = 10) -> pd.DataFrame:
+def recent_changes(plan_id: int, revision: int, limit: int = 10, since: dt.date | None = None) -> pd.DataFrame:
     with read_session(engine()) as session:
-        return queries.recent_changes(session, plan_id, limit)
+        return queries.recent_changes(session, plan_id, limit, since)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

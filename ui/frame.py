@@ -38,6 +38,7 @@ NAVIGATION = (  # (script, label, icon): the pages/ folder, with French labels
     ("pages/4_Comparaison.py", "Comparaison", ":material/compare_arrows:"),
     ("pages/5_Mise_à_jour.py", "Mise à jour", ":material/edit:"),
     ("pages/6_Journal.py", "Journal", ":material/history:"),
+    ("pages/7_Présentation.py", "Présentation", ":material/slideshow:"),
 )
 
 WIDGETS = {  # Filters attribute -> widget key
@@ -105,7 +106,8 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
     (e.g. ``action`` for an open fiche). ``live``: rerun the page when the data changes
     (scope "plan": the plan shown; "all": any plan). Pages where someone is typing turn it off:
     a rerun would redraw their form and lose what they typed."""
-    st.set_page_config(page_title=f"{title} · PST Pilot", page_icon=icon, layout="wide")
+    st.set_page_config(page_title=f"{title} · PST Pilot", page_icon=icon, layout="wide",
+                       initial_sidebar_state="collapsed" if title == "Présentation" else "auto")
     today = dt.date.today()
     revision_key = data.revision_key()
     plans = data.plans(revision_key)
