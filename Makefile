@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test test-fast bench browser clean
+.PHONY: run test test-fast browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,6 @@ test: $(VENV)/.installed-dev browser
 # Without the browser journeys: the quick loop while coding.
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m "not browser"
-
-bench: $(VENV)/.installed-dev browser
-	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache
