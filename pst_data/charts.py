@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pst_data.formatting import fmt_percent, plural
-from pst_data.progress import NO_BAND, band_labels
+from pst_data.progress import NO_BAND, band_labels, weighted_mean
 
 BAND_COLOURS = ["#2e7d32", "#1976d2", "#f9a825", "#c62828", "#6a1b9a", "#00838f"]
 NO_BAND_COLOUR = "#bdbdbd"
@@ -128,7 +128,6 @@ def status_split(actions: pd.DataFrame, title: str = "Répartition par statut") 
 def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avancement") -> go.Figure:
     """Plan -> OS -> OO -> action, sized by number of actions, coloured by (mean) taux."""
     ids, labels, parents, values, colours, hovers = [], [], [], [], [], []
-    from pst_data.progress import weighted_mean
 
     def add(node_id, label, parent, group):
         mean = weighted_mean(group["progress"].tolist(), group["weight"].tolist())
