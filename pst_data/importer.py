@@ -9,7 +9,7 @@ history row; an unchanged file writes nothing at all.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -45,7 +45,6 @@ class ImportReport:
     actions_updated: int = 0
     actions_deleted: int = 0
     objectives_changed: int = 0
-    changed_fields: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -181,7 +180,6 @@ def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport
                     action.updated_by = author
                     for name, old, new in changes:
                         record(action, "update", name, old, new)
-                        report.changed_fields.append((code, name))
                     report.actions_updated += 1
         for oo_gone in existing_oo.values():
             session.delete(oo_gone)

@@ -23,7 +23,6 @@ from db.models import (
     Plan,
     Service,
     StrategicObjective,
-    SubAction,
     action_labels,
     action_services,
 )
@@ -211,7 +210,8 @@ def comparison_frame(session: Session, today: dt.date | None = None) -> pd.DataF
     plan has its own thresholds.
     """
     today = today or dt.date.today()
-    late = and_(
+    late = and_(  # progress.is_late, written in SQL
+
         Action.end_date.isnot(None),
         Action.end_date < today,
         or_(Action.progress.is_(None), Action.progress < 100),

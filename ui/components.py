@@ -9,8 +9,6 @@ import streamlit as st
 
 from pst_data.actions import FIELD_LABELS
 from pst_data.formatting import EMPTY, fmt_datetime, fmt_percent
-from pst_data.progress import Summary
-from pst_data.views import summary_line
 
 PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr"}
 
@@ -27,16 +25,6 @@ def label_tags(names: list[str], labels: pd.DataFrame) -> str:
         f"padding:0.1em 0.6em;font-size:0.85em;white-space:nowrap'>{html.escape(n)}</span>"
         for n in names
     )
-
-
-def progress_caption(summary: Summary) -> str:
-    """ "58,9 % · 12 actions (dont 3 sans taux)" """
-    return summary_line(summary.mean_progress, summary.actions, summary.unassessed)
-
-
-def progress_bar(summary: Summary) -> None:
-    value = summary.mean_progress
-    st.progress(0 if value is None else min(1.0, value / 100), text=progress_caption(summary))
 
 
 def changes_table(changes: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,7 @@ session wrote is a link someone opened: it wins over the session's state.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
