@@ -304,3 +304,53 @@ class History(Base):
             "kind IN ('import', 'create', 'update', 'delete', 'undo')", name="kind_known"
         ),
     )
+
+
+class Snapshot(Base):
+    """The plan's state frozen under a name ("Évaluation mi-législature 2021"), to compare later
+    states with. ``as_of``: the day it describes (a snapshot can be taken of a past day)."""
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    taken_by: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    actions: Mapped[list[SnapshotAction]] = relationship(
+        back_populates="snapshot", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="SnapshotAction.position",
+    )
+
+    __table_args__ = (UniqueConstraint("plan_id", "name", name="uq_snapshots_plan_name"),)
+
+
+class SnapshotAction(Base):
+    """One action as it stood in a snapshot. Codes and titles are copied so the snapshot still
+    reads after the plan is restructured; ``action_id`` links it to the live action if it still
+    exists."""
+
+    __tablename__ = "snapshot_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"), index=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
+    position: Mapped[int]
+    os_code: Mapped[str] = mapped_column(String(CODE_MAX))
+    os_title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    oo_code: Mapped[str] = mapped_column(String(CODE_MAX))
+    oo_title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    code: Mapped[str] = mapped_column(String(CODE_MAX))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    status: Mapped[str | None] = mapped_column(String(40))
+    progress: Mapped[int | None]
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+
+    snapshot: Mapped[Snapshot] = relationship(back_populates="actions")
+
+    __table_args__ = (
+        CheckConstraint("progress IS NULL OR (progress >= 0 AND progress <= 100)", name="progress_range"),
+    )

@@ -107,6 +107,20 @@ def history_text(value: Any) -> str | None:
     return str(value)
 
 
+def parse_history_text(field_name: str, text: str | None) -> Any:
+    """The inverse of ``history_text`` for an action field."""
+    if text is None:
+        return None
+    if isinstance(ACTION_KEYS.get(field_name), list):
+        return json.loads(text)
+    if field_name == "progress":
+        return int(text)
+    if field_name in NUMBER_FIELDS:
+        number = float(text)
+        return int(number) if number.is_integer() else number
+    return text
+
+
 def _labels(session: Session, names: list[str]) -> list[Label]:
     existing = {l.name: l for l in session.scalars(select(Label).where(Label.name.in_(names)))}
     out = []

@@ -7,7 +7,6 @@ revision, all in one transaction (``unit_of_work``).
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,9 +22,16 @@ from db.models import (
     StrategicObjective,
     utcnow,
 )
-from pst_data.actions import EDITABLE_FIELDS, FIELD_LABELS, action_values, apply_action_values, history_text
+from pst_data.actions import (
+    EDITABLE_FIELDS,
+    FIELD_LABELS,
+    action_values,
+    apply_action_values,
+    history_text,
+    parse_history_text,
+)
 from pst_data.formatting import fmt_datetime
-from pst_data.plan_file import ACTION_KEYS, PlanChecker
+from pst_data.plan_file import PlanChecker
 from pst_data.uow import bump_revision, unit_of_work
 
 AUTHOR_MAX = 120
@@ -307,7 +313,7 @@ def undo_change(engine: Engine, change_id: str, author: str) -> list[SaveResult]
                     "annulation refusée."
                 )
                 continue
-            by_action.setdefault(row.action_id, {})[row.field] = _from_history(row.field, row.old_value)
+            by_action.setdefault(row.action_id, {})[row.field] = parse_history_text(row.field, row.old_value)
         if errors:
             raise EditError(errors)
         undo_id = str(uuid.uuid4())
@@ -318,20 +324,6 @@ def undo_change(engine: Engine, change_id: str, author: str) -> list[SaveResult]
                                          f"Annulation de la modification {change_id[:8]}", undo_id,
                                          kind="undo"))
         return results
-
-
-def _from_history(field_name: str, text: str | None) -> Any:
-    if text is None:
-        return None
-    default = ACTION_KEYS.get(field_name)
-    if isinstance(default, list):
-        return json.loads(text)
-    if field_name in ("progress",):
-        return int(text)
-    if field_name in ("budget", "staff_fte", "weight"):
-        number = float(text)
-        return int(number) if number.is_integer() else number
-    return text
 
 
 def _comment(comment: str | None) -> str | None:
