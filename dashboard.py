@@ -7,7 +7,8 @@ from pst_data.consistency import stated_vs_computed
 from pst_data.formatting import fmt_number, fmt_percent
 from pst_data.progress import rollup, summarise
 from ui import data
-from ui.components import chart, changes_table
+from pst_data.views import changes_table
+from ui.components import chart
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Vue d'ensemble", icon="📊")

@@ -11,7 +11,8 @@ from pst_data.formatting import fmt_datetime, fmt_percent
 from pst_data.services import EditError
 from pst_data.timeline import PLAN_SCOPE, progress_timeline
 from ui import data
-from ui.components import PLOTLY_CONFIG, changes_table
+from pst_data.views import changes_table
+from ui.components import PLOTLY_CONFIG
 from ui.editing import author_box, edit_messages, flash
 from ui.frame import page_frame
 

@@ -8,7 +8,8 @@ from pst_data import charts
 from pst_data.progress import rollup
 from pst_data.slides import build_deck
 from ui import data
-from ui.components import chart, changes_table
+from pst_data.views import changes_table
+from ui.components import chart
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Présentation", icon="📽️", extra_params=("slide", "depuis"))
@@ -32,7 +33,7 @@ requested = st.query_params.get("slide", "1")
 index = min(max(int(requested) if requested.isdigit() else 1, 1), len(deck)) - 1
 slide = deck[index]
 
-nav = st.columns([2, 4, 2, 2], vertical_alignment="center")
+nav = st.columns([2, 4, 2, 2, 2], vertical_alignment="bottom")
 if nav[0].button("◀ Précédent", disabled=index == 0, shortcut="left", key="prev_slide"):
     st.query_params["slide"] = str(index)
     st.rerun()
@@ -44,6 +45,12 @@ picked = nav[3].date_input("Dernier Bureau", value=since, format="DD/MM/YYYY", k
 if picked != since:
     st.query_params["depuis"] = picked.isoformat()
     st.rerun()
+nav[4].download_button(
+    "PowerPoint", icon=":material/download:",
+    data=lambda: data.deck(plan, ctx.revision, ctx.filters, since, ctx.today, filter_summary(ctx)),
+    file_name=f"bureau-{plan['slug']}-{ctx.today:%Y-%m-%d}.pptx",
+    mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    help="Ces diapositives (filtres compris) en présentation PowerPoint modifiable, graphiques inclus.")
 
 st.title(slide.title)
 if slide.subtitle:

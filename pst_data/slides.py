@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pst_data.formatting import fmt_date, fmt_percent
-from pst_data.progress import rollup, summarise, top_priority
+from pst_data.progress import NO_BAND, rollup, summarise, top_priority
 
 
 @dataclass
@@ -32,7 +32,7 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
         f"{plan['title']} · situation au {fmt_date(today)} · {filter_text}",
         [("Actions", str(total.actions)), ("Taux moyen", fmt_percent(total.mean_progress)),
          ("Sans taux", str(total.unassessed))]
-        + [(label, str(count)) for label, count in total.band_counts.items() if count],
+        + [(label, str(count)) for label, count in total.band_counts.items() if count and label != NO_BAND],
     )]
     top = top_priority(plan["priority_scale"])
     for _, os_row in rollup(actions, ["os_code", "os_title"], bands).iterrows():

@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data.formatting import fmt_date, fmt_percent
+from pst_data.actions import FIELD_LABELS
+from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_percent
 from pst_data.progress import rollup
 
 NO_LABEL = "Sans label"
@@ -75,3 +76,26 @@ def summary_line(mean: float | None, actions: int, unassessed: int) -> str:
     if mean is None:
         return f"aucun taux · {count}"
     return f"{fmt_percent(mean)} · {count}" + (f" (dont {unassessed} sans taux)" if unassessed else "")
+
+
+def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
+    """History rows as users read them."""
+    if changes.empty:
+        return pd.DataFrame(columns=["Quand", "Qui", "Action", "Champ", "Avant", "Après", "Commentaire"])
+    return pd.DataFrame({
+        "Quand": [fmt_datetime(v) for v in changes["changed_at"]],
+        "Qui": changes["changed_by"],
+        "Action": changes["action_code"],
+        "Champ": [FIELD_LABELS.get(f, f) for f in changes["field"]],
+        "Avant": [_history_value(v, f) for v, f in zip(changes["old_value"], changes["field"], strict=True)],
+        "Après": [_history_value(v, f) for v, f in zip(changes["new_value"], changes["field"], strict=True)],
+        "Commentaire": changes["comment"].fillna(""),
+    })
+
+
+def _history_value(value, field: str) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return EMPTY
+    if field == "progress":
+        return fmt_percent(float(value), 0)
+    return str(value)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
+from pptx import Presentation
 from sqlalchemy.orm import Session
 
 from pst_data import queries, services
+from pst_data.exports.deck import plan_deck
 from pst_data.exports.excel import plan_workbook
 from pst_data.filters import Filters, apply_filters
+from pst_data.formatting import fmt_percent
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,3 +92,53 @@ def test_cli_writes_the_workbook(tmp_path):
     assert len(rows) == 34 and rows[0]["Statut"] == "En cours"
     missing = run("export", "--plan", "saint-ghislain", "--format", "xlsx")
     assert missing.returncode == 2 and "--output" in missing.stderr
+
+
+def _deck(engine, slug, filters=None, since=dt.date(2026, 1, 1)):
+    with Session(engine) as s:
+        plan = next(p for p in queries.list_plans(s) if p["slug"] == slug)
+        actions = queries.actions_frame(s, plan)
+        if filters:
+            actions = apply_filters(actions, filters)
+        content = plan_deck(s, plan, actions, since, dt.date(2026, 11, 23), "tous les projets")
+    return Presentation(io.BytesIO(content)), actions
+
+
+def _texts(slide) -> list[str]:
+    return [shape.text_frame.text for shape in slide.shapes if shape.has_text_frame]
+
+
+def test_deck_has_one_slide_per_os_with_its_title_figures_and_chart(seeded_engine, plan_files):
+    deck, _ = _deck(seeded_engine, "binche")
+    objectives = plan_files["binche"]["strategic_objectives"]
+    titles = [slide.shapes.title.text for slide in deck.slides]
+    assert titles == (["CPAS de Binche — suivi du PST"]
+                      + [f"OS {o['code']} · {o['title']}" for o in objectives]
+                      + ["Ce qui a changé depuis le dernier Bureau", "Projets en retard"])
+    assert "58,9\u00a0%" in _texts(deck.slides[0])
+    for slide, os_ in zip(list(deck.slides)[1:], objectives, strict=False):
+        rates = [a["progress"] for oo in os_["operational_objectives"] for a in oo["actions"]]
+        assert fmt_percent(sum(rates) / len(rates)) in _texts(slide), os_["code"]
+        chart = next(shape.chart for shape in slide.shapes if shape.has_chart)
+        per_oo = [sum(r) / len(r) for r in ([a["progress"] for a in oo["actions"]]
+                                             for oo in os_["operational_objectives"]) if r]
+        assert list(chart.plots[0].series[0].values) == pytest.approx([round(v, 1) for v in per_oo])
+        assert list(chart.plots[0].categories)[0].startswith(os_["operational_objectives"][0]["code"] + " · ")
+    late = deck.slides[-1]
+    table = next(shape.table for shape in late.shapes if shape.has_table)
+    assert [table.cell(0, j).text for j in range(5)] == ["Code", "Action", "Taux", "Échéance", "Chef de projet"]
+    assert table.cell(1, 0).text == "1.1.1.1.1" and table.cell(1, 3).text == "31/12/2024"
+    assert any(t.startswith("… et 31 autre(s)") for t in _texts(late))  # 40 late, 9 shown
+
+
+def test_deck_follows_filters_and_lists_recent_changes(seeded_engine):
+    with Session(seeded_engine) as s:
+        plan = next(p for p in queries.list_plans(s) if p["slug"] == "charleroi")
+        first = queries.actions_frame(s, plan).iloc[0]
+    services.set_progress(seeded_engine, int(first["id"]), int(first["version"]), 40, "Claire Martin", "Lancé")
+    deck, actions = _deck(seeded_engine, "charleroi", Filters(plan="charleroi", labels=("États généraux",)))
+    assert "36" in _texts(deck.slides[0])
+    changes = next(slide for slide in deck.slides if slide.shapes.title.text.startswith("Ce qui a changé"))
+    table = next(shape.table for shape in changes.shapes if shape.has_table)
+    row = [table.cell(1, j).text for j in range(7)]
+    assert row[1:] == ["Claire Martin", first["code"], "Taux d'avancement", "—", "40 %", "Lancé"]

@@ -7,8 +7,6 @@ import html
 import pandas as pd
 import streamlit as st
 
-from pst_data.actions import FIELD_LABELS
-from pst_data.formatting import EMPTY, fmt_datetime, fmt_percent
 
 PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr"}
 
@@ -25,26 +23,3 @@ def label_tags(names: list[str], labels: pd.DataFrame) -> str:
         f"padding:0.1em 0.6em;font-size:0.85em;white-space:nowrap'>{html.escape(n)}</span>"
         for n in names
     )
-
-
-def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
-    """History rows as users read them."""
-    if changes.empty:
-        return pd.DataFrame(columns=["Quand", "Qui", "Action", "Champ", "Avant", "Après", "Commentaire"])
-    return pd.DataFrame({
-        "Quand": [fmt_datetime(v) for v in changes["changed_at"]],
-        "Qui": changes["changed_by"],
-        "Action": changes["action_code"],
-        "Champ": [FIELD_LABELS.get(f, f) for f in changes["field"]],
-        "Avant": [_value(v, f) for v, f in zip(changes["old_value"], changes["field"], strict=True)],
-        "Après": [_value(v, f) for v, f in zip(changes["new_value"], changes["field"], strict=True)],
-        "Commentaire": changes["comment"].fillna(""),
-    })
-
-
-def _value(value, field: str) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return EMPTY
-    if field == "progress":
-        return fmt_percent(float(value), 0)
-    return str(value)

@@ -116,3 +116,13 @@ def workbook(plan: dict, revision: int, filters, today: dt.date) -> bytes:
     with read_session(engine()) as session:
         selected = apply_filters(queries.actions_frame(session, plan, today), filters)
         return plan_workbook(session, plan, selected)
+
+
+@st.cache_data(max_entries=8, show_spinner="Préparation de la présentation…")
+def deck(plan: dict, revision: int, filters, since: dt.date, today: dt.date, filter_text: str) -> bytes:
+    from pst_data.exports.deck import plan_deck
+    from pst_data.filters import apply_filters
+
+    with read_session(engine()) as session:
+        selected = apply_filters(queries.actions_frame(session, plan, today), filters)
+        return plan_deck(session, plan, selected, since, today, filter_text)

@@ -8,7 +8,8 @@ import streamlit as st
 
 from pst_data.actions import FIELD_LABELS
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
-from ui.components import changes_table, label_tags
+from pst_data.views import changes_table
+from ui.components import label_tags
 
 
 def _date(text: str | None, date) -> str:
