@@ -81,7 +81,8 @@ def rewind(plan: dict[str, Any], actions: pd.DataFrame, fiches: dict[int, dict[s
             continue
         action_id = int(row.action_id)
         index = frame.index[position[action_id]]
-        value = parse_history_text(row.field, row.old_value)
+        # pandas reads a missing text as NaN: it was None in the history.
+        value = parse_history_text(row.field, None if pd.isna(row.old_value) else row.old_value)
         undone += 1
         if action_id in fiches:
             fiches[action_id][row.field] = value

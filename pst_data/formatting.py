@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
@@ -19,7 +20,7 @@ EMPTY = "—"
 
 
 def _missing(value: Any) -> bool:
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:  # pd.NA refuses to be compared
         return True
     try:
         return value != value  # NaN / NaT

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from pst_data.actions import FIELD_LABELS
-from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_percent
+from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_number, fmt_percent
 from pst_data.progress import rollup
 
 NO_LABEL = "Sans label"
@@ -99,3 +99,43 @@ def _history_value(value, field: str) -> str:
     if field == "progress":
         return fmt_percent(float(value), 0)
     return str(value)
+
+
+def fmt_points(value) -> str:
+    """A difference of taux, in percentage points: "+15 pts", "−2,5 pts", "0 pt"."""
+    if value is None or pd.isna(value):
+        return EMPTY
+    sign = "+" if value > 0 else "−" if value < 0 else ""
+    return f"{sign}{fmt_number(abs(value))}\u00a0{'pts' if abs(value) >= 2 else 'pt'}"
+
+
+def snapshot_os_table(per_os: pd.DataFrame, then_label: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "OS": per_os["os_code"], "Objectif stratégique": per_os["os_title"],
+        f"Taux {then_label}": [fmt_percent(v) for v in per_os["mean_then"]],
+        "Taux aujourd'hui": [fmt_percent(v) for v in per_os["mean_now"]],
+        "Écart": [fmt_points(v) for v in per_os["difference"]],
+        "Actions (alors → aujourd'hui)": [f"{t} → {n}" for t, n in zip(per_os["actions_then"], per_os["actions_now"],
+                                                                         strict=True)],
+    })
+
+
+def snapshot_action_table(per_action: pd.DataFrame, then_label: str, moved_only: bool = False) -> pd.DataFrame:
+    rows = per_action
+    if moved_only:
+        rows = rows[(rows["difference"].fillna(0) != 0) | (rows["note"] != "")
+                    | (rows["progress_then"].isna() != rows["progress_now"].isna())]
+    return pd.DataFrame({
+        "Code": rows["code"], "Action": rows["title"],
+        f"Taux {then_label}": [fmt_percent(v, 0) for v in rows["progress_then"]],
+        "Taux aujourd'hui": [fmt_percent(v, 0) for v in rows["progress_now"]],
+        "Écart": [fmt_points(v) for v in rows["difference"]],
+        "Remarque": rows["note"],
+    })
+
+
+def snapshot_chart_rows(per_os: pd.DataFrame, then_label: str) -> pd.DataFrame:
+    """Long form for charts.grouped_progress: one row per (OS, moment)."""
+    then = per_os.assign(moment=then_label, mean_progress=per_os["mean_then"], actions=per_os["actions_then"])
+    now = per_os.assign(moment="Aujourd'hui", mean_progress=per_os["mean_now"], actions=per_os["actions_now"])
+    return pd.concat([then, now])[["os_code", "os_title", "moment", "mean_progress", "actions"]]

@@ -142,3 +142,33 @@ def test_deck_follows_filters_and_lists_recent_changes(seeded_engine):
     table = next(shape.table for shape in changes.shapes if shape.has_table)
     row = [table.cell(1, j).text for j in range(7)]
     assert row[1:] == ["Claire Martin", first["code"], "Taux d'avancement", "—", "40 %", "Lancé"]
+
+
+def test_cli_writes_deck_and_report_and_handles_snapshots(tmp_path):
+    from pypdf import PdfReader
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    env = {"PST_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "pst_data", *a], cwd=ROOT, env=env,  # noqa: E731
+                                    capture_output=True, text=True, timeout=120)
+    assert run("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml")).returncode == 0
+    deck_path, report_path = tmp_path / "sg.pptx", tmp_path / "sg.pdf"
+    done = run("export", "--plan", "saint-ghislain", "--format", "pptx", "--output", str(deck_path))
+    assert done.returncode == 0, done.stderr
+    assert Presentation(str(deck_path)).slides[0].shapes.title.text.endswith("— suivi du PST")
+    done = run("report", "--plan", "saint-ghislain", "--kind", "mi-parcours", "--output", str(report_path))
+    assert done.returncode == 0, done.stderr
+    assert "Évaluation à mi-parcours" in PdfReader(str(report_path)).pages[0].extract_text()
+
+    assert run("snapshot", "take", "--plan", "saint-ghislain", "--name", "Bilan 2025").returncode == 0
+    again = run("snapshot", "take", "--plan", "saint-ghislain", "--name", "Bilan 2025")
+    assert again.returncode == 2 and "s'appelle déjà « Bilan 2025 »" in again.stderr
+    listed = run("snapshot", "list", "--plan", "saint-ghislain")
+    assert listed.stdout.startswith("Bilan 2025 · état au ") and "34 actions" in listed.stdout
+    compared = run("snapshot", "compare", "--plan", "saint-ghislain", "--name", "Bilan 2025")
+    assert compared.returncode == 0
+    assert compared.stdout.splitlines()[1:] == ["1\t25\u00a0%\t25\u00a0%\t0\u00a0pt", "2\t—\t—\t—", "3\t—\t—\t—"]
+    unknown = run("report", "--plan", "namur", "--output", str(report_path))
+    assert unknown.returncode == 2 and "Plan « namur » inconnu." in unknown.stderr
+    bad_day = run("report", "--plan", "saint-ghislain", "--as-of", "31/12/2024", "--output", str(report_path))
+    assert bad_day.returncode == 2 and "date illisible « 31/12/2024 »" in bad_day.stderr

@@ -35,3 +35,12 @@ def test_presentation_respects_filters(app_db_url):
     no_exception(at)
     assert metrics(at)["Actions"] == "36"
     assert any("labels : États généraux" in m.value for m in at.markdown)
+
+
+def test_late_slide_of_a_plan_whose_late_actions_have_no_taux(app_db_url):
+    """Saint-Ghislain's late actions have no taux (pd.NA): shown as "—", not a crash."""
+    at = open_page("pages/7_Présentation.py", app_db_url, plan="saint-ghislain", slide="99")
+    no_exception(at)
+    assert at.title[0].value == "Projets en retard"
+    late = at.dataframe[0].value
+    assert len(late) > 0 and "—" in set(late["Taux"])

@@ -126,3 +126,39 @@ def deck(plan: dict, revision: int, filters, since: dt.date, today: dt.date, fil
     with read_session(engine()) as session:
         selected = apply_filters(queries.actions_frame(session, plan, today), filters)
         return plan_deck(session, plan, selected, since, today, filter_text)
+
+
+@st.cache_data(max_entries=4, show_spinner="Rédaction du rapport d'évaluation…")
+def report(plan: dict, revision: int, filters, kind: str, as_of: dt.date, today: dt.date, filter_text: str) -> bytes:
+    from pst_data.exports.report import evaluation_report
+    from pst_data.filters import apply_filters
+
+    with read_session(engine()) as session:
+        selected = apply_filters(queries.actions_frame(session, plan, as_of), filters)
+        return evaluation_report(session, plan, kind, as_of, today, selected, filter_text)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def actions_as_of(plan: dict, revision: int, as_of: dt.date) -> pd.DataFrame:
+    from pst_data.as_of import plan_as_of
+
+    with read_session(engine()) as session:
+        return plan_as_of(session, plan, queries.actions_frame(session, plan, as_of), as_of).actions
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def snapshots(plan_id: int, revision: int) -> pd.DataFrame:
+    from pst_data.snapshots import list_snapshots
+
+    with read_session(engine()) as session:
+        return list_snapshots(session, plan_id)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def snapshot_actions(snapshot_id: int, taken_at: dt.datetime) -> pd.DataFrame:
+    """A snapshot never changes once taken. ``taken_at`` is in the key because SQLite may give
+    a deleted snapshot's id to the next one."""
+    from pst_data.snapshots import snapshot_actions as load
+
+    with read_session(engine()) as session:
+        return load(session, snapshot_id)

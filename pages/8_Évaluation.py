@@ -1,0 +1,117 @@
+"""Évaluation: the report the law requires (mi-parcours, finale; as of any past day) and named
+snapshots of the plan to compare later states with."""
+
+import streamlit as st
+
+from pst_data import charts, snapshots
+from pst_data.formatting import fmt_date, fmt_datetime, fmt_number, fmt_percent
+from pst_data.exports.report import KINDS
+from pst_data.progress import summarise
+from pst_data.services import EditError
+from pst_data.views import fmt_points, snapshot_action_table, snapshot_chart_rows, snapshot_os_table
+from ui import data
+from ui.components import chart
+from ui.editing import author_box, edit_messages, flash
+from ui.frame import filter_summary, page_frame
+
+ctx = page_frame("Évaluation", icon="📑")
+plan = ctx.plan
+bands = plan["evaluation_bands"]
+st.title("Évaluation du PST")
+st.caption(f"{plan['organisation']} · {plan['title']} · l'article 27ter de la loi organique impose une "
+           "évaluation à mi-parcours et en fin de législature.")
+edit_messages()
+
+st.subheader("Rapport d'évaluation (PDF)")
+c1, c2, c3 = st.columns([2, 2, 2], vertical_alignment="bottom")
+kind = c1.radio("Évaluation", list(KINDS), format_func=KINDS.get, horizontal=True, key="report_kind",
+                index=1 if plan.get("period_end") and ctx.today.year >= plan["period_end"] else 0)
+as_of = c2.date_input("Situation au", value=ctx.today, max_value=ctx.today, format="DD/MM/YYYY", key="report_as_of",
+                      help="Le rapport peut décrire le plan tel qu'il était à une date passée, d'après l'historique.")
+scope = filter_summary(ctx)
+c3.download_button(
+    "Rapport PDF", icon=":material/download:", type="primary",
+    data=lambda: data.report(plan, ctx.revision, ctx.filters, kind, as_of, ctx.today, scope),
+    file_name=f"evaluation-{kind}-{plan['slug']}-{as_of:%Y-%m-%d}.pdf", mime="application/pdf",
+    help="Couverture, chiffres du plan, une page « En quelques chiffres » par OS, puis une fiche par action "
+         "(tous les champs, taux, statut, derniers commentaires).")
+st.caption(f"Périmètre : {scope}.")
+
+then = data.actions_as_of(plan, ctx.revision, as_of) if as_of < ctx.today else ctx.all_actions
+then_summary = summarise(then["progress"].tolist(), then["weight"].tolist(), bands)
+now_summary = summarise(ctx.all_actions["progress"].tolist(), ctx.all_actions["weight"].tolist(), bands)
+cols = st.columns(3)
+delta = None
+if as_of < ctx.today and then_summary.mean_progress is not None and now_summary.mean_progress is not None:
+    delta = f"{fmt_points(now_summary.mean_progress - then_summary.mean_progress)} depuis"
+cols[0].metric(f"Taux moyen au {fmt_date(as_of)}", fmt_percent(then_summary.mean_progress),
+               help="Tout le plan, sans les filtres.")
+cols[1].metric("Taux moyen aujourd'hui", fmt_percent(now_summary.mean_progress), delta=delta, delta_color="normal")
+cols[2].metric(f"Actions au {fmt_date(as_of)}", fmt_number(then_summary.actions, 0))
+
+st.divider()
+st.subheader("Instantanés")
+st.caption("Figer l'état du plan sous un nom (par exemple « Évaluation mi-législature 2021 ») pour comparer "
+           "ensuite chaque objectif et chaque action à ce moment-là. Tout le plan est figé, sans les filtres.")
+listed = data.snapshots(plan["id"], ctx.revision)
+
+with st.expander("Prendre un instantané", expanded=listed.empty):
+    author = author_box()
+    if author:
+        with st.form("snapshot_form", clear_on_submit=True):
+            name = st.text_input("Nom", max_chars=snapshots.NAME_MAX, placeholder="ex. Évaluation mi-législature 2021")
+            day = st.date_input("État au", value=ctx.today, max_value=ctx.today, format="DD/MM/YYYY",
+                                help="Une date passée reconstitue l'état du plan à cette date d'après l'historique.")
+            note = st.text_area("Note (facultatif)", max_chars=snapshots.NOTE_MAX, height=80)
+            if st.form_submit_button("Figer l'état du plan", type="primary"):
+                try:
+                    snapshots.take_snapshot(data.engine(), plan["id"], name, author, ctx.today, day, note)
+                except EditError as error:
+                    for message in error.errors:
+                        st.error(message)
+                else:
+                    data.invalidate()
+                    flash("success", f"Instantané « {' '.join(name.split())} » enregistré.")
+                    st.rerun()
+
+if listed.empty:
+    st.info("Aucun instantané pour ce plan.")
+    st.stop()
+
+st.dataframe(
+    listed.assign(as_of=[fmt_date(v) for v in listed["as_of"]],
+                  taken_at=[fmt_datetime(v) for v in listed["taken_at"]])
+    [["name", "as_of", "taken_at", "taken_by", "actions", "note"]]
+    .rename(columns={"name": "Nom", "as_of": "État au", "taken_at": "Pris le", "taken_by": "Par",
+                     "actions": "Actions", "note": "Note"}),
+    hide_index=True, width="stretch")
+
+names = dict(zip(listed["id"], listed["name"], strict=True))
+chosen = st.selectbox("Comparer aujourd'hui avec", list(names), format_func=names.get, key="snapshot_chosen")
+row = listed.set_index("id").loc[chosen]
+then_label = f"au {fmt_date(row['as_of'])}"
+per_os, per_action = snapshots.compare(data.snapshot_actions(int(chosen), row["taken_at"]), ctx.all_actions, bands)
+
+st.markdown(f"**{row['name']}** (état au {fmt_date(row['as_of'])}) comparé à aujourd'hui.")
+chart(charts.grouped_progress(snapshot_chart_rows(per_os, f"Taux {then_label}"), "os_code", "os_title", "moment",
+                              [f"Taux {then_label}", "Aujourd'hui"], title="Taux moyen par OS : alors et aujourd'hui"),
+      key="snapshot_chart")
+st.dataframe(snapshot_os_table(per_os, then_label), hide_index=True, width="stretch")
+moved_only = st.toggle("Seulement les actions qui ont changé", value=True, key="snapshot_moved_only")
+table = snapshot_action_table(per_action, then_label, moved_only)
+if table.empty:
+    st.info("Aucune action n'a changé de taux depuis cet instantané.")
+else:
+    st.dataframe(table, hide_index=True, width="stretch")
+
+with st.popover("Supprimer cet instantané", icon=":material/delete:"):
+    st.write(f"Supprimer définitivement « {row['name']} » ?")
+    if st.button("Supprimer", type="primary", key="snapshot_delete", disabled=not author):
+        try:
+            snapshots.delete_snapshot(data.engine(), int(chosen), author)
+        except EditError as error:
+            st.error(" ".join(error.errors))
+        else:
+            data.invalidate()
+            flash("success", f"Instantané « {row['name']} » supprimé.")
+            st.rerun()

@@ -1,0 +1,428 @@
+"""The PST evaluation report (art. 27ter of the organic law of 8 July 1976), as a PDF (fpdf2).
+
+Shaped like the reports CPAS assemble by hand today (Binche's final evaluation): a cover, the
+plan's figures, per OS a page "En quelques chiffres" (chart, bands, mean taux), then one fiche
+per action with every field, its taux, its status and its last comments. It can describe the
+plan "as of" a past day, rebuilt from the history (pst_data.as_of).
+
+Fonts: DejaVu Sans ships in ./fonts so accents, € and ’ render on any machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import History
+from pst_data.actions import FIELD_LABELS
+from pst_data.as_of import PlanAsOf, end_of_day_utc, plan_as_of
+from pst_data.charts import band_colours
+from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent, plural
+from pst_data.progress import NO_BAND, band_for, rollup, summarise
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+KINDS = {"mi-parcours": "Évaluation à mi-parcours", "finale": "Évaluation finale"}
+LAW = ("Article 27ter de la loi organique des CPAS du 8 juillet 1976 : le programme stratégique "
+       "transversal fait l'objet d'une évaluation à mi-parcours et en fin de législature.")
+NAVY = (26, 35, 126)
+GREY = (85, 95, 109)
+LIGHT = (232, 236, 244)
+COMMENTS_PER_FICHE = 3
+
+
+@dataclass
+class ReportInput:
+    plan: dict[str, Any]
+    kind: str  # a key of KINDS
+    state: PlanAsOf
+    comments: dict[int, list[dict[str, Any]]]  # action id -> latest comments, newest first
+    produced: dt.date
+    filter_text: str = ""
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple, dict, str)):
+        return len(value) == 0
+    return bool(pd.isna(value))
+
+
+class ReportPDF(FPDF):
+    def __init__(self, footer_text: str):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.footer_text = footer_text
+        self.add_font("DejaVu", "", FONTS / "DejaVuSans.ttf")
+        self.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
+        self.add_font("DejaVu", "I", FONTS / "DejaVuSans-Oblique.ttf")
+        self.set_font("DejaVu", size=10)
+        self.set_margins(18, 16, 18)
+        self.set_auto_page_break(True, margin=18)
+        self.set_lang("fr-BE")
+
+    def footer(self) -> None:
+        if self.page_no() == 1:
+            return
+        self.set_y(-12)
+        self.set_font("DejaVu", "", 8)
+        self.set_text_color(*GREY)
+        self.cell(0, 5, self.footer_text, align="L")
+        self.set_x(self.l_margin)
+        # Pages the table of contents adds are inserted at the end: their number is not known.
+        self.cell(0, 5, "sommaire" if self.in_toc_rendering else f"page {self.page_no()}", align="R")
+        self.set_text_color(0, 0, 0)
+
+    # -- building blocks ------------------------------------------------------------------
+    def heading(self, text: str, size: int = 16, colour=NAVY, section_level: int | None = None) -> None:
+        if section_level is not None:
+            self.start_section(text if len(text) < 120 else text[:117] + "…", level=section_level, strict=False)
+        self.set_font("DejaVu", "B", size)
+        self.set_text_color(*colour)
+        self.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(0, 0, 0)
+        self.set_font("DejaVu", "", 10)
+        self.ln(2)
+
+    def paragraph(self, text: str, size: float = 10, style: str = "", colour=(0, 0, 0)) -> None:
+        self.set_font("DejaVu", style, size)
+        self.set_text_color(*colour)
+        self.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(0, 0, 0)
+        self.set_font("DejaVu", "", 10)
+
+    def figures(self, items: list[tuple[str, str]]) -> None:
+        """Big numbers side by side, their label underneath."""
+        width = (self.epw) / max(len(items), 1)
+        top = self.get_y()
+        for i, (label, value) in enumerate(items):
+            self.set_xy(self.l_margin + i * width, top)
+            self.set_font("DejaVu", "B", 18)
+            self.set_text_color(*NAVY)
+            self.cell(width, 9, value)
+            self.set_xy(self.l_margin + i * width, top + 9)
+            self.set_font("DejaVu", "", 8.5)
+            self.set_text_color(*GREY)
+            self.multi_cell(width - 2, 4, label, align="L")
+        self.set_text_color(0, 0, 0)
+        self.set_font("DejaVu", "", 10)
+        self.set_xy(self.l_margin, top + 19)
+
+    def progress_bars(self, rows: pd.DataFrame, code_col: str, title_col: str, bands, title: str) -> None:
+        """Horizontal bars of mean taux, coloured by band (drawn, so nothing renders outside)."""
+        label_w, bar_w, row_h = 72, self.epw - 72 - 16, 6.5
+        self.paragraph(title, 10, "B")
+        self.ln(1)
+        colours = band_colours(bands)
+        for code, name, mean in zip(rows[code_col], rows[title_col], rows["mean_progress"], strict=True):
+            if self.will_page_break(row_h + 1):
+                self.add_page()
+            top = self.get_y()
+            text = f"{code} · {name}"
+            self.set_font("DejaVu", "", 8)
+            while self.get_string_width(text) > label_w - 2 and len(text) > 4:
+                text = text[:-2].rstrip() + "…" if not text.endswith("…") else text[:-2] + "…"
+            self.set_xy(self.l_margin, top)
+            self.cell(label_w, row_h, text)
+            self.set_draw_color(200, 200, 200)
+            self.rect(self.l_margin + label_w, top + 1, bar_w, row_h - 2)
+            if not _missing(mean):
+                self.set_fill_color(*_hex(colours[band_for(mean, bands)]))
+                self.rect(self.l_margin + label_w, top + 1, bar_w * float(mean) / 100, row_h - 2, style="F")
+            self.set_xy(self.l_margin + label_w + bar_w + 1, top)
+            self.cell(15, row_h, fmt_percent(mean, 0) if not _missing(mean) else "sans taux")
+            self.set_xy(self.l_margin, top + row_h)
+        self.ln(2)
+
+    def band_legend(self, counts: dict[str, int], bands) -> None:
+        colours = band_colours(bands)
+        ranges = {b["label"]: f"{b['min']}–{b['max']} %" for b in bands or []}
+        for label, count in counts.items():
+            if label == NO_BAND and not count:
+                continue
+            top = self.get_y()
+            self.set_fill_color(*_hex(colours[label]))
+            self.rect(self.l_margin, top + 1.2, 3.5, 3.5, style="F")
+            self.set_xy(self.l_margin + 5, top)
+            detail = f" (entre {ranges[label]})" if label in ranges else ""
+            self.cell(0, 6, f"{label}{detail} : {plural(count, 'action')}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+
+    def key_values(self, rows: list[tuple[str, str]]) -> None:
+        self.set_fill_color(255, 255, 255)
+        key_style = FontFace(emphasis="BOLD", color=NAVY, fill_color=LIGHT)
+        with self.table(col_widths=(42, self.epw - 42), text_align=("LEFT", "LEFT"), first_row_as_headings=False,
+                        borders_layout="HORIZONTAL_LINES", line_height=5, padding=1.2) as table:
+            for label, value in rows:
+                row = table.row()
+                row.cell(label, style=key_style)
+                row.cell(value)
+        self.ln(2)
+
+
+def _render_contents(pdf: ReportPDF, outline: list) -> None:
+    """The sommaire lists the figures page and the OS; fiches are in the bookmarks (a 100-line
+    sommaire would not help a reader more than the viewer's outline does)."""
+    pdf.set_font("DejaVu", "", 10)
+    pdf.set_x(pdf.l_margin)
+    for section in outline:
+        if section.level:
+            continue
+        name = section.name
+        while pdf.get_string_width(name) > pdf.epw - 18 and len(name) > 4:
+            name = name[:-2].rstrip() + "…"
+        link = pdf.add_link(page=section.page_number)
+        pdf.cell(pdf.epw - 15, 7, name, link=link)
+        pdf.cell(15, 7, str(section.page_number), align="R", link=link, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _lines(values: list[Any]) -> str:
+    return "\n".join(f"• {v}" for v in values)
+
+
+def _indicators(items: list[dict[str, Any]]) -> str:
+    out = []
+    for item in items:
+        parts = [str(item.get("label") or "")]
+        if item.get("target"):
+            parts.append(f"cible : {item['target']}")
+        if item.get("reached"):
+            parts.append(f"atteint : {item['reached']}")
+        out.append(" — ".join(p for p in parts if p))
+    return _lines(out)
+
+
+def _fiche(pdf: ReportPDF, action: pd.Series, fiche: dict[str, Any], comments: list[dict[str, Any]],
+           bands) -> None:
+    pdf.add_page()
+    pdf.start_section(f"{action['code']} {action['title']}"[:120], level=1, strict=False)
+    header = "FICHE ACTION" + (f" — {fiche['department']}" if fiche.get("department") else "")
+    pdf.set_fill_color(*NAVY)
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(0, 8, header.upper(), fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
+    pdf.heading(f"{action['code']} → {fiche['title']}", 12, colour=(0, 0, 0))
+    pdf.paragraph(f"OS {action['os_code']} · {action['os_title']}\nOO {action['oo_code']} · {action['oo_title']}",
+                  8.5, colour=GREY)
+    pdf.ln(2)
+
+    progress = fiche.get("progress")
+    top = pdf.get_y()
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.cell(42, 7, "Taux d'avancement")
+    bar_w = 80
+    pdf.set_draw_color(200, 200, 200)
+    pdf.rect(pdf.l_margin + 42, top + 1.5, bar_w, 4)
+    if progress is not None:
+        pdf.set_fill_color(*_hex(band_colours(bands)[band_for(progress, bands)]))
+        pdf.rect(pdf.l_margin + 42, top + 1.5, bar_w * progress / 100, 4, style="F")
+    pdf.set_xy(pdf.l_margin + 42 + bar_w + 3, top)
+    pdf.cell(0, 7, f"{fmt_percent(progress, 0)} · {band_for(progress, bands)}" if progress is not None
+             else "non renseigné", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("DejaVu", "", 10)
+    pdf.ln(1)
+
+    late = " · en retard (échéance dépassée)" if action.get("is_late") else ""
+    rows: list[tuple[str, str]] = [
+        (FIELD_LABELS["status"], (fiche.get("status") or "non renseigné") + late),
+        (FIELD_LABELS["priority"], fiche.get("priority") or EMPTY),
+        (FIELD_LABELS["start"], fiche.get("start") or EMPTY),
+        (FIELD_LABELS["end"], fiche.get("end") or EMPTY),
+        (FIELD_LABELS["project_lead"], fiche.get("project_lead") or EMPTY),
+    ]
+    for key in ("services", "partners", "labels"):
+        if fiche.get(key):
+            rows.append((FIELD_LABELS[key], ", ".join(fiche[key])))
+    budget = [v for v in (fmt_euro(fiche["budget"]) if fiche.get("budget") is not None else None,
+                          fiche.get("budget_text")) if v]
+    if budget:
+        rows.append(("Budget", " · ".join(budget)))
+    staff = [v for v in (f"{fmt_number(fiche['staff_fte'], 2)} ETP" if fiche.get("staff_fte") is not None else None,
+                         fiche.get("staff_text")) if v]
+    if staff:
+        rows.append(("Ressources humaines", " · ".join(staff)))
+    if fiche.get("weight") not in (None, 1, 1.0):
+        rows.append((FIELD_LABELS["weight"], fmt_number(fiche["weight"], 2)))
+    pdf.key_values(rows)
+
+    sections = [
+        (FIELD_LABELS["description"], fiche.get("description")),
+        (FIELD_LABELS["context"], fiche.get("context")),
+        (FIELD_LABELS["indicators"], _indicators(fiche["indicators"]) if fiche.get("indicators") else None),
+        (FIELD_LABELS["risks"], _lines(fiche["risks"]) if fiche.get("risks") else None),
+        (FIELD_LABELS["deliverables"], fiche.get("deliverables")),
+        (FIELD_LABELS["evaluation"], fiche.get("evaluation")),
+        (FIELD_LABELS["comment"], fiche.get("comment")),
+    ]
+    for title, text in sections:
+        if not _missing(text):
+            pdf.paragraph(title, 10, "B", NAVY)
+            pdf.paragraph(str(text), 9.5)
+            pdf.ln(2)
+    if fiche.get("sub_actions"):
+        pdf.paragraph("Étapes", 10, "B", NAVY)
+        for step in fiche["sub_actions"]:
+            pdf.paragraph(f"{step.get('code') or '•'} {step.get('title') or ''}".strip(), 9.5, "B")
+            if step.get("description"):
+                pdf.paragraph(step["description"], 9)
+            if step.get("evaluation"):
+                pdf.paragraph(f"Évaluation : {step['evaluation']}", 9, "I", GREY)
+        pdf.ln(2)
+    pdf.paragraph("Derniers commentaires", 10, "B", NAVY)
+    if comments:
+        for c in comments:
+            what = FIELD_LABELS.get(c["field"], c["field"])
+            pdf.paragraph(f"{fmt_datetime(c['changed_at'])} · {c['changed_by']} ({what}) : {c['comment']}", 9)
+    else:
+        pdf.paragraph("Aucun commentaire dans l'historique.", 9, "I", GREY)
+
+
+def build_report(data: ReportInput) -> bytes:
+    plan, state = data.plan, data.state
+    actions, bands = state.actions, plan["evaluation_bands"]
+    title = KINDS[data.kind]
+    period = f"{plan['period_start']}-{plan['period_end']}" if plan.get("period_start") else ""
+    pdf = ReportPDF(f"{plan['organisation']} · PST {period} · {title} · situation au {fmt_date(state.as_of)}")
+    pdf.set_title(f"{plan['organisation']} — {title} du PST {period}".strip())
+    pdf.set_author("PST Pilot")
+    pdf.set_creation_date(dt.datetime.combine(data.produced, dt.time(12), tzinfo=dt.timezone.utc))
+
+    # Cover
+    pdf.add_page()
+    pdf.ln(45)
+    pdf.paragraph("Programme Stratégique Transversal" + (f" {period}" if period else ""), 22, "B", NAVY)
+    pdf.ln(4)
+    pdf.paragraph(plan["organisation"], 18, "B")
+    pdf.ln(10)
+    pdf.paragraph(title, 26, "B", NAVY)
+    pdf.paragraph(f"Situation au {fmt_date(state.as_of)}", 14)
+    if data.filter_text:
+        pdf.paragraph(f"Périmètre : {data.filter_text}", 11, colour=GREY)
+    pdf.ln(40)
+    pdf.paragraph(plan["title"], 11, colour=GREY)
+    pdf.paragraph(LAW, 9, "I", GREY)
+    pdf.paragraph(f"Document produit par PST Pilot le {fmt_date(data.produced)}.", 9, colour=GREY)
+
+    pdf.add_page()
+    pdf.heading("Sommaire", 18)
+    pdf.paragraph("Chaque fiche action figure aussi dans les signets du document (volet de navigation).",
+                  9, "I", GREY)
+    pdf.ln(3)
+    pdf.insert_toc_placeholder(_render_contents, pages=1 + (actions["os_code"].nunique() + 1) // 45)
+
+    # The plan's figures
+    pdf.add_page()
+    pdf.heading("Évaluation — en quelques chiffres", 18, section_level=0)
+    total = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)
+    late = int(actions["is_late"].sum())
+    pdf.figures([("projets et actions", fmt_number(total.actions, 0)),
+                 ("taux d'avancement moyen", fmt_percent(total.mean_progress)),
+                 ("sans taux", fmt_number(total.unassessed, 0)), ("en retard", fmt_number(late, 0))])
+    pdf.band_legend(total.band_counts, bands)
+    statuses = actions["status"].dropna().value_counts()
+    if not statuses.empty:
+        pdf.paragraph("Statuts : " + " ; ".join(f"{s} : {n}" for s, n in statuses.items())
+                      + (f" ; non renseigné : {actions['status'].isna().sum()}" if actions["status"].isna().any() else ""),
+                      9.5)
+        pdf.ln(2)
+    notes = []
+    if state.imported_since:
+        notes.append(f"{plural(state.imported_since, 'action')} importée(s) après le {fmt_date(state.as_of)} "
+                     "figurent avec les valeurs du document importé (rien de plus ancien n'est connu).")
+    if state.created_since:
+        notes.append(f"Créée(s) après cette date, donc absente(s) : {', '.join(state.created_since)}.")
+    if not state.deleted_since.empty:
+        gone = ", ".join(f"{c} ({t})" for c, t in zip(state.deleted_since["code"], state.deleted_since["title"],
+                                                       strict=True))
+        notes.append(f"Supprimée(s) depuis cette date, absente(s) du rapport : {gone}.")
+    for note in notes:
+        pdf.paragraph(note, 9, "I", GREY)
+    per_os = rollup(actions, ["os_code", "os_title"], bands)
+    if not per_os.empty:
+        pdf.ln(2)
+        pdf.progress_bars(per_os, "os_code", "os_title", bands, "Taux d'avancement moyen par objectif stratégique")
+
+    for _, os_row in per_os.iterrows():
+        mine = actions[actions["os_code"] == os_row["os_code"]]
+        pdf.add_page()
+        pdf.heading(f"OS {os_row['os_code']} · {os_row['os_title']}", 15, section_level=0)
+        pdf.paragraph("En quelques chiffres", 12, "B", GREY)
+        pdf.ln(1)
+        summary = summarise(mine["progress"].tolist(), mine["weight"].tolist(), bands)
+        pdf.figures([("projets et actions", fmt_number(summary.actions, 0)),
+                     ("taux d'avancement moyen", fmt_percent(summary.mean_progress)),
+                     ("sans taux", fmt_number(summary.unassessed, 0)),
+                     ("en retard", fmt_number(int(mine["is_late"].sum()), 0))])
+        pdf.band_legend(summary.band_counts, bands)
+        per_oo = rollup(mine, ["oo_code", "oo_title"], bands)
+        pdf.progress_bars(per_oo, "oo_code", "oo_title", bands, "Taux moyen par objectif opérationnel")
+        pdf.paragraph("Projets et actions", 10, "B")
+        pdf.set_fill_color(255, 255, 255)  # the table would take the last bar's colour
+        with pdf.table(col_widths=(22, pdf.epw - 22 - 20 - 30, 20, 30), line_height=4.5, padding=1,
+                       text_align=("LEFT", "LEFT", "RIGHT", "LEFT"),
+                       headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=NAVY)) as table:
+            pdf.set_font("DejaVu", "", 8.5)
+            head = table.row()
+            for h in ("Code", "Intitulé", "Taux", "Statut"):
+                head.cell(h)
+            for _, a in mine.iterrows():
+                row = table.row()
+                row.cell(str(a["code"]))
+                row.cell(str(a["title"]))
+                row.cell(fmt_percent(a["progress"], 0) if not _missing(a["progress"]) else EMPTY)
+                row.cell(str(a["status"] or EMPTY))
+        pdf.set_font("DejaVu", "", 10)
+        for _, a in mine.iterrows():
+            _fiche(pdf, a, state.fiches[int(a["id"])], data.comments.get(int(a["id"]), []), bands)
+    return bytes(pdf.output())
+
+
+def latest_comments(session: Session, plan_id: int, until: dt.datetime,
+                    per_action: int = COMMENTS_PER_FICHE) -> dict[int, list[dict[str, Any]]]:
+    rows = session.execute(
+        select(History.action_id, History.changed_at, History.changed_by, History.field, History.comment)
+        .where(History.plan_id == plan_id, History.comment.is_not(None), History.comment != "",
+               History.action_id.is_not(None), History.changed_at < until)
+        .order_by(History.changed_at.desc(), History.id.desc())
+    ).mappings()
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    seen: set[tuple[int, str]] = set()
+    for row in rows:
+        key = (row["action_id"], row["comment"])  # one save of several fields repeats its comment
+        if key in seen or len(out[row["action_id"]]) >= per_action:
+            continue
+        seen.add(key)
+        out[row["action_id"]].append(dict(row))
+    return dict(out)
+
+
+def evaluation_report(session: Session, plan: dict[str, Any], kind: str, as_of: dt.date, today: dt.date,
+                      actions: pd.DataFrame | None = None, filter_text: str = "") -> bytes:
+    """The report of ``plan`` (or of the filtered ``actions``) as it stood at the end of ``as_of``."""
+    from pst_data import queries
+
+    if kind not in KINDS:
+        raise ValueError(f"Type d'évaluation inconnu « {kind} » : {' ou '.join(KINDS)}.")
+    if as_of > today:
+        raise ValueError(f"La date du rapport ({fmt_date(as_of)}) est dans le futur.")
+    if actions is None:
+        actions = queries.actions_frame(session, plan, as_of)
+    state = plan_as_of(session, plan, actions, as_of)
+    comments = latest_comments(session, plan["id"], end_of_day_utc(as_of))
+    return build_report(ReportInput(plan, kind, state, comments, today, filter_text))

@@ -1,0 +1,110 @@
+"""The PDF evaluation report, read back with pypdf: what a Bureau member reads is what the
+database holds (today or as of a past day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy.orm import Session
+
+from pst_data import queries, services
+from pst_data.exports.report import evaluation_report
+from pst_data.formatting import fmt_percent
+from pst_data.progress import weighted_mean
+from tests.test_services import action
+from tests.test_snapshots import TODAY, binche_history
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _plan(session, slug):
+    return next(p for p in queries.list_plans(session) if p["slug"] == slug)
+
+
+def _pages(content: bytes) -> list[str]:
+    # Figures use a no-break space before "%": compare on plain spaces.
+    return [re.sub(r"[\u00a0\u202f]", " ", page.extract_text()) for page in PdfReader(io.BytesIO(content)).pages]
+
+
+def _report(engine, slug, kind="finale", as_of=TODAY, **kwargs) -> list[str]:
+    with Session(engine) as s:
+        return _pages(evaluation_report(s, _plan(s, slug), kind, as_of, TODAY, **kwargs))
+
+
+def _fiche(pages: list[str], code: str) -> str:
+    """The text of one fiche, over as many pages as it takes."""
+    start = next(i for i, p in enumerate(pages) if re.search(rf"^{re.escape(code)} → ", p, re.M))
+    end = next((i for i in range(start + 1, len(pages))
+                if "FICHE ACTION" in pages[i] or "En quelques chiffres" in pages[i]), len(pages))
+    return "\n".join(pages[start:end])
+
+
+def _plain(text: str) -> str:
+    return text.replace("\u00a0", " ")
+
+
+def test_report_has_cover_figures_each_os_mean_and_every_action(seeded_engine, plan_files):
+    pages = _report(seeded_engine, "binche")
+    assert "Évaluation finale" in pages[0] and "CPAS de Binche" in pages[0]
+    assert "Situation au 23/11/2026" in pages[0] and "27ter" in pages[0]
+    figures = next(p for p in pages if "Évaluation — en quelques chiffres" in p and "Sommaire" not in p)
+    assert "58,9 %" in figures and "Réalisé (entre 80–100 %) : 17 actions" in figures
+    whole = "\n".join(pages)
+    for os_ in plan_files["binche"]["strategic_objectives"]:
+        rates = [a["progress"] for oo in os_["operational_objectives"] for a in oo["actions"]]
+        page = next(p for p in pages if f"OS {os_['code']} ·" in p and "En quelques chiffres" in p)
+        assert _plain(fmt_percent(sum(rates) / len(rates))) in page, os_["code"]
+        for oo in os_["operational_objectives"]:
+            for a in oo["actions"]:
+                fiche = _fiche(pages, a["code"])
+                assert "FICHE ACTION" in fiche and f"{a['progress']} % ·" in fiche, a["code"]
+    assert whole.count("FICHE ACTION") == 47
+
+
+def test_charleroi_report_lists_all_97_projects_and_the_priority(seeded_engine, plan_files):
+    pages = _report(seeded_engine, "charleroi", kind="mi-parcours")
+    assert "Évaluation à mi-parcours" in pages[0]
+    codes = [a["code"] for os_ in plan_files["charleroi"]["strategic_objectives"]
+             for oo in os_["operational_objectives"] for a in oo["actions"]]
+    fiche_codes = [m.group(1) for p in pages for m in re.finditer(r"^(\S+) → ", p, re.M)]
+    assert fiche_codes == codes
+    assert sum("Niveau 1" in p for p in pages if "FICHE ACTION" in p) == 42
+
+
+def test_report_as_of_a_past_day_shows_the_taux_and_comments_of_that_day(seeded_engine, plan_files):
+    first_id, gone = binche_history(seeded_engine)
+    pages = _report(seeded_engine, "binche", as_of=dt.date(2023, 12, 31))
+    assert "Situation au 31/12/2023" in pages[0]
+    fiche = _fiche(pages, "1.1.1.1.1")
+    assert "85 % ·" in fiche and "Marché attribué" in fiche and "Claire Martin" in fiche
+    assert not re.search(r"^9\.9 → ", "\n".join(pages), re.M)  # created in 2024
+    figures = next(p for p in pages if "Évaluation — en quelques chiffres" in p and "Sommaire" not in p)
+    assert f"Supprimée(s) depuis cette date, absente(s) du rapport : {gone.code}" in figures
+    rates = {a["code"]: a["progress"] for os_ in plan_files["binche"]["strategic_objectives"]
+             for oo in os_["operational_objectives"] for a in oo["actions"]}
+    rates["1.1.1.1.1"] = 85
+    del rates[gone.code]
+    assert _plain(fmt_percent(weighted_mean(rates.values()))) in figures
+    today = _report(seeded_engine, "binche")
+    assert "100 % ·" in _fiche(today, "1.1.1.1.1")
+
+
+def test_french_characters_and_euros_render(seeded_engine):
+    a = action(seeded_engine, "ecaussinnes", "1.1.1")
+    services.update_action(seeded_engine, a.id, a.version,
+                           {"budget": 12345.5, "comment": "L’équipe a reçu l’accord — été 2025"}, "Anaïs")
+    pages = _report(seeded_engine, "ecaussinnes")
+    fiche = _fiche(pages, "1.1.1")
+    assert "12 345,5 €" in fiche
+    assert "L’équipe a reçu l’accord — été 2025" in fiche
+
+
+def test_bad_report_requests_are_refused_in_french(seeded_engine):
+    with Session(seeded_engine) as s, pytest.raises(ValueError, match="Type d'évaluation inconnu"):
+        evaluation_report(s, _plan(s, "binche"), "annuelle", TODAY, TODAY)
+    with Session(seeded_engine) as s, pytest.raises(ValueError, match="est dans le futur"):
+        evaluation_report(s, _plan(s, "binche"), "finale", TODAY + dt.timedelta(days=1), TODAY)
