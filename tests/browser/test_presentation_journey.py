@@ -1,0 +1,73 @@
+"""The monthly Bureau: a director opens the presentation by URL (PPI-labelled projects only)
+and walks the slides with the keyboard, then downloads the deck and the evaluation report."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+from pptx import Presentation
+from pypdf import PdfReader
+
+from tests.browser.conftest import shot
+from tests.browser.server import wait_for_app
+from tests.browser.test_dashboard_journeys import metric, no_exception
+
+
+def heading(page) -> str:
+    return page.locator("[data-testid='stMain'] h1").first.inner_text().strip()
+
+
+def test_walk_the_bureau_presentation_with_the_keyboard(app_server, page, plan_files):
+    page.goto(f"{app_server.url}/Présentation?plan=binche")
+    wait_for_app(page)
+    no_exception(page)
+    assert heading(page) == "CPAS de Binche — suivi du PST"
+    assert metric(page, "Taux moyen") == "58,9\u00a0%"
+    assert "Diapositive 1 / 12" in page.locator("[data-testid='stMain']").inner_text()
+    shot(page, "presentation-1-title")
+
+    objectives = plan_files["binche"]["strategic_objectives"]
+    page.locator("[data-testid='stMain'] h1").first.click()  # focus the page, not a widget
+    for number, os_ in enumerate(objectives[:2], start=2):
+        page.keyboard.press("ArrowRight")
+        page.get_by_text(f"Diapositive {number} / 12").wait_for(timeout=15_000)
+        wait_for_app(page)
+        assert heading(page) == f"OS {os_['code']} · {os_['title']}"
+        assert "slide=" + str(number) in page.url
+        shot(page, f"presentation-{number}-os-{os_['code']}")
+    page.keyboard.press("ArrowLeft")
+    page.get_by_text("Diapositive 2 / 12").wait_for(timeout=15_000)
+
+    page.goto(f"{app_server.url}/Présentation?plan=binche&slide=12")
+    wait_for_app(page)
+    assert heading(page) == "Projets en retard"
+    assert "40 action(s) dont l'échéance est dépassée" in page.locator("[data-testid='stMain']").inner_text()
+    shot(page, "presentation-12-late")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="PowerPoint").click()
+    deck = Presentation(io.BytesIO(download.value.path().read_bytes()))
+    assert len(deck.slides) == 12 and deck.slides[-1].shapes.title.text == "Projets en retard"
+
+
+def test_presentation_follows_a_label_filter_from_the_url(app_server, page):
+    page.goto(f"{app_server.url}/Présentation?plan=charleroi&label={quote('États généraux')}")
+    wait_for_app(page)
+    no_exception(page)
+    assert metric(page, "Actions") == "36"
+    shot(page, "presentation-charleroi-etats-generaux")
+
+
+def test_download_the_evaluation_report(app_server, page):
+    page.goto(f"{app_server.url}/Évaluation?plan=binche")
+    wait_for_app(page)
+    no_exception(page)
+    assert metric(page, "Taux moyen aujourd'hui") == "58,9\u00a0%"
+    shot(page, "evaluation-page")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Rapport PDF").click()
+    assert download.value.suggested_filename.startswith("evaluation-finale-binche-")
+    reader = PdfReader(io.BytesIO(download.value.path().read_bytes()))
+    assert "Évaluation finale" in reader.pages[0].extract_text()
+    assert sum("FICHE ACTION" in p.extract_text() for p in reader.pages) >= 47
