@@ -17,7 +17,8 @@ plan = ctx.plan
 # Projector styling: large type, no clutter (the sidebar starts folded on this page).
 st.markdown("""<style>
 [data-testid='stMain'] h1 {font-size: 3rem;} [data-testid='stMain'] p, [data-testid='stMain'] li {font-size: 1.4rem;}
-[data-testid='stMetricValue'] {font-size: 3rem;} [data-testid='stMetricLabel'] p {font-size: 1.2rem;}
+[data-testid='stMain'] [data-testid='stMetricValue'] p {font-size: 3rem; font-weight: 600;}
+[data-testid='stMain'] [data-testid='stMetricLabel'] p {font-size: 1.2rem;}
 </style>""", unsafe_allow_html=True)
 
 default_since = ctx.today - dt.timedelta(days=30)
