@@ -1,1 +1,2 @@
-"""Files for the Bureau permanent and the Conseil: Excel today; the deck and the PDF report next."""
+"""Files for the Bureau permanent and the Conseil: Excel (excel.py), the PowerPoint deck
+(deck.py) and the PDF evaluation report (report.py)."""
