@@ -79,12 +79,20 @@ def test_formula_looking_text_stays_text(seeded_engine):
     assert comment.data_type == "s"
 
 
-def test_cli_writes_the_workbook(tmp_path):
-    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    env = {"PST_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "pst_data", *a], cwd=ROOT, env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=120)
+def _cli_with_saint_ghislain(tmp_path):
+    """``run(*args)``: the command line on a database of its own holding Saint-Ghislain."""
+    env = {"PST_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "PATH": "/usr/bin:/bin"}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "pst_data", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+
     assert run("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml")).returncode == 0
+    return run
+
+
+def test_cli_writes_the_workbook(tmp_path):
+    run = _cli_with_saint_ghislain(tmp_path)
     out = tmp_path / "sg.xlsx"
     done = run("export", "--plan", "saint-ghislain", "--format", "xlsx", "--output", str(out))
     assert done.returncode == 0, done.stderr
@@ -147,11 +155,7 @@ def test_deck_follows_filters_and_lists_recent_changes(seeded_engine):
 def test_cli_writes_deck_and_report_and_handles_snapshots(tmp_path):
     from pypdf import PdfReader
 
-    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    env = {"PST_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "pst_data", *a], cwd=ROOT, env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=120)
-    assert run("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml")).returncode == 0
+    run = _cli_with_saint_ghislain(tmp_path)
     deck_path, report_path = tmp_path / "sg.pptx", tmp_path / "sg.pdf"
     done = run("export", "--plan", "saint-ghislain", "--format", "pptx", "--output", str(deck_path))
     assert done.returncode == 0, done.stderr
