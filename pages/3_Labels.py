@@ -3,9 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from pst_data import charts
+from pst_data import charts, services
+from pst_data.services import EditError
 from pst_data.views import NO_LABEL, action_rows, by_label, label_by_os, label_by_priority
+from ui import data
 from ui.components import chart, label_tags
+from ui.editing import author_box, edit_messages, flash
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Labels", icon="🏷️")
@@ -16,6 +19,31 @@ label_names = ctx.labels["name"].tolist()
 st.title("Labels")
 st.caption(f"{plan['organisation']} · {filter_summary(ctx)}")
 st.markdown(label_tags(label_names, ctx.labels), unsafe_allow_html=True)
+edit_messages()
+
+with st.expander("Gérer les labels (communs à tous les plans)", icon=":material/sell:"):
+    author = author_box()
+    if author:
+        known = {int(r.id): r for r in ctx.labels.itertuples()}
+        picked = st.selectbox("Label", [None, *known], key="label_pick",
+                              format_func=lambda i: "➕ Nouveau label" if i is None else known[i].name)
+        current = known.get(picked)
+        with st.form(f"label_form_{picked}"):
+            name = st.text_input("Nom", value=current.name if current else "", max_chars=services.LABEL_NAME_MAX,
+                                 placeholder="ex. Plan de cohésion sociale")
+            colour = st.color_picker("Couleur", value=current.colour if current else "#6c757d")
+            description = st.text_area("Description", value=(current.description or "") if current else "",
+                                       max_chars=services.LABEL_DESCRIPTION_MAX, height=80)
+            if st.form_submit_button("Enregistrer le label", type="primary"):
+                try:
+                    services.save_label(data.engine(), author, name, colour, description, picked)
+                except EditError as error:
+                    for message in error.errors:
+                        st.error(message)
+                else:
+                    data.invalidate()
+                    flash("success", f"Label « {' '.join(name.split())} » enregistré.")
+                    st.rerun()
 
 if actions.empty:
     st.info("Aucune action ne correspond aux filtres choisis.")

@@ -7,6 +7,7 @@ revision, all in one transaction (``unit_of_work``).
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,9 @@ from db.models import (
     STATUSES,
     Action,
     History,
+    Label,
     OperationalObjective,
+    Plan,
     StrategicObjective,
     utcnow,
 )
@@ -510,3 +513,46 @@ __all__ = [
     "delete_objective", "move_action", "parse_progress", "reorder_objectives", "save_objective",
     "set_progress", "suggests_finalising", "undo_change", "update_action",
 ]
+
+
+# -- labels (shared by every plan) --------------------------------------------------------
+
+LABEL_NAME_MAX = 80
+LABEL_DESCRIPTION_MAX = 500
+COLOUR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def save_label(engine: Engine, author: str, name: str, colour: str, description: str | None = None,
+               label_id: int | None = None) -> int:
+    """Create a label, or rename / recolour / describe one. Labels are shared by every plan, so
+    every plan's revision is bumped (their pages show the new name and colour)."""
+    check_author(author)
+    name = " ".join((name or "").split())
+    description = (description or "").strip() or None
+    errors = []
+    if not name:
+        errors.append("Donnez un nom au label.")
+    elif len(name) > LABEL_NAME_MAX:
+        errors.append(f"Nom de label trop long ({len(name)} caractères, maximum {LABEL_NAME_MAX}).")
+    if not COLOUR_PATTERN.match(colour or ""):
+        errors.append(f"Couleur « {colour} » invalide : attendu #RRVVBB, par exemple #1f77b4.")
+    if description and len(description) > LABEL_DESCRIPTION_MAX:
+        errors.append(f"Description trop longue ({len(description)} caractères, maximum {LABEL_DESCRIPTION_MAX}).")
+    if errors:
+        raise EditError(errors)
+    with unit_of_work(engine) as session:
+        same_name = session.scalar(select(Label).where(func.lower(Label.name) == name.lower()))
+        if same_name is not None and same_name.id != label_id:
+            raise EditError([f"Un label s'appelle déjà « {same_name.name} »."])
+        if label_id is None:
+            label = Label(name=name)
+            session.add(label)
+        else:
+            label = session.get(Label, label_id)
+            if label is None:
+                raise EditError(["Ce label n'existe plus (quelqu'un l'a peut-être supprimé)."])
+        label.name, label.colour, label.description = name, colour.lower(), description
+        session.flush()
+        for plan_id in session.scalars(select(Plan.id)):
+            bump_revision(session, plan_id)
+        return label.id

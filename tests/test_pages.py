@@ -157,3 +157,18 @@ def test_comparaison_page(db_url, plan_files):
     assert table.loc["CPAS de Binche", "Taux moyen"] == pytest.approx(2770 / 47)
     assert table.loc["CPAS de Charleroi", "Actions"] == 97
     assert table.loc["CPAS de Charleroi", "Avec taux"] == 0
+
+
+def test_a_new_label_is_created_from_the_labels_page(app_db_url):
+    from tests.test_edit_pages import sign_in
+
+    at = sign_in(open_page("pages/3_Labels.py", app_db_url, plan="charleroi"))
+    next(t for t in at.text_input if t.label == "Nom").input("Plan de cohésion sociale")
+    next(c for c in at.color_picker if c.label == "Couleur").pick("#aa3366")
+    next(b for b in at.button if b.label == "Enregistrer le label").click()
+    at.run()
+    no_exception(at)
+    assert any("Label « Plan de cohésion sociale » enregistré" in s.value for s in at.success)
+    assert any("Plan de cohésion sociale" in m.value and "#aa3366" in m.value for m in at.markdown)
+    shown = at.dataframe[0].value
+    assert "Plan de cohésion sociale" in shown["Label"].tolist()

@@ -262,3 +262,27 @@ def test_twenty_threads_lose_nothing(seeded_engine, shared):
                              .where(History.action_id == action_id, History.kind == "update",
                                     History.field == "progress").order_by(History.version_after)).all()
             assert [(r.version_after, r.new_value) for r in rows] == [(v, str(val)) for v, val in mine]
+
+
+def test_labels_are_created_renamed_and_validated(seeded_engine):
+    from db.models import Label
+
+    before = revision(seeded_engine, "charleroi")
+    label_id = services.save_label(seeded_engine, "Claire", "  Plan de  cohésion sociale ", "#AA3366",
+                                   "Actions financées par le PCS.")
+    assert revision(seeded_engine, "charleroi") == before + 1 and revision(seeded_engine, "binche") > 0
+    services.save_label(seeded_engine, "Claire", "PCS", "#aa3366", None, label_id)
+    with Session(seeded_engine) as s:
+        label = s.get(Label, label_id)
+        assert (label.name, label.colour, label.description) == ("PCS", "#aa3366", None)
+        count = s.scalar(select(func.count(Label.id)))
+    for name, colour, message in [("ppi", "#123456", "Un label s'appelle déjà « PPI »"),
+                                  ("", "#123456", "Donnez un nom au label"),
+                                  ("Neuf", "rouge", "Couleur « rouge » invalide")]:
+        with pytest.raises(EditError) as error:
+            services.save_label(seeded_engine, "Claire", name, colour)
+        assert any(message in m for m in error.value.errors)
+    with pytest.raises(EditError, match="Indiquez votre nom"):
+        services.save_label(seeded_engine, "", "Neuf", "#123456")
+    with Session(seeded_engine) as s:
+        assert s.scalar(select(func.count(Label.id))) == count
