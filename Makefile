@@ -1,12 +1,13 @@
 # PST Pilot: the two commands of the README, and a few more.
 #   make run   install what the app needs (in .venv) and start it on the embedded SQLite database
 #   make test  install what the tests need (Python packages, Debian's Chromium) and run them all
+#   make bench build the benchmark databases, run the benchmarks, write benchmarks/README.md
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test test-fast browser clean
+.PHONY: run test test-fast bench browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,11 @@ test: $(VENV)/.installed-dev browser
 # Without the browser journeys: the quick loop while coding.
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m "not browser"
+
+# Benchmarks at three scales, SQLite and PostgreSQL, against the floor and the textbook approach
+# (benchmarks/README.md). BENCH_ARGS="--quick" for fewer runs; see python -m benchmarks --help.
+bench: $(VENV)/.installed-dev browser
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

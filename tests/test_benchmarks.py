@@ -1,0 +1,158 @@
+"""The benchmark code, lightly: the generator's determinism, counts and proportions, the bulk
+loader against the real schema, and the shape of the results table. (The benchmarks themselves
+run with ``make bench``, not here.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+from sqlalchemy.orm import Session
+
+from benchmarks import generate, report
+from benchmarks.report import ALL, Measurement
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.models import STATUSES
+from pst_data import queries
+from pst_data.importer import ensure_seed_labels
+from pst_data.plan_file import validate_plan
+from pst_data.uow import unit_of_work
+
+
+def test_generator_is_deterministic():
+    first, again = generate.generate_plans(3), generate.generate_plans(3)
+    assert [p.plan for p in first] == [p.plan for p in again]
+    assert [p.history for p in first] == [p.history for p in again]
+    assert generate.generate_plans(1, seed=1)[0].plan != first[0].plan
+
+
+def test_generated_counts_and_shape():
+    plans = generate.generate_plans(3)
+    assert [p.plan["slug"] for p in plans] == ["cpas-gen-001", "cpas-gen-002", "cpas-gen-003"]
+    for generated in plans:
+        validate_plan(generated.plan)  # the app's own plan-file rules accept it
+        actions = generated.actions
+        assert 85 <= len(actions) <= 115
+        assert 6 <= len(generated.plan["strategic_objectives"]) <= 10
+        oo = sum(len(os_["operational_objectives"]) for os_ in generated.plan["strategic_objectives"])
+        assert 12 <= oo <= 50
+        assert sorted(generated.history) == sorted(a["code"] for a in actions)
+        assert sum(len(rows) for rows in generated.history.values()) == 10 * len(actions)
+
+
+def test_history_rows_look_like_the_apps():
+    generated = generate.generate_plan(7)
+    for action in generated.actions:
+        rows = generated.history[action["code"]]
+        assert [r["kind"] for r in rows] == ["import", "import"] + ["update"] * 8
+        assert [r["version_after"] for r in rows] == [1, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        assert rows[0]["change_id"] == rows[1]["change_id"]
+        assert len({r["change_id"] for r in rows}) == 9
+        assert [r["changed_at"] for r in rows] == sorted(r["changed_at"] for r in rows)
+        assert {r["field"] for r in rows[2:]} <= {"progress", "status", "comment"}
+        for field in ("progress", "status"):  # each update starts from the previous value
+            values = [r for r in rows if r["field"] == field]
+            for before, after in zip(values, values[1:]):
+                assert after["old_value"] == before["new_value"]
+        progress = [r["new_value"] for r in rows if r["field"] == "progress"][-1]
+        assert progress == (None if action["progress"] is None else str(action["progress"]))
+        assert action["status"] in STATUSES
+        assert (action["status"] == "Finalisé") == (action["progress"] == 100)
+
+
+def test_proportions_are_charleroi_like():
+    actions = [a for p in generate.generate_plans(20) for a in p.actions]
+    n = len(actions)
+    assert abs(sum(a["priority"] == "Niveau 1" for a in actions) / n - 42 / 97) < 0.05
+    labels = Counter(name for a in actions for name in a["labels"])
+    assert abs(labels["États généraux"] / n - 36 / 97) < 0.05
+    assert 0.05 < labels["PPI"] / n < 0.15 and 0.03 < labels["PGP"] / n < 0.13
+    missing = sum(a["progress"] is None for a in actions) / n
+    assert 0.07 < missing < 0.17
+
+
+def test_bulk_insert_loads_what_the_app_reads(tmp_path):
+    from benchmarks.scales import bulk_insert, counts
+
+    url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with unit_of_work(engine) as session:
+        ensure_seed_labels(session)
+    plans = generate.generate_plans(2)
+    bulk_insert(engine, plans)
+    expected = sum(len(p.actions) for p in plans)
+    assert counts(url) == {"plans": 2, "actions": expected, "history": 10 * expected}
+    with Session(engine) as session:
+        plan = queries.list_plans(session)[1]
+        frame = queries.actions_frame(session, plan, dt.date(2026, 1, 1))
+        assert len(frame) == len(plans[1].actions)
+        assert frame["labels"].map(len).sum() == sum(len(a["labels"]) for a in plans[1].actions)
+        assert queries.comparison_frame(session)["actions"].sum() == expected
+        assert len(queries.recent_changes(session, plan["id"])) == 10
+    engine.dispose()
+
+
+def _fake_results() -> list[Measurement]:
+    results = [
+        Measurement("server.floor", "Floor: empty page", "sqlite", s, "ms", [2.0, 2.0, 3.0]) for s in "SML"
+    ]
+    results += [Measurement("server.overview.warm.default", "Overview warm", "sqlite", s, "ms", samples,
+                            "server.floor")
+                for s, samples in (("S", [4.0, 5.0, 4.0]), ("M", [6.0, 6.0]), ("L", [12.0, 11.0, 13.0]))]
+    results.append(Measurement("memory.sessions10", "Memory 10 sessions", "sqlite", "L", "MB", [250.0]))
+    results.append(Measurement("browser.floor.chart", "Floor: chart", ALL, ALL, "ms", [1000.0]))
+    results.append(Measurement("export.report", "PDF report", "sqlite", "S", "ms", [], note="pas encore disponible"))
+    return results
+
+
+def test_table_has_one_row_per_measure_and_backend_and_a_column_per_scale():
+    rows = report.table_rows(_fake_results())
+    assert [list(r) for r in rows] == [list(report.COLUMNS)] * 5
+    assert [r["Measure"] for r in rows] == ["Floor: empty page", "Overview warm", "Memory 10 sessions",
+                                           "Floor: chart", "PDF report"]
+    overview = rows[1]
+    assert overview["S"] == "**4.00 ms** [4.00–5.00] ×2.0"
+    assert overview["M"] == "**6.00 ms** [6.00–6.00] ×3.0"
+    assert overview["L"].endswith("×6.0")
+    assert overview["Growth S→M→L"] == "1 → 1.5 → 3"
+    assert overview["Floor"] == "Floor: empty page"
+    assert rows[3]["M"] == "(same)" and rows[3]["Backend"] == "both"
+    assert rows[4]["S"] == "pas encore disponible"
+    table = report.markdown(rows)
+    assert table.splitlines()[0] == "| " + " | ".join(report.COLUMNS) + " |"
+    assert len(table.splitlines()) == 2 + 5
+
+
+def test_targets_are_checked_against_the_floor():
+    targets = {r["Target"]: r for r in report.check_targets(_fake_results())}
+    assert targets["Overview server run ≤ 1.5× the empty page at S (warm)"]["Met"] == "**no**"
+    assert targets["Overview server run ≤ 3× the empty page at L (warm)"]["Measured"] == "sqlite L: ×6.0"
+    assert targets["Server memory < 300 MB with 10 sessions at L"]["Met"] == "yes"
+    assert targets["An edit visible in another session < 2 s"]["Met"] == "?"
+
+
+def test_readme_section_is_replaced_and_changes_are_reported(tmp_path):
+    path = tmp_path / "README.md"
+    path.write_text("# Benchmarks\n\nAnalysis stays.\n")
+    results = _fake_results()
+    meta = {"date": "2026-11-23 12:00", "commit": "abc1234", "mode": "quick", "duration_s": 60,
+            "runs": "few", "machine": {"CPU": "test", "cores": "2"}}
+    first = report.changes_since(None, results, [])
+    assert first.startswith("First run")
+    report.write_readme(report.results_section(results, meta, first), path)
+    report.write_readme(report.results_section(results, meta, "Second."), path)
+    text = path.read_text()
+    assert text.count(report.START) == 1 and "Analysis stays." in text and "Second." in text
+    slower = [Measurement(m.key, m.label, m.backend, m.scale, m.unit, [v * 2 for v in m.samples], m.floor)
+              for m in results]
+    changes = report.changes_since((meta, results), slower, ["def5678 Faster charts"])
+    assert "def5678 Faster charts" in changes and "Overview warm (sqlite, L): 12.0 → 24.0 ms (+100%)" in changes
+
+
+@pytest.mark.parametrize("value,unit,text", [(0.456, "ms", "0.46"), (45.6, "ms", "45.6"), (456.4, "ms", "456"),
+                                             (45.6, "MB", "46")])
+def test_number_format(value, unit, text):
+    assert report._number(value, unit) == text
