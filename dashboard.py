@@ -2,13 +2,12 @@
 
 import streamlit as st
 
-from pst_data import charts
 from pst_data.consistency import stated_vs_computed
 from pst_data.formatting import fmt_number, fmt_percent
 from pst_data.progress import rollup, summarise
 from ui import data
 from pst_data.views import changes_table
-from ui.components import chart
+from ui.components import cached_chart
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Vue d'ensemble", icon="📊")
@@ -48,13 +47,13 @@ else:
                 "le document source n'en donne pas. Les taux apparaîtront au fil des mises à jour.")
     left, right = st.columns(2)
     with left:
-        chart(charts.progress_bars(per_os, "os_code", "os_title"), key="os_progress")
+        cached_chart("progress_bars", per_os, "os_code", "os_title", key="os_progress")
     with right:
-        chart(charts.band_split(per_os, "os_code", "os_title", bands), key="os_bands")
+        cached_chart("band_split", per_os, "os_code", "os_title", bands, key="os_bands")
 
     left, right = st.columns(2)
     with left:
-        chart(charts.status_split(actions), key="status_split")
+        cached_chart("status_split", actions[["status"]], key="status_split")
     with right:
         st.subheader("Bandes d'évaluation")
         band_rows = [

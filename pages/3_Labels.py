@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from pst_data import charts, services
+from pst_data import services
 from pst_data.services import EditError
 from pst_data.views import NO_LABEL, action_rows, by_label, label_by_os, label_by_priority
 from ui import data
-from ui.components import chart, label_tags
+from ui.components import cached_chart, label_tags
 from ui.editing import author_box, edit_messages, flash
 from ui.frame import filter_summary, page_frame
 
@@ -67,10 +67,10 @@ if empty_labels:
 with_actions = table[table["actions"] > 0]
 left, right = st.columns(2)
 with left:
-    chart(charts.progress_bars(with_actions, "label", "label", title="Taux moyen par label"), key="label_progress")
+    cached_chart("progress_bars", with_actions, "label", "label", title="Taux moyen par label", key="label_progress")
 with right:
-    chart(charts.band_split(with_actions, "label", "label", bands, title="Bandes d'évaluation par label"),
-          key="label_bands")
+    cached_chart("band_split", with_actions, "label", "label", bands, title="Bandes d'évaluation par label",
+                 key="label_bands")
 
 st.subheader("Répartition par objectif stratégique")
 st.dataframe(label_by_os(actions, label_names).rename(columns=lambda c: f"OS {c}"), width="stretch")

@@ -4,12 +4,11 @@ import datetime as dt
 
 import streamlit as st
 
-from pst_data import charts
 from pst_data.progress import rollup
 from pst_data.slides import build_deck
 from ui import data
 from pst_data.views import changes_table
-from ui.components import chart
+from ui.components import cached_chart
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Présentation", icon="📽️", extra_params=("slide", "depuis"))
@@ -63,14 +62,14 @@ if slide.kind == "title" and not ctx.actions.empty:
     per_os = rollup(ctx.actions, ["os_code", "os_title"], plan["evaluation_bands"])
     left, right = st.columns(2)
     with left:
-        chart(charts.progress_bars(per_os, "os_code", "os_title"), key="slide_progress")
+        cached_chart("progress_bars", per_os, "os_code", "os_title", key="slide_progress")
     with right:
-        chart(charts.band_split(per_os, "os_code", "os_title", plan["evaluation_bands"]), key="slide_bands")
+        cached_chart("band_split", per_os, "os_code", "os_title", plan["evaluation_bands"], key="slide_bands")
 elif slide.kind == "os":
     mine = ctx.actions[ctx.actions["os_code"] == slide.os_code]
     per_oo = rollup(mine, ["oo_code", "oo_title"], plan["evaluation_bands"])
-    chart(charts.progress_bars(per_oo, "oo_code", "oo_title", title="Taux moyen par objectif opérationnel"),
-          key="slide_oo")
+    cached_chart("progress_bars", per_oo, "oo_code", "oo_title", title="Taux moyen par objectif opérationnel",
+                 key="slide_oo")
     st.dataframe(slide.rows, hide_index=True, width="stretch")
 elif slide.kind == "changes":
     if slide.rows is None:

@@ -33,7 +33,7 @@ def test_snapshot_taken_on_the_page_then_compared_after_an_edit(app_db_url):
     a = action(engine, "binche", "1.1.1.1.1")
     services.set_progress(engine, a.id, a.version, 95, "Paul Dubois")
     engine.dispose()
-    data.revisions.clear()  # what the 3-second revision poll would notice
+    data.revisions.clear()  # what the one-second revision poll would notice
     at.run()
     per_os, per_action = at.dataframe[1].value, at.dataframe[2].value
     assert per_action["Code"].tolist() == ["1.1.1.1.1"]  # only what moved

@@ -7,12 +7,25 @@ import html
 import pandas as pd
 import streamlit as st
 
+from pst_data import charts
+
 
 PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr"}
 
 
 def chart(fig, key: str | None = None) -> None:
     st.plotly_chart(fig, width="stretch", config=PLOTLY_CONFIG, key=key)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _figure(builder: str, rows: pd.DataFrame, args: tuple, kwargs: tuple) -> dict:
+    return getattr(charts, builder)(rows, *args, **dict(kwargs)).to_dict()
+
+
+def cached_chart(builder: str, rows: pd.DataFrame, *args, key: str | None = None, **kwargs) -> None:
+    """``charts.<builder>(rows, ...)`` drawn from a cache keyed by its (small) input: building a
+    plotly figure is about half of a warm page run (benchmarks/README.md)."""
+    chart(_figure(builder, rows, args, tuple(sorted(kwargs.items()))), key=key)
 
 
 def label_tags(names: list[str], labels: pd.DataFrame) -> str:

@@ -5,6 +5,8 @@ own session see it at once."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 
 import pandas as pd
 import streamlit as st
@@ -15,7 +17,7 @@ from pst_data import queries
 from pst_data.seed import ensure_ready
 from pst_data.uow import read_session
 
-REVISION_TTL_SECONDS = 3
+REVISION_TTL_SECONDS = 1
 
 
 @st.cache_resource(show_spinner="Préparation de la base de données…")
@@ -33,13 +35,13 @@ def revisions() -> dict[str, int]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def plans(revision_key: tuple) -> list[dict]:
+def plans(revision_key: str) -> list[dict]:
     with read_session(engine()) as session:
         return queries.list_plans(session)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def labels(revision_key: tuple) -> pd.DataFrame:
+def labels(revision_key: str) -> pd.DataFrame:
     with read_session(engine()) as session:
         return queries.label_table(session)
 
@@ -75,14 +77,21 @@ def history(action_id: int, revision: int) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def comparison(revision_key: tuple, today: dt.date) -> pd.DataFrame:
+def comparison(revision_key: str, today: dt.date) -> pd.DataFrame:
     with read_session(engine()) as session:
         return queries.comparison_frame(session, today)
 
 
-def revision_key() -> tuple:
-    """Hashable summary of every plan's revision (changes when any plan changes)."""
-    return tuple(sorted(revisions().items()))
+def revision_key() -> str:
+    """A short digest of every plan's revision (changes when any plan changes). A digest, not
+    the tuple of pairs: st.cache_data hashes its arguments on every call, and 262 pairs cost
+    ~7 ms a run at the L scale (benchmarks/README.md)."""
+    return _digest(tuple(sorted(revisions().items())))
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(pairs: tuple) -> str:
+    return hashlib.blake2b(repr(pairs).encode(), digest_size=12).hexdigest()
 
 
 def invalidate() -> None:
