@@ -213,7 +213,9 @@ def _open_sessions(context, base_url: str, slugs: list[str], count: int, path: s
         page.wait_for_function(
             "() => window.__bench.firstPaint !== null && "
             "document.querySelector('[data-test-script-state]').getAttribute('data-test-script-state') === 'notRunning'",
-            timeout=TIMEOUT_MS)
+            # A timer, not animation frames: with ten tabs drawing on two cores, frames of a
+            # tab in the background come rarely and the live-refresh runs keep flipping the state.
+            polling=100, timeout=TIMEOUT_MS)
         _check(page, "session")
     return pages
 

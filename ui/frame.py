@@ -28,7 +28,7 @@ from ui import data
 STORE = "pst_filters"
 LAST_PARAMS = "pst_last_query_params"
 SEEN_REVISIONS = "pst_seen_revisions"
-LIVE_REFRESH_SECONDS = 1
+LIVE_REFRESH_SECONDS = 2
 
 NAVIGATION = (  # (script, label, icon): the pages/ folder, with French labels
     ("dashboard.py", "Vue d'ensemble", ":material/dashboard:"),
