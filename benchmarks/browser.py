@@ -13,10 +13,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,9 +24,9 @@ from benchmarks.report import ALL, Measurement
 from db.engine import make_engine
 from db.models import Action, OperationalObjective, Plan, StrategicObjective
 from pst_data.services import set_progress
-from tests.browser.server import CHROMIUM_ARGS, chromium_path, free_port, wait_for_app
+from tests.browser.server import CHROMIUM_ARGS, StreamlitServer, chromium_path, wait_for_app
+from ui.frame import LIVE_REFRESH_SECONDS
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_MS = 120_000
 FLOOR_PAINT = "browser.floor.paint"
 FLOOR_CHART = "browser.floor.chart"
@@ -60,61 +57,6 @@ METRIC_VALUE = """(label) => {
   const value = box && box.querySelector("[data-testid='stMetricValue']");
   return value ? value.innerText.trim() : null;
 }"""
-
-
-class BenchServer:
-    """``streamlit run SCRIPT`` on a free port (like tests/browser/server.py, any script)."""
-
-    def __init__(self, script: str, database_url: str | None, log_path: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        if database_url:
-            env["PST_DATABASE_URL"] = database_url
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        import urllib.request
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.process.returncode}; see {self.log.name}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError("streamlit did not become healthy")
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-    def __enter__(self):
-        self.wait_ready()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def _new_context(browser):
@@ -189,7 +131,7 @@ def edit_visible(page, database_url: str, slug: str, runs: int, rng: random.Rand
               };
               poll();
             }""", [METRIC_VALUE, before])
-            time.sleep(rng.uniform(0, 5))  # any phase of the page's 5 s refresh cycle
+            time.sleep(rng.uniform(0, LIVE_REFRESH_SECONDS))  # any phase of the page's refresh cycle
             set_progress(engine, action_id, version, 50, "Benchmark", "mesure")
             saved = time.time() * 1000
             page.wait_for_function("() => window.__bench.seenAt !== null", timeout=60_000)
@@ -245,7 +187,7 @@ def run_app(browser, url: str, backend: str, scale: str, work_dir: Path, cold_ru
         clock = now
 
     for start in range(cold_runs):
-        with BenchServer("dashboard.py", url, work_dir / f"app-{backend}-{scale}-{start}.log") as server:
+        with StreamlitServer(url, work_dir / f"app-{backend}-{scale}-{start}.log") as server:
             step("start")
             context = _new_context(browser)
             page, paint, chart = visit(context, server.url + "/")
@@ -299,7 +241,7 @@ def run_app(browser, url: str, backend: str, scale: str, work_dir: Path, cold_ru
 
 
 def run_textbook(browser, url: str, backend: str, scale: str, work_dir: Path, runs: int) -> list[Measurement]:
-    with BenchServer("benchmarks/textbook_overview.py", url, work_dir / f"textbook-{backend}-{scale}.log") as server:
+    with StreamlitServer(url, work_dir / f"textbook-{backend}-{scale}.log", script="benchmarks/textbook_overview.py") as server:
         context = _new_context(browser)
         page, _, _ = visit(context, server.url + "/")  # warms the browser cache and the engine
         page.close()
@@ -319,7 +261,7 @@ class Floor:
     taken under the same load (the machine is shared)."""
 
     def __init__(self, browser, work_dir: Path):
-        self.server = BenchServer("benchmarks/floor_page.py", None, work_dir / "floor.log")
+        self.server = StreamlitServer(None, work_dir / "floor.log", script="benchmarks/floor_page.py")
         self.server.wait_ready()
         self.context = _new_context(browser)
 

@@ -26,14 +26,19 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    def __init__(self, database_url: str, log_path: Path):
+    """``streamlit run SCRIPT`` (the app by default) on a free port; ``database_url`` None keeps
+    the environment's. Usable as a context manager (waits until it serves, stops it after)."""
+
+    def __init__(self, database_url: str | None, log_path: Path, script: str = "dashboard.py"):
         self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PST_DATABASE_URL": database_url}
+        env = dict(os.environ)
+        if database_url:
+            env["PST_DATABASE_URL"] = database_url
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py",
+            [sys.executable, "-m", "streamlit", "run", script,
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--server.fileWatcherType", "none",
              "--browser.gatherUsageStats", "false"],
@@ -44,14 +49,21 @@ class StreamlitServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.process.returncode}")
+                raise RuntimeError(f"streamlit exited with {self.process.returncode}; see {self.log.name}")
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as resp:
                     if resp.status == 200:
                         return
             except OSError:
-                time.sleep(0.2)
+                time.sleep(0.1)
         raise TimeoutError("streamlit did not become healthy")
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process (the benchmarks' memory figure)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -59,7 +71,15 @@ class StreamlitServer:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
         self.log.close()
+
+    def __enter__(self):
+        self.wait_ready()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 def chromium_path() -> str | None:
