@@ -4,11 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from pst_data import services
-from pst_data.services import EditError
 from pst_data.views import NO_LABEL, action_rows, by_label, label_by_os, label_by_priority
 from ui import data
 from ui.components import cached_chart, label_tags
-from ui.editing import author_box, edit_messages, flash
+from ui.editing import author_box, edit_messages, run_write
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Labels", icon="🏷️")
@@ -35,15 +34,8 @@ with st.expander("Gérer les labels (communs à tous les plans)", icon=":materia
             description = st.text_area("Description", value=(current.description or "") if current else "",
                                        max_chars=services.LABEL_DESCRIPTION_MAX, height=80)
             if st.form_submit_button("Enregistrer le label", type="primary"):
-                try:
-                    services.save_label(data.engine(), author, name, colour, description, picked)
-                except EditError as error:
-                    for message in error.errors:
-                        st.error(message)
-                else:
-                    data.invalidate()
-                    flash("success", f"Label « {' '.join(name.split())} » enregistré.")
-                    st.rerun()
+                run_write(lambda: services.save_label(data.engine(), author, name, colour, description, picked),
+                          f"Label « {' '.join(name.split())} » enregistré.")
 
 if actions.empty:
     st.info("Aucune action ne correspond aux filtres choisis.")

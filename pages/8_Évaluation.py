@@ -7,11 +7,10 @@ from pst_data import charts, snapshots
 from pst_data.formatting import fmt_date, fmt_datetime, fmt_number, fmt_percent
 from pst_data.exports.report import KINDS
 from pst_data.progress import summarise
-from pst_data.services import EditError
 from pst_data.views import fmt_points, snapshot_action_table, snapshot_chart_rows, snapshot_os_table
 from ui import data
 from ui.components import chart
-from ui.editing import author_box, edit_messages, flash
+from ui.editing import author_box, edit_messages, run_write
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Évaluation", icon="📑")
@@ -64,15 +63,8 @@ with st.expander("Prendre un instantané", expanded=listed.empty):
                                 help="Une date passée reconstitue l'état du plan à cette date d'après l'historique.")
             note = st.text_area("Note (facultatif)", max_chars=snapshots.NOTE_MAX, height=80)
             if st.form_submit_button("Figer l'état du plan", type="primary"):
-                try:
-                    snapshots.take_snapshot(data.engine(), plan["id"], name, author, ctx.today, day, note)
-                except EditError as error:
-                    for message in error.errors:
-                        st.error(message)
-                else:
-                    data.invalidate()
-                    flash("success", f"Instantané « {' '.join(name.split())} » enregistré.")
-                    st.rerun()
+                run_write(lambda: snapshots.take_snapshot(data.engine(), plan["id"], name, author, ctx.today, day, note),
+                          f"Instantané « {' '.join(name.split())} » enregistré.")
 
 if listed.empty:
     st.info("Aucun instantané pour ce plan.")
@@ -107,11 +99,5 @@ else:
 with st.popover("Supprimer cet instantané", icon=":material/delete:"):
     st.write(f"Supprimer définitivement « {row['name']} » ?")
     if st.button("Supprimer", type="primary", key="snapshot_delete", disabled=not author):
-        try:
-            snapshots.delete_snapshot(data.engine(), int(chosen), author)
-        except EditError as error:
-            st.error(" ".join(error.errors))
-        else:
-            data.invalidate()
-            flash("success", f"Instantané « {row['name']} » supprimé.")
-            st.rerun()
+        run_write(lambda: snapshots.delete_snapshot(data.engine(), int(chosen), author),
+                  f"Instantané « {row['name']} » supprimé.")

@@ -87,6 +87,20 @@ def after_save(result: SaveResult, what: str) -> None:
         flash("info", notice)
 
 
+def run_write(write: Callable[[], Any], success: str) -> None:
+    """Call a write service that has no version to check (labels, snapshots): on refusal show
+    its French messages; on success reload, flash ``success`` and rerun."""
+    try:
+        write()
+    except EditError as exc:
+        for error in exc.errors:
+            st.error(error)
+        return
+    data.invalidate()
+    flash("success", success)
+    st.rerun()
+
+
 def run_save(save: Callable[[], SaveResult], what: str, retry: dict | None = None) -> bool:
     """Call a service; on success flash and rerun; on refusal show the French message.
 
