@@ -21,7 +21,7 @@ from db.models import History
 from pst_data.actions import parse_history_text
 from pst_data.dates import parse_source_date
 from pst_data.formatting import TIMEZONE
-from pst_data.progress import band_for, is_late, top_priority
+from pst_data.progress import add_derived_columns
 
 # Fields of the actions frame a history row can change directly.
 FRAME_FIELDS = ("title", "priority", "project_lead", "department", "status", "weight", "labels", "services")
@@ -98,15 +98,7 @@ def rewind(plan: dict[str, Any], actions: pd.DataFrame, fiches: dict[int, dict[s
             for column, cell in oo_lookup[value].items():
                 frame.at[index, column] = cell
 
-    bands = plan["evaluation_bands"]
-    top = top_priority(plan["priority_scale"])
-    frame["progress"] = frame["progress"].astype("Int64")
-    frame["is_top_priority"] = frame["priority"].eq(top) if top else False
-    frame["band"] = [band_for(None if pd.isna(p) else p, bands) for p in frame["progress"]]
-    frame["is_late"] = [
-        is_late(e, None if pd.isna(p) else int(p), s, as_of)
-        for e, p, s in zip(frame["end_date"], frame["progress"], frame["status"], strict=True)
-    ]
+    add_derived_columns(frame, plan, as_of)
     # A move changes the OS an action counts in: keep the plan's order of objectives.
     frame = frame.sort_values(["os_position", "oo_position", "position"], kind="stable").reset_index(drop=True)
     fiches = {i: f for i, f in fiches.items() if i not in created_ids}

@@ -93,7 +93,7 @@ class UnknownPlan(LookupError):
 def _plan(session, slug: str) -> dict:
     from pst_data import queries
 
-    plan = next((p for p in queries.list_plans(session) if p["slug"] == slug), None)
+    plan = queries.find_plan(session, slug=slug)
     if plan is None:
         raise UnknownPlan(slug)
     return plan

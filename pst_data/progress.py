@@ -98,6 +98,21 @@ def is_late(
     return end_date < today
 
 
+def add_derived_columns(frame: pd.DataFrame, plan: dict[str, Any], today: dt.date) -> pd.DataFrame:
+    """The columns an actions frame derives from its stored ones and the plan's rules:
+    is_top_priority, band, is_late (as at ``today``); progress as nullable integers."""
+    bands = plan["evaluation_bands"]
+    top = top_priority(plan["priority_scale"])
+    frame["progress"] = frame["progress"].astype("Int64")
+    frame["is_top_priority"] = frame["priority"].eq(top) if top else False
+    frame["band"] = [band_for(None if pd.isna(p) else p, bands) for p in frame["progress"]]
+    frame["is_late"] = [
+        is_late(e, None if pd.isna(p) else int(p), s, today)
+        for e, p, s in zip(frame["end_date"], frame["progress"], frame["status"], strict=True)
+    ]
+    return frame
+
+
 def top_priority(priority_scale: Sequence[str] | None) -> str | None:
     """The plan's highest priority level (Charleroi: "Niveau 1", Binche: "Très haute")."""
     return priority_scale[0] if priority_scale else None

@@ -27,7 +27,7 @@ from db.models import (
     action_services,
 )
 from pst_data.actions import action_values
-from pst_data.progress import CLOSED_STATUSES, band_for, band_labels, is_late, top_priority
+from pst_data.progress import CLOSED_STATUSES, add_derived_columns, band_for, band_labels
 
 ACTION_COLUMNS = [
     "id", "os_code", "os_title", "os_axis", "oo_code", "oo_title", "code", "title", "priority",
@@ -37,25 +37,32 @@ ACTION_COLUMNS = [
 ]
 
 
+def _plan_dict(p: Plan) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "slug": p.slug,
+        "organisation": p.organisation,
+        "title": p.title,
+        "document": p.document,
+        "period_start": p.period_start,
+        "period_end": p.period_end,
+        "priority_scale": list(p.priority_scale or []),
+        "evaluation_bands": list(p.evaluation_bands or []),
+        "stated_totals": dict(p.stated_totals or {}),
+        "notes": list(p.notes or []),
+        "revision": p.revision,
+    }
+
+
 def list_plans(session: Session) -> list[dict[str, Any]]:
-    plans = session.scalars(select(Plan).order_by(Plan.id))
-    return [
-        {
-            "id": p.id,
-            "slug": p.slug,
-            "organisation": p.organisation,
-            "title": p.title,
-            "document": p.document,
-            "period_start": p.period_start,
-            "period_end": p.period_end,
-            "priority_scale": list(p.priority_scale or []),
-            "evaluation_bands": list(p.evaluation_bands or []),
-            "stated_totals": dict(p.stated_totals or {}),
-            "notes": list(p.notes or []),
-            "revision": p.revision,
-        }
-        for p in plans
-    ]
+    return [_plan_dict(p) for p in session.scalars(select(Plan).order_by(Plan.id))]
+
+
+def find_plan(session: Session, *, plan_id: int | None = None, slug: str | None = None) -> dict[str, Any] | None:
+    """One plan, as list_plans gives it, by id or slug; None if there is none."""
+    plan = session.get(Plan, plan_id) if plan_id is not None else \
+        session.scalar(select(Plan).where(Plan.slug == slug))
+    return None if plan is None else _plan_dict(plan)
 
 
 def revisions(session: Session) -> dict[str, int]:
@@ -115,16 +122,7 @@ def actions_frame(
     services = _names_by_action(session, plan["id"], action_services, Service, action_services.c.service_id)
     frame["labels"] = [labels.get(i, []) for i in frame["id"]]
     frame["services"] = [services.get(i, []) for i in frame["id"]]
-    top = top_priority(plan["priority_scale"])
-    frame["is_top_priority"] = frame["priority"].eq(top) if top else False
-    bands = plan["evaluation_bands"]
-    frame["progress"] = frame["progress"].astype("Int64")
-    frame["band"] = [band_for(None if pd.isna(p) else p, bands) for p in frame["progress"]]
-    frame["is_late"] = [
-        is_late(e, None if pd.isna(p) else int(p), s, today)
-        for e, p, s in zip(frame["end_date"], frame["progress"], frame["status"], strict=True)
-    ]
-    return frame[ACTION_COLUMNS]
+    return add_derived_columns(frame, plan, today)[ACTION_COLUMNS]
 
 
 def _names_by_action(session: Session, plan_id: int, link, entity, link_column) -> dict[int, list[str]]:

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Plan, Snapshot, SnapshotAction
+from db.models import Snapshot, SnapshotAction
 from pst_data import queries
 from pst_data.as_of import plan_as_of
 from pst_data.progress import rollup
@@ -56,12 +56,11 @@ def take_snapshot(engine: Engine, plan_id: int, name: str, author: str, today: d
     if errors:
         raise EditError(errors)
     with unit_of_work(engine) as session:
-        plan_row = session.get(Plan, plan_id)
-        if plan_row is None:
+        plan = queries.find_plan(session, plan_id=plan_id)
+        if plan is None:
             raise EditError(["Ce plan n'existe plus."])
         if session.scalar(select(func.count(Snapshot.id)).where(Snapshot.plan_id == plan_id, Snapshot.name == name)):
             raise EditError([f"Un instantané s'appelle déjà « {name} » pour ce plan : choisissez un autre nom."])
-        plan = next(p for p in queries.list_plans(session) if p["id"] == plan_id)
         actions = queries.actions_frame(session, plan, as_of)
         if as_of < today:
             actions = plan_as_of(session, plan, actions, as_of).actions

@@ -117,34 +117,36 @@ def progress_events(plan_id: int, revision: int) -> pd.DataFrame:
         return queries.progress_events(session, plan_id)
 
 
+def _filtered_actions(session, plan: dict, day: dt.date, filters) -> pd.DataFrame:
+    """The actions an export covers: those the page shows (same filters)."""
+    from pst_data.filters import apply_filters
+
+    return apply_filters(queries.actions_frame(session, plan, day), filters)
+
+
 @st.cache_data(max_entries=8, show_spinner="Préparation du classeur…")
 def workbook(plan: dict, revision: int, filters, today: dt.date) -> bytes:
     from pst_data.exports.excel import plan_workbook
-    from pst_data.filters import apply_filters
 
     with read_session(engine()) as session:
-        selected = apply_filters(queries.actions_frame(session, plan, today), filters)
-        return plan_workbook(session, plan, selected)
+        return plan_workbook(session, plan, _filtered_actions(session, plan, today, filters))
 
 
 @st.cache_data(max_entries=8, show_spinner="Préparation de la présentation…")
 def deck(plan: dict, revision: int, filters, since: dt.date, today: dt.date, filter_text: str) -> bytes:
     from pst_data.exports.deck import plan_deck
-    from pst_data.filters import apply_filters
 
     with read_session(engine()) as session:
-        selected = apply_filters(queries.actions_frame(session, plan, today), filters)
-        return plan_deck(session, plan, selected, since, today, filter_text)
+        return plan_deck(session, plan, _filtered_actions(session, plan, today, filters), since, today, filter_text)
 
 
 @st.cache_data(max_entries=4, show_spinner="Rédaction du rapport d'évaluation…")
 def report(plan: dict, revision: int, filters, kind: str, as_of: dt.date, today: dt.date, filter_text: str) -> bytes:
     from pst_data.exports.report import evaluation_report
-    from pst_data.filters import apply_filters
 
     with read_session(engine()) as session:
-        selected = apply_filters(queries.actions_frame(session, plan, as_of), filters)
-        return evaluation_report(session, plan, kind, as_of, today, selected, filter_text)
+        return evaluation_report(session, plan, kind, as_of, today, _filtered_actions(session, plan, as_of, filters),
+                                 filter_text)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
