@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from pst_data.formatting import fmt_percent, plural
 from pst_data.progress import NO_BAND, band_labels, weighted_mean
+from pst_data.text import shorten
 
 BAND_COLOURS = ["#2e7d32", "#1976d2", "#f9a825", "#c62828", "#6a1b9a", "#00838f"]
 NO_BAND_COLOUR = "#bdbdbd"
@@ -48,12 +49,8 @@ def layout(fig: go.Figure, height: int, **kwargs: Any) -> go.Figure:
     return fig
 
 
-def _short(text: str, limit: int = 48) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _axis_names(rows: pd.DataFrame, code_col: str, title_col: str) -> list[str]:
-    return [f"{c} · {_short(str(t), 34)}" if c != t else _short(str(t), 40)
+    return [f"{c} · {shorten(str(t), 34)}" if c != t else shorten(str(t), 40)
             for c, t in zip(rows[code_col], rows[title_col], strict=True)]
 
 
@@ -178,7 +175,7 @@ def grouped_progress(rows: pd.DataFrame, code_col: str, title_col: str, group_co
             marker_color=palette[i % len(palette)],
             text=[fmt_percent(v, 0) if not pd.isna(v) else "" for v in values], textposition="outside",
             hovertemplate=[
-                f"<b>OS {c}</b> {_short(str(titles.get(c, '')))}<br>{group} : {fmt_percent(v)}"
+                f"<b>OS {c}</b> {shorten(str(titles.get(c, '')))}<br>{group} : {fmt_percent(v)}"
                 f" ({plural(int(n) if not pd.isna(n) else 0, 'action')})<extra></extra>"
                 for c, v, n in zip(order, values, part["actions"].tolist(), strict=True)
             ],

@@ -22,6 +22,7 @@ from pptx.util import Emu, Inches, Pt
 from pst_data.charts import band_colours
 from pst_data.progress import band_for, rollup
 from pst_data.slides import Slide, build_deck
+from pst_data.text import shorten
 from pst_data.views import changes_table
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -39,8 +40,8 @@ def _rgb(hex_colour: str) -> RGBColor:
 
 
 def _short(text: str, limit: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """On one line (slide cells and axis labels do not wrap well), then shortened."""
+    return shorten(" ".join(str(text).split()), limit)
 
 
 def _title(slide, text: str) -> None:
