@@ -53,6 +53,9 @@ def test_report_has_cover_figures_each_os_mean_and_every_action(seeded_engine, p
     assert "Situation au 23/11/2026" in pages[0] and "27ter" in pages[0]
     figures = next(p for p in pages if "Évaluation — en quelques chiffres" in p and "Sommaire" not in p)
     assert "58,9 %" in figures and "Réalisé (entre 80–100 %) : 17 actions" in figures
+    # Cover, sommaire, then the figures: no page left empty (only its footer) anywhere.
+    assert pages[2].startswith("Évaluation — en quelques chiffres")
+    assert all(len(p.strip().splitlines()) > 1 for p in pages)
     whole = "\n".join(pages)
     for os_ in plan_files["binche"]["strategic_objectives"]:
         rates = [a["progress"] for oo in os_["operational_objectives"] for a in oo["actions"]]

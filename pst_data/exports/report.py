@@ -29,6 +29,7 @@ from pst_data.as_of import PlanAsOf, end_of_day_utc, plan_as_of
 from pst_data.charts import band_colours
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent, plural
 from pst_data.progress import NO_BAND, band_for, rollup, summarise
+from pst_data.text import shorten
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 KINDS = {"mi-parcours": "Évaluation à mi-parcours", "finale": "Évaluation finale"}
@@ -38,6 +39,7 @@ NAVY = (26, 35, 126)
 GREY = (85, 95, 109)
 LIGHT = (232, 236, 244)
 COMMENTS_PER_FICHE = 3
+BOOKMARK_MAX = 120  # characters of a title in the PDF's bookmarks and sommaire
 
 
 @dataclass
@@ -88,9 +90,16 @@ class ReportPDF(FPDF):
         self.set_text_color(0, 0, 0)
 
     # -- building blocks ------------------------------------------------------------------
+    def fit(self, text: str, width: float) -> str:
+        """``text`` shortened until it fits ``width`` mm in the current font."""
+        limit = len(text)
+        while limit > 4 and self.get_string_width(shorten(text, limit)) > width:
+            limit -= 1
+        return shorten(text, limit)
+
     def heading(self, text: str, size: int = 16, colour=NAVY, section_level: int | None = None) -> None:
         if section_level is not None:
-            self.start_section(text if len(text) < 120 else text[:117] + "…", level=section_level, strict=False)
+            self.start_section(shorten(text, BOOKMARK_MAX), level=section_level, strict=False)
         self.set_font("DejaVu", "B", size)
         self.set_text_color(*colour)
         self.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -132,12 +141,9 @@ class ReportPDF(FPDF):
             if self.will_page_break(row_h + 1):
                 self.add_page()
             top = self.get_y()
-            text = f"{code} · {name}"
             self.set_font("DejaVu", "", 8)
-            while self.get_string_width(text) > label_w - 2 and len(text) > 4:
-                text = text[:-2].rstrip() + "…" if not text.endswith("…") else text[:-2] + "…"
             self.set_xy(self.l_margin, top)
-            self.cell(label_w, row_h, text)
+            self.cell(label_w, row_h, self.fit(f"{code} · {name}", label_w - 2))
             self.set_draw_color(200, 200, 200)
             self.rect(self.l_margin + label_w, top + 1, bar_w, row_h - 2)
             if not _missing(mean):
@@ -182,11 +188,8 @@ def _render_contents(pdf: ReportPDF, outline: list) -> None:
     for section in outline:
         if section.level:
             continue
-        name = section.name
-        while pdf.get_string_width(name) > pdf.epw - 18 and len(name) > 4:
-            name = name[:-2].rstrip() + "…"
         link = pdf.add_link(page=section.page_number)
-        pdf.cell(pdf.epw - 15, 7, name, link=link)
+        pdf.cell(pdf.epw - 15, 7, pdf.fit(section.name, pdf.epw - 18), link=link)
         pdf.cell(15, 7, str(section.page_number), align="R", link=link, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
@@ -209,7 +212,7 @@ def _indicators(items: list[dict[str, Any]]) -> str:
 def _fiche(pdf: ReportPDF, action: pd.Series, fiche: dict[str, Any], comments: list[dict[str, Any]],
            bands) -> None:
     pdf.add_page()
-    pdf.start_section(f"{action['code']} {action['title']}"[:120], level=1, strict=False)
+    pdf.start_section(shorten(f"{action['code']} {action['title']}", BOOKMARK_MAX), level=1, strict=False)
     header = "FICHE ACTION" + (f" — {fiche['department']}" if fiche.get("department") else "")
     pdf.set_fill_color(*NAVY)
     pdf.set_text_color(255, 255, 255)
@@ -326,8 +329,7 @@ def build_report(data: ReportInput) -> bytes:
     pdf.ln(3)
     pdf.insert_toc_placeholder(_render_contents, pages=1 + (actions["os_code"].nunique() + 1) // 45)
 
-    # The plan's figures
-    pdf.add_page()
+    # The plan's figures (the placeholder has already turned the page)
     pdf.heading("Évaluation — en quelques chiffres", 18, section_level=0)
     total = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)
     late = int(actions["is_late"].sum())
