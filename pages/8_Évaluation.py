@@ -4,10 +4,16 @@ snapshots of the plan to compare later states with."""
 import streamlit as st
 
 from pst_data import charts, snapshots
-from pst_data.formatting import fmt_date, fmt_datetime, fmt_number, fmt_percent
+from pst_data.formatting import fmt_date, fmt_number, fmt_percent
 from pst_data.exports.report import KINDS
 from pst_data.progress import summarise
-from pst_data.views import fmt_points, snapshot_action_table, snapshot_chart_rows, snapshot_os_table
+from pst_data.views import (
+    fmt_points,
+    snapshot_action_table,
+    snapshot_chart_rows,
+    snapshot_list_table,
+    snapshot_os_table,
+)
 from ui import data
 from ui.components import chart
 from ui.editing import author_box, edit_messages, run_write
@@ -34,7 +40,7 @@ c3.download_button(
     file_name=f"evaluation-{kind}-{plan['slug']}-{as_of:%Y-%m-%d}.pdf", mime="application/pdf",
     help="Couverture, chiffres du plan, une page « En quelques chiffres » par OS, puis une fiche par action "
          "(tous les champs, taux, statut, derniers commentaires).")
-st.caption(f"Périmètre : {scope}.")
+st.caption(f"Périmètre : {scope.rstrip('.')}.")
 
 then = data.actions_as_of(plan, ctx.revision, as_of) if as_of < ctx.today else ctx.all_actions
 then_summary = summarise(then["progress"].tolist(), then["weight"].tolist(), bands)
@@ -70,13 +76,7 @@ if listed.empty:
     st.info("Aucun instantané pour ce plan.")
     st.stop()
 
-st.dataframe(
-    listed.assign(as_of=[fmt_date(v) for v in listed["as_of"]],
-                  taken_at=[fmt_datetime(v) for v in listed["taken_at"]])
-    [["name", "as_of", "taken_at", "taken_by", "actions", "note"]]
-    .rename(columns={"name": "Nom", "as_of": "État au", "taken_at": "Pris le", "taken_by": "Par",
-                     "actions": "Actions", "note": "Note"}),
-    hide_index=True, width="stretch")
+st.dataframe(snapshot_list_table(listed), hide_index=True, width="stretch")
 
 names = dict(zip(listed["id"], listed["name"], strict=True))
 chosen = st.selectbox("Comparer aujourd'hui avec", list(names), format_func=names.get, key="snapshot_chosen")

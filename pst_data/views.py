@@ -109,6 +109,15 @@ def fmt_points(value) -> str:
     return f"{sign}{fmt_number(abs(value))}\u00a0{'pts' if abs(value) >= 2 else 'pt'}"
 
 
+def snapshot_list_table(listed: pd.DataFrame) -> pd.DataFrame:
+    """snapshots.list_snapshots as users read it."""
+    return pd.DataFrame({
+        "Nom": listed["name"], "État au": [fmt_date(v) for v in listed["as_of"]],
+        "Pris le": [fmt_datetime(v) for v in listed["taken_at"]], "Par": listed["taken_by"],
+        "Actions": listed["actions"], "Note": listed["note"].fillna(""),
+    })
+
+
 def snapshot_os_table(per_os: pd.DataFrame, then_label: str) -> pd.DataFrame:
     return pd.DataFrame({
         "OS": per_os["os_code"], "Objectif stratégique": per_os["os_title"],

@@ -28,6 +28,7 @@ def test_snapshot_taken_on_the_page_then_compared_after_an_edit(app_db_url):
     assert any("Instantané « Évaluation mi-législature 2021 » enregistré" in s.value for s in at.success)
     listed = at.dataframe[0].value
     assert listed["Nom"].tolist() == ["Évaluation mi-législature 2021"] and listed["Actions"].tolist() == [47]
+    assert listed["Note"].tolist() == [""]  # no note: an empty cell, not "None"
 
     engine = make_engine(app_db_url)
     a = action(engine, "binche", "1.1.1.1.1")
