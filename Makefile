@@ -31,12 +31,16 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
 
+# In parallel (pytest-xdist, one worker per core): every worker builds databases of its own;
+# each browser journey file stays on one worker (its journeys share a server, in order).
+PYTEST_PARALLEL ?= -n auto --dist loadgroup
+
 test: $(VENV)/.installed-dev browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 # Without the browser journeys: the quick loop while coding.
 test-fast: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not browser"
 
 # Benchmarks at three scales, SQLite and PostgreSQL, against the floor and the textbook approach
 # (benchmarks/README.md). BENCH_ARGS="--quick" for fewer runs; see python -m benchmarks --help.

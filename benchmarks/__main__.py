@@ -4,7 +4,6 @@ write it to benchmarks/README.md (``make bench``)."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import platform
 import sqlite3
@@ -13,6 +12,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from pst_data import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     commit = _git("rev-parse", "--short", "HEAD")
     meta = {
-        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "date": clock.now().strftime("%Y-%m-%d %H:%M"),
         "commit": commit, "dirty": bool(_git("status", "--porcelain")),
         "mode": "quick" if args.quick else "full",
         "runs": f"server cold {cold}, warm {warm}; browser cold {cold} (server restarts), warm {warm}; "

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from benchmarks.pages import FLOOR_RUN
 from benchmarks.report import Measurement
 from db.engine import get_engine
-from pst_data import queries
+from pst_data import clock, queries
 
 NOT_YET = "pas encore disponible"
 
@@ -54,7 +54,7 @@ EXPORTS = (  # key, label, module and function that must exist, builder
 
 def run(url: str, backend: str, scale: str, runs: int, slow_runs: int, log=print) -> list[Measurement]:
     engine = get_engine(url)
-    today = dt.date.today()
+    today = clock.today()
     results = []
     with Session(engine) as session:
         plan = next(p for p in queries.list_plans(session) if p["slug"] == "charleroi")

@@ -115,7 +115,7 @@ def bulk_insert(engine, plans) -> None:
                 "period_end": data["period"]["end"], "document": data["document"],
                 "source": data["source"], "priority_scale": data["priority_scale"],
                 "evaluation_bands": data["evaluation_bands"], "stated_totals": {}, "notes": [],
-                "revision": 1,
+                "revision": 1, "created_at": dt.datetime(2019, 1, 1), "updated_at": dt.datetime(2019, 1, 1),
             })
             service_ids: dict[str, int] = {}
             for os_position, os_data in enumerate(data["strategic_objectives"]):

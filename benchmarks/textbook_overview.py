@@ -6,13 +6,14 @@ overview: key figures, mean taux per OS, statuses, the latest changes. ``?plan=`
 ``?priority=1`` work as in the app.
 """
 
-import datetime as dt
 import os
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 from sqlalchemy import create_engine
+
+from pst_data import clock
 
 
 @st.cache_resource
@@ -39,7 +40,7 @@ if st.query_params.get("priority") == "1":
     tree = tree[tree["priority"] == "Niveau 1"]
 
 st.title(f"{plan['organisation']} — Vue d'ensemble (textbook)")
-today = pd.Timestamp(dt.date.today())
+today = pd.Timestamp(clock.today())  # the textbook page would read the server clock; same day here
 late = ((pd.to_datetime(tree["end_date"]) < today) & (tree["progress"].fillna(0) < 100)
         & ~tree["status"].isin(["Finalisé", "Abandonné"]))
 cols = st.columns(4)

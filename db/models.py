@@ -2,8 +2,10 @@
 
 Tree: Plan -> StrategicObjective (OS) -> OperationalObjective (OO) -> Action -> SubAction.
 Labels are shared by every plan (unique by name); services are per plan. Every change of an
-action field is a History row. Integrity rules live here as database constraints, so that no
-client (page, CLI, SQL console) can store a taux of 140 or orphan a row.
+action field is a History row. Timestamps are naive UTC, set by the writers from
+``pst_data.clock`` (no column default reads a clock of its own). Integrity rules live here as
+database constraints, so that no client (page, CLI, SQL console) can store a taux of 140 or
+orphan a row.
 """
 
 from __future__ import annotations
@@ -43,10 +45,6 @@ NAMING_CONVENTION = {
 STATUSES = ("À programmer", "En cours", "Finalisé", "Suspendu", "Abandonné")
 TITLE_MAX = 500
 CODE_MAX = 40
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -90,8 +88,8 @@ class Plan(Base):
     # Bumped in the same transaction as every write to the plan: the cheap "has anything
     # changed" value that viewers poll.
     revision: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
     strategic_objectives: Mapped[list[StrategicObjective]] = relationship(
         back_populates="plan",
@@ -218,8 +216,8 @@ class Action(Base):
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     position: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_by: Mapped[str | None] = mapped_column(String(120))
 
     operational_objective: Mapped[OperationalObjective] = relationship(back_populates="actions")
@@ -283,7 +281,7 @@ class History(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
     action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
     action_code: Mapped[str] = mapped_column(String(CODE_MAX))
-    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
     changed_by: Mapped[str] = mapped_column(String(120))
     # import | create | update | delete | undo
     kind: Mapped[str] = mapped_column(String(20))
@@ -316,7 +314,7 @@ class Snapshot(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     as_of: Mapped[dt.date] = mapped_column(Date)
-    taken_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime)
     taken_by: Mapped[str] = mapped_column(String(120))
     note: Mapped[str | None] = mapped_column(Text)
 

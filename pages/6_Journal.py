@@ -5,7 +5,7 @@ import datetime as dt
 import plotly.graph_objects as go
 import streamlit as st
 
-from pst_data import services
+from pst_data import clock, services
 from pst_data.charts import layout
 from pst_data.formatting import fmt_datetime, fmt_percent
 from pst_data.services import EditError
@@ -64,7 +64,7 @@ else:
     fig = go.Figure()
     for scope, part in timeline.groupby("scope", sort=False):
         fig.add_scatter(
-            x=part["changed_at"], y=part["mean_progress"], mode="lines+markers", line_shape="hv",
+            x=[clock.to_local(t).replace(tzinfo=None) for t in part["changed_at"]], y=part["mean_progress"], mode="lines+markers", line_shape="hv",
             name=scope, line=dict(width=4 if scope == PLAN_SCOPE else 1.5),
             hovertemplate=[f"{scope}<br>{fmt_datetime(t)} : {fmt_percent(v)}<extra></extra>"
                            for t, v in zip(part["changed_at"], part["mean_progress"], strict=True)],

@@ -20,17 +20,11 @@ from sqlalchemy.orm import Session
 from db.models import History
 from pst_data.actions import parse_history_text
 from pst_data.dates import parse_source_date
-from pst_data.formatting import TIMEZONE
+from pst_data.clock import day_end_utc
 from pst_data.progress import add_derived_columns
 
 # Fields of the actions frame a history row can change directly.
 FRAME_FIELDS = ("title", "priority", "project_lead", "department", "status", "weight", "labels", "services")
-
-
-def end_of_day_utc(day: dt.date) -> dt.datetime:
-    """The last moment of ``day`` in Brussels, as the naive UTC the history stores."""
-    local = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=TIMEZONE)
-    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 @dataclass
@@ -112,5 +106,5 @@ def plan_as_of(session: Session, plan: dict[str, Any], actions: pd.DataFrame, as
 
     fiches = queries.action_fiches(session, [int(i) for i in actions["id"]])
     objectives = queries.objectives_frame(session, plan["id"])
-    later = later_changes(session, plan["id"], end_of_day_utc(as_of))
+    later = later_changes(session, plan["id"], day_end_utc(as_of))
     return rewind(plan, actions, fiches, objectives, later, as_of)

@@ -13,6 +13,7 @@ import yaml
 
 from db.engine import database_url, get_engine
 from db.migrate import upgrade
+from pst_data import clock
 from pst_data.importer import export_plan, import_plan
 from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, load_plan_file
 from pst_data.seed import seed
@@ -154,7 +155,7 @@ def _export_pptx(args) -> int:
     from pst_data import queries
     from pst_data.exports.deck import plan_deck
 
-    today = dt.date.today()
+    today = clock.today()
     with read_session(_engine()) as session:
         plan = _plan(session, args.plan)
         content = plan_deck(session, plan, queries.actions_frame(session, plan, today),
@@ -165,7 +166,7 @@ def _export_pptx(args) -> int:
 def cmd_report(args) -> int:
     from pst_data.exports.report import evaluation_report
 
-    today = dt.date.today()
+    today = clock.today()
     with read_session(_engine()) as session:
         content = evaluation_report(session, _plan(session, args.plan), args.kind, args.as_of or today, today)
     return _write(args.output, content, "Rapport d'évaluation")
@@ -177,7 +178,7 @@ def cmd_snapshot(args) -> int:
     from pst_data.views import fmt_points
 
     engine = _engine()
-    today = dt.date.today()
+    today = clock.today()
     with read_session(engine) as session:
         plan = _plan(session, args.plan)
         listed = snapshots.list_snapshots(session, plan["id"])

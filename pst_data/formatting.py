@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from pst_data.clock import local_day, to_local
+
 LOCALE = "fr_BE"
-TIMEZONE = ZoneInfo("Europe/Brussels")
 EMPTY = "—"
 
 
@@ -51,8 +51,8 @@ def fmt_euro(value: Any) -> str:
 def fmt_date(value: Any) -> str:
     if _missing(value):
         return EMPTY
-    if isinstance(value, dt.datetime):
-        value = value.date()
+    if isinstance(value, dt.datetime):  # a stored timestamp: the Brussels day it falls on
+        value = local_day(value)
     return format_date(value, format="dd/MM/yyyy", locale=LOCALE)
 
 
@@ -60,9 +60,7 @@ def fmt_datetime(value: Any) -> str:
     """A stored timestamp (naive UTC, as the database keeps them) in Belgian local time."""
     if _missing(value):
         return EMPTY
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return format_datetime(value, format="dd/MM/yyyy HH:mm", tzinfo=TIMEZONE, locale=LOCALE)
+    return format_datetime(to_local(value), format="dd/MM/yyyy HH:mm", locale=LOCALE)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

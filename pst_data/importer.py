@@ -22,8 +22,8 @@ from db.models import (
     OperationalObjective,
     Plan,
     StrategicObjective,
-    utcnow,
 )
+from pst_data import clock
 from pst_data.actions import action_values, apply_action_values, history_text
 from pst_data.plan_file import DEFAULT_BANDS, validate_plan
 from pst_data.uow import bump_revision, plan_by_slug, unit_of_work
@@ -86,12 +86,12 @@ def import_plan(engine: Engine, plan_data: dict[str, Any], author: str = IMPORT_
 def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport:
     report = ImportReport(slug=data["slug"])
     change_id = str(uuid.uuid4())
-    now = utcnow()
+    now = clock.stored_now()
     ensure_seed_labels(session)
 
     plan = plan_by_slug(session, data["slug"])
     if plan is None:
-        plan = Plan(slug=data["slug"], revision=0)
+        plan = Plan(slug=data["slug"], revision=0, created_at=now, updated_at=now)
         session.add(plan)
         report.created = True
     period = data["period"] or {}

@@ -26,6 +26,7 @@ from db.models import (
     action_labels,
     action_services,
 )
+from pst_data import clock
 from pst_data.actions import action_values
 from pst_data.progress import CLOSED_STATUSES, add_derived_columns, band_for, band_labels
 
@@ -98,7 +99,7 @@ def actions_frame(
     session: Session, plan: dict[str, Any], today: dt.date | None = None
 ) -> pd.DataFrame:
     """One row per action of the plan, in plan order, with the derived columns pages need."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     rows = session.execute(
         select(
             Action.id, StrategicObjective.code.label("os_code"),
@@ -153,7 +154,7 @@ def recent_changes(session: Session, plan_id: int, limit: int = 10,
         .limit(limit)
     )
     if since is not None:
-        query = query.where(History.changed_at >= dt.datetime.combine(since, dt.time.min))
+        query = query.where(History.changed_at >= clock.day_start_utc(since))
     rows = session.execute(query)
     return pd.DataFrame(rows.mappings().all(),
                         columns=["changed_at", "changed_by", "action_code", "field", "old_value",
@@ -207,7 +208,7 @@ def comparison_frame(session: Session, today: dt.date | None = None) -> pd.DataF
     does not grow with the number of actions; bands are applied per plan in Python because each
     plan has its own thresholds.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     late = and_(  # progress.is_late, written in SQL
 
         Action.end_date.isnot(None),
@@ -268,9 +269,9 @@ def journal(session: Session, plan_id: int, start: dt.date | None = None, end: d
         .limit(limit)
     )
     if start:
-        query = query.where(History.changed_at >= dt.datetime.combine(start, dt.time.min))
+        query = query.where(History.changed_at >= clock.day_start_utc(start))
     if end:
-        query = query.where(History.changed_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+        query = query.where(History.changed_at < clock.day_end_utc(end))
     if people:
         query = query.where(History.changed_by.in_(list(people)))
     if os_codes:

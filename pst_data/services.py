@@ -23,8 +23,8 @@ from db.models import (
     OperationalObjective,
     Plan,
     StrategicObjective,
-    utcnow,
 )
+from pst_data import clock
 from pst_data.actions import (
     EDITABLE_FIELDS,
     FIELD_LABELS,
@@ -205,7 +205,7 @@ def _apply_update(session: Session, action_id: int, expected_version: int,
         raise ConflictError([_their_changes(session, action.id, expected_version, action.code, action.version)])
     session.refresh(action, ["version"])
     applied = apply_action_values(session, action, plan_id, {k: merged[k] for k in changes})
-    now = utcnow()
+    now = clock.stored_now()
     action.updated_at = now
     action.updated_by = author
     for name, old, new in applied:
@@ -354,7 +354,7 @@ def create_action(engine: Engine, oo_id: int, values: dict[str, Any], author: st
             raise EditError([f"Le code {merged['code']} existe déjà sous l'objectif {oo.code}."])
         position = session.scalar(select(func.coalesce(func.max(Action.position), -1) + 1)
                                   .where(Action.operational_objective_id == oo.id))
-        now = utcnow()
+        now = clock.stored_now()
         action = Action(operational_objective=oo, code=merged["code"], title=merged["title"],
                         position=position, version=1, created_at=now, updated_at=now,
                         updated_by=author, partners=[], risks=[], indicators=[])
@@ -392,7 +392,7 @@ def move_action(engine: Engine, action_id: int, expected_version: int, target_oo
         bumped = session.execute(
             update(Action).where(Action.id == action.id, Action.version == expected_version)
             .values(version=Action.version + 1, operational_objective_id=target.id,
-                    updated_at=utcnow(), updated_by=author)
+                    updated_at=clock.stored_now(), updated_by=author)
             .execution_options(synchronize_session=False)
         ).rowcount
         if bumped != 1:
@@ -401,7 +401,7 @@ def move_action(engine: Engine, action_id: int, expected_version: int, target_oo
         plan_id = source.strategic_objective.plan_id
         change_id = str(uuid.uuid4())
         session.add(History(plan_id=plan_id, action_id=action.id, action_code=action.code,
-                            changed_at=utcnow(), changed_by=author, kind="update",
+                            changed_at=clock.stored_now(), changed_by=author, kind="update",
                             field="operational_objective", old_value=source.code, new_value=target.code,
                             change_id=change_id, version_after=expected_version + 1))
         bump_revision(session, plan_id)
@@ -418,7 +418,7 @@ def delete_action(engine: Engine, action_id: int, expected_version: int, author:
             raise ConflictError([_their_changes(session, action.id, expected_version, action.code, action.version)])
         plan_id = action.operational_objective.strategic_objective.plan_id
         session.add(History(plan_id=plan_id, action_id=action.id, action_code=action.code,
-                            changed_at=utcnow(), changed_by=author, kind="delete", field="action",
+                            changed_at=clock.stored_now(), changed_by=author, kind="delete", field="action",
                             old_value=action.title, change_id=str(uuid.uuid4()),
                             version_after=action.version))
         session.flush()
@@ -497,7 +497,7 @@ def delete_objective(engine: Engine, level: str, objective_id: int, author: str)
         for oo in oos:
             for action in oo.actions:
                 session.add(History(plan_id=plan_id, action_id=action.id, action_code=action.code,
-                                    changed_at=utcnow(), changed_by=author, kind="delete",
+                                    changed_at=clock.stored_now(), changed_by=author, kind="delete",
                                     field="action", old_value=action.title, change_id=change_id,
                                     version_after=action.version))
                 count += 1

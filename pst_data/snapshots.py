@@ -14,7 +14,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Snapshot, SnapshotAction
-from pst_data import queries
+from pst_data import clock, queries
 from pst_data.as_of import plan_as_of
 from pst_data.progress import rollup
 from pst_data.services import EditError, check_author
@@ -64,7 +64,8 @@ def take_snapshot(engine: Engine, plan_id: int, name: str, author: str, today: d
         actions = queries.actions_frame(session, plan, as_of)
         if as_of < today:
             actions = plan_as_of(session, plan, actions, as_of).actions
-        snapshot = Snapshot(plan_id=plan_id, name=name, as_of=as_of, taken_by=author, note=note)
+        snapshot = Snapshot(plan_id=plan_id, name=name, as_of=as_of, taken_at=clock.stored_now(),
+                            taken_by=author, note=note)
         session.add(snapshot)
         session.flush()
         session.add_all(

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from db.engine import writer_engine
-from db.models import Plan, utcnow
+from db.models import Plan
+from pst_data import clock
 
 
 @contextmanager
@@ -38,7 +39,7 @@ def bump_revision(session: Session, plan_id: int) -> None:
     session.execute(
         update(Plan)
         .where(Plan.id == plan_id)
-        .values(revision=Plan.revision + 1, updated_at=utcnow())
+        .values(revision=Plan.revision + 1, updated_at=clock.stored_now())
         .execution_options(synchronize_session=False)
     )
 

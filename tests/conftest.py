@@ -6,10 +6,15 @@ Every database a test run creates is its own and is dropped at the end. Backends
   admin connection to CREATE/DROP databases named ``pst_test_<run>_<n>``. When it is not
   reachable the PostgreSQL tests skip with the reason, except in CI (CI=true) where the run
   fails: a green CI must mean both backends were tested.
+
+The clock: every test runs with PST Pilot's clock set to ``TEST_NOW`` (Brussels time), so no
+test depends on the day it runs; a test that needs another moment uses the ``set_now`` fixture.
+The browser journeys' servers run in processes of their own, on the machine's clock.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import shutil
@@ -22,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from db.engine import make_engine
 from db.migrate import upgrade
+from pst_data import clock
 from pst_data.plan_file import load_plan_file
 from pst_data.seed import demo_plan_files, seed
 
@@ -32,6 +38,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 RUN_ID = uuid.uuid4().hex[:8]
 SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 BACKENDS = ("sqlite", "postgresql")
+TEST_NOW = dt.datetime(2026, 11, 23, 10, 0)  # a Monday, 10:00 in Brussels
+TODAY = TEST_NOW.date()
 
 
 def _postgres_problem() -> str | None:
@@ -46,6 +54,18 @@ def _postgres_problem() -> str | None:
 
 
 POSTGRES_PROBLEM = _postgres_problem()
+
+
+def pytest_configure(config):
+    clock.set_clock(TEST_NOW)
+
+
+@pytest.fixture
+def set_now():
+    """``set_now(dt.datetime(2029, 3, 1, 0, 30))``: the clock reads that Brussels time for the
+    rest of the test."""
+    with clock.kept():  # afterwards the suite's clock goes on where it was, never back
+        yield clock.set_clock
 
 
 def pytest_sessionstart(session):

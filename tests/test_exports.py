@@ -14,6 +14,7 @@ from pptx import Presentation
 from sqlalchemy.orm import Session
 
 from pst_data import queries, services
+from tests.conftest import TODAY
 from pst_data.exports.deck import plan_deck
 from pst_data.exports.excel import plan_workbook
 from pst_data.filters import Filters, apply_filters
@@ -108,7 +109,7 @@ def _deck(engine, slug, filters=None, since=dt.date(2026, 1, 1)):
         actions = queries.actions_frame(s, plan)
         if filters:
             actions = apply_filters(actions, filters)
-        content = plan_deck(s, plan, actions, since, dt.date(2026, 11, 23), "tous les projets")
+        content = plan_deck(s, plan, actions, since, TODAY, "tous les projets")
     return Presentation(io.BytesIO(content)), actions
 
 

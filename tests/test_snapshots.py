@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from db.models import Base, History, Snapshot, SnapshotAction
 from pst_data import queries, services, snapshots
-from pst_data.as_of import end_of_day_utc, plan_as_of
+from pst_data.as_of import plan_as_of
+from pst_data.clock import day_end_utc
 from pst_data.progress import weighted_mean
 from pst_data.services import EditError
+from tests.conftest import TODAY
 from tests.test_services import action
 
-TODAY = dt.date(2026, 11, 23)
 
 
 def plan(engine, slug: str) -> dict:
@@ -54,8 +55,8 @@ def binche_history(engine):
 
 
 def test_end_of_day_is_brussels_midnight():
-    assert end_of_day_utc(dt.date(2024, 1, 31)) == dt.datetime(2024, 1, 31, 23)  # CET = UTC+1
-    assert end_of_day_utc(dt.date(2024, 7, 31)) == dt.datetime(2024, 7, 31, 22)  # CEST = UTC+2
+    assert day_end_utc(dt.date(2024, 1, 31)) == dt.datetime(2024, 1, 31, 23)  # CET = UTC+1
+    assert day_end_utc(dt.date(2024, 7, 31)) == dt.datetime(2024, 7, 31, 22)  # CEST = UTC+2
 
 
 def test_plan_as_of_rebuilds_past_taux_statuses_and_membership(seeded_engine, plan_files):

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from db.models import STATUSES
+from pst_data import clock
 from pst_data.filters import (
     NO_STATUS,
     Filters,
@@ -109,7 +110,7 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
     a rerun would redraw their form and lose what they typed."""
     st.set_page_config(page_title=f"{title} · PST Pilot", page_icon=icon, layout="wide",
                        initial_sidebar_state="collapsed" if title == "Présentation" else "auto")
-    today = dt.date.today()
+    today = clock.today()
     revision_key = data.revision_key()
     plans = data.plans(revision_key)
     if not plans:

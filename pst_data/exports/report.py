@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from db.models import History
 from pst_data.actions import FIELD_LABELS
-from pst_data.as_of import PlanAsOf, end_of_day_utc, plan_as_of
+from pst_data.as_of import PlanAsOf, plan_as_of
+from pst_data.clock import day_end_utc
 from pst_data.charts import band_colours
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent, plural
 from pst_data.progress import NO_BAND, band_for, rollup, summarise
@@ -426,5 +427,5 @@ def evaluation_report(session: Session, plan: dict[str, Any], kind: str, as_of: 
     if actions is None:
         actions = queries.actions_frame(session, plan, as_of)
     state = plan_as_of(session, plan, actions, as_of)
-    comments = latest_comments(session, plan["id"], end_of_day_utc(as_of))
+    comments = latest_comments(session, plan["id"], day_end_utc(as_of))
     return build_report(ReportInput(plan, kind, state, comments, today, filter_text))
