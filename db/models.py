@@ -33,6 +33,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from db.limits import (
+    AUTHOR_MAX,
+    AXIS_MAX,
+    CODE_MAX,
+    DATE_TEXT_MAX,
+    DOCUMENT_MAX,
+    LABEL_NAME_MAX,
+    NAME_MAX,
+    ORGANISATION_MAX,
+    PRIORITY_MAX,
+    SLUG_MAX,
+    SNAPSHOT_NAME_MAX,
+    STATUS_MAX,
+    TITLE_MAX,
+)
+
 # Deterministic constraint names keep Alembic migrations identical on both backends.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -43,8 +59,6 @@ NAMING_CONVENTION = {
 }
 
 STATUSES = ("À programmer", "En cours", "Finalisé", "Suspendu", "Abandonné")
-TITLE_MAX = 500
-CODE_MAX = 40
 
 
 class Base(DeclarativeBase):
@@ -72,13 +86,13 @@ class Plan(Base):
     __tablename__ = "plans"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(60), unique=True)
-    organisation: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
+    organisation: Mapped[str] = mapped_column(String(ORGANISATION_MAX))
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     period_start: Mapped[int | None]
     period_end: Mapped[int | None]
-    document: Mapped[str | None] = mapped_column(String(200))
-    source: Mapped[str | None] = mapped_column(String(200))
+    document: Mapped[str | None] = mapped_column(String(DOCUMENT_MAX))
+    source: Mapped[str | None] = mapped_column(String(DOCUMENT_MAX))
     # Ordered list of the plan's own priority levels, highest first (Charleroi: ["Niveau 1"]).
     priority_scale: Mapped[list[Any]] = mapped_column(default=list)
     # [{"label": "Réalisé", "min": 80, "max": 100}, ...] highest band first.
@@ -111,7 +125,7 @@ class StrategicObjective(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(CODE_MAX))
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
-    axis: Mapped[str | None] = mapped_column(String(200))
+    axis: Mapped[str | None] = mapped_column(String(AXIS_MAX))
     description: Mapped[str | None] = mapped_column(Text)
     stated_totals: Mapped[dict[str, Any]] = mapped_column(default=dict)
     position: Mapped[int] = mapped_column(default=0)
@@ -162,7 +176,7 @@ class Service(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
 
     plan: Mapped[Plan] = relationship(back_populates="services")
 
@@ -175,7 +189,7 @@ class Label(Base):
     __tablename__ = "labels"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(LABEL_NAME_MAX), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
     colour: Mapped[str] = mapped_column(String(7), default="#6c757d")
 
@@ -192,16 +206,16 @@ class Action(Base):
     code: Mapped[str] = mapped_column(String(CODE_MAX))
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     description: Mapped[str | None] = mapped_column(Text)
-    priority: Mapped[str | None] = mapped_column(String(80))
-    project_lead: Mapped[str | None] = mapped_column(String(300))
-    department: Mapped[str | None] = mapped_column(String(300))
+    priority: Mapped[str | None] = mapped_column(String(PRIORITY_MAX))
+    project_lead: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    department: Mapped[str | None] = mapped_column(String(NAME_MAX))
     partners: Mapped[list[Any]] = mapped_column(default=list)
     # The source's wording ("2019-2020", "1er trimestre 2020") and the date derived from it.
-    start_text: Mapped[str | None] = mapped_column(String(120))
+    start_text: Mapped[str | None] = mapped_column(String(DATE_TEXT_MAX))
     start_date: Mapped[dt.date | None] = mapped_column(Date)
-    end_text: Mapped[str | None] = mapped_column(String(120))
+    end_text: Mapped[str | None] = mapped_column(String(DATE_TEXT_MAX))
     end_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    status: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str | None] = mapped_column(String(STATUS_MAX))
     progress: Mapped[int | None]
     indicators: Mapped[list[Any]] = mapped_column(default=list)
     budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
@@ -218,7 +232,7 @@ class Action(Base):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_by: Mapped[str | None] = mapped_column(String(120))
+    updated_by: Mapped[str | None] = mapped_column(String(AUTHOR_MAX))
 
     operational_objective: Mapped[OperationalObjective] = relationship(back_populates="actions")
     labels: Mapped[list[Label]] = relationship(secondary=action_labels, order_by=Label.name)
@@ -282,7 +296,7 @@ class History(Base):
     action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
     action_code: Mapped[str] = mapped_column(String(CODE_MAX))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    changed_by: Mapped[str] = mapped_column(String(120))
+    changed_by: Mapped[str] = mapped_column(String(AUTHOR_MAX))
     # import | create | update | delete | undo
     kind: Mapped[str] = mapped_column(String(20))
     field: Mapped[str] = mapped_column(String(60))
@@ -312,10 +326,10 @@ class Snapshot(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(SNAPSHOT_NAME_MAX))
     as_of: Mapped[dt.date] = mapped_column(Date)
     taken_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    taken_by: Mapped[str] = mapped_column(String(120))
+    taken_by: Mapped[str] = mapped_column(String(AUTHOR_MAX))
     note: Mapped[str | None] = mapped_column(Text)
 
     actions: Mapped[list[SnapshotAction]] = relationship(
@@ -343,7 +357,7 @@ class SnapshotAction(Base):
     oo_title: Mapped[str] = mapped_column(String(TITLE_MAX))
     code: Mapped[str] = mapped_column(String(CODE_MAX))
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
-    status: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str | None] = mapped_column(String(STATUS_MAX))
     progress: Mapped[int | None]
     weight: Mapped[float] = mapped_column(Float, default=1.0)
 

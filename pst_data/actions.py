@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Action, Label, Service, SubAction, action_services
 from pst_data.dates import parse_source_date
+from pst_data.fields import FIELD_LABELS  # noqa: F401  (re-exported: services, views)
 from pst_data.plan_file import ACTION_KEYS
 from pst_data.text import sorted_names
 
@@ -30,36 +31,6 @@ EDITABLE_FIELDS = (
     SCALAR_FIELDS + NUMBER_FIELDS + LIST_FIELDS + ("start", "end", "labels", "services", "sub_actions")
 )
 
-# French names of the fields, for history, messages and exports.
-FIELD_LABELS = {
-    "code": "Code",
-    "title": "Intitulé",
-    "description": "Description",
-    "priority": "Priorité",
-    "labels": "Labels",
-    "services": "Services impliqués",
-    "partners": "Partenaires",
-    "project_lead": "Chef de projet",
-    "department": "Département",
-    "start": "Début",
-    "end": "Fin",
-    "status": "Statut",
-    "progress": "Taux d'avancement",
-    "indicators": "Indicateurs",
-    "budget": "Budget (€)",
-    "budget_text": "Budget (texte)",
-    "staff_fte": "ETP",
-    "staff_text": "Ressources humaines (texte)",
-    "risks": "Risques",
-    "deliverables": "Livrables",
-    "context": "Contexte",
-    "evaluation": "Évaluation",
-    "comment": "Commentaire",
-    "weight": "Poids",
-    "sub_actions": "Sous-actions",
-    "operational_objective": "Objectif opérationnel",
-    "action": "Action",
-}
 
 
 def plain_number(value: Any) -> int | float | None:

@@ -14,10 +14,36 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from db.models import CODE_MAX, STATUSES, TITLE_MAX
+from db.limits import (
+    AMOUNT_DECIMALS,
+    AXIS_MAX,
+    BUDGET_MAX,
+    CODE_MAX,
+    DATE_TEXT_MAX,
+    DOCUMENT_MAX,
+    LABEL_NAME_MAX,
+    NAME_MAX,
+    ORGANISATION_MAX,
+    PRIORITY_MAX,
+    SLUG_MAX,
+    STAFF_FTE_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    WEIGHT_MAX,
+    YEAR_MAX,
+    YEAR_MIN,
+)
+from db.models import STATUSES
 from pst_data.dates import parse_source_date
+from pst_data.fields import FIELD_LABELS
+from pst_data.plan_yaml import (
+    MAX_PLAN_FILE_BYTES,
+    PlanYamlError,
+    decode_text,
+    load_yaml,
+    plain_numbers,
+    size_problem,
+)
 from pst_data.text import sorted_names
 
 FORMAT_VERSION = 1
@@ -97,7 +123,10 @@ SUB_ACTION_KEYS: dict[str, Any] = {
     "evaluation": None,
 }
 INDICATOR_KEYS: dict[str, Any] = {"label": None, "target": None, "reached": None}
-TEXT_MAX = 20_000
+# What a person may type for a taux: 0 to 100, an optional "%"; nothing else ("7,5", "1e2").
+TAUX_PATTERN = re.compile(r"^\s*(\d{1,3})\s*%?\s*$")
+# An amount typed in French or English: "12 345,50", "12345.5", "1 000 €".
+AMOUNT_PATTERN = re.compile(r"^(\d+)(?:[.,](\d+))?$")
 
 
 class PlanFileError(ValueError):
@@ -115,26 +144,36 @@ class PlanFileError(ValueError):
 def load_plan_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # the size first: a huge file is refused before anything is read
+        problem = size_problem(path.stat().st_size)
+        if problem:
+            raise PlanFileError([problem], str(path))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PLAN_FILE_BYTES + 1)  # bounded: stat says 0 for a pipe or /dev/zero
     except FileNotFoundError:
         raise PlanFileError([f"le fichier « {path} » n'existe pas."], str(path)) from None
-    except UnicodeDecodeError:
-        raise PlanFileError(["le fichier n'est pas un texte UTF-8 lisible."], str(path)) from None
     except OSError as exc:
         raise PlanFileError([f"le fichier ne peut pas être lu ({exc.strerror})."], str(path)) from None
+    problem = size_problem(len(data))
+    if problem:
+        raise PlanFileError([problem], str(path))
+    try:
+        text = decode_text(data)  # UTF-8 only
+    except PlanYamlError as exc:
+        raise PlanFileError(exc.errors, str(path)) from None
     return parse_plan_text(text, str(path))
 
 
 def parse_plan_text(text: str, source: str | None = None) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)  # JSON is valid YAML: both formats load here
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" (ligne {mark.line + 1}, colonne {mark.column + 1})"
-        raise PlanFileError([f"le fichier n'est pas un YAML/JSON valide{where}."], source) from None
-    return validate_plan(data, source)
+        # JSON is valid YAML: both formats load here; load_yaml first refuses a text larger than
+        # MAX_PLAN_FILE_BYTES or holding a NUL
+        data = load_yaml(text)
+    except PlanYamlError as exc:
+        raise PlanFileError(exc.errors, source) from None
+    # the checker reads numbers with their source text (codes); the plan it returns holds plain
+    # ints and floats only
+    return plain_numbers(validate_plan(data, source))
 
 
 def validate_plan(data: Any, source: str | None = None) -> dict[str, Any]:
@@ -179,14 +218,16 @@ class PlanChecker:
         if plan["format"] != FORMAT_VERSION:
             self.error("plan", f"format {plan['format']!r} inconnu (attendu : {FORMAT_VERSION}).")
         slug = plan["slug"]
-        if not isinstance(slug, str) or not SLUG_PATTERN.match(slug) or len(slug) > 60:
+        if not isinstance(slug, str) or not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX:
             self.error("plan", f"identifiant (slug) {slug!r} invalide : minuscules, chiffres et tirets.")
-        for key in ("organisation", "title"):
-            plan[key] = self.text(plan[key], "plan", key, required=True, limit=TITLE_MAX)
+        plan["organisation"] = self.text(plan["organisation"], "plan", "organisation", required=True,
+                                         limit=ORGANISATION_MAX)
+        plan["title"] = self.text(plan["title"], "plan", "title", required=True, limit=TITLE_MAX)
         for key in ("source", "document"):
-            plan[key] = self.text(plan[key], "plan", key, limit=200)
+            plan[key] = self.text(plan[key], "plan", key, limit=DOCUMENT_MAX)
         plan["period"] = self.period(plan["period"])
-        plan["priority_scale"] = self.string_list(plan["priority_scale"], "plan", "priority_scale")
+        plan["priority_scale"] = self.string_list(plan["priority_scale"], "plan", "priority_scale",
+                                                  limit=PRIORITY_MAX)
         plan["evaluation_bands"] = self.bands(plan["evaluation_bands"])
         plan["stated_totals"] = self.mapping(plan["stated_totals"], "plan", "stated_totals")
         plan["notes"] = self.string_list(plan["notes"], "plan", "notes")
@@ -242,7 +283,7 @@ class PlanChecker:
         os_ = self.keys(data, OS_KEYS, where)
         os_["code"] = self.code(os_["code"], where)
         os_["title"] = self.text(os_["title"], where, "title", required=True, limit=TITLE_MAX)
-        os_["axis"] = self.text(os_["axis"], where, "axis", limit=200)
+        os_["axis"] = self.text(os_["axis"], where, "axis", limit=AXIS_MAX)
         os_["description"] = self.text(os_["description"], where, "description")
         os_["stated_totals"] = self.mapping(os_["stated_totals"], where, "stated_totals")
         oo_list = self.children(os_["operational_objectives"], where, "operational_objectives")
@@ -287,19 +328,20 @@ class PlanChecker:
         action["code"] = self.code(action["code"], where)
         action["title"] = self.text(action["title"], where, "title", required=True, limit=TITLE_MAX)
         for key in ("project_lead", "department"):
-            action[key] = self.text(action[key], where, key, limit=300)
+            action[key] = self.text(action[key], where, key, limit=NAME_MAX)
         for key in ("start", "end"):
-            action[key] = self.text(action[key], where, key, limit=120)
+            action[key] = self.text(action[key], where, key, limit=DATE_TEXT_MAX)
         for key in ("description", "budget_text", "staff_text", "deliverables", "context",
                     "evaluation", "comment"):
             action[key] = self.text(action[key], where, key)
-        for key in ("labels", "services", "partners", "risks"):
-            action[key] = self.string_list(action[key], where, key)
+        for key, limit in (("labels", LABEL_NAME_MAX), ("services", NAME_MAX), ("partners", TEXT_MAX),
+                           ("risks", TEXT_MAX)):
+            action[key] = self.string_list(action[key], where, key, limit=limit)
         if len(set(action["labels"])) != len(action["labels"]):
             self.error(where, "un même label est cité deux fois.")
         action["labels"] = sorted_names(action["labels"])
         if action["priority"] is not None:
-            action["priority"] = self.text(action["priority"], where, "priority", limit=80)
+            action["priority"] = self.text(action["priority"], where, "priority", limit=PRIORITY_MAX)
             if action["priority"] not in scale:
                 known = ", ".join(sorted(scale)) or "aucune (le plan n'a pas d'échelle)"
                 self.error(where, f"priorité « {action['priority']} » inconnue ; échelle du plan : {known}.")
@@ -309,9 +351,9 @@ class PlanChecker:
                 f"statut « {action['status']} » inconnu ; statuts permis : {', '.join(STATUSES)}.",
             )
         action["progress"] = self.progress(action["progress"], where)
-        action["budget"] = self.amount(action["budget"], where, "budget (€)")
-        action["staff_fte"] = self.amount(action["staff_fte"], where, "ETP")
-        weight = self.amount(action["weight"], where, "poids")
+        action["budget"] = self.amount(action["budget"], where, "budget", BUDGET_MAX)
+        action["staff_fte"] = self.amount(action["staff_fte"], where, "staff_fte", STAFF_FTE_MAX)
+        weight = self.amount(action["weight"], where, "weight", WEIGHT_MAX)
         action["weight"] = 1 if weight is None else weight
         action["indicators"] = self.indicators(action["indicators"], where)
         self.dates(action, where)
@@ -345,7 +387,8 @@ class PlanChecker:
 
     def code(self, value: Any, where: str) -> str | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)  # tolerate an unquoted code such as 1 or 1.1 in YAML
+            # an unquoted code such as 1 or 1.10: the loader keeps its text ("1.10", not 1.1)
+            value = getattr(value, "source", None) or str(value)
         if not isinstance(value, str) or not value.strip():
             self.error(where, "code manquant.")
             return None
@@ -356,27 +399,32 @@ class PlanChecker:
 
     def text(self, value: Any, where: str, key: str, required: bool = False,
              limit: int = TEXT_MAX) -> str | None:
+        name = field_name(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.error(where, f"« {key} » est obligatoire.")
+                self.error(where, f"« {name} » est obligatoire.")
             return None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)
+            value = str(getattr(value, "source", value))
         if not isinstance(value, str):
-            self.error(where, f"« {key} » doit être un texte.")
+            self.error(where, f"« {name} » doit être un texte.")
             return None
         value = value.strip()
         if len(value) > limit:
-            self.error(where, f"« {key} » est trop long ({len(value)} caractères, maximum {limit}).")
+            self.error(where, f"« {name} » est trop long ({len(value)} caractères, maximum {limit}).")
+        if "\x00" in value:
+            self.error(where, f"« {name} » contient un caractère nul (\\0), refusé.")
+        elif any("\ud800" <= c <= "\udfff" for c in value):
+            self.error(where, f"« {name} » contient un caractère invalide (demi-paire UTF-16), refusé.")
         return value
 
-    def string_list(self, value: Any, where: str, key: str) -> list[str]:
+    def string_list(self, value: Any, where: str, key: str, limit: int = TEXT_MAX) -> list[str]:
         if not isinstance(value, list):
-            self.error(where, f"« {key} » doit être une liste.")
+            self.error(where, f"« {field_name(key)} » doit être une liste.")
             return []
         out = []
         for item in value:
-            text = self.text(item, where, key, limit=TEXT_MAX)
+            text = self.text(item, where, key, limit=limit)
             if text is not None:
                 out.append(text)
         return out
@@ -404,35 +452,61 @@ class PlanChecker:
             seen.add(code)
 
     def progress(self, value: Any, where: str) -> int | None:
-        if value is None:
+        """A taux: an integer 0-100 (a number, or a text such as "45" or "45 %")."""
+        if value is None or (isinstance(value, str) and not value.strip()):
             return None
+        shown = getattr(value, "source", value)
+        if isinstance(value, str):
+            match = TAUX_PATTERN.match(value)
+            value = int(match[1]) if match else None
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                self.error(
-                    where,
-                    f"taux d'avancement {value!r} invalide : un nombre entier entre 0 et 100 est attendu.",
-                )
-                return None
+            self.error(
+                where,
+                f"taux d'avancement « {shown} » invalide : un nombre entier entre 0 et 100 est attendu.",
+            )
+            return None
         if not 0 <= value <= 100:
             self.error(where, f"taux d'avancement {value} hors limites : il doit être entre 0 et 100 %.")
             return None
         return value
 
-    def amount(self, value: Any, where: str, label: str) -> int | float | None:
-        if value is None:
+    def amount(self, value: Any, where: str, key: str, maximum: Decimal) -> int | float | None:
+        """A positive number with at most two decimals, up to ``maximum`` (what the column holds).
+        Text is read as people write it: "12 345,50", "12345.5", "1 000 €"; not "1e20"."""
+        name = field_name(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            self.error(where, f"{label} {value!r} invalide : un nombre est attendu.")
+        shown = getattr(value, "source", value)
+        invalid = (f"« {name} » : « {shown} » n'est pas un nombre valide "
+                   f"(ex. 1234,5 ; au plus {AMOUNT_DECIMALS} décimales).")
+        if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+            self.error(where, invalid)
             return None
-        try:
-            number = Decimal(str(value).replace(",", ".").replace(" ", ""))
-        except InvalidOperation:
-            self.error(where, f"{label} {value!r} invalide : un nombre est attendu.")
+        if isinstance(value, str):
+            compact = re.sub(r"[\s\u00a0\u202f]", "", value).removesuffix("€")
+            match = AMOUNT_PATTERN.match(compact)
+            if not match:
+                self.error(where, invalid)
+                return None
+            number = Decimal(f"{match[1]}.{match[2] or 0}")
+        else:
+            try:
+                number = Decimal(str(value))
+            except InvalidOperation:
+                number = Decimal("NaN")
+            if not number.is_finite():
+                self.error(where, invalid)
+                return None
+        if number < 0:
+            self.error(where, f"« {name} » : {shown} est négatif ; un nombre positif est attendu.")
             return None
-        if not number.is_finite() or number < 0:
-            self.error(where, f"{label} {value!r} invalide : un nombre positif est attendu.")
+        if number > maximum:
+            self.error(where, f"« {name} » : {shown} dépasse le maximum permis ({_plain_number(maximum)}).")
+            return None
+        if -number.normalize().as_tuple().exponent > AMOUNT_DECIMALS:
+            self.error(where, f"« {name} » : {shown} a plus de {AMOUNT_DECIMALS} décimales.")
             return None
         return int(number) if number == number.to_integral_value() else float(number)
 
@@ -455,6 +529,11 @@ class PlanChecker:
     def dates(self, action: dict, where: str) -> None:
         start = parse_source_date(action["start"], "start") if action["start"] else None
         end = parse_source_date(action["end"], "end") if action["end"] else None
+        for key, day in (("start", start), ("end", end)):
+            if day is not None and not YEAR_MIN <= day.year <= YEAR_MAX:
+                self.error(where, f"« {field_name(key)} » : « {action[key]} » est hors de la période "
+                                  f"permise ({YEAR_MIN}–{YEAR_MAX}).")
+                return
         if start and end and end < start:
             self.error(where, f"la fin ({action['end']}) précède le début ({action['start']}).")
 
@@ -466,7 +545,7 @@ class PlanChecker:
             return None
         start, end = value.get("start"), value.get("end")
         for year in (start, end):
-            if year is not None and (not isinstance(year, int) or not 1900 <= year <= 2200):
+            if year is not None and (not isinstance(year, int) or not YEAR_MIN <= year <= YEAR_MAX):
                 self.error("plan", f"année de période {year!r} invalide.")
                 return None
         if start and end and end < start:
@@ -495,3 +574,15 @@ class PlanChecker:
         if bands and covered != list(range(0, 101)):
             self.error("plan", "les bandes d'évaluation doivent couvrir 0 à 100 % sans chevauchement.")
         return sorted(bands, key=lambda b: -b["min"])
+
+
+def field_name(key: str) -> str:
+    """The French name of a field for messages: « Intitulé », « Budget (€) »…"""
+    return FIELD_LABELS.get(key, key)
+
+
+def _plain_number(number: Decimal) -> str:
+    """999999.99 -> "999 999,99" (French, without Babel: this module stays light)."""
+    whole, _, decimals = f"{number:.2f}".partition(".")
+    grouped = f"{int(whole):,}".replace(",", "\u202f")
+    return grouped if decimals == "00" else f"{grouped},{decimals}"

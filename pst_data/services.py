@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from db.limits import AUTHOR_MAX, LABEL_DESCRIPTION_MAX, LABEL_NAME_MAX
 from db.models import (
     STATUSES,
     Action,
@@ -34,19 +35,12 @@ from pst_data.actions import (
     parse_history_text,
 )
 from pst_data.formatting import fmt_datetime
+from pst_data.errors import EditError
 from pst_data.plan_file import PlanChecker
 from pst_data.uow import bump_revision, unit_of_work
 
-AUTHOR_MAX = 120
 FINALISED = "Finalisé"
-
-
-class EditError(ValueError):
-    """A refused write; ``errors`` are French sentences for the user. Nothing was written."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__(" ".join(errors))
+COMMENT_MAX = 500
 
 
 @dataclass
@@ -95,7 +89,16 @@ def check_author(author: str | None) -> str:
         raise EditError(["Indiquez votre nom avant d'enregistrer : il est inscrit dans l'historique."])
     if len(name) > AUTHOR_MAX:
         raise EditError([f"Nom trop long ({len(name)} caractères, maximum {AUTHOR_MAX})."])
-    return name
+    return _checked_text(name, "Nom", AUTHOR_MAX)
+
+
+def _checked_text(value: str, label: str, limit: int) -> str:
+    """The plan-file text rules (length, no NUL byte, no lone surrogate) for one value."""
+    checker = PlanChecker()
+    value = checker.text(value, "", label, limit=limit)
+    if checker.errors:
+        raise EditError(checker.errors)
+    return value
 
 
 def coherent_status_and_progress(current: dict[str, Any], changes: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -123,26 +126,13 @@ def suggests_finalising(status: str | None, progress: int | None) -> bool:
 
 
 def parse_progress(value: Any) -> int | None:
-    """A taux typed by a user ("45", 45, "45 %", "") -> int, or EditError in French."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise EditError([f"Taux d'avancement « {value} » invalide : un nombre entier entre 0 et 100 est attendu."])
-    if isinstance(value, str):
-        text = value.strip().rstrip("%").strip().replace(",", ".")
-        try:
-            value = float(text)
-        except ValueError:
-            raise EditError([f"Taux d'avancement « {value} » invalide : un nombre entier entre 0 et 100 est attendu."]) from None
-    if isinstance(value, float):
-        if value != value or not value.is_integer():
-            raise EditError([f"Taux d'avancement « {value:g} » invalide : un nombre entier entre 0 et 100 est attendu."])
-        value = int(value)
-    if not isinstance(value, int):
-        raise EditError([f"Taux d'avancement « {value} » invalide : un nombre entier entre 0 et 100 est attendu."])
-    if not 0 <= value <= 100:
-        raise EditError([f"Taux d'avancement {value} hors limites : il doit être entre 0 et 100 %."])
-    return value
+    """A taux as typed ("45", 45, "45 %", "" for none) -> int, or EditError in French. The
+    plan-file rule, so a page, the bulk table, a file and the CLI give the same answer."""
+    checker = PlanChecker()
+    taux = checker.progress(value, "")
+    if checker.errors:
+        raise EditError([e[0].upper() + e[1:] for e in checker.errors])
+    return taux
 
 
 def validate_action(values: dict[str, Any], scale: list[str]) -> tuple[dict[str, Any], list[str]]:
@@ -331,9 +321,9 @@ def undo_change(engine: Engine, change_id: str, author: str) -> list[SaveResult]
 
 def _comment(comment: str | None) -> str | None:
     comment = (comment or "").strip()
-    if len(comment) > 500:
-        raise EditError([f"Commentaire trop long ({len(comment)} caractères, maximum 500)."])
-    return comment or None
+    if len(comment) > COMMENT_MAX:
+        raise EditError([f"Commentaire trop long ({len(comment)} caractères, maximum {COMMENT_MAX})."])
+    return _checked_text(comment, "Commentaire", COMMENT_MAX) if comment else None
 
 
 # -- creating, moving and deleting --------------------------------------------------------
@@ -349,9 +339,16 @@ def create_action(engine: Engine, oo_id: int, values: dict[str, Any], author: st
         merged, errors = validate_action(values, list(plan.priority_scale or []))
         if errors:
             raise EditError(errors)
-        if session.scalar(select(Action.id).where(Action.operational_objective_id == oo.id,
-                                                  Action.code == merged["code"])):
-            raise EditError([f"Le code {merged['code']} existe déjà sous l'objectif {oo.code}."])
+        # Bumped first: the plan's row lock serialises concurrent creations (PostgreSQL), so the
+        # uniqueness check below cannot race with another one.
+        bump_revision(session, plan.id)
+        clash = session.execute(
+            select(OperationalObjective.code).join(Action).join(StrategicObjective)
+            .where(StrategicObjective.plan_id == plan.id, Action.code == merged["code"])
+        ).scalar()
+        if clash is not None:
+            raise EditError([f"Le code {merged['code']} existe déjà dans ce plan (sous l'objectif {clash}) : "
+                             "choisissez un autre code."])
         position = session.scalar(select(func.coalesce(func.max(Action.position), -1) + 1)
                                   .where(Action.operational_objective_id == oo.id))
         now = clock.stored_now()
@@ -370,7 +367,6 @@ def create_action(engine: Engine, oo_id: int, values: dict[str, Any], author: st
                             changed_at=now, changed_by=author, kind="create", field="progress",
                             new_value=history_text(action.progress), change_id=change_id,
                             version_after=1))
-        bump_revision(session, plan.id)
         session.flush()
         return SaveResult(action.id, action.code, 1, ["action"], [], change_id)
 
@@ -517,8 +513,6 @@ __all__ = [
 
 # -- labels (shared by every plan) --------------------------------------------------------
 
-LABEL_NAME_MAX = 80
-LABEL_DESCRIPTION_MAX = 500
 COLOUR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -540,6 +534,8 @@ def save_label(engine: Engine, author: str, name: str, colour: str, description:
         errors.append(f"Description trop longue ({len(description)} caractères, maximum {LABEL_DESCRIPTION_MAX}).")
     if errors:
         raise EditError(errors)
+    name = _checked_text(name, "Nom du label", LABEL_NAME_MAX)
+    description = _checked_text(description, "Description", LABEL_DESCRIPTION_MAX) if description else None
     with unit_of_work(engine) as session:
         same_name = session.scalar(select(Label).where(func.lower(Label.name) == name.lower()))
         if same_name is not None and same_name.id != label_id:

@@ -61,8 +61,8 @@ def test_bad_taux_is_refused_and_changes_nothing(seeded_engine, value, message):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"title": "x" * 10_000}, "« title » est trop long (10000 caractères, maximum 500)"),
-        ({"title": ""}, "« title » est obligatoire"),
+        ({"title": "x" * 10_000}, "« Intitulé » est trop long (10000 caractères, maximum 500)"),
+        ({"title": ""}, "« Intitulé » est obligatoire"),
         ({"start": "2025", "end": "2021"}, "la fin (2021) précède le début (2025)"),
         ({"status": "Fini"}, "statut « Fini » inconnu"),
         ({"priority": "Urgente"}, "priorité « Urgente » inconnue"),

@@ -129,7 +129,7 @@ def test_bulk_edit_with_one_invalid_cell_saves_nothing(edit_server, page):
     edit(["ArrowDown", "ArrowLeft"], "Nadia Leroy")  # 1.1.2, Chef de projet: valid, must not land
     page.get_by_role("button", name="Enregistrer le tableau").click()
     page.get_by_text("Rien n'a été enregistré").wait_for(timeout=15_000)
-    assert "« project_lead » est trop long" in page.locator("[data-testid='stMain']").inner_text()
+    assert "« Chef de projet » est trop long" in page.locator("[data-testid='stMain']").inner_text()
     _, second = action_id(edit_server, "saint-ghislain", "1.1.2")
     assert second.project_lead is None
     shot(page, "journey-bulk-invalid")

@@ -1,0 +1,38 @@
+"""What the database can hold: the one source of sizes and bounds.
+
+The models declare their columns with these numbers and the validators (pst_data) refuse,
+in French, anything beyond them, so that the same input gets the same answer on SQLite (which
+stores a 100-character label in a String(80)) and PostgreSQL (which raises a DataError).
+Plain constants: no SQLAlchemy here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+CODE_MAX = 40
+TITLE_MAX = 500
+TEXT_MAX = 20_000  # free text (descriptions, comments, list items): no database limit, a sane one
+ORGANISATION_MAX = 200
+DOCUMENT_MAX = 200
+AXIS_MAX = 200
+NAME_MAX = 300  # chef de projet, département, service
+PRIORITY_MAX = 80
+DATE_TEXT_MAX = 120
+STATUS_MAX = 40
+LABEL_NAME_MAX = 80
+LABEL_DESCRIPTION_MAX = 500
+AUTHOR_MAX = 120
+SNAPSHOT_NAME_MAX = 120
+SLUG_MAX = 60
+
+# Numeric(14, 2) and Numeric(8, 2): digits before the decimal point, then 2 decimals.
+BUDGET_MAX = Decimal("999999999999.99")
+STAFF_FTE_MAX = Decimal("999999.99")
+AMOUNT_DECIMALS = 2
+# A weight scales an action in the means; far beyond any real use, far from float overflow.
+WEIGHT_MAX = Decimal("1000")
+
+# Dates derived from a plan's wording, and plan periods.
+YEAR_MIN = 1900
+YEAR_MAX = 2200
