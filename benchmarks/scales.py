@@ -146,7 +146,7 @@ def bulk_insert(engine, plans) -> None:
                         for entry in history:
                             rows["history"].append({"id": next(next_id["history"]), "plan_id": plan_id,
                                                     "action_id": action_id, "action_code": action["code"],
-                                                    **entry})
+                                                    "entity": "action", "entity_id": action_id, **entry})
         for name, table_rows in rows.items():  # parents first: the dict keeps that order
             for start in range(0, len(table_rows), CHUNK):
                 conn.execute(insert(T[name]), table_rows[start:start + CHUNK])

@@ -30,22 +30,28 @@ def database_url() -> str:
     return f"sqlite:///{folder / SQLITE_FILE_NAME}"
 
 
-def _configure_sqlite(dbapi_connection, _record) -> None:
-    # WAL lets readers go on while one session writes; the busy timeout makes a second writer
-    # wait instead of failing at once; SQLite only enforces foreign keys when asked.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+BUSY_TIMEOUT_SECONDS = 10.0
 
 
-def make_engine(url: str | None = None) -> Engine:
+def _sqlite_setup(busy_timeout: float):
+    def configure(dbapi_connection, _record) -> None:
+        # WAL lets readers go on while one session writes; the busy timeout makes a second
+        # writer wait (a save during an import) instead of failing at once; SQLite only
+        # enforces foreign keys when asked.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+    return configure
+
+
+def make_engine(url: str | None = None, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 10})
-        event.listen(engine, "connect", _configure_sqlite)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout})
+        event.listen(engine, "connect", _sqlite_setup(busy_timeout))
         # pysqlite defers BEGIN on its own; take over so that write transactions can start with
         # BEGIN IMMEDIATE (see writer_engine): a deferred read-then-write transaction fails with
         # "database is locked" when another writer got in between, whatever the busy timeout.

@@ -129,6 +129,7 @@ class StrategicObjective(Base):
     description: Mapped[str | None] = mapped_column(Text)
     stated_totals: Mapped[dict[str, Any]] = mapped_column(default=dict)
     position: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     plan: Mapped[Plan] = relationship(back_populates="strategic_objectives")
     operational_objectives: Mapped[list[OperationalObjective]] = relationship(
@@ -153,6 +154,7 @@ class OperationalObjective(Base):
     description: Mapped[str | None] = mapped_column(Text)
     indicators: Mapped[list[Any]] = mapped_column(default=list)
     position: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     strategic_objective: Mapped[StrategicObjective] = relationship(
         back_populates="operational_objectives"
@@ -283,10 +285,13 @@ class SubAction(Base):
 
 
 class History(Base):
-    """One row per change of one action field.
+    """One row per change of one field of one element of a plan (every write records them).
 
-    The plan and the action's code are copied into the row so the journal stays readable after
-    the action is deleted (action_id then becomes NULL; the row belongs to its plan).
+    ``entity`` says what the row is about: an action (``action_id``), an objective ("os", "oo"),
+    a label or a snapshot; ``entity_id`` is that element's id. The plan and the element's code
+    are copied into the row so the journal stays readable after the element is deleted
+    (action_id then becomes NULL; the row belongs to its plan). A delete keeps the element
+    whole in ``payload``, so that undo can bring it back with its history.
     """
 
     __tablename__ = "history"
@@ -299,6 +304,10 @@ class History(Base):
     changed_by: Mapped[str] = mapped_column(String(AUTHOR_MAX))
     # import | create | update | delete | undo
     kind: Mapped[str] = mapped_column(String(20))
+    # action | os | oo | label | snapshot
+    entity: Mapped[str] = mapped_column(String(20), default="action", server_default="action")
+    entity_id: Mapped[int | None]
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     field: Mapped[str] = mapped_column(String(60))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)

@@ -6,16 +6,71 @@ import streamlit as st
 from db.models import STATUSES
 from pst_data import services
 from pst_data.bulk import editor_frame, row_edits
-from pst_data.services import EditError
+from pst_data.services import EditError, RowEdit
+from pst_data.text import md_escape
 from ui import data
-from ui.editing import author_box, current_author, edit_messages, fiche_form, flash, quick_edit, run_save
+from ui.editing import (
+    author_box,
+    current_author,
+    edit_messages,
+    fiche_form,
+    flash,
+    quick_edit,
+    run_save,
+    show_errors,
+)
 from ui.frame import filter_summary, page_frame
+
+BULK_PIN = "pst_bulk_pin"
+BULK_CONFLICTS = "pst_bulk_conflicts"
+
+
+def pinned_table(slug: str, filters, actions: pd.DataFrame) -> dict:
+    """The rows (and versions) the person is editing, kept until they save or reload: a save by
+    someone else must not redraw the table under their cells (their edits would be lost)."""
+    signature = (slug, repr(filters))
+    pin = st.session_state.get(BULK_PIN)
+    if pin is None or pin["signature"] != signature:
+        generation = (pin or {}).get("generation", 0) + 1
+        pin = {"signature": signature, "actions": actions.copy(), "generation": generation}
+        st.session_state[BULK_PIN] = pin
+    return pin
+
+
+def write_structure(write, success: str | None) -> None:
+    """A structure change: refused in French (nothing changed), or saved, then the page reloads."""
+    try:
+        write()
+    except EditError as exc:
+        show_errors(exc.errors)
+        return
+    data.invalidate()
+    if success:
+        flash("success", success)
+    st.rerun()
+
+
+def save_bulk(edits: list, comment: str | None = None) -> None:
+    try:
+        result = services.bulk_update(data.engine(), edits, author or "", comment)
+    except EditError as exc:
+        show_errors(exc.errors, head="Rien n'a été enregistré :")
+        return
+    data.invalidate()
+    st.session_state.pop(BULK_PIN, None)  # redraw from the saved state, with the new versions
+    if result.saved:
+        flash("success", f"{len(result.saved)} action(s) enregistrée(s) : " + ", ".join(r.code for r in result.saved) + ".")
+    if result.conflicts:
+        st.session_state[BULK_CONFLICTS] = result.conflicts
+    elif not result.saved:
+        flash("info", "Rien à enregistrer : les valeurs saisies sont déjà celles des fiches.")
+    st.rerun()
 
 ctx = page_frame("Mise à jour", icon="✏️", live=False)  # tables being edited must not redraw
 plan, actions = ctx.plan, ctx.actions
 
 st.title("Mise à jour")
-st.caption(f"{plan['organisation']} · {filter_summary(ctx)}")
+st.caption(md_escape(f"{plan['organisation']} · {filter_summary(ctx)}"))
 edit_messages()
 author = author_box()
 
@@ -32,46 +87,65 @@ with quick_tab:
         if chosen is not None:
             row = actions[actions["id"] == chosen].iloc[0].to_dict()
             quick_edit(row, key="maj")
-            st.caption(f"Statut : {row['status'] or 'non renseigné'} · chef de projet : "
-                       f"{row['project_lead'] or '—'} · dernière modification par {row['updated_by'] or '—'}")
+            st.caption(md_escape(f"Statut : {row['status'] or 'non renseigné'} · chef de projet : "
+                                 f"{row['project_lead'] or '—'} · dernière modification par {row['updated_by'] or '—'}"))
 
 with bulk_tab:
     if actions.empty:
         st.info("Aucune action ne correspond aux filtres choisis.")
     else:
-        st.caption("Modifiez les cellules puis « Enregistrer le tableau » : tout est enregistré, ou rien "
-                   "si une seule cellule est invalide.")
-        table = editor_frame(actions)
-        key = f"bulk_{plan['slug']}_{ctx.revision}_{len(actions)}"
+        pending = st.session_state.get(BULK_CONFLICTS)
+        if pending:
+            show_errors([c.message() for c in pending],
+                        head="Ces cellules n'ont pas été enregistrées : quelqu'un les a changées pendant votre saisie.")
+            c1, c2 = st.columns(2)
+            if c1.button("Réappliquer mes valeurs", type="primary", key="bulk_reapply", disabled=author is None):
+                st.session_state.pop(BULK_CONFLICTS)
+                mine: dict[int, dict] = {}
+                for conflict in pending:
+                    mine.setdefault(conflict.action_id, {})[conflict.field] = conflict.yours
+                versions = dict(zip(ctx.all_actions["id"], ctx.all_actions["version"], strict=True))
+                codes = dict(zip(ctx.all_actions["id"], ctx.all_actions["code"], strict=True))
+                edits = [RowEdit(i, int(versions[i]), changes, codes[i]) for i, changes in mine.items() if i in versions]
+                save_bulk(edits)
+            if c2.button("Garder leurs valeurs", key="bulk_drop"):
+                st.session_state.pop(BULK_CONFLICTS)
+                st.rerun()
+        st.caption("Modifiez les cellules puis « Enregistrer le tableau ». Une cellule invalide : rien n'est "
+                   "enregistré. Si quelqu'un modifie les mêmes actions pendant votre saisie, vos autres cellules "
+                   "sont enregistrées et celles qu'il a changées aussi vous sont montrées.")
+        pin = pinned_table(plan["slug"], ctx.filters, actions)
+        if not pin["actions"][["id", "version"]].reset_index(drop=True).equals(
+                actions[["id", "version"]].reset_index(drop=True)):
+            st.warning("Ce tableau a changé depuis que vous l'avez ouvert (modifications d'autres personnes). "
+                       "Vos cellules seront fusionnées avec les leurs à l'enregistrement ; « Recharger le tableau » "
+                       "montre leurs valeurs mais efface vos cellules non enregistrées.", icon=":material/sync_problem:")
+            if st.button("Recharger le tableau", key="bulk_reload"):
+                st.session_state.pop(BULK_PIN, None)
+                st.rerun()
+        key = f"bulk_{pin['generation']}"
         with st.form("bulk_form", border=False):
             st.data_editor(
-                table, key=key, hide_index=True, width="stretch", disabled=["Code", "Action"],
+                editor_frame(pin["actions"]), key=key, hide_index=True, width="stretch", disabled=["Code", "Action"],
                 column_config={
                     "Code": st.column_config.TextColumn("Code", width="small", pinned=True),
                     "Action": st.column_config.TextColumn("Action", width="medium"),
                     "Chef de projet": st.column_config.TextColumn("Chef de projet", width="medium"),
-                    "Taux": st.column_config.NumberColumn("Taux", min_value=0, max_value=100, step=1, format="%d %%"),
+                    "Taux": st.column_config.TextColumn("Taux (%)", width="small",
+                                                        help="Un nombre entier de 0 à 100 ; vide : sans taux."),
                     "Statut": st.column_config.SelectboxColumn("Statut", options=list(STATUSES)),
                     "Priorité": st.column_config.SelectboxColumn("Priorité", options=plan["priority_scale"]),
                     "Labels": st.column_config.MultiselectColumn("Labels", options=ctx.labels["name"].tolist()),
                     "Échéance": st.column_config.DateColumn("Échéance", format="DD/MM/YYYY"),
                 })
-            comment = st.text_input("Commentaire pour ces modifications (facultatif)", max_chars=500)
+            comment = st.text_input("Commentaire pour ces modifications (facultatif)", max_chars=services.COMMENT_MAX)
             submitted = st.form_submit_button("Enregistrer le tableau", type="primary", disabled=author is None)
         if submitted:
-            edits = row_edits(actions, st.session_state[key]["edited_rows"])
+            edits = row_edits(pin["actions"], st.session_state[key]["edited_rows"])
             if not edits:
                 st.info("Aucune cellule modifiée.")
             else:
-                try:
-                    results = services.bulk_update(data.engine(), edits, author or "", comment)
-                except EditError as exc:
-                    st.error("Rien n'a été enregistré :\n\n" + "\n\n".join(f"- {e}" for e in exc.errors))
-                else:
-                    data.invalidate()
-                    flash("success", f"{len(results)} action(s) enregistrée(s) : "
-                                     + ", ".join(r.code for r in results) + ".")
-                    st.rerun()
+                save_bulk(edits, comment)
 
 with new_tab:
     objectives = data.objectives(plan["id"], ctx.revision).dropna(subset=["oo_id"])
@@ -123,35 +197,30 @@ with structure_tab:
         new_title = st.text_input("Intitulé", value="" if current is None else current[f"{level}_title"], max_chars=500)
         saved = st.form_submit_button("Enregistrer l'objectif", type="primary", disabled=author is None)
     if saved:
-        try:
-            services.save_objective(data.engine(), level, author or "", objective_id=target,
-                                    parent_id=parent, code=new_code, title=new_title)
-        except EditError as exc:
-            st.error(" ".join(exc.errors))
-        else:
-            data.invalidate()
-            flash("success", f"Objectif {new_code} enregistré.")
-            st.rerun()
+        version = None if current is None else int(current[f"{level}_version"])
+        write_structure(lambda: services.save_objective(
+            data.engine(), level, author or "", objective_id=target, parent_id=parent, code=new_code,
+            title=new_title, expected_version=version), f"Objectif {new_code} enregistré.")
     if target is not None:
-        ids = list(items)
+        # Order among siblings: the OS of the plan, or the OO of the same OS.
+        ids = list(items) if level == "os" else \
+            [int(i) for i in oo_rows.loc[oo_rows["os_id"] == current["os_id"], "oo_id"]]
         cols = st.columns(3)
         position = ids.index(target)
         if cols[0].button("Monter", disabled=position == 0 or author is None, key="move_up"):
             ids[position - 1], ids[position] = ids[position], ids[position - 1]
-            services.reorder_objectives(data.engine(), level, ids, author or "")
-            data.invalidate()
-            st.rerun()
+            write_structure(lambda: services.reorder_objectives(data.engine(), level, ids, author or ""), None)
         if cols[1].button("Descendre", disabled=position == len(ids) - 1 or author is None, key="move_down"):
             ids[position + 1], ids[position] = ids[position], ids[position + 1]
-            services.reorder_objectives(data.engine(), level, ids, author or "")
-            data.invalidate()
-            st.rerun()
+            write_structure(lambda: services.reorder_objectives(data.engine(), level, ids, author or ""), None)
         with cols[2].popover("Supprimer", disabled=author is None):
             scope = ctx.all_actions[ctx.all_actions[f"{level}_code"] == current[f"{level}_code"]]
-            st.warning(f"Supprimer {items[target]} et ses {len(scope)} action(s) ? "
-                       "Le journal garde la trace des actions supprimées.")
-            if st.button("Oui, supprimer définitivement", type="primary", key="confirm_delete_objective"):
-                count = services.delete_objective(data.engine(), level, target, author or "")
-                data.invalidate()
-                flash("success", f"Objectif supprimé avec {count} action(s).")
-                st.rerun()
+            if level == "oo":
+                scope = scope[scope["os_code"] == current["os_code"]]
+            st.warning(md_escape(f"Supprimer {items[target]} et ses {len(scope)} action(s) ? Le journal garde "
+                                 "l'objectif et ses actions : « Annuler » dans le Journal les rétablit."))
+            if st.button("Oui, supprimer", type="primary", key="confirm_delete_objective"):
+                expected = dict(zip(scope["id"].astype(int), scope["version"].astype(int), strict=True))
+                write_structure(lambda: services.delete_objective(
+                    data.engine(), level, target, author or "", expected_version=int(current[f"{level}_version"]),
+                    expected_actions=expected), f"{items[target]} supprimé avec {len(scope)} action(s).")

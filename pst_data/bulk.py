@@ -26,7 +26,9 @@ def editor_frame(actions: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Code": actions["code"].tolist(),
         "Action": actions["title"].tolist(),
-        "Taux": [None if pd.isna(p) else int(p) for p in actions["progress"]],
+        # Text, not a number column: the browser would clamp -1 to 0, 101 to 100 and drop "abc";
+        # the service judges what was typed.
+        "Taux": ["" if pd.isna(p) else str(int(p)) for p in actions["progress"]],
         "Statut": actions["status"].tolist(),
         "Priorité": actions["priority"].tolist(),
         "Labels": [list(n) for n in actions["labels"]],
@@ -38,6 +40,8 @@ def editor_frame(actions: pd.DataFrame) -> pd.DataFrame:
 def _value(column: str, value: Any) -> Any:
     if value is None or (not isinstance(value, list) and pd.isna(value)):
         return [] if column == "Labels" else None
+    if column == "Taux":
+        return value  # as typed: "" (cleared on purpose) is "no taux", the rest is parsed strictly
     if column == "Échéance":
         if isinstance(value, str):
             value = pd.to_datetime(value, errors="coerce")
@@ -61,5 +65,5 @@ def row_edits(actions: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]]) -> 
         row = actions.iloc[int(position)]
         changes = {COLUMNS[col]: _value(col, value) for col, value in cells.items() if col in COLUMNS}
         if changes:
-            edits.append(RowEdit(int(row["id"]), int(row["version"]), changes))
+            edits.append(RowEdit(int(row["id"]), int(row["version"]), changes, str(row["code"])))
     return edits

@@ -36,4 +36,10 @@ FIELD_LABELS = {
     "document": "Document",
     "priority_scale": "Échelle de priorités",
     "notes": "Notes",
+    "objective": "Objectif",
+    "position": "Ordre",
+    "label_name": "Nom du label",
+    "label_colour": "Couleur du label",
+    "label_description": "Description du label",
+    "snapshot": "Instantané",
 }

@@ -8,7 +8,6 @@ history row; an unchanged file writes nothing at all.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,10 +22,10 @@ from db.models import (
     Plan,
     StrategicObjective,
 )
-from pst_data import clock
-from pst_data.actions import action_values, apply_action_values, history_text
+from pst_data.actions import action_values, apply_action_values
+from pst_data.services import _action_payload
 from pst_data.plan_file import DEFAULT_BANDS, validate_plan
-from pst_data.uow import bump_revision, plan_by_slug, unit_of_work
+from pst_data.uow import UnitOfWork, plan_by_slug, write
 
 # The labels every database starts with (Charleroi's PST announces PPI and PGP).
 SEED_LABELS = (
@@ -79,14 +78,15 @@ PLAN_FIELDS = ("organisation", "title", "document", "source", "priority_scale",
 def import_plan(engine: Engine, plan_data: dict[str, Any], author: str = IMPORT_AUTHOR) -> ImportReport:
     """Import a plan dict (validated again here: callers may hand over raw data)."""
     plan_data = validate_plan(plan_data)
-    with unit_of_work(engine) as session:
-        return _import(session, plan_data, author)
+    with write(engine, author) as uow:
+        return _import(uow, plan_data)
 
 
-def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport:
+def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
+    """Through the one write path: every change recorded, versions claimed (an action saved by
+    someone during the import makes the whole import refused, not silently overwritten)."""
+    session, now = uow.session, uow.now
     report = ImportReport(slug=data["slug"])
-    change_id = str(uuid.uuid4())
-    now = clock.stored_now()
     ensure_seed_labels(session)
 
     plan = plan_by_slug(session, data["slug"])
@@ -104,6 +104,7 @@ def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport
             setattr(plan, key, value)
             plan_changed = True
     session.flush()
+    uow.lock_plan(plan.id)  # the whole import holds the plan: saves wait (or are refused in French)
 
     existing_actions = {
         a.code: a
@@ -118,13 +119,16 @@ def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport
     }
     existing_os = {o.code: o for o in plan.strategic_objectives}
     seen_actions: set[str] = set()
+    gone_oos: list[OperationalObjective] = []
 
-    def record(action: Action, kind: str, field_name: str, old: Any, new: Any) -> None:
-        session.add(History(
-            plan_id=plan.id, action_id=action.id, action_code=action.code, changed_at=now,
-            changed_by=author, kind=kind, field=field_name, old_value=history_text(old),
-            new_value=history_text(new), change_id=change_id, version_after=action.version,
-        ))
+    def record(action: Action, kind: str, field_name: str, old: Any, new: Any, payload=None) -> None:
+        uow.record(plan.id, kind, field_name, old, new, code=action.code, entity_id=action.id,
+                   version_after=action.version, payload=payload)
+
+    def record_objective(level: str, obj: Any, kind: str, field_name: str, old: Any, new: Any) -> None:
+        if not report.created:  # a new plan's objectives are the import itself
+            uow.record(plan.id, kind, field_name, old, new, code=obj.code, entity=level, entity_id=obj.id,
+                       version_after=obj.version)
 
     for os_position, os_data in enumerate(data["strategic_objectives"]):
         os_ = existing_os.pop(os_data["code"], None)
@@ -135,9 +139,14 @@ def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport
         os_values = {"title": os_data["title"], "axis": os_data["axis"],
                      "description": os_data["description"],
                      "stated_totals": os_data["stated_totals"], "position": os_position}
-        if (_set_all(os_, os_values) or is_new) and not report.created:
-            report.objectives_changed += 1
+        changed = _set_all(os_, os_values)
         session.flush()
+        if is_new:
+            record_objective("os", os_, "create", "objective", None, os_.title)
+        for name, old, new in changed:
+            record_objective("os", os_, "update", name, old, new)
+        if (changed or is_new) and not report.created:
+            report.objectives_changed += 1
         existing_oo = {o.code: o for o in os_.operational_objectives}
         for oo_position, oo_data in enumerate(os_data["operational_objectives"]):
             oo = existing_oo.pop(oo_data["code"], None)
@@ -147,9 +156,14 @@ def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport
                 session.add(oo)
             oo_values = {"title": oo_data["title"], "description": oo_data["description"],
                          "indicators": oo_data["indicators"], "position": oo_position}
-            if (_set_all(oo, oo_values) or is_new) and not report.created:
-                report.objectives_changed += 1
+            changed = _set_all(oo, oo_values)
             session.flush()
+            if is_new:
+                record_objective("oo", oo, "create", "objective", None, oo.title)
+            for name, old, new in changed:
+                record_objective("oo", oo, "update", name, old, new)
+            if (changed or is_new) and not report.created:
+                report.objectives_changed += 1
             for position, action_data in enumerate(oo_data["actions"]):
                 code = action_data["code"]
                 seen_actions.add(code)
@@ -157,7 +171,7 @@ def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport
                 if action is None:
                     action = Action(operational_objective=oo, code=code, title=action_data["title"],
                                     position=position, version=1, created_at=now, updated_at=now,
-                                    updated_by=author, partners=[], risks=[], indicators=[])
+                                    updated_by=uow.author, partners=[], risks=[], indicators=[])
                     session.add(action)
                     session.flush()
                     apply_action_values(session, action, plan.id, _without_code(action_data))
@@ -175,26 +189,27 @@ def _import(session: Session, data: dict[str, Any], author: str) -> ImportReport
                     action.operational_objective = oo
                 action.position = position
                 if changes:
-                    action.version += 1
+                    action.version = uow.claim(Action, action.id, action.version, action.code)
                     action.updated_at = now
-                    action.updated_by = author
+                    action.updated_by = uow.author
                     for name, old, new in changes:
                         record(action, "update", name, old, new)
                     report.actions_updated += 1
         for oo_gone in existing_oo.values():
-            session.delete(oo_gone)
-            report.objectives_changed += 1
+            gone_oos.append(oo_gone)
     for code, action in existing_actions.items():
         if code not in seen_actions:
-            record(action, "delete", "action", action.title, None)
+            record(action, "delete", "action", action.title, None, payload=_action_payload(session, action))
             session.delete(action)
             report.actions_deleted += 1
-    for os_gone in existing_os.values():
-        session.delete(os_gone)
+    session.flush()
+    for level, gone in [("oo", o) for o in gone_oos] + [("os", o) for o in existing_os.values()]:
+        record_objective(level, gone, "delete", "objective", gone.title, None)
+        session.delete(gone)
         report.objectives_changed += 1
     session.flush()
-    if report.changed or plan_changed:
-        bump_revision(session, plan.id)
+    if plan_changed:
+        uow.touch(plan.id)
     return report
 
 
@@ -202,12 +217,14 @@ def _without_code(action_data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in action_data.items() if k != "code"}
 
 
-def _set_all(obj: Any, values: dict[str, Any]) -> bool:
-    changed = False
+def _set_all(obj: Any, values: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Set the values that differ; return them as (field, old, new)."""
+    changed = []
     for key, value in values.items():
-        if getattr(obj, key) != value:
+        old = getattr(obj, key)
+        if old != value:
             setattr(obj, key, value)
-            changed = True
+            changed.append((key, old, value))
     return changed
 
 

@@ -124,9 +124,9 @@ SUB_ACTION_KEYS: dict[str, Any] = {
 }
 INDICATOR_KEYS: dict[str, Any] = {"label": None, "target": None, "reached": None}
 # What a person may type for a taux: 0 to 100, an optional "%"; nothing else ("7,5", "1e2").
-TAUX_PATTERN = re.compile(r"^\s*(\d{1,3})\s*%?\s*$")
+TAUX_PATTERN = re.compile(r"^\s*([0-9]{1,3})\s*%?\s*$")  # ASCII digits: int("٣") is 3
 # An amount typed in French or English: "12 345,50", "12345.5", "1 000 €".
-AMOUNT_PATTERN = re.compile(r"^(\d+)(?:[.,](\d+))?$")
+AMOUNT_PATTERN = re.compile(r"^([0-9]+)(?:[.,]([0-9]+))?$")
 
 
 class PlanFileError(ValueError):

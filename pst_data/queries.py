@@ -82,11 +82,11 @@ def objectives_frame(session: Session, plan_id: int) -> pd.DataFrame:
         select(
             StrategicObjective.id.label("os_id"), StrategicObjective.code.label("os_code"),
             StrategicObjective.title.label("os_title"), StrategicObjective.axis.label("os_axis"),
-            StrategicObjective.position.label("os_position"),
+            StrategicObjective.position.label("os_position"), StrategicObjective.version.label("os_version"),
             OperationalObjective.id.label("oo_id"), OperationalObjective.code.label("oo_code"),
             OperationalObjective.title.label("oo_title"),
             OperationalObjective.indicators.label("oo_indicators"),
-            OperationalObjective.position.label("oo_position"),
+            OperationalObjective.position.label("oo_position"), OperationalObjective.version.label("oo_version"),
         )
         .outerjoin(OperationalObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
         .where(StrategicObjective.plan_id == plan_id)

@@ -1,21 +1,22 @@
-"""The write services: every change a page or the CLI makes to a plan goes through here.
+"""The write services: one short function per use case, each over one unit of work.
 
-Each service validates first (French messages, nothing written on error), checks the version the
-user started from (no lost update), records who changed what in the history and bumps the plan's
-revision, all in one transaction (``unit_of_work``).
+Every change a page, the bulk table or the CLI makes goes through here: the service validates
+first (French messages naming the field; nothing is written on error), then the unit of work
+(``pst_data.uow.write``) checks versions atomically, records the history, bumps the plan's
+revision and commits once. Structure changes (OS, OO) and deletions are recorded like field
+changes and can be undone: a deleted element is kept whole in its history row.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from db.limits import AUTHOR_MAX, LABEL_DESCRIPTION_MAX, LABEL_NAME_MAX
+from db.limits import AUTHOR_MAX, CODE_MAX, LABEL_DESCRIPTION_MAX, LABEL_NAME_MAX, TITLE_MAX  # noqa: F401
 from db.models import (
     STATUSES,
     Action,
@@ -25,7 +26,6 @@ from db.models import (
     Plan,
     StrategicObjective,
 )
-from pst_data import clock
 from pst_data.actions import (
     EDITABLE_FIELDS,
     FIELD_LABELS,
@@ -34,35 +34,14 @@ from pst_data.actions import (
     history_text,
     parse_history_text,
 )
-from pst_data.formatting import fmt_datetime
-from pst_data.errors import EditError
+from pst_data.errors import Conflict, ConflictError, EditError
 from pst_data.plan_file import PlanChecker
-from pst_data.uow import bump_revision, unit_of_work
+from pst_data.uow import UnitOfWork, check_author, write
 
 FINALISED = "Finalisé"
 COMMENT_MAX = 500
-
-
-@dataclass
-class Conflict:
-    code: str
-    expected_version: int
-    current_version: int
-    # What the others changed since the user's version: (when, who, field label, old, new).
-    their_changes: list[tuple[str, str, str, str | None, str | None]]
-
-    def message(self) -> str:
-        lines = [f"L'action {self.code} a été modifiée par quelqu'un d'autre pendant votre saisie ; "
-                 "votre modification n'a pas été enregistrée."]
-        for when, who, label, old, new in self.their_changes:
-            lines.append(f"{when} — {who} : {label} « {old or '—'} » → « {new or '—'} »")
-        return "\n".join(lines)
-
-
-class ConflictError(EditError):
-    def __init__(self, conflicts: list[Conflict]):
-        self.conflicts = conflicts
-        super().__init__([c.message() for c in conflicts])
+LEVELS = {"os": StrategicObjective, "oo": OperationalObjective}
+LEVEL_NAMES = {"os": "objectif stratégique", "oo": "objectif opérationnel"}
 
 
 @dataclass
@@ -82,24 +61,6 @@ class SaveResult:
 
 
 # -- rules --------------------------------------------------------------------------------
-
-def check_author(author: str | None) -> str:
-    name = (author or "").strip()
-    if not name:
-        raise EditError(["Indiquez votre nom avant d'enregistrer : il est inscrit dans l'historique."])
-    if len(name) > AUTHOR_MAX:
-        raise EditError([f"Nom trop long ({len(name)} caractères, maximum {AUTHOR_MAX})."])
-    return _checked_text(name, "Nom", AUTHOR_MAX)
-
-
-def _checked_text(value: str, label: str, limit: int) -> str:
-    """The plan-file text rules (length, no NUL byte, no lone surrogate) for one value."""
-    checker = PlanChecker()
-    value = checker.text(value, "", label, limit=limit)
-    if checker.errors:
-        raise EditError(checker.errors)
-    return value
-
 
 def coherent_status_and_progress(current: dict[str, Any], changes: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The rule tying status and taux, in one place.
@@ -144,179 +105,13 @@ def validate_action(values: dict[str, Any], scale: list[str]) -> tuple[dict[str,
     return normalised, errors
 
 
-# -- updates ------------------------------------------------------------------------------
-
-def _plan_scale(session: Session, action: Action) -> tuple[int, list[str]]:
-    plan = action.operational_objective.strategic_objective.plan
-    return plan.id, list(plan.priority_scale or [])
-
-
-def _their_changes(session: Session, action_id: int, since_version: int, code: str,
-                   current_version: int) -> Conflict:
-    rows = session.execute(
-        select(History.changed_at, History.changed_by, History.field, History.old_value,
-               History.new_value)
-        .where(History.action_id == action_id, History.kind.in_(("update", "undo")),
-               History.version_after > since_version)
-        .order_by(History.id)
-    ).all()
-    return Conflict(
-        code=code, expected_version=since_version, current_version=current_version,
-        their_changes=[(fmt_datetime(r.changed_at), r.changed_by, FIELD_LABELS.get(r.field, r.field),
-                        r.old_value, r.new_value) for r in rows],
-    )
-
-
-def _apply_update(session: Session, action_id: int, expected_version: int,
-                  changes: dict[str, Any], author: str, comment: str | None,
-                  change_id: str, kind: str = "update") -> SaveResult:
-    action = session.get(Action, action_id)
-    if action is None:
-        raise EditError([f"L'action n° {action_id} n'existe plus (supprimée entre-temps ?)."])
-    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
-    if unknown:
-        raise EditError([f"Champ(s) non modifiable(s) : {', '.join(unknown)}."])
-    if action.version != expected_version:
-        raise ConflictError([_their_changes(session, action.id, expected_version, action.code, action.version)])
-    plan_id, scale = _plan_scale(session, action)
-    current = action_values(action)
-    changes, notices = coherent_status_and_progress(current, changes)
-    merged, errors = validate_action({**current, **changes}, scale)
-    if errors:
-        raise EditError([f"Action {action.code} : {e}" for e in errors])
-    # The version check and bump in one statement: the row (SQLite: the database) is locked
-    # from here to commit, and a concurrent save from the same version finds no row.
-    bumped = session.execute(
-        update(Action).where(Action.id == action.id, Action.version == expected_version)
-        .values(version=Action.version + 1).execution_options(synchronize_session=False)
-    ).rowcount
-    if bumped != 1:
-        session.refresh(action)
-        raise ConflictError([_their_changes(session, action.id, expected_version, action.code, action.version)])
-    session.refresh(action, ["version"])
-    applied = apply_action_values(session, action, plan_id, {k: merged[k] for k in changes})
-    now = clock.stored_now()
-    action.updated_at = now
-    action.updated_by = author
-    for name, old, new in applied:
-        session.add(History(
-            plan_id=plan_id, action_id=action.id, action_code=action.code, changed_at=now,
-            changed_by=author, kind=kind, field=name, old_value=history_text(old),
-            new_value=history_text(new), comment=comment, change_id=change_id,
-            version_after=action.version,
-        ))
-    if not applied:
-        # Nothing differs: give the version back so nobody else gets a needless conflict.
-        action.version = expected_version
-    else:
-        bump_revision(session, plan_id)
-    session.flush()
-    return SaveResult(action.id, action.code, action.version, [n for n, _, _ in applied], notices,
-                      change_id, action.status, action.progress)
-
-
-def update_action(engine: Engine, action_id: int, expected_version: int, changes: dict[str, Any],
-                  author: str, comment: str | None = None) -> SaveResult:
-    """Change some fields of one action, from the version the user saw."""
-    author = check_author(author)
-    comment = _comment(comment)
-    if "progress" in changes:
-        changes = {**changes, "progress": parse_progress(changes["progress"])}
-    with unit_of_work(engine) as session:
-        return _apply_update(session, action_id, expected_version, changes, author, comment,
-                             str(uuid.uuid4()))
-
-
-def set_progress(engine: Engine, action_id: int, expected_version: int, progress: Any,
-                 author: str, comment: str | None = None) -> SaveResult:
-    """The quick edit: a new taux (and an optional one-line comment)."""
-    return update_action(engine, action_id, expected_version, {"progress": progress}, author, comment)
-
-
-@dataclass
-class RowEdit:
-    action_id: int
-    expected_version: int
-    changes: dict[str, Any]
-
-
-def bulk_update(engine: Engine, edits: list[RowEdit], author: str,
-                comment: str | None = None) -> list[SaveResult]:
-    """Save several actions all-or-nothing: every invalid cell is reported, nothing is written
-    unless every row is valid and up to date."""
-    author = check_author(author)
-    comment = _comment(comment)
-    errors: list[str] = []
-    prepared = []
-    for edit in edits:
-        changes = dict(edit.changes)
-        if "progress" in changes:
-            try:
-                changes["progress"] = parse_progress(changes["progress"])
-            except EditError as exc:
-                errors.extend(f"Ligne {edit.action_id} : {e}" for e in exc.errors)
-                continue
-        prepared.append(RowEdit(edit.action_id, edit.expected_version, changes))
-    change_id = str(uuid.uuid4())
-    results: list[SaveResult] = []
-    conflicts: list[Conflict] = []
-    with unit_of_work(engine) as session:
-        for edit in prepared:
-            try:  # _apply_update checks everything before it writes anything
-                results.append(_apply_update(session, edit.action_id, edit.expected_version,
-                                             edit.changes, author, comment, change_id))
-            except ConflictError as exc:
-                conflicts.extend(exc.conflicts)
-            except EditError as exc:
-                errors.extend(exc.errors)
-        if errors or conflicts:  # raising inside the unit of work rolls everything back
-            if conflicts and not errors:
-                raise ConflictError(conflicts)
-            raise EditError(errors + [c.message() for c in conflicts]
-                            + ["Aucune modification n'a été enregistrée."])
-    return results
-
-
-def undo_change(engine: Engine, change_id: str, author: str) -> list[SaveResult]:
-    """Revert one save (all its history rows), recorded as a new change of kind "undo".
-
-    Refused when a field has changed again since: undoing would silently drop that later edit.
-    """
-    author = check_author(author)
-    with unit_of_work(engine) as session:
-        rows = session.scalars(
-            select(History).where(History.change_id == change_id, History.kind.in_(("update", "undo")))
-            .order_by(History.id)
-        ).all()
-        if not rows:
-            raise EditError(["Cette modification est introuvable ou ne peut pas être annulée "
-                             "(import, création ou suppression)."])
-        by_action: dict[int, dict[str, Any]] = {}
-        errors = []
-        for row in rows:
-            if row.action_id is None:
-                errors.append(f"L'action {row.action_code} a été supprimée : rien à annuler.")
-                continue
-            action = session.get(Action, row.action_id)
-            current = action_values(action)
-            if history_text(current[row.field]) != row.new_value:
-                errors.append(
-                    f"Action {row.action_code} : « {FIELD_LABELS.get(row.field, row.field)} » a été "
-                    f"modifié depuis (valeur actuelle « {history_text(current[row.field]) or '—'} ») ; "
-                    "annulation refusée."
-                )
-                continue
-            by_action.setdefault(row.action_id, {})[row.field] = parse_history_text(row.field, row.old_value)
-        if errors:
-            raise EditError(errors)
-        undo_id = str(uuid.uuid4())
-        results = []
-        for action_id, changes in by_action.items():
-            action = session.get(Action, action_id)
-            results.append(_apply_update(session, action_id, action.version, changes, author,
-                                         f"Annulation de la modification {change_id[:8]}", undo_id,
-                                         kind="undo"))
-        return results
+def _checked_text(value: str, label: str, limit: int) -> str:
+    """The plan-file text rules (length, no NUL byte, no lone surrogate) for one value."""
+    checker = PlanChecker()
+    value = checker.text(value, "", label, limit=limit)
+    if checker.errors:
+        raise EditError(checker.errors)
+    return value
 
 
 def _comment(comment: str | None) -> str | None:
@@ -326,189 +121,630 @@ def _comment(comment: str | None) -> str | None:
     return _checked_text(comment, "Commentaire", COMMENT_MAX) if comment else None
 
 
-# -- creating, moving and deleting --------------------------------------------------------
+def _plan_of(action: Action) -> Plan:
+    return action.operational_objective.strategic_objective.plan
+
+
+# -- action fields ------------------------------------------------------------------------
+
+def _update(uow: UnitOfWork, action: Action, expected_version: int, changes: dict[str, Any],
+            comment: str | None, kind: str = "update") -> SaveResult:
+    """Validate ``changes`` on top of the action, check its version, apply, record."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise EditError([f"Champ(s) non modifiable(s) : {', '.join(unknown)}."])
+    if action.version != expected_version:
+        raise ConflictError([uow.conflict("action", action.id, expected_version, action.code, action.version)])
+    plan = _plan_of(action)
+    current = action_values(action)
+    changes, notices = coherent_status_and_progress(current, changes)
+    merged, errors = validate_action({**current, **changes}, list(plan.priority_scale or []))
+    if errors:
+        raise EditError([f"Action {action.code} : {e}" for e in errors])
+    uow.lock_plan(plan.id)  # every write takes the plan first, then its rows: no deadlock
+    new_version = uow.claim(Action, action.id, expected_version, action.code)
+    uow.session.refresh(action, ["version"])
+    applied = apply_action_values(uow.session, action, plan.id, {k: merged[k] for k in changes})
+    if not applied:
+        # Nothing differs: give the version back so nobody else gets a needless conflict.
+        action.version = expected_version
+    else:
+        action.updated_at = uow.now
+        action.updated_by = uow.author
+        for name, old, new in applied:
+            uow.record(plan.id, kind, name, old, new, code=action.code, entity_id=action.id,
+                       comment=comment, version_after=new_version)
+    uow.session.flush()
+    return SaveResult(action.id, action.code, action.version, [n for n, _, _ in applied], notices,
+                      uow.change_id, action.status, action.progress)
+
+
+def _action(session: Session, action_id: int) -> Action:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise EditError([f"L'action n° {action_id} n'existe plus (supprimée entre-temps ?). Rechargez la page."])
+    return action
+
+
+def update_action(engine: Engine, action_id: int, expected_version: int, changes: dict[str, Any],
+                  author: str, comment: str | None = None) -> SaveResult:
+    """Change some fields of one action, from the version the user saw."""
+    comment = _comment(comment)
+    if "progress" in changes:
+        changes = {**changes, "progress": parse_progress(changes["progress"])}
+    with write(engine, author) as uow:
+        return _update(uow, _action(uow.session, action_id), expected_version, changes, comment)
+
+
+def set_progress(engine: Engine, action_id: int, expected_version: int, progress: Any,
+                 author: str, comment: str | None = None) -> SaveResult:
+    """The quick edit: a new taux (and an optional one-line comment)."""
+    return update_action(engine, action_id, expected_version, {"progress": progress}, author, comment)
+
+
+# -- the bulk table -----------------------------------------------------------------------
+
+@dataclass
+class RowEdit:
+    action_id: int
+    expected_version: int
+    changes: dict[str, Any]
+    code: str | None = None  # for messages ("Ligne 1.1.1.1.3 : …")
+
+
+@dataclass
+class CellConflict:
+    """A cell of the bulk table that someone else changed meanwhile: not saved, shown."""
+
+    action_id: int
+    code: str
+    field: str
+    yours: Any
+    current: Any
+    by: str | None
+
+    def message(self) -> str:
+        label = FIELD_LABELS.get(self.field, self.field)
+        return (f"{self.code} · {label} : vous aviez saisi « {history_text(self.yours) or '—'} », "
+                f"mais {self.by or 'quelqu’un'} l'a changé entre-temps en « {history_text(self.current) or '—'} ».")
+
+
+@dataclass
+class BulkResult:
+    saved: list[SaveResult]
+    conflicts: list[CellConflict]
+
+
+# A taux and a status move together (coherent_status_and_progress): one conflict for both.
+LINKED_FIELDS = {"progress", "status"}
+
+
+def bulk_update(engine: Engine, edits: list[RowEdit], author: str, comment: str | None = None) -> BulkResult:
+    """Save the edited cells of several actions.
+
+    An invalid cell anywhere: nothing is saved and every invalid cell is listed. A row someone
+    else saved since the table was drawn: its cells are merged with their change field by field
+    (a cell they did not touch is saved on top of their version; a cell they changed too is not
+    saved and comes back as a CellConflict)."""
+    comment = _comment(comment)
+    errors: list[str] = []
+    prepared = []
+    for edit in edits:
+        changes = dict(edit.changes)
+        if "progress" in changes:
+            try:
+                changes["progress"] = parse_progress(changes["progress"])
+            except EditError as exc:
+                errors.extend(f"Ligne {edit.code or edit.action_id} : {e}" for e in exc.errors)
+                continue
+        prepared.append(RowEdit(edit.action_id, edit.expected_version, changes, edit.code))
+    saved: list[SaveResult] = []
+    conflicts: list[CellConflict] = []
+    with write(engine, author) as uow:
+        for edit in prepared:
+            try:
+                action = _action(uow.session, edit.action_id)
+            except EditError as exc:
+                errors.extend(exc.errors)
+                continue
+            changes, version = edit.changes, edit.expected_version
+            if action.version != edit.expected_version:
+                theirs = _changed_since(uow.session, action.id, edit.expected_version)
+                clashing = {f for f in changes
+                            if f in theirs or (f in LINKED_FIELDS and LINKED_FIELDS & set(theirs))}
+                current = action_values(action)
+                conflicts.extend(CellConflict(action.id, action.code, f, changes[f], current.get(f),
+                                              theirs.get(f) or next(iter(theirs.values()), None))
+                                 for f in sorted(clashing))
+                changes = {f: v for f, v in changes.items() if f not in clashing}
+                version = action.version
+            if not changes:
+                continue
+            try:
+                saved.append(_update(uow, action, version, changes, comment))
+            except EditError as exc:
+                errors.extend(exc.errors)
+        if errors:  # raising inside the unit of work rolls everything back
+            raise EditError(errors + ["Aucune modification n'a été enregistrée."])
+    return BulkResult([r for r in saved if r.changed], conflicts)
+
+
+def _changed_since(session: Session, action_id: int, version: int) -> dict[str, str]:
+    """field -> who changed it, for the changes made to an action after ``version``."""
+    rows = session.execute(
+        select(History.field, History.changed_by)
+        .where(History.entity == "action", History.entity_id == action_id, History.version_after > version)
+        .order_by(History.id)
+    ).all()
+    return {row.field: row.changed_by for row in rows}
+
+
+# -- creating, moving and deleting actions ------------------------------------------------
+
+def _code_taken(session: Session, plan_id: int, code: str) -> str | None:
+    """The OO code under which ``code`` already names an action of the plan, if any."""
+    return session.execute(
+        select(OperationalObjective.code).join(Action).join(StrategicObjective)
+        .where(StrategicObjective.plan_id == plan_id, Action.code == code)
+    ).scalar()
+
 
 def create_action(engine: Engine, oo_id: int, values: dict[str, Any], author: str,
                   comment: str | None = None) -> SaveResult:
-    author = check_author(author)
-    with unit_of_work(engine) as session:
+    comment = _comment(comment)
+    with write(engine, author) as uow:
+        session = uow.session
         oo = session.get(OperationalObjective, oo_id)
         if oo is None:
-            raise EditError(["Objectif opérationnel introuvable."])
+            raise EditError(["Objectif opérationnel introuvable (supprimé entre-temps ?). Rechargez la page."])
         plan = oo.strategic_objective.plan
         merged, errors = validate_action(values, list(plan.priority_scale or []))
         if errors:
             raise EditError(errors)
-        # Bumped first: the plan's row lock serialises concurrent creations (PostgreSQL), so the
-        # uniqueness check below cannot race with another one.
-        bump_revision(session, plan.id)
-        clash = session.execute(
-            select(OperationalObjective.code).join(Action).join(StrategicObjective)
-            .where(StrategicObjective.plan_id == plan.id, Action.code == merged["code"])
-        ).scalar()
+        uow.lock_plan(plan.id)  # no other creation in this plan until commit: the check holds
+        clash = _code_taken(session, plan.id, merged["code"])
         if clash is not None:
             raise EditError([f"Le code {merged['code']} existe déjà dans ce plan (sous l'objectif {clash}) : "
                              "choisissez un autre code."])
         position = session.scalar(select(func.coalesce(func.max(Action.position), -1) + 1)
                                   .where(Action.operational_objective_id == oo.id))
-        now = clock.stored_now()
         action = Action(operational_objective=oo, code=merged["code"], title=merged["title"],
-                        position=position, version=1, created_at=now, updated_at=now,
-                        updated_by=author, partners=[], risks=[], indicators=[])
+                        position=position, version=1, created_at=uow.now, updated_at=uow.now,
+                        updated_by=uow.author, partners=[], risks=[], indicators=[])
         session.add(action)
         session.flush()
         apply_action_values(session, action, plan.id, {k: v for k, v in merged.items() if k != "code"})
-        change_id = str(uuid.uuid4())
-        session.add(History(plan_id=plan.id, action_id=action.id, action_code=action.code,
-                            changed_at=now, changed_by=author, kind="create", field="action",
-                            new_value=action.title, comment=_comment(comment), change_id=change_id,
-                            version_after=1))
-        session.add(History(plan_id=plan.id, action_id=action.id, action_code=action.code,
-                            changed_at=now, changed_by=author, kind="create", field="progress",
-                            new_value=history_text(action.progress), change_id=change_id,
-                            version_after=1))
+        uow.record(plan.id, "create", "action", None, action.title, code=action.code, entity_id=action.id,
+                   comment=comment, version_after=1)
+        uow.record(plan.id, "create", "progress", None, action.progress, code=action.code,
+                   entity_id=action.id, version_after=1)
         session.flush()
-        return SaveResult(action.id, action.code, 1, ["action"], [], change_id)
+        return SaveResult(action.id, action.code, 1, ["action"], [], uow.change_id)
 
 
 def move_action(engine: Engine, action_id: int, expected_version: int, target_oo_id: int,
                 author: str) -> SaveResult:
-    author = check_author(author)
-    with unit_of_work(engine) as session:
-        action = session.get(Action, action_id)
-        target = session.get(OperationalObjective, target_oo_id)
-        if action is None or target is None:
-            raise EditError(["Action ou objectif opérationnel introuvable."])
-        source = action.operational_objective
-        if target.strategic_objective.plan_id != source.strategic_objective.plan_id:
-            raise EditError(["Une action ne peut être déplacée que vers un objectif du même plan."])
-        if session.scalar(select(Action.id).where(Action.operational_objective_id == target.id,
-                                                  Action.code == action.code)):
-            raise EditError([f"L'objectif {target.code} a déjà une action {action.code}."])
-        bumped = session.execute(
-            update(Action).where(Action.id == action.id, Action.version == expected_version)
-            .values(version=Action.version + 1, operational_objective_id=target.id,
-                    updated_at=clock.stored_now(), updated_by=author)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if bumped != 1:
-            session.refresh(action)
-            raise ConflictError([_their_changes(session, action.id, expected_version, action.code, action.version)])
-        plan_id = source.strategic_objective.plan_id
-        change_id = str(uuid.uuid4())
-        session.add(History(plan_id=plan_id, action_id=action.id, action_code=action.code,
-                            changed_at=clock.stored_now(), changed_by=author, kind="update",
-                            field="operational_objective", old_value=source.code, new_value=target.code,
-                            change_id=change_id, version_after=expected_version + 1))
-        bump_revision(session, plan_id)
-        return SaveResult(action.id, action.code, expected_version + 1, ["operational_objective"], [], change_id)
+    with write(engine, author) as uow:
+        action = _action(uow.session, action_id)
+        target = uow.session.get(OperationalObjective, target_oo_id)
+        if target is None:
+            raise EditError(["Objectif opérationnel introuvable (supprimé entre-temps ?). Rechargez la page."])
+        return _move(uow, action, expected_version, target, "update")
+
+
+def _move(uow: UnitOfWork, action: Action, expected_version: int, target: OperationalObjective,
+          kind: str, comment: str | None = None) -> SaveResult:
+    source = action.operational_objective
+    plan_id = source.strategic_objective.plan_id
+    if target.strategic_objective.plan_id != plan_id:
+        raise EditError(["Une action ne peut être déplacée que vers un objectif du même plan."])
+    if target.id == source.id:
+        return SaveResult(action.id, action.code, action.version, [], [], uow.change_id)
+    uow.lock_plan(plan_id)
+    new_version = uow.claim(Action, action.id, expected_version, action.code)
+    # The position is kept: the "as of" rebuild puts a moved action back where it was.
+    action.operational_objective = target
+    action.version = new_version
+    action.updated_at, action.updated_by = uow.now, uow.author
+    # The codes (what the journal and the "as of" rebuild read) and the ids (what undo needs).
+    uow.record(plan_id, kind, "operational_objective", source.code, target.code, code=action.code,
+               entity_id=action.id, comment=comment, version_after=new_version,
+               payload={"from_oo_id": source.id, "to_oo_id": target.id})
+    uow.session.flush()
+    return SaveResult(action.id, action.code, new_version, ["operational_objective"], [], uow.change_id)
 
 
 def delete_action(engine: Engine, action_id: int, expected_version: int, author: str) -> None:
-    author = check_author(author)
-    with unit_of_work(engine) as session:
-        action = session.get(Action, action_id)
-        if action is None:
-            raise EditError(["Cette action n'existe plus."])
-        if action.version != expected_version:
-            raise ConflictError([_their_changes(session, action.id, expected_version, action.code, action.version)])
-        plan_id = action.operational_objective.strategic_objective.plan_id
-        session.add(History(plan_id=plan_id, action_id=action.id, action_code=action.code,
-                            changed_at=clock.stored_now(), changed_by=author, kind="delete", field="action",
-                            old_value=action.title, change_id=str(uuid.uuid4()),
-                            version_after=action.version))
-        session.flush()
-        session.delete(action)
-        bump_revision(session, plan_id)
+    with write(engine, author) as uow:
+        action = _action(uow.session, action_id)
+        plan_id = _plan_of(action).id
+        uow.lock_plan(plan_id)
+        uow.claim(Action, action.id, expected_version, action.code)
+        uow.record(plan_id, "delete", "action", action.title, None, code=action.code, entity_id=action.id,
+                   version_after=expected_version + 1, payload=_action_payload(uow.session, action))
+        uow.session.flush()
+        uow.session.delete(action)
+
+
+def _action_payload(session: Session, action: Action) -> dict[str, Any]:
+    """Everything needed to bring a deleted action back: its fields, place, and history rows."""
+    history_ids = list(session.scalars(select(History.id).where(History.action_id == action.id)))
+    return {"id": action.id, "oo_id": action.operational_objective_id, "position": action.position,
+            "version": action.version, "created_at": action.created_at.isoformat() if action.created_at else None,
+            "values": action_values(action), "history_ids": history_ids}
 
 
 # -- objectives ---------------------------------------------------------------------------
 
+def _objective(session: Session, level: str, objective_id: int):
+    obj = session.get(LEVELS[level], objective_id)
+    if obj is None:
+        raise EditError(["Cet objectif n'existe plus (supprimé entre-temps ?). Rechargez la page."])
+    return obj
+
+
+def _plan_id_of(obj) -> int:
+    return obj.plan_id if isinstance(obj, StrategicObjective) else obj.strategic_objective.plan_id
+
+
+def _objective_code_label(level: str, code: str) -> str:
+    return f"{'OS' if level == 'os' else 'OO'} {code}"
+
+
 def save_objective(engine: Engine, level: str, author: str, *, objective_id: int | None = None,
-                   parent_id: int | None = None, code: str, title: str) -> int:
+                   parent_id: int | None = None, code: str, title: str,
+                   expected_version: int | None = None) -> int:
     """Create (objective_id None) or rename an OS (level "os", parent = plan) or an OO
-    (level "oo", parent = OS). Returns the objective's id."""
-    check_author(author)
-    model = StrategicObjective if level == "os" else OperationalObjective
+    (level "oo", parent = OS). ``expected_version``: the version the form was drawn with (a
+    rename from a stale form is refused). Returns the objective's id."""
+    model = LEVELS[level]
     parent_col = StrategicObjective.plan_id if level == "os" else OperationalObjective.strategic_objective_id
     checker = PlanChecker()
     code = checker.code(code, "")
-    title = checker.text(title, "", "title", required=True, limit=500)
+    title = checker.text(title, "", "title", required=True, limit=TITLE_MAX)
     if checker.errors:
         raise EditError([e.removeprefix(" : ") for e in checker.errors])
-    with unit_of_work(engine) as session:
+    with write(engine, author) as uow:
+        session = uow.session
         if objective_id is not None:
-            obj = session.get(model, objective_id)
-            if obj is None:
-                raise EditError(["Objectif introuvable."])
+            obj = _objective(session, level, objective_id)
             parent_id = obj.plan_id if level == "os" else obj.strategic_objective_id
+            plan_id = _plan_id_of(obj)
+        else:
+            parent = session.get(Plan if level == "os" else StrategicObjective, parent_id)
+            if parent is None:
+                raise EditError(["Le plan ou l'objectif parent n'existe plus. Rechargez la page."])
+            plan_id = parent.id if level == "os" else parent.plan_id
+        uow.lock_plan(plan_id)
         clash = session.scalar(select(model.id).where(parent_col == parent_id, model.code == code,
                                                       model.id != (objective_id or -1)))
         if clash:
-            kind = "objectif stratégique" if level == "os" else "objectif opérationnel"
-            raise EditError([f"Un {kind} porte déjà le code {code}."])
+            raise EditError([f"Un {LEVEL_NAMES[level]} porte déjà le code {code}."])
         if objective_id is None:
             position = session.scalar(select(func.coalesce(func.max(model.position), -1) + 1)
                                       .where(parent_col == parent_id))
-            obj = (StrategicObjective(plan_id=parent_id, code=code, title=title, position=position)
+            obj = (StrategicObjective(plan_id=parent_id, code=code, title=title, position=position, version=1)
                    if level == "os" else
                    OperationalObjective(strategic_objective_id=parent_id, code=code, title=title,
-                                        position=position))
+                                        position=position, version=1))
             session.add(obj)
-        else:
-            obj.code, obj.title = code, title
+            session.flush()
+            uow.record(plan_id, "create", "objective", None, title, code=code, entity=level,
+                       entity_id=obj.id, version_after=1)
+            return obj.id
+        changes = [(name, getattr(obj, name), new) for name, new in (("code", code), ("title", title))
+                   if getattr(obj, name) != new]
+        if not changes:
+            return obj.id
+        version = uow.claim(model, obj.id, obj.version if expected_version is None else expected_version,
+                            _objective_code_label(level, obj.code), entity=level)
+        for name, old, new in changes:
+            uow.record(plan_id, "update", name, old, new, code=code, entity=level, entity_id=obj.id,
+                       version_after=version)
+        obj.code, obj.title = code, title
         session.flush()
-        plan_id = obj.plan_id if level == "os" else session.get(StrategicObjective, obj.strategic_objective_id).plan_id
-        bump_revision(session, plan_id)
         return obj.id
 
 
 def reorder_objectives(engine: Engine, level: str, ordered_ids: list[int], author: str) -> None:
-    check_author(author)
-    model = StrategicObjective if level == "os" else OperationalObjective
-    with unit_of_work(engine) as session:
-        objects = {o.id: o for o in session.scalars(select(model).where(model.id.in_(ordered_ids)))}
-        if len(objects) != len(ordered_ids):
+    """Put the objectives of one parent in the given order (each move is in the history)."""
+    model = LEVELS[level]
+    with write(engine, author) as uow:
+        objects = {o.id: o for o in uow.session.scalars(select(model).where(model.id.in_(ordered_ids)))}
+        if len(objects) != len(ordered_ids) or not objects:
             raise EditError(["Certains objectifs n'existent plus ; rechargez la page."])
+        plan_id = _plan_id_of(objects[ordered_ids[0]])
+        uow.lock_plan(plan_id)
         for position, oid in enumerate(ordered_ids):
-            objects[oid].position = position
-        first = objects[ordered_ids[0]]
-        plan_id = first.plan_id if level == "os" else first.strategic_objective.plan_id
-        bump_revision(session, plan_id)
+            obj = objects[oid]
+            if obj.position != position:
+                uow.record(plan_id, "update", "position", obj.position, position, code=obj.code,
+                           entity=level, entity_id=obj.id, version_after=obj.version + 1)
+                obj.position = position
+                obj.version += 1
 
 
-def delete_objective(engine: Engine, level: str, objective_id: int, author: str) -> int:
+def delete_objective(engine: Engine, level: str, objective_id: int, author: str,
+                     expected_version: int | None = None,
+                     expected_actions: dict[int, int] | None = None) -> int:
     """Delete an OS or OO and everything under it; returns the number of actions deleted.
-    Each deleted action gets a "delete" history row (the journal keeps it)."""
-    author = check_author(author)
-    model = StrategicObjective if level == "os" else OperationalObjective
-    with unit_of_work(engine) as session:
-        obj = session.get(model, objective_id)
-        if obj is None:
-            raise EditError(["Objectif introuvable."])
+
+    ``expected_actions`` ({action id: version}, what the page showed): refused if an action
+    under the objective was added, changed or removed since. The whole objective is kept in the
+    history (undo brings it back with its actions and their history)."""
+    model = LEVELS[level]
+    with write(engine, author) as uow:
+        session = uow.session
+        obj = _objective(session, level, objective_id)
+        plan_id = _plan_id_of(obj)
+        uow.lock_plan(plan_id)
+        label = _objective_code_label(level, obj.code)
+        version = uow.claim(model, obj.id, obj.version if expected_version is None else expected_version,
+                            label, entity=level)
         oos = obj.operational_objectives if level == "os" else [obj]
-        plan_id = obj.plan_id if level == "os" else obj.strategic_objective.plan_id
-        change_id = str(uuid.uuid4())
-        count = 0
-        for oo in oos:
-            for action in oo.actions:
-                session.add(History(plan_id=plan_id, action_id=action.id, action_code=action.code,
-                                    changed_at=clock.stored_now(), changed_by=author, kind="delete",
-                                    field="action", old_value=action.title, change_id=change_id,
-                                    version_after=action.version))
-                count += 1
+        actions = [a for oo in oos for a in oo.actions]
+        if expected_actions is not None and {a.id: a.version for a in actions} != dict(expected_actions):
+            raise EditError([f"Les actions de l'{LEVEL_NAMES[level]} {obj.code} ont changé depuis l'affichage "
+                             "de la page : rechargez-la et vérifiez avant de supprimer. Rien n'a été supprimé."])
+        payload = _objective_payload(session, level, obj)
+        uow.record(plan_id, "delete", "objective", obj.title, None, code=obj.code, entity=level,
+                   entity_id=obj.id, version_after=version, payload=payload)
+        for action in actions:  # the journal and the "as of" rebuild list each deleted action
+            uow.record(plan_id, "delete", "action", action.title, None, code=action.code,
+                       entity_id=action.id, version_after=action.version)
         session.flush()
         session.delete(obj)
-        bump_revision(session, plan_id)
-        return count
+        return len(actions)
 
 
-__all__ = [
-    "STATUSES", "Conflict", "ConflictError", "EditError", "RowEdit", "SaveResult", "bulk_update",
-    "check_author", "coherent_status_and_progress", "create_action", "delete_action",
-    "delete_objective", "move_action", "parse_progress", "reorder_objectives", "save_objective",
-    "set_progress", "suggests_finalising", "undo_change", "update_action",
-]
+def _objective_payload(session: Session, level: str, obj) -> dict[str, Any]:
+    def oo_payload(oo: OperationalObjective) -> dict[str, Any]:
+        return {"id": oo.id, "os_id": oo.strategic_objective_id, "code": oo.code, "title": oo.title,
+                "description": oo.description, "indicators": list(oo.indicators or []),
+                "position": oo.position, "version": oo.version,
+                "actions": [_action_payload(session, a) for a in oo.actions]}
+
+    if level == "oo":
+        return oo_payload(obj)
+    return {"id": obj.id, "plan_id": obj.plan_id, "code": obj.code, "title": obj.title, "axis": obj.axis,
+            "description": obj.description, "stated_totals": dict(obj.stated_totals or {}),
+            "position": obj.position, "version": obj.version,
+            "operational_objectives": [oo_payload(oo) for oo in obj.operational_objectives]}
+
+
+# -- undo ---------------------------------------------------------------------------------
+
+def undo_change(engine: Engine, change_id: str, author: str) -> list[SaveResult]:
+    """Revert one change (all its history rows), recorded as a new change of kind "undo".
+
+    Field edits, moves, renames, reorders, creations and deletions (an OS comes back with its
+    OO, actions and their history). Refused when something has changed again since: undoing
+    would silently drop that later edit."""
+    with write(engine, author) as uow:
+        rows = list(uow.session.scalars(select(History).where(History.change_id == change_id).order_by(History.id)))
+        if not rows:
+            raise EditError(["Cette modification est introuvable."])
+        if any(r.kind == "import" for r in rows):
+            raise EditError(["Un import ne s'annule pas ici : réimportez le fichier précédent."])
+        if any(r.entity in ("label", "snapshot") for r in rows):
+            raise EditError(["Les labels et les instantanés ne s'annulent pas depuis le journal : "
+                             "modifiez-les depuis leur page."])
+        comment = f"Annulation de la modification {change_id[:8]}"
+        results: list[SaveResult] = []
+        # An objective deleted with its actions: restoring it restores them.
+        restored_with_objective = {a["id"] for r in rows if r.kind == "delete" and r.entity in LEVELS and r.payload
+                                   for a in _payload_actions(r)}
+        for row in rows:
+            if row.kind == "delete" and row.entity in LEVELS:
+                _restore_objective(uow, row, comment)
+            elif row.kind == "delete" and row.entity == "action":
+                if row.entity_id not in restored_with_objective:
+                    results.append(_restore_action(uow, row, row.payload, comment))
+            elif row.kind == "create" and row.entity in LEVELS:
+                _undo_objective_creation(uow, row, comment)
+            elif row.kind == "create" and row.entity == "action" and row.field == "action":
+                _undo_action_creation(uow, row, comment)
+            elif row.entity in LEVELS:
+                _undo_objective_update(uow, row, comment)
+        field_rows = [r for r in rows if r.entity == "action" and r.kind in ("update", "undo")]
+        results += _undo_action_fields(uow, field_rows, comment)
+        return results
+
+
+def _payload_actions(row: History) -> list[dict[str, Any]]:
+    payload = row.payload or {}
+    oos = payload.get("operational_objectives", [payload] if "actions" in payload else [])
+    return [a for oo in oos for a in oo.get("actions", [])]
+
+
+def _changed_again(label: str, current: Any) -> EditError:
+    return EditError([f"{label} a été modifié depuis (valeur actuelle « {history_text(current) or '—'} ») ; "
+                      "annulation refusée."])
+
+
+def _undo_action_fields(uow: UnitOfWork, rows: list[History], comment: str) -> list[SaveResult]:
+    by_action: dict[int, dict[str, Any]] = {}
+    moves: dict[int, History] = {}
+    errors = []
+    for row in rows:
+        action = uow.session.get(Action, row.action_id) if row.action_id is not None else None
+        if action is None:
+            errors.append(f"L'action {row.action_code} a été supprimée : rien à annuler.")
+            continue
+        if row.field == "operational_objective":
+            if action.operational_objective.code != row.new_value:
+                errors.append(f"Action {row.action_code} : elle a été déplacée de nouveau depuis ; annulation refusée.")
+            moves[action.id] = row
+            continue
+        current = action_values(action)
+        if history_text(current[row.field]) != row.new_value:
+            errors.append(
+                f"Action {row.action_code} : « {FIELD_LABELS.get(row.field, row.field)} » a été "
+                f"modifié depuis (valeur actuelle « {history_text(current[row.field]) or '—'} ») ; "
+                "annulation refusée."
+            )
+            continue
+        by_action.setdefault(action.id, {})[row.field] = parse_history_text(row.field, row.old_value)
+    if errors:
+        raise EditError(errors)
+    results = []
+    for action_id, row in moves.items():
+        action = uow.session.get(Action, action_id)
+        source_id = (row.payload or {}).get("from_oo_id")
+        source = uow.session.get(OperationalObjective, source_id) if source_id else _oo_by_code(
+            uow.session, _plan_of(action).id, row.old_value)
+        if source is None:
+            raise EditError([f"L'objectif {row.old_value} d'où venait l'action {row.action_code} n'existe plus ; "
+                             "annulation refusée."])
+        results.append(_move(uow, action, action.version, source, "undo", comment))
+    for action_id, changes in by_action.items():
+        action = uow.session.get(Action, action_id)
+        results.append(_update(uow, action, action.version, changes, comment, kind="undo"))
+    return results
+
+
+def _oo_by_code(session: Session, plan_id: int, code: str | None) -> OperationalObjective | None:
+    found = session.scalars(select(OperationalObjective).join(StrategicObjective)
+                            .where(StrategicObjective.plan_id == plan_id, OperationalObjective.code == code)).all()
+    return found[0] if len(found) == 1 else None
+
+
+def _undo_action_creation(uow: UnitOfWork, row: History, comment: str) -> None:
+    action = uow.session.get(Action, row.action_id) if row.action_id is not None else None
+    if action is None:
+        raise EditError([f"L'action {row.action_code} n'existe plus : rien à annuler."])
+    if action.version != row.version_after:
+        raise EditError([f"L'action {row.action_code} a été modifiée depuis sa création ; annulation refusée "
+                         "(supprimez-la si elle n'a plus lieu d'être)."])
+    plan_id = _plan_of(action).id
+    uow.claim(Action, action.id, action.version, action.code)
+    uow.record(plan_id, "undo", "action", action.title, None, code=action.code, entity_id=action.id,
+               comment=comment, version_after=action.version + 1,
+               payload=_action_payload(uow.session, action))
+    uow.session.flush()
+    uow.session.delete(action)
+
+
+def _restore_action(uow: UnitOfWork, row: History, payload: dict[str, Any] | None, comment: str,
+                    oo: OperationalObjective | None = None) -> SaveResult:
+    """Bring a deleted action back from its payload: same id when it is free, same fields and
+    place, and its history rows linked to it again."""
+    session = uow.session
+    if not payload:
+        raise EditError([f"L'action {row.action_code} a été supprimée avant que PST Pilot garde les éléments "
+                         "supprimés : elle ne peut pas être rétablie."])
+    oo = oo or session.get(OperationalObjective, payload["oo_id"])
+    if oo is None:
+        raise EditError([f"L'objectif de l'action {row.action_code} n'existe plus : rétablissez-le d'abord."])
+    plan = oo.strategic_objective.plan
+    uow.lock_plan(plan.id)
+    values = payload["values"]
+    clash = _code_taken(session, plan.id, values["code"])
+    if clash is not None:
+        raise EditError([f"Le code {values['code']} a été redonné depuis à une autre action (sous {clash}) ; "
+                         "rétablissement refusé."])
+    same_id_free = session.get(Action, payload["id"]) is None
+    version = int(payload.get("version") or 1) + 1
+    action = Action(id=payload["id"] if same_id_free else None, operational_objective=oo, code=values["code"],
+                    title=values["title"], position=payload.get("position", 0), version=version,
+                    created_at=uow.now, updated_at=uow.now, updated_by=uow.author,
+                    partners=[], risks=[], indicators=[])
+    session.add(action)
+    session.flush()
+    apply_action_values(session, action, plan.id, {k: v for k, v in values.items() if k != "code"})
+    if payload.get("history_ids"):
+        session.execute(update(History).where(History.id.in_(payload["history_ids"]))
+                        .values(action_id=action.id, entity_id=action.id)
+                        .execution_options(synchronize_session=False))
+    uow.record(plan.id, "undo", "action", None, action.title, code=action.code, entity_id=action.id,
+               comment=comment, version_after=version)
+    uow.record(plan.id, "undo", "progress", None, action.progress, code=action.code, entity_id=action.id,
+               comment=comment, version_after=version)
+    session.flush()
+    return SaveResult(action.id, action.code, version, ["action"], [], uow.change_id, action.status, action.progress)
+
+
+def _restore_objective(uow: UnitOfWork, row: History, comment: str) -> None:
+    session, payload, level = uow.session, row.payload, row.entity
+    if not payload:
+        raise EditError([f"L'objectif {row.action_code} a été supprimé avant que PST Pilot garde les éléments "
+                         "supprimés : il ne peut pas être rétabli."])
+    if level == "os":
+        plan_id = payload["plan_id"]
+        parent_col, parent_id = StrategicObjective.plan_id, plan_id
+    else:
+        parent = session.get(StrategicObjective, payload["os_id"])
+        if parent is None:
+            raise EditError([f"L'objectif stratégique de l'OO {row.action_code} n'existe plus : rétablissez-le d'abord."])
+        plan_id, parent_col, parent_id = parent.plan_id, OperationalObjective.strategic_objective_id, parent.id
+    uow.lock_plan(plan_id)
+    model = LEVELS[level]
+    if session.scalar(select(model.id).where(parent_col == parent_id, model.code == payload["code"])):
+        raise EditError([f"Le code {payload['code']} a été redonné depuis à un autre {LEVEL_NAMES[level]} ; "
+                         "rétablissement refusé."])
+
+    def restore_oo(data: dict[str, Any], os_id: int) -> None:
+        oo = OperationalObjective(id=data["id"] if session.get(OperationalObjective, data["id"]) is None else None,
+                                  strategic_objective_id=os_id, code=data["code"], title=data["title"],
+                                  description=data.get("description"), indicators=data.get("indicators") or [],
+                                  position=data.get("position", 0), version=int(data.get("version") or 1) + 1)
+        session.add(oo)
+        session.flush()
+        for action_data in data.get("actions", []):
+            _restore_action(uow, row, action_data, comment, oo=oo)
+
+    if level == "os":
+        os_ = StrategicObjective(id=payload["id"] if session.get(StrategicObjective, payload["id"]) is None else None,
+                                 plan_id=plan_id, code=payload["code"], title=payload["title"], axis=payload.get("axis"),
+                                 description=payload.get("description"), stated_totals=payload.get("stated_totals") or {},
+                                 position=payload.get("position", 0), version=int(payload.get("version") or 1) + 1)
+        session.add(os_)
+        session.flush()
+        for oo_data in payload.get("operational_objectives", []):
+            restore_oo(oo_data, os_.id)
+        new_id = os_.id
+    else:
+        restore_oo(payload, parent_id)
+        new_id = session.scalar(select(OperationalObjective.id).where(
+            OperationalObjective.strategic_objective_id == parent_id, OperationalObjective.code == payload["code"]))
+    uow.record(plan_id, "undo", "objective", None, payload["title"], code=payload["code"], entity=level,
+               entity_id=new_id, comment=comment, version_after=int(payload.get("version") or 1) + 1)
+
+
+def _undo_objective_creation(uow: UnitOfWork, row: History, comment: str) -> None:
+    obj = uow.session.get(LEVELS[row.entity], row.entity_id) if row.entity_id else None
+    if obj is None:
+        raise EditError([f"L'objectif {row.action_code} n'existe plus : rien à annuler."])
+    children = obj.operational_objectives if row.entity == "os" else obj.actions
+    if children:
+        raise EditError([f"L'objectif {row.action_code} contient déjà des éléments ; annulation refusée "
+                         "(supprimez-le si nécessaire)."])
+    plan_id = _plan_id_of(obj)
+    uow.record(plan_id, "undo", "objective", obj.title, None, code=obj.code, entity=row.entity,
+               entity_id=obj.id, comment=comment, version_after=obj.version + 1,
+               payload=_objective_payload(uow.session, row.entity, obj))
+    uow.session.delete(obj)
+
+
+def _undo_objective_update(uow: UnitOfWork, row: History, comment: str) -> None:
+    obj = uow.session.get(LEVELS[row.entity], row.entity_id) if row.entity_id else None
+    if obj is None:
+        raise EditError([f"L'objectif {row.action_code} n'existe plus : rien à annuler."])
+    current = getattr(obj, row.field)
+    if history_text(current) != row.new_value:
+        raise _changed_again(f"L'objectif {obj.code} : « {FIELD_LABELS.get(row.field, row.field)} »", current)
+    old = int(row.old_value) if row.field == "position" else row.old_value
+    if row.field == "code":
+        parent_col = (StrategicObjective.plan_id if row.entity == "os"
+                      else OperationalObjective.strategic_objective_id)
+        parent_id = obj.plan_id if row.entity == "os" else obj.strategic_objective_id
+        model = LEVELS[row.entity]
+        if uow.session.scalar(select(model.id).where(parent_col == parent_id, model.code == old, model.id != obj.id)):
+            raise EditError([f"Le code {old} a été redonné depuis ; annulation refusée."])
+    obj.version += 1
+    uow.record(_plan_id_of(obj), "undo", row.field, current, old, code=obj.code if row.field != "code" else old,
+               entity=row.entity, entity_id=obj.id, comment=comment, version_after=obj.version)
+    setattr(obj, row.field, old)
 
 
 # -- labels (shared by every plan) --------------------------------------------------------
@@ -518,9 +754,8 @@ COLOUR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 def save_label(engine: Engine, author: str, name: str, colour: str, description: str | None = None,
                label_id: int | None = None) -> int:
-    """Create a label, or rename / recolour / describe one. Labels are shared by every plan, so
-    every plan's revision is bumped (their pages show the new name and colour)."""
-    check_author(author)
+    """Create a label, or rename / recolour / describe one. Labels are shared by every plan:
+    the change is in every plan's journal and every plan's revision is bumped."""
     name = " ".join((name or "").split())
     description = (description or "").strip() or None
     errors = []
@@ -536,19 +771,35 @@ def save_label(engine: Engine, author: str, name: str, colour: str, description:
         raise EditError(errors)
     name = _checked_text(name, "Nom du label", LABEL_NAME_MAX)
     description = _checked_text(description, "Description", LABEL_DESCRIPTION_MAX) if description else None
-    with unit_of_work(engine) as session:
+    with write(engine, author) as uow:
+        session = uow.session
         same_name = session.scalar(select(Label).where(func.lower(Label.name) == name.lower()))
         if same_name is not None and same_name.id != label_id:
             raise EditError([f"Un label s'appelle déjà « {same_name.name} »."])
         if label_id is None:
             label = Label(name=name)
             session.add(label)
+            before = {"name": None, "colour": None, "description": None}
         else:
             label = session.get(Label, label_id)
             if label is None:
                 raise EditError(["Ce label n'existe plus (quelqu'un l'a peut-être supprimé)."])
+            before = {"name": label.name, "colour": label.colour, "description": label.description}
         label.name, label.colour, label.description = name, colour.lower(), description
         session.flush()
+        after = {"name": label.name, "colour": label.colour, "description": label.description}
+        changed = [(f"label_{k}", before[k], after[k]) for k in after if before[k] != after[k]]
         for plan_id in session.scalars(select(Plan.id)):
-            bump_revision(session, plan_id)
+            uow.lock_plan(plan_id)
+            for name_, old, new in changed:
+                uow.record(plan_id, "create" if label_id is None else "update", name_, old, new,
+                           code="label", entity="label", entity_id=label.id)
         return label.id
+
+
+__all__ = [
+    "STATUSES", "BulkResult", "CellConflict", "Conflict", "ConflictError", "EditError", "RowEdit",
+    "SaveResult", "bulk_update", "check_author", "coherent_status_and_progress", "create_action",
+    "delete_action", "delete_objective", "move_action", "parse_progress", "reorder_objectives",
+    "save_label", "save_objective", "set_progress", "suggests_finalising", "undo_change", "update_action",
+]

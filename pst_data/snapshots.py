@@ -14,11 +14,11 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Snapshot, SnapshotAction
-from pst_data import clock, queries
+from pst_data import queries
 from pst_data.as_of import plan_as_of
 from pst_data.progress import rollup
-from pst_data.services import EditError, check_author
-from pst_data.uow import bump_revision, unit_of_work
+from pst_data.errors import EditError
+from pst_data.uow import check_author, write
 
 NAME_MAX = 120
 NOTE_MAX = 1000
@@ -55,7 +55,8 @@ def take_snapshot(engine: Engine, plan_id: int, name: str, author: str, today: d
         errors.append(f"Note trop longue ({len(note)} caractères, maximum {NOTE_MAX}).")
     if errors:
         raise EditError(errors)
-    with unit_of_work(engine) as session:
+    with write(engine, author) as uow:
+        session = uow.session
         plan = queries.find_plan(session, plan_id=plan_id)
         if plan is None:
             raise EditError(["Ce plan n'existe plus."])
@@ -64,8 +65,8 @@ def take_snapshot(engine: Engine, plan_id: int, name: str, author: str, today: d
         actions = queries.actions_frame(session, plan, as_of)
         if as_of < today:
             actions = plan_as_of(session, plan, actions, as_of).actions
-        snapshot = Snapshot(plan_id=plan_id, name=name, as_of=as_of, taken_at=clock.stored_now(),
-                            taken_by=author, note=note)
+        snapshot = Snapshot(plan_id=plan_id, name=name, as_of=as_of, taken_at=uow.now,
+                            taken_by=uow.author, note=note)
         session.add(snapshot)
         session.flush()
         session.add_all(
@@ -77,20 +78,22 @@ def take_snapshot(engine: Engine, plan_id: int, name: str, author: str, today: d
             )
             for position, row in enumerate(actions.itertuples(index=False))
         )
-        bump_revision(session, plan_id)  # the snapshot lists other sessions show are keyed by it
+        # In the journal; the revision bump also refreshes the snapshot lists other sessions show.
+        uow.record(plan_id, "create", "snapshot", None, name, code="instantané", entity="snapshot",
+                   entity_id=snapshot.id)
         return snapshot.id
 
 
 def delete_snapshot(engine: Engine, snapshot_id: int, author: str) -> None:
-    check_author(author)
-    with unit_of_work(engine) as session:
+    with write(engine, author) as uow:
+        session = uow.session
         snapshot = session.get(Snapshot, snapshot_id)
         if snapshot is None:
             raise EditError(["Cet instantané n'existe plus (quelqu'un l'a peut-être supprimé)."])
-        plan_id = snapshot.plan_id
+        uow.record(snapshot.plan_id, "delete", "snapshot", snapshot.name, None, code="instantané",
+                   entity="snapshot", entity_id=snapshot.id)
         session.execute(delete(SnapshotAction).where(SnapshotAction.snapshot_id == snapshot_id))
         session.delete(snapshot)
-        bump_revision(session, plan_id)
 
 
 def list_snapshots(session: Session, plan_id: int) -> pd.DataFrame:

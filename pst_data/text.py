@@ -1,7 +1,8 @@
-"""Text helpers shared by search and date parsing."""
+"""Text helpers: search and date parsing, and user text made safe for Markdown and plotly."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -20,3 +21,76 @@ def sorted_names(names) -> list[str]:
 def shorten(text: str, limit: int = 48) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis (chart axes, slide tables)."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# -- user text shown by Streamlit (Markdown) and plotly (a subset of HTML) -----------------
+
+# ASCII punctuation that Markdown (CommonMark + GFM), Streamlit (":red[…]" directives,
+# ":material/…:" icons, emoji shortcodes, "$…$" maths) or HTML give a meaning to anywhere in a
+# line. Two are escaped only where they can mean something, so that French prose such as
+# "action(s) enregistrée(s) : 3" reads the same in the Markdown source:
+# - ":" unless a blank follows: directives, icons, shortcodes and "http://" need a character
+#   right after the colon;
+# - "(" and ")" never: they only matter after a "]" (escaped) or in "1) " at a line start
+#   (handled with the line starts).
+_MD_ALWAYS = frozenset("\\`*_[]!#$~|<>&@")
+_MD_COLON = re.compile(r":(?!\s)")
+# At the start of a line these begin a list item, a setext heading underline or a rule.
+_MD_LINE_START = frozenset("-+=")
+_MD_ORDERED_ITEM = re.compile(r"^(\d+)([.)])(?=\s|$)")  # "1. " or "1) " begins an ordered list
+# Streamlit rewrites some text *after* Markdown has resolved the backslash escapes, so escaping
+# cannot stop it: ":streamlit:", ":material_…:" and emoji shortcodes become images and icons,
+# and GFM turns "http://…", "www.…" and "name@domain.be" into links. A word joiner (U+2060:
+# invisible, no line break) at these places breaks each pattern.
+_MD_TEXT_PATTERNS = re.compile(
+    r"(?<=:)(?=[A-Za-z0-9_+-]+:|material/|//)"  # shortcodes, icons, "scheme://"
+    r"|(?<=www)(?=\.)"  # "www.example.be"
+    r"|(?<=@)(?=[-A-Za-z0-9_])",  # e-mail addresses
+    re.IGNORECASE,
+)
+WORD_JOINER = "\u2060"
+# Line breaks and ASCII blanks; not the no-break spaces French typography puts before « : ; ».
+_BLANKS = re.compile(r"[ \t\n\r\f\v\x1c-\x1f\x85\u2028\u2029]+")
+
+
+def _md_escape_line(line: str) -> str:
+    line = _MD_TEXT_PATTERNS.sub(WORD_JOINER, line)
+    out = "".join("\\" + c if c in _MD_ALWAYS else c for c in line)
+    out = _MD_COLON.sub(r"\\:", out)
+    if out[:1] in _MD_LINE_START:
+        out = "\\" + out
+    return _MD_ORDERED_ITEM.sub(r"\1\\\2", out)
+
+
+def md_escape(text: object, multiline: bool = False) -> str:
+    """``text`` as Markdown that Streamlit shows literally: no bold, link, image, heading, list,
+    HTML, colour, icon or maths. The backslashes are Markdown's and never show; the word joiners
+    (see ``_MD_TEXT_PATTERNS``) are invisible.
+
+    On one line by default (titles, labels, captions): runs of spaces and line breaks become one
+    space. ``multiline`` keeps the lines (as line breaks) and blank lines (as paragraphs), for
+    descriptions and comments; indentation is dropped (four spaces would start a code block).
+    """
+    text = "" if text is None else str(text)
+    if not multiline:
+        return _md_escape_line(_BLANKS.sub(" ", text).strip(" "))
+    paragraphs, lines = [], []
+    for raw in text.splitlines():
+        line = _BLANKS.sub(" ", raw).strip(" ")
+        if line:
+            lines.append(_md_escape_line(line))
+        elif lines:
+            paragraphs.append("  \n".join(lines))
+            lines = []
+    if lines:
+        paragraphs.append("  \n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def plotly_escape(text: object) -> str:
+    """``text`` for a plotly title, axis label, legend, bar text or hover template, shown
+    literally: plotly reads <b>, <br>, <a href=…> and entities in every text, "%{…}" in
+    templates and "$…$" as maths. Entities, which plotly decodes, keep the characters."""
+    text = "" if text is None else str(text)
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("%", "&#37;").replace("$", "&#36;"))

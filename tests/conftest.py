@@ -140,13 +140,16 @@ def empty_engine(backend):
     """A migrated database with no plan, of its own."""
     engine = backend.engine(backend.new_url())
     upgrade(engine)
-    return engine
+    yield engine
+    engine.dispose()  # its connections go back now: PostgreSQL allows ~100 clients in all
 
 
 @pytest.fixture
 def seeded_engine(backend, seeded_template_url):
     """A copy of the seeded database that the test may change freely."""
-    return backend.engine(backend.new_url(template=seeded_template_url))
+    engine = backend.engine(backend.new_url(template=seeded_template_url))
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

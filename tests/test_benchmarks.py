@@ -18,7 +18,6 @@ from db.models import STATUSES
 from pst_data import queries
 from pst_data.importer import ensure_seed_labels
 from pst_data.plan_file import validate_plan
-from pst_data.uow import unit_of_work
 
 
 def test_generator_is_deterministic():
@@ -79,7 +78,7 @@ def test_bulk_insert_loads_what_the_app_reads(tmp_path):
     url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
     engine = make_engine(url)
     upgrade(engine)
-    with unit_of_work(engine) as session:
+    with Session(engine) as session, session.begin():
         ensure_seed_labels(session)
     plans = generate.generate_plans(2)
     bulk_insert(engine, plans)

@@ -149,8 +149,8 @@ def test_bulk_edit_is_all_or_nothing(seeded_engine):
         RowEdit(a.id, a.version, {"progress": 95}),
         RowEdit(b.id, b.version, {"progress": 45, "project_lead": "Nadia"}),
     ], "Alice")
-    assert [r.code for r in results] == ["1.1.1.1.1", "1.1.1.1.2"]
-    assert len({r.change_id for r in results}) == 1
+    assert [r.code for r in results.saved] == ["1.1.1.1.1", "1.1.1.1.2"] and results.conflicts == []
+    assert len({r.change_id for r in results.saved}) == 1
     assert action(seeded_engine, "binche", "1.1.1.1.2").project_lead == "Nadia"
 
 

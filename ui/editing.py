@@ -17,6 +17,7 @@ from db.models import STATUSES
 from pst_data import services
 from pst_data.formatting import fmt_date
 from pst_data.services import ConflictError, EditError, SaveResult
+from pst_data.text import md_escape
 from ui import data
 
 AUTHOR_KEY = "pst_author"
@@ -62,7 +63,20 @@ def flash(kind: str, text: str) -> None:
 
 def show_flash() -> None:
     for kind, text in st.session_state.pop(FLASH_KEY, []):
-        {"success": st.success, "info": st.info, "warning": st.warning}[kind](text)
+        say(kind, text)
+
+
+def say(kind: str, text: str) -> None:
+    """A message box whose text is shown as written: messages carry user text (codes, values,
+    names) and Streamlit's boxes render Markdown. Line breaks are kept."""
+    box = {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}[kind]
+    box("  \n".join(md_escape(line) for line in text.split("\n")))
+
+
+def show_errors(errors: list[str], head: str | None = None) -> None:
+    """A refused write's French messages, in one red box."""
+    lines = ([head] if head else []) + [f"– {e}" if head else e for e in errors]
+    say("error", "\n".join(lines))
 
 
 BASE_PREFIX = "pst_base_version_"
@@ -82,7 +96,10 @@ def forget_base_versions() -> None:
 def after_save(result: SaveResult, what: str) -> None:
     forget_base_versions()
     data.invalidate()
-    flash("success", f"Enregistré : {what}.")
+    if result.changed:
+        flash("success", f"Enregistré : {what}.")
+    else:  # « Enregistré » only when something was: say plainly that nothing changed
+        flash("info", f"Rien à enregistrer ({result.code}) : les valeurs saisies sont déjà celles de la fiche.")
     for notice in result.notices:
         flash("info", notice)
 
@@ -93,8 +110,7 @@ def run_write(write: Callable[[], Any], success: str) -> None:
     try:
         write()
     except EditError as exc:
-        for error in exc.errors:
-            st.error(error)
+        show_errors(exc.errors)
         return
     data.invalidate()
     flash("success", success)
@@ -112,8 +128,7 @@ def run_save(save: Callable[[], SaveResult], what: str, retry: dict | None = Non
         st.session_state[PENDING_KEY] = {"conflicts": exc.conflicts, "retry": retry, "what": what}
         st.rerun()
     except EditError as exc:
-        for error in exc.errors:
-            st.error(error)
+        show_errors(exc.errors)
         return False
     after_save(result, what)
     if "progress" in result.changed and result.suggests_finalising:
@@ -136,7 +151,7 @@ def render_pending_conflict() -> None:
     if not pending:
         return
     for conflict in pending["conflicts"]:
-        st.error(conflict.message().replace("\n", "  \n"))
+        say("error", conflict.message())
     retry = pending.get("retry")
     cols = st.columns(2)
     if retry and len(pending["conflicts"]) == 1:
@@ -158,7 +173,7 @@ def render_finalise_suggestion() -> None:
     suggestion = st.session_state.get(SUGGEST_KEY)
     if not suggestion:
         return
-    st.info(f"L'action {suggestion['code']} est à 100 % : passer son statut à « Finalisé » ?")
+    say("info", f"L'action {suggestion['code']} est à 100 % : passer son statut à « Finalisé » ?")
     cols = st.columns(2)
     if cols[0].button("Oui, passer à « Finalisé »", key="accept_finalise", type="primary"):
         st.session_state.pop(SUGGEST_KEY)
@@ -178,25 +193,44 @@ def quick_edit(action: dict[str, Any], key: str) -> None:
     form_key = f"quick_{key}_{action['id']}"
     version = base_version(form_key, action["version"])
     with st.form(form_key, border=True, enter_to_submit=True):
-        st.markdown(f"**Mise à jour rapide — {action['code']}**")
+        st.markdown(f"**Mise à jour rapide — {md_escape(action['code'])}**")
         cols = st.columns([1, 3, 1], vertical_alignment="bottom")
-        current = action["progress"]
-        value = cols[0].number_input(
-            "Taux d'avancement (%)", min_value=0, max_value=100, step=5,
-            value=None if current is None or pd.isna(current) else int(current),
-            key=f"quick_value_{key}_{action['id']}", placeholder="0 à 100",
-        )
-        comment = cols[1].text_input("Commentaire (facultatif)", max_chars=500,
+        shown = taux_text(action["progress"])
+        # A text field, not st.number_input: the browser would turn "7,5" into 75 and "1e2" into
+        # 1 before the server sees them. The service judges exactly what was typed.
+        typed = cols[0].text_input("Taux d'avancement (%)", value=shown, max_chars=20,
+                                   key=f"quick_value_{key}_{action['id']}", placeholder="0 à 100")
+        comment = cols[1].text_input("Commentaire (facultatif)", max_chars=services.COMMENT_MAX,
                                      key=f"quick_comment_{key}_{action['id']}")
         submitted = cols[2].form_submit_button("Enregistrer", type="primary", disabled=author is None)
     if author is None:
         st.caption("Indiquez votre nom (ci-dessus) pour enregistrer.")
     if submitted:
-        changes = {"progress": value}
+        if typed.strip() == shown and not comment.strip():
+            say("info", f"Rien à enregistrer : le taux de {action['code']} est déjà "
+                        f"{shown + ' %' if shown else 'non renseigné'}.")
+            return
+        # An emptied field means "no taux": the person cleared it on purpose.
+        changes = {"progress": typed}
+        what = f"{action['code']} → {typed.strip().removesuffix('%').strip() + ' %' if typed.strip() else 'sans taux'}"
         run_save(lambda: services.update_action(data.engine(), int(action["id"]), version,
                                                 changes, author or "", comment),
-                 f"{action['code']} → {value if value is not None else '—'} %",
-                 retry={"action_id": int(action["id"]), "changes": changes, "comment": comment})
+                 what, retry={"action_id": int(action["id"]), "changes": changes, "comment": comment})
+
+
+def taux_text(progress: Any) -> str:
+    """A stored taux as the text field shows it: "45", or "" when there is none."""
+    return "" if progress is None or pd.isna(progress) else str(int(progress))
+
+
+def number_text(value: Any) -> str:
+    """A stored amount as people type it: 12345.5 -> "12345,5" (the service reads both)."""
+    if value is None or pd.isna(value):
+        return ""
+    text = f"{value}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
 
 
 # -- the full fiche form ------------------------------------------------------------------
@@ -225,8 +259,8 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
         status = c2.selectbox("Statut", statuses, index=statuses.index(fiche["status"]) if fiche["status"] in statuses else 0,
                               format_func=lambda s: s or "Non renseigné",
                               help="« Finalisé » met le taux à 100 %.")
-        progress = c3.number_input("Taux d'avancement (%)", min_value=0, max_value=100, step=5,
-                                   value=fiche["progress"], placeholder="sans taux")
+        progress = c3.text_input("Taux d'avancement (%)", value=taux_text(fiche["progress"]), max_chars=20,
+                                 placeholder="sans taux", help="Un nombre entier de 0 à 100.")
         label_names = labels["name"].tolist()
         c1, c2 = st.columns(2)
         chosen_labels = c1.multiselect("Labels", label_names, default=[l for l in fiche["labels"] if l in label_names])
@@ -241,15 +275,16 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
         partners = st.text_area("Partenaires (un par ligne)", value="\n".join(fiche["partners"]), height=80)
         c1, c2 = st.columns(2)
         start = c1.date_input("Début", value=_date_value(fiche.get("start_date")), format="DD/MM/YYYY",
-                              help=f"Texte du document : {fiche['start']}" if fiche.get("start") else None)
+                              help=f"Texte du document : {md_escape(fiche['start'])}" if fiche.get("start") else None)
         end = c2.date_input("Fin (échéance)", value=_date_value(fiche.get("end_date")), format="DD/MM/YYYY",
-                            help=f"Texte du document : {fiche['end']}" if fiche.get("end") else None)
+                            help=f"Texte du document : {md_escape(fiche['end'])}" if fiche.get("end") else None)
         c1, c2, c3 = st.columns(3)
-        budget = c1.number_input("Budget (€)", min_value=0.0, value=None if fiche["budget"] is None else float(fiche["budget"]),
-                                 step=1000.0, placeholder="—")
-        staff = c2.number_input("ETP", min_value=0.0, value=None if fiche["staff_fte"] is None else float(fiche["staff_fte"]),
-                                step=0.1, placeholder="—")
-        weight = c3.number_input("Poids dans les moyennes", min_value=0.0, value=float(fiche["weight"] or 1), step=0.5)
+        # Text fields for the same reason as the taux: the server reads what was typed.
+        budget = c1.text_input("Budget (€)", value=number_text(fiche["budget"]), max_chars=30,
+                               placeholder="ex. 12 500,50")
+        staff = c2.text_input("ETP", value=number_text(fiche["staff_fte"]), max_chars=20, placeholder="ex. 1,5")
+        weight = c3.text_input("Poids dans les moyennes", value=number_text(fiche["weight"] if fiche["weight"] is not None else 1),
+                               max_chars=20, help="1 par défaut ; 0 exclut l'action des moyennes.")
         c1, c2 = st.columns(2)
         budget_text = c1.text_area("Budget (précisions)", value=fiche["budget_text"] or "", height=68)
         staff_text = c2.text_area("Ressources humaines (précisions)", value=fiche["staff_text"] or "", height=68)
@@ -283,15 +318,18 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
             return old_text
         return fmt_date(picked) if picked else None
 
+    typed_numbers = {"progress": (progress, taux_text(fiche["progress"])),
+                     "budget": (budget, number_text(fiche["budget"])),
+                     "staff_fte": (staff, number_text(fiche["staff_fte"])),
+                     "weight": (weight, number_text(fiche["weight"] if fiche["weight"] is not None else 1))}
     values = {
         "title": title, "description": description or None, "priority": priority, "status": status,
-        "progress": progress,
         "labels": list(dict.fromkeys(chosen_labels + [n.strip() for n in new_labels.split(",") if n.strip()])),
         "services": list(dict.fromkeys(chosen_services + [n.strip() for n in new_services.split(",") if n.strip()])),
         "project_lead": lead or None, "department": department or None, "partners": _lines(partners),
         "start": dated(start, fiche.get("start_date"), fiche["start"]),
         "end": dated(end, fiche.get("end_date"), fiche["end"]),
-        "budget": budget, "staff_fte": staff, "weight": weight, "budget_text": budget_text or None,
+        "budget_text": budget_text or None,
         "staff_text": staff_text or None, "risks": _lines(risks), "deliverables": deliverables or None,
         "indicators": [{"label": r["label"], "target": r["target"] or None, "reached": r["reached"] or None}
                        for r in indicators.fillna("").to_dict("records") if str(r["label"]).strip()],
@@ -300,7 +338,10 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
                         for r in subs.fillna("").to_dict("records") if str(r["title"]).strip()],
         "context": context or None, "evaluation": evaluation or None, "comment": comment or None,
     }
-    return {k: v for k, v in values.items() if not _same(v, fiche.get(k))}
+    changed = {k: v for k, v in values.items() if not _same(v, fiche.get(k))}
+    # A number field left as it was shown is no change; anything else goes to the service as typed.
+    changed.update({k: typed.strip() for k, (typed, shown) in typed_numbers.items() if typed.strip() != shown})
+    return changed
 
 
 def _same(new: Any, old: Any) -> bool:
