@@ -5,6 +5,7 @@ import streamlit as st
 from pst_data.consistency import stated_vs_computed
 from pst_data.formatting import fmt_number, fmt_percent
 from pst_data.progress import rollup, summarise
+from pst_data.text import md_escape
 from ui import data
 from pst_data.views import changes_table
 from ui.components import cached_chart
@@ -15,13 +16,13 @@ plan, actions = ctx.plan, ctx.actions
 bands = plan["evaluation_bands"]
 
 head, button = st.columns([5, 1], vertical_alignment="bottom")
-head.title(f"{plan['organisation']} — Vue d'ensemble")
+head.title(f"{md_escape(plan['organisation'])} — Vue d'ensemble")
 button.download_button(
     "Excel", data=lambda: data.workbook(plan, ctx.revision, ctx.filters, ctx.today),
     file_name=f"pst-{plan['slug']}-{ctx.today:%Y-%m-%d}.xlsx", icon=":material/download:",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     help="Les actions affichées (filtres compris), tous leurs champs, et les chiffres par OS.")
-st.caption(f"{plan['title']} · {plan['document'] or ''} · {filter_summary(ctx)}")
+st.caption(f"{md_escape(plan['title'])} · {md_escape(plan['document'])} · {filter_summary(ctx, md_escape)}")
 
 summary = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)
 late = int(actions["is_late"].sum())
@@ -75,7 +76,7 @@ if figures:
             hide_index=True, width="stretch",
         )
         for note in plan["notes"]:
-            st.markdown(f"- {note}")
+            st.markdown(f"- {md_escape(note)}")
 
 st.subheader("Dernières modifications")
 changes = data.recent_changes(plan["id"], ctx.revision)

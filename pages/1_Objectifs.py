@@ -4,6 +4,7 @@ import streamlit as st
 
 from pst_data import charts
 from pst_data.progress import rollup, summarise
+from pst_data.text import md_escape
 from pst_data.views import action_rows, summary_line
 from ui import data
 from pst_data import services
@@ -18,7 +19,7 @@ plan, actions = ctx.plan, ctx.actions
 bands = plan["evaluation_bands"]
 
 st.title("Objectifs")
-st.caption(f"{plan['organisation']} · {filter_summary(ctx)}")
+st.caption(f"{md_escape(plan['organisation'])} · {filter_summary(ctx, md_escape)}")
 
 TAUX = st.column_config.ProgressColumn("Taux", min_value=0, max_value=100, format="%.0f %%")
 objectives = data.objectives(plan["id"], ctx.revision)
@@ -35,10 +36,11 @@ with tree_tab:
         s = summarise(os_actions["progress"].tolist(), os_actions["weight"].tolist(), bands)
         title = os_rows["os_title"].iloc[0]
         axis = os_rows["os_axis"].iloc[0]
-        label = f"**OS {os_code}** · {title} — {summary_line(s.mean_progress, s.actions, s.unassessed)}"
+        label = (f"**OS {md_escape(os_code)}** · {md_escape(title)} — "
+                 f"{summary_line(s.mean_progress, s.actions, s.unassessed)}")
         with st.expander(label, expanded=len(ctx.filters.os_codes) == 1):
             if axis:
-                st.caption(axis)
+                st.caption(md_escape(axis))
             st.progress(0.0 if s.mean_progress is None else s.mean_progress / 100,
                         text=f"Avancement de l'OS : {summary_line(s.mean_progress, s.actions, s.unassessed)}")
             oo_table = []
@@ -78,7 +80,7 @@ if requested and requested.isdigit() and int(requested) in ctx.all_actions["id"]
     choices.setdefault(int(requested), "")  # a shared link opens its fiche even if filtered out
     st.session_state["fiche_action"] = int(requested)
 elif requested:
-    st.warning(f"L'action demandée ({requested}) n'existe pas dans ce plan.")
+    st.warning(f"L'action demandée ({md_escape(requested)}) n'existe pas dans ce plan.")
 if not choices:
     st.caption("Aucune action à afficher.")
 else:
@@ -118,13 +120,13 @@ else:
                 run_save(lambda: services.move_action(data.engine(), fiche["id"], fiche["version"], target,
                                                       author or ""), f"{fiche['code']} déplacée")
             with st.popover("Supprimer l'action", disabled=author is None):
-                st.warning(f"Supprimer définitivement l'action {fiche['code']} et ses sous-actions ? "
+                st.warning(f"Supprimer définitivement l'action {md_escape(fiche['code'])} et ses sous-actions ? "
                            "Le journal garde la trace de la suppression.")
                 if st.button("Oui, supprimer", type="primary", key="confirm_delete_action"):
                     try:
                         services.delete_action(data.engine(), fiche["id"], fiche["version"], author or "")
                     except services.EditError as exc:
-                        st.error(" ".join(exc.errors))
+                        st.error(md_escape("\n".join(exc.errors), multiline=True))
                     else:
                         data.invalidate()
                         del st.query_params["action"]

@@ -5,6 +5,7 @@ import streamlit as st
 from pst_data import charts
 from pst_data.formatting import fmt_number, fmt_percent
 from pst_data.progress import summarise
+from pst_data.text import md_escape
 from pst_data.views import REST, TOP, action_rows, priority_vs_rest
 from ui.components import chart
 from ui.editing import author_box, edit_messages, quick_edit
@@ -16,21 +17,22 @@ bands = plan["evaluation_bands"]
 top = ctx.top_priority
 
 st.title("Priorités")
-st.caption(f"{plan['organisation']} · {filter_summary(ctx)}")
+st.caption(f"{md_escape(plan['organisation'])} · {filter_summary(ctx, md_escape)}")
 
 if top is None:
     st.info("Ce plan n'a pas d'échelle de priorité : le document source ne hiérarchise pas ses "
             "actions. Une priorité peut être donnée à chaque action depuis sa fiche.")
     st.stop()
 
-st.markdown(f"Priorité 1 de ce plan : **{top}** (échelle : {' > '.join(plan['priority_scale'])}).")
+scale = " > ".join(md_escape(level) for level in plan["priority_scale"])
+st.markdown(f"Priorité 1 de ce plan : **{md_escape(top)}** (échelle : {scale}).")
 priority = actions[actions["is_top_priority"]]
 others = actions[~actions["is_top_priority"]]
 s_top = summarise(priority["progress"].tolist(), priority["weight"].tolist(), bands)
 s_rest = summarise(others["progress"].tolist(), others["weight"].tolist(), bands)
 
 cols = st.columns(4)
-cols[0].metric(f"Actions « {top} »", fmt_number(s_top.actions, 0))
+cols[0].metric(f"Actions « {md_escape(top)} »", fmt_number(s_top.actions, 0))
 cols[1].metric("Taux moyen priorité 1", fmt_percent(s_top.mean_progress))
 cols[2].metric("Taux moyen des autres", fmt_percent(s_rest.mean_progress))
 cols[3].metric("Priorité 1 en retard", fmt_number(int(priority["is_late"].sum()), 0))
@@ -38,7 +40,7 @@ cols[3].metric("Priorité 1 en retard", fmt_number(int(priority["is_late"].sum()
 if priority.empty:
     st.info("Aucune action de priorité 1 ne correspond aux filtres choisis.")
 else:
-    st.subheader(f"Les projets « {top} »")
+    st.subheader(f"Les projets « {md_escape(top)} »")
     st.dataframe(action_rows(priority), hide_index=True, width="stretch",
                  column_config={"Taux": st.column_config.ProgressColumn(
                      "Taux", min_value=0, max_value=100, format="%.0f %%")})

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pst_data import services
+from pst_data.text import md_escape
 from pst_data.views import NO_LABEL, action_rows, by_label, label_by_os, label_by_priority
 from ui import data
 from ui.components import cached_chart, label_tags
@@ -16,7 +17,7 @@ bands = plan["evaluation_bands"]
 label_names = ctx.labels["name"].tolist()
 
 st.title("Labels")
-st.caption(f"{plan['organisation']} · {filter_summary(ctx)}")
+st.caption(f"{md_escape(plan['organisation'])} · {filter_summary(ctx, md_escape)}")
 st.markdown(label_tags(label_names, ctx.labels), unsafe_allow_html=True)
 edit_messages()
 
@@ -54,7 +55,7 @@ st.dataframe(shown, hide_index=True, width="stretch", column_config={
     "Taux moyen": st.column_config.ProgressColumn("Taux moyen", min_value=0, max_value=100, format="%.0f %%")})
 empty_labels = table.loc[(table["actions"] == 0) & (table["label"] != NO_LABEL), "label"].tolist()
 if empty_labels:
-    st.caption("Aucune action ne porte encore : " + ", ".join(empty_labels) + ".")
+    st.caption("Aucune action ne porte encore : " + ", ".join(md_escape(n) for n in empty_labels) + ".")
 
 with_actions = table[table["actions"] > 0]
 left, right = st.columns(2)

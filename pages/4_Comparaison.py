@@ -5,6 +5,7 @@ import streamlit as st
 
 from pst_data import charts
 from pst_data.formatting import fmt_percent
+from pst_data.text import md_escape
 from ui import data
 from ui.components import chart
 from ui.frame import page_frame
@@ -40,4 +41,4 @@ with right:
                             ctx.plan["evaluation_bands"], title="Bandes d'évaluation par plan"), key="cmp_bands")
 without = table[table["assessed"] == 0]["organisation"].tolist()
 if without:
-    st.caption("Sans aucun taux (document sans suivi chiffré) : " + ", ".join(without) + ".")
+    st.caption("Sans aucun taux (document sans suivi chiffré) : " + ", ".join(md_escape(n) for n in without) + ".")

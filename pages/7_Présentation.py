@@ -6,6 +6,7 @@ import streamlit as st
 
 from pst_data.progress import rollup
 from pst_data.slides import build_deck
+from pst_data.text import md_escape
 from ui import data
 from pst_data.views import changes_table
 from ui.components import cached_chart
@@ -27,7 +28,7 @@ except ValueError:
     st.warning("Date « depuis » illisible dans l'adresse : le dernier mois est utilisé.")
     since = default_since
 changes = data.recent_changes(plan["id"], ctx.revision, 500, since)
-deck = build_deck(plan, ctx.actions, changes, since, ctx.today, filter_summary(ctx))
+deck = build_deck(plan, ctx.actions, changes, since, ctx.today, filter_summary(ctx, md_escape), escape=md_escape)
 
 requested = st.query_params.get("slide", "1")
 index = min(max(int(requested) if requested.isdigit() else 1, 1), len(deck)) - 1

@@ -7,6 +7,7 @@ from pst_data import charts, snapshots
 from pst_data.formatting import fmt_date, fmt_number, fmt_percent
 from pst_data.exports.report import KINDS
 from pst_data.progress import summarise
+from pst_data.text import md_escape
 from pst_data.views import (
     fmt_points,
     snapshot_action_table,
@@ -23,7 +24,7 @@ ctx = page_frame("Évaluation", icon="📑")
 plan = ctx.plan
 bands = plan["evaluation_bands"]
 st.title("Évaluation du PST")
-st.caption(f"{plan['organisation']} · {plan['title']} · l'article 27ter de la loi organique impose une "
+st.caption(f"{md_escape(plan['organisation'])} · {md_escape(plan['title'])} · l'article 27ter de la loi organique impose une "
            "évaluation à mi-parcours et en fin de législature.")
 edit_messages()
 
@@ -40,7 +41,7 @@ c3.download_button(
     file_name=f"evaluation-{kind}-{plan['slug']}-{as_of:%Y-%m-%d}.pdf", mime="application/pdf",
     help="Couverture, chiffres du plan, une page « En quelques chiffres » par OS, puis une fiche par action "
          "(tous les champs, taux, statut, derniers commentaires).")
-st.caption(f"Périmètre : {scope.rstrip('.')}.")
+st.caption(f"Périmètre : {filter_summary(ctx, md_escape).rstrip('.')}.")
 
 then = data.actions_as_of(plan, ctx.revision, as_of) if as_of < ctx.today else ctx.all_actions
 then_summary = summarise(then["progress"].tolist(), then["weight"].tolist(), bands)
@@ -84,7 +85,7 @@ row = listed.set_index("id").loc[chosen]
 then_label = f"au {fmt_date(row['as_of'])}"
 per_os, per_action = snapshots.compare(data.snapshot_actions(int(chosen), row["taken_at"]), ctx.all_actions, bands)
 
-st.markdown(f"**{row['name']}** (état au {fmt_date(row['as_of'])}) comparé à aujourd'hui.")
+st.markdown(f"**{md_escape(row['name'])}** (état au {fmt_date(row['as_of'])}) comparé à aujourd'hui.")
 chart(charts.grouped_progress(snapshot_chart_rows(per_os, f"Taux {then_label}"), "os_code", "os_title", "moment",
                               [f"Taux {then_label}", "Aujourd'hui"], title="Taux moyen par OS : alors et aujourd'hui"),
       key="snapshot_chart")
@@ -97,7 +98,7 @@ else:
     st.dataframe(table, hide_index=True, width="stretch")
 
 with st.popover("Supprimer cet instantané", icon=":material/delete:"):
-    st.write(f"Supprimer définitivement « {row['name']} » ?")
+    st.markdown(f"Supprimer définitivement « {md_escape(row['name'])} » ?")
     if st.button("Supprimer", type="primary", key="snapshot_delete", disabled=not author):
         run_write(lambda: snapshots.delete_snapshot(data.engine(), int(chosen), author),
                   f"Instantané « {row['name']} » supprimé.")

@@ -2,6 +2,10 @@
 
 Every text a user reads on a chart (axis, labels, hover) is formatted the Belgian way; the
 layout's ``separators`` makes plotly's own number formatting use the decimal comma too.
+
+Plotly reads a subset of HTML (<b>, <br>, <a href>…) in every text and "%{…}" in hover
+templates: the plan's text (codes, titles, labels, band and group names) goes through
+``plotly_escape`` (after ``shorten``, so that an entity is never cut in two).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import plotly.graph_objects as go
 
 from pst_data.formatting import fmt_percent, plural
 from pst_data.progress import NO_BAND, band_labels, weighted_mean
+from pst_data.text import plotly_escape as esc
 from pst_data.text import shorten
 
 BAND_COLOURS = ["#2e7d32", "#1976d2", "#f9a825", "#c62828", "#6a1b9a", "#00838f"]
@@ -50,7 +55,7 @@ def layout(fig: go.Figure, height: int, **kwargs: Any) -> go.Figure:
 
 
 def _axis_names(rows: pd.DataFrame, code_col: str, title_col: str) -> list[str]:
-    return [f"{c} · {shorten(str(t), 34)}" if c != t else shorten(str(t), 40)
+    return [f"{esc(c)} · {esc(shorten(str(t), 34))}" if c != t else esc(shorten(str(t), 40))
             for c, t in zip(rows[code_col], rows[title_col], strict=True)]
 
 
@@ -63,7 +68,7 @@ def progress_bars(
     values = [0 if pd.isna(v) else v for v in rows["mean_progress"]]
     texts = [fmt_percent(v) if not pd.isna(v) else "aucun taux" for v in rows["mean_progress"]]
     hover = [
-        f"<b>{c}</b> {t}<br>Taux moyen : {fmt_percent(v)}<br>{plural(int(n), 'action')}, "
+        f"<b>{esc(c)}</b> {esc(t)}<br>Taux moyen : {fmt_percent(v)}<br>{plural(int(n), 'action')}, "
         f"dont {int(u)} sans taux<extra></extra>"
         for c, t, v, n, u in zip(rows[code_col], rows[title_col], rows["mean_progress"],
                                  rows["actions"], rows["unassessed"], strict=True)
@@ -94,9 +99,9 @@ def band_split(
         if not any(counts):
             continue
         fig.add_bar(
-            x=counts, y=names, orientation="h", name=label, marker_color=colours[label],
+            x=counts, y=names, orientation="h", name=esc(label), marker_color=colours[label],
             text=[str(c) if c else "" for c in counts], textposition="inside",
-            hovertemplate=[f"{n}<br>{label} : {plural(c, 'action')}<extra></extra>"
+            hovertemplate=[f"{n}<br>{esc(label)} : {plural(c, 'action')}<extra></extra>"
                            for n, c in zip(names, counts, strict=True)],
         )
     fig.update_xaxes(title="Nombre d'actions", showgrid=True, gridcolor="#eeeeee")
@@ -137,11 +142,11 @@ def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avanc
 
     add("plan", "Plan", "", actions)
     for os_code, os_group in actions.groupby("os_code", sort=False):
-        add(f"os:{os_code}", f"OS {os_code}", "plan", os_group)
+        add(f"os:{os_code}", f"OS {esc(os_code)}", "plan", os_group)
         for oo_code, oo_group in os_group.groupby("oo_code", sort=False):
-            add(f"oo:{oo_code}", f"OO {oo_code}", f"os:{os_code}", oo_group)
+            add(f"oo:{oo_code}", f"OO {esc(oo_code)}", f"os:{os_code}", oo_group)
             for _, action in oo_group.iterrows():
-                add(f"a:{action['id']}", str(action["code"]), f"oo:{oo_code}", oo_group.loc[[action.name]])
+                add(f"a:{action['id']}", esc(action["code"]), f"oo:{oo_code}", oo_group.loc[[action.name]])
     fig = go.Figure(
         go.Treemap(
             ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
@@ -171,11 +176,11 @@ def grouped_progress(rows: pd.DataFrame, code_col: str, title_col: str, group_co
         part = rows[rows[group_col] == group].set_index(code_col).reindex(order)
         values = part["mean_progress"].tolist()
         fig.add_bar(
-            name=group, x=[f"OS {c}" for c in order], y=[None if pd.isna(v) else v for v in values],
+            name=esc(group), x=[f"OS {esc(c)}" for c in order], y=[None if pd.isna(v) else v for v in values],
             marker_color=palette[i % len(palette)],
             text=[fmt_percent(v, 0) if not pd.isna(v) else "" for v in values], textposition="outside",
             hovertemplate=[
-                f"<b>OS {c}</b> {shorten(str(titles.get(c, '')))}<br>{group} : {fmt_percent(v)}"
+                f"<b>OS {esc(c)}</b> {esc(shorten(str(titles.get(c, ''))))}<br>{esc(group)} : {fmt_percent(v)}"
                 f" ({plural(int(n) if not pd.isna(n) else 0, 'action')})<extra></extra>"
                 for c, v, n in zip(order, values, part["actions"].tolist(), strict=True)
             ],

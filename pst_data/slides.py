@@ -1,9 +1,14 @@
 """The presentation to the Bureau permanent, as data: one slide after another. The page shows it;
-the PowerPoint export (next) will write the same slides."""
+the PowerPoint export writes the same slides.
+
+Titles, subtitles and figure labels quote the plan's text; ``build_deck(escape=md_escape)`` gives
+them for Markdown (the page), the default leaves them plain (PowerPoint). Tables stay plain: a
+table cell shows its text as it is."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,15 +29,17 @@ class Slide:
 
 
 def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFrame,
-               since: dt.date, today: dt.date, filter_text: str) -> list[Slide]:
+               since: dt.date, today: dt.date, filter_text: str,
+               escape: Callable[[str], str] = str) -> list[Slide]:
+    """``filter_text`` is inserted as given: escape it the same way as ``escape`` does."""
     bands = plan["evaluation_bands"]
     total = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)
     deck = [Slide(
-        "title", f"{plan['organisation']} — suivi du PST",
-        f"{plan['title']} · situation au {fmt_date(today)} · {filter_text}",
+        "title", f"{escape(plan['organisation'])} — suivi du PST",
+        f"{escape(plan['title'])} · situation au {fmt_date(today)} · {filter_text}",
         [("Actions", str(total.actions)), ("Taux moyen", fmt_percent(total.mean_progress)),
          ("Sans taux", str(total.unassessed))]
-        + [(label, str(count)) for label, count in total.band_counts.items() if count and label != NO_BAND],
+        + [(escape(label), str(count)) for label, count in total.band_counts.items() if count and label != NO_BAND],
     )]
     top = top_priority(plan["priority_scale"])
     for _, os_row in rollup(actions, ["os_code", "os_title"], bands).iterrows():
@@ -46,8 +53,8 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
                    ("Sans taux", str(os_row["unassessed"])), ("Taux modifiés depuis le dernier Bureau", str(len(moved)))]
         if top:
             prio = mine[mine["is_top_priority"]]
-            figures.append((f"Priorité « {top} »", ", ".join(prio["code"]) or "aucune"))
-        deck.append(Slide("os", f"OS {os_row['os_code']} · {os_row['os_title']}", "", figures, table,
+            figures.append((f"Priorité « {escape(top)} »", ", ".join(escape(c) for c in prio["code"]) or "aucune"))
+        deck.append(Slide("os", f"OS {escape(os_row['os_code'])} · {escape(os_row['os_title'])}", "", figures, table,
                           os_code=os_row["os_code"]))
     shown = changes[changes["action_code"].isin(actions["code"])]
     deck.append(Slide(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import html
+import re
 
 import pandas as pd
 import streamlit as st
 
 from pst_data import charts
+from pst_data.text import md_escape
 
 
 PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr"}
@@ -28,11 +29,25 @@ def cached_chart(builder: str, rows: pd.DataFrame, *args, key: str | None = None
     chart(_figure(builder, rows, args, tuple(sorted(kwargs.items()))), key=key)
 
 
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+DEFAULT_TAG_COLOUR = "#6c757d"
+
+
 def label_tags(names: list[str], labels: pd.DataFrame) -> str:
-    """Coloured tags as HTML (rendered with unsafe_allow_html; names are escaped)."""
+    """Coloured tags as HTML, for st.markdown(unsafe_allow_html=True).
+
+    Markdown still reads the text between our tags (a name "**x**" would be bold, "![](…)" an
+    image), so names get md_escape, whose backslash escapes also keep "<" and "&" as text; the
+    line starts with our <span> and a name, so it is never an HTML block where Markdown would not
+    look. A colour goes into a style attribute: only "#rrggbb" is used."""
     colours = dict(zip(labels["name"], labels["colour"], strict=True)) if not labels.empty else {}
+
+    def colour(name: str) -> str:
+        value = str(colours.get(name) or "")
+        return value if COLOUR.match(value) else DEFAULT_TAG_COLOUR
+
     return " ".join(
-        f"<span style='background:{colours.get(n, '#6c757d')};color:white;border-radius:0.6em;"
-        f"padding:0.1em 0.6em;font-size:0.85em;white-space:nowrap'>{html.escape(n)}</span>"
+        f"<span style='background:{colour(n)};color:white;border-radius:0.6em;"
+        f"padding:0.1em 0.6em;font-size:0.85em;white-space:nowrap'>{md_escape(n)}</span>"
         for n in names
     )

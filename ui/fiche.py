@@ -1,4 +1,7 @@
-"""An action's fiche: every field, labels as coloured tags, Belgian dates, its history."""
+"""An action's fiche: every field, labels as coloured tags, Belgian dates, its history.
+
+Every field is the plan's text: shown with md_escape where Streamlit renders Markdown (titles,
+captions, metrics, paragraphs); table cells show text as it is."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import streamlit as st
 
 from pst_data.actions import FIELD_LABELS
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
+from pst_data.text import md_escape
 from pst_data.views import changes_table
 from ui.components import label_tags
 
@@ -20,16 +24,18 @@ def _date(text: str | None, date) -> str:
 
 
 def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame) -> None:
-    st.markdown(f"### {fiche['code']} — {fiche['title']}")
-    st.caption(f"OS {fiche['os_code']} · {fiche['os_title']}  ›  OO {fiche['oo_code']} · {fiche['oo_title']}")
+    st.markdown(f"### {md_escape(fiche['code'])} — {md_escape(fiche['title'])}")
+    st.caption(f"OS {md_escape(fiche['os_code'])} · {md_escape(fiche['os_title'])}  ›  "
+               f"OO {md_escape(fiche['oo_code'])} · {md_escape(fiche['oo_title'])}")
     if fiche["labels"]:
         st.markdown(label_tags(fiche["labels"], labels), unsafe_allow_html=True)
 
     cols = st.columns(4)
     cols[0].metric("Taux d'avancement", fmt_percent(fiche["progress"], 0))
-    cols[1].metric("Statut", fiche["status"] or "Non renseigné")
-    cols[2].metric("Priorité", fiche["priority"] or "—")
-    cols[3].metric("Échéance", fmt_date(fiche["end_date"]) if fiche["end_date"] else (fiche["end"] or EMPTY))
+    # A metric's value is Markdown too.
+    cols[1].metric("Statut", md_escape(fiche["status"]) or "Non renseigné")
+    cols[2].metric("Priorité", md_escape(fiche["priority"]) or "—")
+    cols[3].metric("Échéance", fmt_date(fiche["end_date"]) if fiche["end_date"] else (md_escape(fiche["end"]) or EMPTY))
 
     rows = [
         ("Chef de projet", fiche["project_lead"]),
@@ -52,10 +58,10 @@ def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame) -> No
     for key in ("description", "context", "evaluation", "comment"):
         if fiche[key]:
             st.markdown(f"**{FIELD_LABELS[key]}**")
-            st.markdown(fiche[key].replace("\n", "  \n"))
+            st.markdown(md_escape(fiche[key], multiline=True))
     if fiche["risks"]:
         st.markdown("**Risques**")
-        st.markdown("\n".join(f"- {r}" for r in fiche["risks"]))
+        st.markdown("\n".join(f"- {md_escape(r)}" for r in fiche["risks"]))
     if fiche["indicators"]:
         st.markdown("**Indicateurs**")
         st.dataframe(pd.DataFrame([{"Indicateur": i["label"], "Cible": i.get("target") or EMPTY,
