@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 
 import yaml
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from db.engine import database_url, get_engine
 from db.migrate import upgrade
@@ -84,6 +87,19 @@ def main(argv: list[str] | None = None) -> int:
         messages = exc.errors if isinstance(exc, EditError) else [str(exc)]
         print("\n".join(messages), file=sys.stderr)
         return 2
+    except OperationalError:
+        if os.environ.get("PST_DEBUG"):
+            raise
+        shown = make_url(database_url()).render_as_string(hide_password=True)
+        print(f"La base de données est injoignable ou illisible ({shown}) : vérifiez PST_DATABASE_URL "
+              "et que le serveur tourne. Rien n'a été enregistré.", file=sys.stderr)
+        return 1
+    except Exception as exc:  # no traceback for the person at the terminal; PST_DEBUG=1 shows it
+        if os.environ.get("PST_DEBUG"):
+            raise
+        print(f"Erreur inattendue ({type(exc).__name__}) : rien n'a été enregistré par cette commande. "
+              "Relancez avec PST_DEBUG=1 pour le détail technique.", file=sys.stderr)
+        return 1
 
 
 class UnknownPlan(LookupError):

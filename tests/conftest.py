@@ -36,6 +36,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "PST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 RUN_ID = uuid.uuid4().hex[:8]
+# Pages and servers started by the tests show Streamlit's exception box, not the French message
+# for users (ui/errors.py): a failing page must fail its test.
+os.environ["PST_DEBUG"] = "1"
 SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 BACKENDS = ("sqlite", "postgresql")
 TEST_NOW = dt.datetime(2026, 11, 23, 10, 0)  # a Monday, 10:00 in Brussels

@@ -8,6 +8,7 @@ session wrote is a link someone opened: it wins over the session's state.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,7 +25,9 @@ from pst_data.filters import (
     restrict_to_plan,
 )
 from pst_data.progress import top_priority
+from pst_data.text import md_escape
 from ui import data
+from ui.errors import install_error_message
 
 STORE = "pst_filters"
 LAST_PARAMS = "pst_last_query_params"
@@ -108,6 +111,7 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
     (e.g. ``action`` for an open fiche). ``live``: rerun the page when the data changes
     (scope "plan": the plan shown; "all": any plan). Pages where someone is typing turn it off:
     a rerun would redraw their form and lose what they typed."""
+    install_error_message()
     st.set_page_config(page_title=f"{title} · PST Pilot", page_icon=icon, layout="wide",
                        initial_sidebar_state="collapsed" if title == "Présentation" else "auto")
     today = clock.today()
@@ -149,7 +153,8 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
     st.session_state[LAST_PARAMS] = _normalised(params_out)
 
     for problem in problems:
-        st.warning(problem, icon=":material/warning:")
+        # The messages quote what the URL asked for: a shared link must not bring Markdown.
+        st.warning(md_escape(problem), icon=":material/warning:")
     if live:
         watched = None if live_scope == "all" else plan["slug"]
         st.session_state[SEEN_REVISIONS] = _watched(watched)
@@ -177,9 +182,9 @@ def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFra
         st.divider()
         st.selectbox("Plan", options=list(names), format_func=names.get, key=WIDGETS["plan"],
                      on_change=_on_plan_change)
-        st.caption(" · ".join(x for x in (plan["title"], plan["document"]) if x))
+        st.caption(" · ".join(md_escape(x) for x in (plan["title"], plan["document"]) if x))
         st.toggle(
-            f"Priorité 1 uniquement ({top})" if top else "Priorité 1 uniquement",
+            f"Priorité 1 uniquement ({md_escape(top)})" if top else "Priorité 1 uniquement",
             key=WIDGETS["priority1"], on_change=_on_filter_change, disabled=top is None,
             help=None if top else "Ce plan n'a pas d'échelle de priorité.",
         )
@@ -215,24 +220,30 @@ def _live_refresh(slug: str | None) -> None:
         st.rerun(scope="app")
 
 
-def filter_summary(ctx: PageContext) -> str:
-    """One line saying which filters apply, for captions and slides."""
+def filter_summary(ctx: PageContext, escape: Callable[[str], str] = str) -> str:
+    """One line saying which filters apply, for captions and slides. The values come from
+    the data or the URL: ``escape=md_escape`` where the line is shown as Markdown; plain text
+    (the default) for the exports."""
     f = ctx.filters
+
+    def values(items) -> str:
+        return ", ".join(escape(v) for v in items)
+
     parts = []
     if f.priority1 and ctx.top_priority:
-        parts.append(f"priorité {ctx.top_priority}")
+        parts.append(f"priorité {escape(ctx.top_priority)}")
     if f.labels:
-        parts.append("labels : " + ", ".join(f.labels))
+        parts.append("labels : " + values(f.labels))
     if f.os_codes:
-        parts.append("OS " + ", ".join(f.os_codes))
+        parts.append("OS " + values(f.os_codes))
     if f.statuses:
-        parts.append("statut : " + ", ".join(f.statuses))
+        parts.append("statut : " + values(f.statuses))
     if f.services:
-        parts.append("services : " + ", ".join(f.services))
+        parts.append("services : " + values(f.services))
     if f.leads:
-        parts.append("chef de projet : " + ", ".join(f.leads))
+        parts.append("chef de projet : " + values(f.leads))
     if f.late:
         parts.append("en retard")
     if f.search:
-        parts.append(f"recherche « {f.search} »")
+        parts.append(f"recherche « {escape(f.search)} »")
     return "Filtres : " + " · ".join(parts) if parts else "Aucun filtre : toutes les actions du plan."
