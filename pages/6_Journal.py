@@ -9,17 +9,18 @@ from pst_data import clock, services
 from pst_data.charts import layout
 from pst_data.formatting import fmt_datetime, fmt_percent
 from pst_data.services import EditError
+from pst_data.text import md_escape, plotly_escape
 from pst_data.timeline import PLAN_SCOPE, progress_timeline
 from ui import data
-from pst_data.views import changes_table
+from pst_data.views import change_summary, changes_table
 from ui.components import PLOTLY_CONFIG
-from ui.editing import author_box, edit_messages, flash
+from ui.editing import author_box, edit_messages, flash, show_errors
 from ui.frame import page_frame
 
 ctx = page_frame("Journal", icon="🕘")
 plan = ctx.plan
 st.title("Journal des modifications")
-st.caption(f"{plan['organisation']} · qui a changé quoi, quand ; l'objectif stratégique suit le filtre de la barre latérale.")
+st.caption(f"{md_escape(plan['organisation'])} · qui a changé quoi, quand ; l'objectif stratégique suit le filtre de la barre latérale.")
 edit_messages()
 
 c1, c2 = st.columns(2)
@@ -36,20 +37,24 @@ else:
 
     st.subheader("Annuler une modification")
     author = author_box()
-    groups = rows[rows["kind"].isin(["update", "undo"])].drop_duplicates("change_id")
-    labels = {r.change_id: f"{fmt_datetime(r.changed_at)} — {r.changed_by} — action {r.action_code}"
-              for r in groups.itertuples()}
+    # Every change can be undone but imports (re-import the previous file) and label or snapshot
+    # changes (made on their own pages).
+    undoable = rows[~rows["change_id"].isin(rows.loc[rows["kind"].eq("import") |
+                                                      rows["entity"].isin(["label", "snapshot"]), "change_id"])]
+    labels = {change_id: f"{fmt_datetime(group['changed_at'].iloc[0])} — {group['changed_by'].iloc[0]} — "
+                         f"{change_summary(group)}"
+              for change_id, group in undoable.groupby("change_id", sort=False)}
     change = st.selectbox("Modification", list(labels), format_func=labels.get, index=None,
                           key="undo_choice", placeholder="Choisissez une modification à annuler")
     if st.button("Annuler cette modification", disabled=change is None or author is None, key="undo_button"):
         try:
             results = services.undo_change(data.engine(), change, author or "")
         except EditError as exc:
-            st.error(" ".join(exc.errors))
+            show_errors(exc.errors)
         else:
             data.invalidate()
-            flash("success", "Modification annulée (l'annulation est elle-même inscrite au journal) : "
-                             + ", ".join(r.code for r in results) + ".")
+            flash("success", "Modification annulée (l'annulation est elle-même inscrite au journal)"
+                             + (" : " + ", ".join(r.code for r in results) if results else "") + ".")
             st.rerun()
 
 st.subheader("Avancement au fil du temps")
@@ -63,10 +68,11 @@ if timeline.empty:
 else:
     fig = go.Figure()
     for scope, part in timeline.groupby("scope", sort=False):
+        shown = plotly_escape(scope)  # "OS <code>": the code is the plan's text
         fig.add_scatter(
             x=[clock.to_local(t).replace(tzinfo=None) for t in part["changed_at"]], y=part["mean_progress"], mode="lines+markers", line_shape="hv",
-            name=scope, line=dict(width=4 if scope == PLAN_SCOPE else 1.5),
-            hovertemplate=[f"{scope}<br>{fmt_datetime(t)} : {fmt_percent(v)}<extra></extra>"
+            name=shown, line=dict(width=4 if scope == PLAN_SCOPE else 1.5),
+            hovertemplate=[f"{shown}<br>{fmt_datetime(t)} : {fmt_percent(v)}<extra></extra>"
                            for t, v in zip(part["changed_at"], part["mean_progress"], strict=True)],
         )
     fig.update_yaxes(range=[0, 100], ticksuffix=" %", title="Taux moyen")

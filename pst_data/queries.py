@@ -260,7 +260,8 @@ def journal(session: Session, plan_id: int, start: dt.date | None = None, end: d
     query = (
         select(History.id, History.changed_at, History.changed_by, History.kind, History.action_id,
                History.action_code, History.field, History.old_value, History.new_value,
-               History.comment, History.change_id, StrategicObjective.code.label("os_code"))
+               History.comment, History.change_id, StrategicObjective.code.label("os_code"),
+               History.entity)
         .outerjoin(Action, Action.id == History.action_id)
         .outerjoin(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
         .outerjoin(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
@@ -278,7 +279,7 @@ def journal(session: Session, plan_id: int, start: dt.date | None = None, end: d
         query = query.where(StrategicObjective.code.in_(list(os_codes)))
     return pd.DataFrame(session.execute(query).mappings().all(), columns=[
         "id", "changed_at", "changed_by", "kind", "action_id", "action_code", "field", "old_value",
-        "new_value", "comment", "change_id", "os_code"])
+        "new_value", "comment", "change_id", "os_code", "entity"])
 
 
 def journal_people(session: Session, plan_id: int) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,14 +79,27 @@ def summary_line(mean: float | None, actions: int, unassessed: int) -> str:
     return f"{fmt_percent(mean)} · {count}" + (f" (dont {unassessed} sans taux)" if unassessed else "")
 
 
+ENTITY_PREFIX = {"os": "OS ", "oo": "OO "}
+ENTITY_NAMES = {"label": "Label", "snapshot": "Instantané"}
+
+
+def element_name(entity: str | None, code: str) -> str:
+    """What a history row is about, as users read it: "1.1.3", "OS 7", "OO 7.1", "Label"."""
+    entity = entity or "action"
+    if entity in ENTITY_NAMES:
+        return ENTITY_NAMES[entity]
+    return ENTITY_PREFIX.get(entity, "") + str(code)
+
+
 def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
     """History rows as users read them."""
     if changes.empty:
-        return pd.DataFrame(columns=["Quand", "Qui", "Action", "Champ", "Avant", "Après", "Commentaire"])
+        return pd.DataFrame(columns=["Quand", "Qui", "Élément", "Champ", "Avant", "Après", "Commentaire"])
+    entities = changes["entity"] if "entity" in changes else ["action"] * len(changes)
     return pd.DataFrame({
         "Quand": [fmt_datetime(v) for v in changes["changed_at"]],
         "Qui": changes["changed_by"],
-        "Action": changes["action_code"],
+        "Élément": [element_name(e, c) for e, c in zip(entities, changes["action_code"], strict=True)],
         "Champ": [FIELD_LABELS.get(f, f) for f in changes["field"]],
         "Avant": [_history_value(v, f) for v, f in zip(changes["old_value"], changes["field"], strict=True)],
         "Après": [_history_value(v, f) for v, f in zip(changes["new_value"], changes["field"], strict=True)],
@@ -98,7 +112,39 @@ def _history_value(value, field: str) -> str:
         return EMPTY
     if field == "progress":
         return fmt_percent(float(value), 0)
+    if field == "position":
+        return f"{int(value) + 1}ᵉ"
+    if isinstance(value, str) and value.startswith("["):
+        try:  # lists (labels, services, partners…) are kept as JSON: shown as "a, b"
+            items = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(items, list):
+            return ", ".join(i.get("title") or i.get("label") or str(i) if isinstance(i, dict) else str(i)
+                             for i in items) or EMPTY
     return str(value)
+
+
+def change_summary(group: pd.DataFrame) -> str:
+    """One line naming a whole change (the rows of one change_id), for the undo list."""
+    # An OS or OO row names the change (deleting an OS also writes a row per action under it).
+    objectives = group[group["entity"].isin(["os", "oo"])] if "entity" in group else group.iloc[:0]
+    first = objectives.iloc[0] if len(objectives) else group.iloc[0]
+    entity = first.get("entity") or "action"
+    name = element_name(entity, first["action_code"])
+    kinds = set(group["kind"])
+    if "delete" in kinds and entity in ("os", "oo"):
+        return f"suppression de {name} et de ses actions"
+    if "delete" in kinds:
+        return f"suppression de l'action {name}"
+    if "create" in kinds:
+        return f"création de {name}" if entity != "action" else f"création de l'action {name}"
+    if set(group["field"]) == {"position"}:
+        return f"ordre des {'OS' if entity == 'os' else 'OO'}"
+    if group["action_code"].nunique() > 1:
+        return f"{group['action_code'].nunique()} actions ({', '.join(group['action_code'].unique()[:4])}…)"
+    fields = ", ".join(dict.fromkeys(FIELD_LABELS.get(f, f) for f in group["field"]))
+    return f"{name if entity != 'action' else 'action ' + name} : {fields}"
 
 
 def fmt_points(value) -> str:

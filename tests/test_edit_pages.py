@@ -134,10 +134,43 @@ def test_undo_from_the_journal(db):
     at = sign_in(open_page("pages/6_Journal.py", url, plan="binche"), "Bob")
     no_exception(at)
     table = at.dataframe[0].value
-    assert table.iloc[0]["Action"] == "1.1.1.1.3" and table.iloc[0]["Après"] == "75\u00a0%"
+    assert table.iloc[0]["Élément"] == "1.1.1.1.3" and table.iloc[0]["Après"] == "75\u00a0%"
     at.selectbox(key="undo_choice").select(result.change_id).run()
     next(b for b in at.button if b.label == "Annuler cette modification").click()
     at.run()
     assert any("Modification annulée" in s.value for s in at.success)
     assert action(engine, "binche", "1.1.1.1.3").progress == a.progress
     assert at.dataframe[0].value.iloc[0]["Qui"] == "Bob"
+
+
+def test_an_os_deleted_from_the_structure_tab_comes_back_from_the_journal(db):
+    url, engine = db
+    with Session(engine) as s:
+        os_ = s.scalars(select(StrategicObjective).join(Plan)
+                        .where(Plan.slug == "ecaussinnes", StrategicObjective.code == "1")).one()
+        os_id = os_.id
+        codes = sorted(a.code for oo in os_.operational_objectives for a in oo.actions)
+    at = sign_in(open_page("pages/5_Mise_à_jour.py", url, plan="ecaussinnes"))
+    at.selectbox(key="structure_target").select(os_id).run()
+    next(b for b in at.button if b.label == "Oui, supprimer").click()
+    at.run()
+    no_exception(at)
+    assert any(f"supprimé avec {len(codes)} action(s)" in s.value for s in at.success)
+    with Session(engine) as s:
+        assert s.get(StrategicObjective, os_id) is None
+
+    at.switch_page("pages/6_Journal.py").run()
+    no_exception(at)
+    choice = at.selectbox(key="undo_choice")
+    assert any("Claire Martin — suppression de OS 1 et de ses actions" in o for o in choice.options), choice.options
+    with Session(engine) as s:
+        change_id = s.scalar(select(History.change_id).where(History.kind == "delete", History.entity == "os"))
+    choice.select(change_id).run()
+    next(b for b in at.button if b.label == "Annuler cette modification").click()
+    at.run()
+    no_exception(at)
+    assert any("Modification annulée" in s.value for s in at.success)
+    with Session(engine) as s:
+        back = s.get(StrategicObjective, os_id)
+        assert back is not None
+        assert sorted(a.code for oo in back.operational_objectives for a in oo.actions) == codes

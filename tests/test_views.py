@@ -1,0 +1,47 @@
+"""How history rows read in the journal (pure functions of the rows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from pst_data.views import change_summary, changes_table
+
+AT = dt.datetime(2026, 11, 23, 9, 0)
+
+
+def rows(*items) -> pd.DataFrame:
+    return pd.DataFrame([{"changed_at": AT, "changed_by": "Alice", "comment": None, "old_value": None,
+                          "new_value": None, "entity": "action", **item} for item in items])
+
+
+def test_elements_and_values_read_as_words():
+    table = changes_table(rows(
+        {"kind": "update", "action_code": "1.1.3", "field": "progress", "old_value": "40", "new_value": "55"},
+        {"kind": "update", "action_code": "7", "entity": "os", "field": "title", "old_value": "A", "new_value": "B"},
+        {"kind": "update", "action_code": "7.1", "entity": "oo", "field": "position", "old_value": "2", "new_value": "0"},
+        {"kind": "update", "action_code": "1.1.3", "field": "labels", "old_value": '["PPI", "PGP"]', "new_value": "[]"},
+        {"kind": "update", "action_code": "label", "entity": "label", "field": "label_name",
+         "old_value": "Climat", "new_value": "Plan climat"},
+    ))
+    assert table["Élément"].tolist() == ["1.1.3", "OS 7", "OO 7.1", "1.1.3", "Label"]
+    assert table["Avant"].tolist() == ["40\u00a0%", "A", "3ᵉ", "PPI, PGP", "Climat"]
+    assert table["Après"].tolist() == ["55\u00a0%", "B", "1ᵉ", "—", "Plan climat"]
+    assert table["Champ"].tolist() == ["Taux d'avancement", "Intitulé", "Ordre", "Labels", "Nom du label"]
+
+
+def test_a_change_is_named_by_what_it_did():
+    deleted_os = rows({"kind": "delete", "action_code": "1.2.5", "field": "action"},
+                      {"kind": "delete", "action_code": "1", "entity": "os", "field": "objective"})
+    assert change_summary(deleted_os) == "suppression de OS 1 et de ses actions"
+    assert change_summary(rows({"kind": "delete", "action_code": "1.2.5", "field": "action"})) == \
+        "suppression de l'action 1.2.5"
+    assert change_summary(rows({"kind": "create", "action_code": "7.1", "entity": "oo", "field": "objective"})) == \
+        "création de OO 7.1"
+    assert change_summary(rows({"kind": "update", "action_code": "1.1.3", "field": "progress"},
+                               {"kind": "update", "action_code": "1.1.3", "field": "status"})) == \
+        "action 1.1.3 : Taux d'avancement, Statut"
+    assert change_summary(rows({"kind": "update", "action_code": "2", "entity": "os", "field": "position"},
+                               {"kind": "update", "action_code": "1", "entity": "os", "field": "position"})) == \
+        "ordre des OS"
