@@ -17,6 +17,7 @@ from ui.editing import (
     flash,
     quick_edit,
     run_save,
+    run_write,
     show_errors,
 )
 from ui.frame import filter_summary, page_frame
@@ -35,19 +36,6 @@ def pinned_table(slug: str, filters, actions: pd.DataFrame) -> dict:
         pin = {"signature": signature, "actions": actions.copy(), "generation": generation}
         st.session_state[BULK_PIN] = pin
     return pin
-
-
-def write_structure(write, success: str | None) -> None:
-    """A structure change: refused in French (nothing changed), or saved, then the page reloads."""
-    try:
-        write()
-    except EditError as exc:
-        show_errors(exc.errors)
-        return
-    data.invalidate()
-    if success:
-        flash("success", success)
-    st.rerun()
 
 
 def save_bulk(edits: list, comment: str | None = None) -> None:
@@ -74,6 +62,25 @@ st.caption(md_escape(f"{plan['organisation']} · {filter_summary(ctx)}"))
 edit_messages()
 author = author_box()
 
+# Shown above the tabs: a rerun opens the first tab again.
+pending = st.session_state.get(BULK_CONFLICTS)
+if pending:
+    show_errors([c.message() for c in pending],
+                head="Ces cellules n'ont pas été enregistrées : quelqu'un les a changées pendant votre saisie.")
+    c1, c2 = st.columns(2)
+    if c1.button("Réappliquer mes valeurs", type="primary", key="bulk_reapply", disabled=author is None):
+        st.session_state.pop(BULK_CONFLICTS)
+        mine: dict[int, dict] = {}
+        for conflict in pending:
+            mine.setdefault(conflict.action_id, {})[conflict.field] = conflict.yours
+        versions = dict(zip(ctx.all_actions["id"], ctx.all_actions["version"], strict=True))
+        codes = dict(zip(ctx.all_actions["id"], ctx.all_actions["code"], strict=True))
+        edits = [RowEdit(i, int(versions[i]), changes, codes[i]) for i, changes in mine.items() if i in versions]
+        save_bulk(edits)
+    if c2.button("Garder leurs valeurs", key="bulk_drop"):
+        st.session_state.pop(BULK_CONFLICTS)
+        st.rerun()
+
 quick_tab, bulk_tab, new_tab, structure_tab = st.tabs(
     ["Mise à jour rapide", "Tableau (plusieurs actions)", "Nouvelle action", "Objectifs"])
 
@@ -94,23 +101,6 @@ with bulk_tab:
     if actions.empty:
         st.info("Aucune action ne correspond aux filtres choisis.")
     else:
-        pending = st.session_state.get(BULK_CONFLICTS)
-        if pending:
-            show_errors([c.message() for c in pending],
-                        head="Ces cellules n'ont pas été enregistrées : quelqu'un les a changées pendant votre saisie.")
-            c1, c2 = st.columns(2)
-            if c1.button("Réappliquer mes valeurs", type="primary", key="bulk_reapply", disabled=author is None):
-                st.session_state.pop(BULK_CONFLICTS)
-                mine: dict[int, dict] = {}
-                for conflict in pending:
-                    mine.setdefault(conflict.action_id, {})[conflict.field] = conflict.yours
-                versions = dict(zip(ctx.all_actions["id"], ctx.all_actions["version"], strict=True))
-                codes = dict(zip(ctx.all_actions["id"], ctx.all_actions["code"], strict=True))
-                edits = [RowEdit(i, int(versions[i]), changes, codes[i]) for i, changes in mine.items() if i in versions]
-                save_bulk(edits)
-            if c2.button("Garder leurs valeurs", key="bulk_drop"):
-                st.session_state.pop(BULK_CONFLICTS)
-                st.rerun()
         st.caption("Modifiez les cellules puis « Enregistrer le tableau ». Une cellule invalide : rien n'est "
                    "enregistré. Si quelqu'un modifie les mêmes actions pendant votre saisie, vos autres cellules "
                    "sont enregistrées et celles qu'il a changées aussi vous sont montrées.")
@@ -198,7 +188,7 @@ with structure_tab:
         saved = st.form_submit_button("Enregistrer l'objectif", type="primary", disabled=author is None)
     if saved:
         version = None if current is None else int(current[f"{level}_version"])
-        write_structure(lambda: services.save_objective(
+        run_write(lambda: services.save_objective(
             data.engine(), level, author or "", objective_id=target, parent_id=parent, code=new_code,
             title=new_title, expected_version=version), f"Objectif {new_code} enregistré.")
     if target is not None:
@@ -209,10 +199,10 @@ with structure_tab:
         position = ids.index(target)
         if cols[0].button("Monter", disabled=position == 0 or author is None, key="move_up"):
             ids[position - 1], ids[position] = ids[position], ids[position - 1]
-            write_structure(lambda: services.reorder_objectives(data.engine(), level, ids, author or ""), None)
+            run_write(lambda: services.reorder_objectives(data.engine(), level, ids, author or ""), None)
         if cols[1].button("Descendre", disabled=position == len(ids) - 1 or author is None, key="move_down"):
             ids[position + 1], ids[position] = ids[position], ids[position + 1]
-            write_structure(lambda: services.reorder_objectives(data.engine(), level, ids, author or ""), None)
+            run_write(lambda: services.reorder_objectives(data.engine(), level, ids, author or ""), None)
         with cols[2].popover("Supprimer", disabled=author is None):
             scope = ctx.all_actions[ctx.all_actions[f"{level}_code"] == current[f"{level}_code"]]
             if level == "oo":
@@ -221,6 +211,6 @@ with structure_tab:
                                  "l'objectif et ses actions : « Annuler » dans le Journal les rétablit."))
             if st.button("Oui, supprimer", type="primary", key="confirm_delete_objective"):
                 expected = dict(zip(scope["id"].astype(int), scope["version"].astype(int), strict=True))
-                write_structure(lambda: services.delete_objective(
+                run_write(lambda: services.delete_objective(
                     data.engine(), level, target, author or "", expected_version=int(current[f"{level}_version"]),
                     expected_actions=expected), f"{items[target]} supprimé avec {len(scope)} action(s).")

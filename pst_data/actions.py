@@ -157,6 +157,10 @@ def apply_action_values(
         elif key == "services":
             _set_services(session, action, plan_id, list(new))
         elif key == "sub_actions":
+            # The old rows go first: a sub-action kept under the same code would otherwise be
+            # inserted before its old row is deleted (unique code per action).
+            action.sub_actions = []
+            session.flush()
             action.sub_actions = [
                 SubAction(position=i, **{k: s.get(k) for k in ("code", "title", "description", "evaluation")})
                 for i, s in enumerate(new)

@@ -130,6 +130,17 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
             uow.record(plan.id, kind, field_name, old, new, code=obj.code, entity=level, entity_id=obj.id,
                        version_after=obj.version)
 
+    def sync_objective(level: str, obj: Any, values: dict[str, Any], is_new: bool) -> None:
+        """Set an OS's or OO's values from the file and record what changed."""
+        changed = _set_all(obj, values)
+        session.flush()
+        if is_new:
+            record_objective(level, obj, "create", "objective", None, obj.title)
+        for name, old, new in changed:
+            record_objective(level, obj, "update", name, old, new)
+        if (changed or is_new) and not report.created:
+            report.objectives_changed += 1
+
     for os_position, os_data in enumerate(data["strategic_objectives"]):
         os_ = existing_os.pop(os_data["code"], None)
         is_new = os_ is None
@@ -139,14 +150,7 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
         os_values = {"title": os_data["title"], "axis": os_data["axis"],
                      "description": os_data["description"],
                      "stated_totals": os_data["stated_totals"], "position": os_position}
-        changed = _set_all(os_, os_values)
-        session.flush()
-        if is_new:
-            record_objective("os", os_, "create", "objective", None, os_.title)
-        for name, old, new in changed:
-            record_objective("os", os_, "update", name, old, new)
-        if (changed or is_new) and not report.created:
-            report.objectives_changed += 1
+        sync_objective("os", os_, os_values, is_new)
         existing_oo = {o.code: o for o in os_.operational_objectives}
         for oo_position, oo_data in enumerate(os_data["operational_objectives"]):
             oo = existing_oo.pop(oo_data["code"], None)
@@ -156,14 +160,7 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
                 session.add(oo)
             oo_values = {"title": oo_data["title"], "description": oo_data["description"],
                          "indicators": oo_data["indicators"], "position": oo_position}
-            changed = _set_all(oo, oo_values)
-            session.flush()
-            if is_new:
-                record_objective("oo", oo, "create", "objective", None, oo.title)
-            for name, old, new in changed:
-                record_objective("oo", oo, "update", name, old, new)
-            if (changed or is_new) and not report.created:
-                report.objectives_changed += 1
+            sync_objective("oo", oo, oo_values, is_new)
             for position, action_data in enumerate(oo_data["actions"]):
                 code = action_data["code"]
                 seen_actions.add(code)

@@ -366,3 +366,17 @@ def test_the_cli_refuses_an_absurd_file_in_french_and_writes_nothing(tmp_path):
         for message in ("« Budget (€) »", "« Poids »", "« Labels » est trop long", "caractère"):
             assert message in out.stderr, (message, out.stderr)
     assert _cli("export", "--plan", "essai", url=url).returncode == 2  # nothing was imported
+
+
+def test_a_sub_action_keeps_its_code_when_its_title_changes(seeded_engine):
+    """It used to hit the unique (action, code) constraint: the new row came before the old
+    one was deleted."""
+    a = action(seeded_engine, "binche", "1.1.1.1.2")
+    with Session(seeded_engine) as s:
+        subs = services.action_values(s.get(Action, a.id))["sub_actions"]
+    renamed = [{**subs[0], "title": "Nouvel intitulé"}, *subs[1:]]
+    services.update_action(seeded_engine, a.id, a.version, {"sub_actions": renamed}, "Claire")
+    with Session(seeded_engine) as s:
+        saved = services.action_values(s.get(Action, a.id))["sub_actions"]
+    assert [x["code"] for x in saved] == [x["code"] for x in subs]
+    assert saved[0]["title"] == "Nouvel intitulé"

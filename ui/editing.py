@@ -39,7 +39,7 @@ def author_box() -> str | None:
     name = current_author()
     if name:
         cols = st.columns([4, 1])
-        cols[0].caption(f"Vous modifiez en tant que **{name}**.")
+        cols[0].caption(f"Vous modifiez en tant que **{md_escape(name)}**.")
         if cols[1].button("Changer de nom", key="change_author", type="tertiary"):
             st.session_state[AUTHOR_KEY] = ""
             st.rerun()
@@ -104,16 +104,18 @@ def after_save(result: SaveResult, what: str) -> None:
         flash("info", notice)
 
 
-def run_write(write: Callable[[], Any], success: str) -> None:
-    """Call a write service that has no version to check (labels, snapshots): on refusal show
-    its French messages; on success reload, flash ``success`` and rerun."""
+def run_write(write: Callable[[], Any], success: str | None) -> None:
+    """Call a write service whose refusal needs no re-apply button (labels, snapshots,
+    structure): on refusal show its French messages; on success reload, flash ``success`` (if
+    any) and rerun."""
     try:
         write()
     except EditError as exc:
         show_errors(exc.errors)
         return
     data.invalidate()
-    flash("success", success)
+    if success:
+        flash("success", success)
     st.rerun()
 
 
@@ -156,7 +158,7 @@ def render_pending_conflict() -> None:
     cols = st.columns(2)
     if retry and len(pending["conflicts"]) == 1:
         conflict = pending["conflicts"][0]
-        label = f"Réappliquer ma modification ({pending['what']})"
+        label = f"Réappliquer ma modification ({md_escape(pending['what'])})"
         if cols[0].button(label, key="retry_conflict", type="primary"):
             st.session_state.pop(PENDING_KEY, None)
             run_save(lambda: services.update_action(
