@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+# The statuses an action may have (a check constraint of the schema).
+STATUSES = ("À programmer", "En cours", "Finalisé", "Suspendu", "Abandonné")
+
 CODE_MAX = 40
 TITLE_MAX = 500
 TEXT_MAX = 20_000  # free text (descriptions, comments, list items): no database limit, a sane one

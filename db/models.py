@@ -33,7 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from db.limits import (
+from db.limits import (  # noqa: F401  (STATUSES re-exported for pages and services)
+    STATUSES,
     AUTHOR_MAX,
     AXIS_MAX,
     CODE_MAX,
@@ -58,7 +59,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-STATUSES = ("À programmer", "En cours", "Finalisé", "Suspendu", "Abandonné")
 
 
 class Base(DeclarativeBase):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from db.models import STATUSES
+from db.limits import STATUSES
 from pst_data.text import fold
 
 NO_STATUS = "Non renseigné"

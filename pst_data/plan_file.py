@@ -16,6 +16,7 @@ from typing import Any
 
 from db.limits import (
     AMOUNT_DECIMALS,
+    STATUSES,
     AXIS_MAX,
     BUDGET_MAX,
     CODE_MAX,
@@ -33,7 +34,6 @@ from db.limits import (
     YEAR_MAX,
     YEAR_MIN,
 )
-from db.models import STATUSES
 from pst_data.dates import parse_source_date
 from pst_data.fields import FIELD_LABELS
 from pst_data.plan_yaml import (
@@ -205,9 +205,12 @@ def iter_actions(plan: dict[str, Any]):
 class PlanChecker:
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.fields: list[str] = []
 
-    def error(self, where: str, message: str) -> None:
+    def error(self, where: str, message: str, field: str | None = None) -> None:
         self.errors.append(f"{where} : {message}" if where else message)
+        if field and field not in self.fields:
+            self.fields.append(field)  # the action fields in error, for forms to point at
 
     # -- levels -------------------------------------------------------------------------
     def plan(self, data: Any) -> dict[str, Any]:
@@ -344,11 +347,13 @@ class PlanChecker:
             action["priority"] = self.text(action["priority"], where, "priority", limit=PRIORITY_MAX)
             if action["priority"] not in scale:
                 known = ", ".join(sorted(scale)) or "aucune (le plan n'a pas d'échelle)"
-                self.error(where, f"priorité « {action['priority']} » inconnue ; échelle du plan : {known}.")
+                self.error(where, f"priorité « {action['priority']} » inconnue ; échelle du plan : {known}.",
+                           "priority")
         if action["status"] is not None and action["status"] not in STATUSES:
             self.error(
                 where,
                 f"statut « {action['status']} » inconnu ; statuts permis : {', '.join(STATUSES)}.",
+                "status",
             )
         action["progress"] = self.progress(action["progress"], where)
         action["budget"] = self.amount(action["budget"], where, "budget", BUDGET_MAX)
@@ -402,20 +407,20 @@ class PlanChecker:
         name = field_name(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                self.error(where, f"« {name} » est obligatoire.")
+                self.error(where, f"« {name} » est obligatoire.", key)
             return None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(getattr(value, "source", value))
         if not isinstance(value, str):
-            self.error(where, f"« {name} » doit être un texte.")
+            self.error(where, f"« {name} » doit être un texte.", key)
             return None
         value = value.strip()
         if len(value) > limit:
-            self.error(where, f"« {name} » est trop long ({len(value)} caractères, maximum {limit}).")
+            self.error(where, f"« {name} » est trop long ({len(value)} caractères, maximum {limit}).", key)
         if "\x00" in value:
-            self.error(where, f"« {name} » contient un caractère nul (\\0), refusé.")
+            self.error(where, f"« {name} » contient un caractère nul (\\0), refusé.", key)
         elif any("\ud800" <= c <= "\udfff" for c in value):
-            self.error(where, f"« {name} » contient un caractère invalide (demi-paire UTF-16), refusé.")
+            self.error(where, f"« {name} » contient un caractère invalide (demi-paire UTF-16), refusé.", key)
         return value
 
     def string_list(self, value: Any, where: str, key: str, limit: int = TEXT_MAX) -> list[str]:
@@ -465,10 +470,11 @@ class PlanChecker:
             self.error(
                 where,
                 f"taux d'avancement « {shown} » invalide : un nombre entier entre 0 et 100 est attendu.",
+                "progress",
             )
             return None
         if not 0 <= value <= 100:
-            self.error(where, f"taux d'avancement {value} hors limites : il doit être entre 0 et 100 %.")
+            self.error(where, f"taux d'avancement {value} hors limites : il doit être entre 0 et 100 %.", "progress")
             return None
         return value
 
@@ -482,13 +488,13 @@ class PlanChecker:
         invalid = (f"« {name} » : « {shown} » n'est pas un nombre valide "
                    f"(ex. 1234,5 ; au plus {AMOUNT_DECIMALS} décimales).")
         if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-            self.error(where, invalid)
+            self.error(where, invalid, key)
             return None
         if isinstance(value, str):
             compact = re.sub(r"[\s\u00a0\u202f]", "", value).removesuffix("€")
             match = AMOUNT_PATTERN.match(compact)
             if not match:
-                self.error(where, invalid)
+                self.error(where, invalid, key)
                 return None
             number = Decimal(f"{match[1]}.{match[2] or 0}")
         else:
@@ -497,16 +503,16 @@ class PlanChecker:
             except InvalidOperation:
                 number = Decimal("NaN")
             if not number.is_finite():
-                self.error(where, invalid)
+                self.error(where, invalid, key)
                 return None
         if number < 0:
-            self.error(where, f"« {name} » : {shown} est négatif ; un nombre positif est attendu.")
+            self.error(where, f"« {name} » : {shown} est négatif ; un nombre positif est attendu.", key)
             return None
         if number > maximum:
-            self.error(where, f"« {name} » : {shown} dépasse le maximum permis ({_plain_number(maximum)}).")
+            self.error(where, f"« {name} » : {shown} dépasse le maximum permis ({_plain_number(maximum)}).", key)
             return None
         if -number.normalize().as_tuple().exponent > AMOUNT_DECIMALS:
-            self.error(where, f"« {name} » : {shown} a plus de {AMOUNT_DECIMALS} décimales.")
+            self.error(where, f"« {name} » : {shown} a plus de {AMOUNT_DECIMALS} décimales.", key)
             return None
         return int(number) if number == number.to_integral_value() else float(number)
 
@@ -532,10 +538,10 @@ class PlanChecker:
         for key, day in (("start", start), ("end", end)):
             if day is not None and not YEAR_MIN <= day.year <= YEAR_MAX:
                 self.error(where, f"« {field_name(key)} » : « {action[key]} » est hors de la période "
-                                  f"permise ({YEAR_MIN}–{YEAR_MAX}).")
+                                  f"permise ({YEAR_MIN}–{YEAR_MAX}).", key)
                 return
         if start and end and end < start:
-            self.error(where, f"la fin ({action['end']}) précède le début ({action['start']}).")
+            self.error(where, f"la fin ({action['end']}) précède le début ({action['start']}).", "end")
 
     def period(self, value: Any) -> dict | None:
         if value is None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data.actions import FIELD_LABELS
+from pst_data.fields import FIELD_LABELS
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_number, fmt_percent
 from pst_data.progress import rollup
 
