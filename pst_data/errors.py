@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 
 class EditError(ValueError):
-    """A refused write; ``errors`` are French sentences for the user. Nothing was written."""
+    """A refused write; ``errors`` are French sentences for the user, ``fields`` the action
+    fields they are about (plan-file keys: "progress", "budget"…), so a form can point at them.
+    Nothing was written."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, errors: list[str], fields: list[str] | None = None):
         self.errors = errors
+        self.fields = list(fields or [])
         super().__init__(" ".join(errors))
 
 

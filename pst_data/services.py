@@ -92,17 +92,19 @@ def parse_progress(value: Any) -> int | None:
     checker = PlanChecker()
     taux = checker.progress(value, "")
     if checker.errors:
-        raise EditError([e[0].upper() + e[1:] for e in checker.errors])
+        raise EditError([e[0].upper() + e[1:] for e in checker.errors], checker.fields)
     return taux
 
 
-def validate_action(values: dict[str, Any], scale: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Validate a whole action (plan-file shape) with the plan-file rules; French errors."""
+def validate_action(values: dict[str, Any], scale: list[str], prefix: str = "") -> dict[str, Any]:
+    """Validate a whole action (plan-file shape) with the plan-file rules: the normalised
+    action, or EditError with every French message and the fields they are about."""
     checker = PlanChecker()
     normalised = checker.action(values, "", set(scale))
-    errors = [e.removeprefix(" › action ").split(" : ", 1)[-1] if " : " in e else e
-              for e in checker.errors]
-    return normalised, errors
+    if checker.errors:
+        raise EditError([prefix + (e.removeprefix(" › action ").split(" : ", 1)[-1] if " : " in e else e)
+                         for e in checker.errors], checker.fields)
+    return normalised
 
 
 def _checked_text(value: str, label: str, limit: int) -> str:
@@ -138,9 +140,7 @@ def _update(uow: UnitOfWork, action: Action, expected_version: int, changes: dic
     plan = _plan_of(action)
     current = action_values(action)
     changes, notices = coherent_status_and_progress(current, changes)
-    merged, errors = validate_action({**current, **changes}, list(plan.priority_scale or []))
-    if errors:
-        raise EditError([f"Action {action.code} : {e}" for e in errors])
+    merged = validate_action({**current, **changes}, list(plan.priority_scale or []), f"Action {action.code} : ")
     uow.lock_plan(plan.id)  # every write takes the plan first, then its rows: no deadlock
     new_version = uow.claim(Action, action.id, expected_version, action.code)
     uow.session.refresh(action, ["version"])
@@ -298,9 +298,7 @@ def create_action(engine: Engine, oo_id: int, values: dict[str, Any], author: st
         if oo is None:
             raise EditError(["Objectif opérationnel introuvable (supprimé entre-temps ?). Rechargez la page."])
         plan = oo.strategic_objective.plan
-        merged, errors = validate_action(values, list(plan.priority_scale or []))
-        if errors:
-            raise EditError(errors)
+        merged = validate_action(values, list(plan.priority_scale or []))
         uow.lock_plan(plan.id)  # no other creation in this plan until commit: the check holds
         clash = _code_taken(session, plan.id, merged["code"])
         if clash is not None:
@@ -458,10 +456,10 @@ def reorder_objectives(engine: Engine, level: str, ordered_ids: list[int], autho
         for position, oid in enumerate(ordered_ids):
             obj = objects[oid]
             if obj.position != position:
+                version = uow.claim(model, obj.id, obj.version, obj.code, entity=level)
                 uow.record(plan_id, "update", "position", obj.position, position, code=obj.code,
-                           entity=level, entity_id=obj.id, version_after=obj.version + 1)
+                           entity=level, entity_id=obj.id, version_after=version)
                 obj.position = position
-                obj.version += 1
 
 
 def delete_objective(engine: Engine, level: str, objective_id: int, author: str,
@@ -529,6 +527,9 @@ def undo_change(engine: Engine, change_id: str, author: str) -> list[SaveResult]
         if any(r.entity in ("label", "snapshot") for r in rows):
             raise EditError(["Les labels et les instantanés ne s'annulent pas depuis le journal : "
                              "modifiez-les depuis leur page."])
+        if any(r.kind == "undo" and r.field in ("action", "objective") for r in rows):
+            raise EditError(["Cette annulation a rétabli ou retiré un élément entier : elle ne s'annule pas "
+                             "elle-même. Supprimez ou recréez l'élément si nécessaire."])
         comment = f"Annulation de la modification {change_id[:8]}"
         results: list[SaveResult] = []
         # An objective deleted with its actions: restoring it restores them.
@@ -734,16 +735,16 @@ def _undo_objective_update(uow: UnitOfWork, row: History, comment: str) -> None:
     if history_text(current) != row.new_value:
         raise _changed_again(f"L'objectif {obj.code} : « {FIELD_LABELS.get(row.field, row.field)} »", current)
     old = int(row.old_value) if row.field == "position" else row.old_value
+    model = LEVELS[row.entity]
     if row.field == "code":
         parent_col = (StrategicObjective.plan_id if row.entity == "os"
                       else OperationalObjective.strategic_objective_id)
         parent_id = obj.plan_id if row.entity == "os" else obj.strategic_objective_id
-        model = LEVELS[row.entity]
         if uow.session.scalar(select(model.id).where(parent_col == parent_id, model.code == old, model.id != obj.id)):
             raise EditError([f"Le code {old} a été redonné depuis ; annulation refusée."])
-    obj.version += 1
+    version = uow.claim(model, obj.id, obj.version, obj.code, entity=row.entity)
     uow.record(_plan_id_of(obj), "undo", row.field, current, old, code=obj.code if row.field != "code" else old,
-               entity=row.entity, entity_id=obj.id, comment=comment, version_after=obj.version)
+               entity=row.entity, entity_id=obj.id, comment=comment, version_after=version)
     setattr(obj, row.field, old)
 
 

@@ -275,6 +275,8 @@ def test_a_deleted_action_comes_back_and_a_created_one_goes(seeded_engine):
     services.undo_change(seeded_engine, last_change(seeded_engine), "Alice")
     back = action(seeded_engine, "binche", "1.1.1.1.2")
     assert (back.id, back.progress, back.title) == (a.id, a.progress, a.title)
+    with pytest.raises(EditError, match="ne s'annule pas"):  # undoing the restore itself
+        services.undo_change(seeded_engine, last_change(seeded_engine), "Alice")
     created = services.create_action(seeded_engine, a.operational_objective_id, {"code": "9.9", "title": "Essai"}, "Alice")
     services.undo_change(seeded_engine, created.change_id, "Alice")
     with Session(seeded_engine) as s:
@@ -380,3 +382,16 @@ def test_a_sub_action_keeps_its_code_when_its_title_changes(seeded_engine):
         saved = services.action_values(s.get(Action, a.id))["sub_actions"]
     assert [x["code"] for x in saved] == [x["code"] for x in subs]
     assert saved[0]["title"] == "Nouvel intitulé"
+
+
+@pytest.mark.parametrize(("changes", "fields"), [
+    ({"progress": "abc"}, ["progress"]),
+    ({"budget": "1e20", "weight": "-1"}, ["budget", "weight"]),
+    ({"title": "", "end": "31/12/9999"}, ["title", "end"]),
+    ({"status": "Fini"}, ["status"]),
+])
+def test_a_refusal_names_the_fields_a_form_should_point_at(seeded_engine, changes, fields):
+    a = action(seeded_engine, "binche", "1.1.1.1.1")
+    with pytest.raises(EditError) as caught:
+        services.update_action(seeded_engine, a.id, a.version, changes, "Claire")
+    assert caught.value.fields == fields

@@ -16,6 +16,7 @@ import streamlit as st
 from db.models import STATUSES
 from pst_data import services
 from pst_data.formatting import fmt_date
+from pst_data.fields import FIELD_LABELS
 from pst_data.services import ConflictError, EditError, SaveResult
 from pst_data.text import md_escape
 from ui import data
@@ -73,8 +74,11 @@ def say(kind: str, text: str) -> None:
     box("  \n".join(md_escape(line) for line in text.split("\n")))
 
 
-def show_errors(errors: list[str], head: str | None = None) -> None:
-    """A refused write's French messages, in one red box."""
+def show_errors(errors: list[str], head: str | None = None, fields: list[str] | None = None) -> None:
+    """A refused write's French messages, in one red box; ``fields`` (EditError.fields) are
+    named first, so the person knows which boxes of the form to correct."""
+    if fields and not head:
+        head = "À corriger : " + ", ".join(f"« {FIELD_LABELS.get(f, f)} »" for f in fields)
     lines = ([head] if head else []) + [f"– {e}" if head else e for e in errors]
     say("error", "\n".join(lines))
 
@@ -111,7 +115,7 @@ def run_write(write: Callable[[], Any], success: str | None) -> None:
     try:
         write()
     except EditError as exc:
-        show_errors(exc.errors)
+        show_errors(exc.errors, fields=exc.fields)
         return
     data.invalidate()
     if success:
@@ -130,7 +134,7 @@ def run_save(save: Callable[[], SaveResult], what: str, retry: dict | None = Non
         st.session_state[PENDING_KEY] = {"conflicts": exc.conflicts, "retry": retry, "what": what}
         st.rerun()
     except EditError as exc:
-        show_errors(exc.errors)
+        show_errors(exc.errors, fields=exc.fields)
         return False
     after_save(result, what)
     if "progress" in result.changed and result.suggests_finalising:
