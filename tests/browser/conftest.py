@@ -82,3 +82,31 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def table_editor(page):
+    """Select the first cell (Code) of the visible data editor and return ``edit(moves, text)``.
+
+    The grid is a canvas: a cell is reached by position, then with the keyboard (typing on a
+    selected cell starts editing it; Tab keeps the value and moves one cell right, where Enter
+    would also submit the form)."""
+    grid = page.locator("[data-testid='stDataFrame']:visible").first
+    grid.wait_for()
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)  # cell Code of the first row
+    page.wait_for_timeout(300)
+
+    def edit(moves: list[str], text: str) -> None:
+        for key in moves:
+            page.keyboard.press(key)
+            page.wait_for_timeout(50)
+        page.keyboard.press("Enter")  # open the cell editor
+        page.wait_for_timeout(300)
+        page.keyboard.press("Control+A")
+        page.keyboard.type(text)
+        page.wait_for_timeout(500)  # let the cell editor take the text before leaving it
+        page.keyboard.press("Tab")
+        page.wait_for_timeout(300)
+
+    return edit

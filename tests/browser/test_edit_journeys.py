@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.models import Action, OperationalObjective, Plan, StrategicObjective
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, table_editor
 from tests.browser.server import wait_for_app
 
 
@@ -102,29 +102,7 @@ def test_bulk_edit_with_one_invalid_cell_saves_nothing(edit_server, page):
     wait_for_app(page)
     sign_in(page, "Claire Martin")
     page.get_by_role("tab", name="Tableau (plusieurs actions)").click()
-    grid = page.locator("[data-testid='stDataFrame']:visible").first
-    grid.wait_for()
-    grid.scroll_into_view_if_needed()
-
-    # The grid is a canvas: select the first cell by position, then move with the keyboard
-    # (typing on a selected cell starts editing it; Tab keeps the cell, where Enter would also
-    # submit the form).
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)  # cell Code of the first row
-    page.wait_for_timeout(300)
-
-    def edit(moves: list[str], text: str) -> None:
-        for key in moves:
-            page.keyboard.press(key)
-            page.wait_for_timeout(50)
-        page.keyboard.press("Enter")  # open the cell editor
-        page.wait_for_timeout(300)
-        page.keyboard.press("Control+A")
-        page.keyboard.type(text)
-        page.wait_for_timeout(500)  # let the cell editor take the text before leaving it
-        page.keyboard.press("Tab")  # keep the value (Enter would also submit the form)
-        page.wait_for_timeout(300)
-
+    edit = table_editor(page)
     edit(["ArrowRight"] * 6, "N" * 320)  # 1.1.1, Chef de projet: over the 300-character limit
     edit(["ArrowDown", "ArrowLeft"], "Nadia Leroy")  # 1.1.2, Chef de projet: valid, must not land
     page.get_by_role("button", name="Enregistrer le tableau").click()

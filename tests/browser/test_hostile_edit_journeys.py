@@ -10,7 +10,7 @@ import pytest
 
 from db.engine import make_engine
 from pst_data import services
-from tests.browser.conftest import shot
+from tests.browser.conftest import shot, table_editor
 from tests.browser.server import wait_for_app
 from tests.browser.test_edit_journeys import action_id, quick_save, sign_in
 
@@ -58,31 +58,12 @@ def test_quick_edit_refuses_what_the_browser_used_to_change(edit_server, page):
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-def _open_table(page, url: str) -> tuple:
+def _open_table(page, url: str):
     page.goto(url)
     wait_for_app(page)
     sign_in(page, "Claire Martin")
     page.get_by_role("tab", name="Tableau (plusieurs actions)").click()
-    grid = page.locator("[data-testid='stDataFrame']:visible").first
-    grid.wait_for()
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)  # cell Code of the first row
-    page.wait_for_timeout(300)
-
-    def edit(moves: list[str], text: str) -> None:
-        for key in moves:
-            page.keyboard.press(key)
-            page.wait_for_timeout(50)
-        page.keyboard.press("Enter")  # open the cell editor
-        page.wait_for_timeout(300)
-        page.keyboard.press("Control+A")
-        page.keyboard.type(text)
-        page.wait_for_timeout(500)
-        page.keyboard.press("Tab")  # keep the value (Enter would also submit the form)
-        page.wait_for_timeout(300)
-
-    return edit
+    return table_editor(page)
 
 
 def test_bulk_table_refuses_bad_taux_and_saves_nothing(edit_server, page):
