@@ -41,12 +41,13 @@ class PlanAsOf:
 def later_changes(session: Session, plan_id: int, moment: dt.datetime) -> pd.DataFrame:
     rows = session.execute(
         select(History.id, History.action_id, History.action_code, History.changed_at,
-               History.changed_by, History.kind, History.field, History.old_value, History.new_value)
-        .where(History.plan_id == plan_id, History.changed_at >= moment)
+               History.changed_by, History.kind, History.field, History.old_value, History.new_value,
+               History.change_id)
+        .where(History.plan_id == plan_id, History.entity == "action", History.changed_at >= moment)
         .order_by(History.changed_at.desc(), History.id.desc())
     ).mappings().all()
     return pd.DataFrame(rows, columns=["id", "action_id", "action_code", "changed_at", "changed_by",
-                                       "kind", "field", "old_value", "new_value"])
+                                       "kind", "field", "old_value", "new_value", "change_id"])
 
 
 def rewind(plan: dict[str, Any], actions: pd.DataFrame, fiches: dict[int, dict[str, Any]],
@@ -55,11 +56,21 @@ def rewind(plan: dict[str, Any], actions: pd.DataFrame, fiches: dict[int, dict[s
     ``actions`` (queries.actions_frame) and ``fiches`` (queries.action_fiches)."""
     frame = actions.copy()
     fiches = {i: dict(f) for i, f in fiches.items()}
-    created_ids = {int(i) for i in later.loc[later["kind"] == "create", "action_id"].dropna()}
+    whole = later["field"] == "action"
+    restores = later[whole & (later["kind"] == "undo") & later["new_value"].notna()]
+    removals = later[whole & ((later["kind"] == "delete") | ((later["kind"] == "undo") & later["new_value"].isna()))]
+    # A restore re-links the delete row to the action: deleted and restored both after the
+    # moment, it existed then; restored after a delete made before the moment, it did not.
+    restored_ids = {int(i) for i in restores["action_id"].dropna()}
+    back_again = restored_ids & {int(i) for i in removals["action_id"].dropna()}
+    created_ids = {int(i) for i in later.loc[later["kind"] == "create", "action_id"].dropna()} | \
+        (restored_ids - back_again)
     imported_ids = {int(i) for i in later.loc[later["kind"] == "import", "action_id"].dropna()}
     created_codes = sorted(set(frame.loc[frame["id"].isin(created_ids), "code"]))
     frame = frame[~frame["id"].isin(created_ids)].copy()
-    deleted = later[(later["kind"] == "delete") & (later["field"] == "action")]
+    deleted = removals[~removals["action_id"].isin(list(back_again))]
+    # The rows a restore writes (the action, its taux) say "it came back", not "it changed".
+    restore_changes = set(restores["change_id"])
     deleted_since = pd.DataFrame({
         "code": deleted["action_code"], "title": deleted["old_value"],
         "deleted_at": deleted["changed_at"], "deleted_by": deleted["changed_by"]}).reset_index(drop=True)
@@ -71,7 +82,9 @@ def rewind(plan: dict[str, Any], actions: pd.DataFrame, fiches: dict[int, dict[s
     position = {action_id: pos for pos, action_id in enumerate(frame["id"])}
     undone = 0
     for row in later[later["kind"].isin(["update", "undo"])].itertuples(index=False):
-        if pd.isna(row.action_id) or int(row.action_id) not in position:
+        if pd.isna(row.action_id) or int(row.action_id) not in position or row.field == "action":
+            continue
+        if row.change_id in restore_changes and int(row.action_id) in restored_ids:
             continue
         action_id = int(row.action_id)
         index = frame.index[position[action_id]]

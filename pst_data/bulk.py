@@ -43,10 +43,11 @@ def _value(column: str, value: Any) -> Any:
     if column == "Taux":
         return value  # as typed: "" (cleared on purpose) is "no taux", the rest is parsed strictly
     if column == "Échéance":
-        if isinstance(value, str):
-            value = pd.to_datetime(value, errors="coerce")
-            if pd.isna(value):
-                return str(value)
+        if isinstance(value, str):  # the date column sends ISO text; anything else stays as typed
+            try:
+                value = dt.date.fromisoformat(value.strip()[:10])
+            except ValueError:
+                return value.strip() or None
         if isinstance(value, (pd.Timestamp, dt.datetime)):
             value = value.date()
         return fmt_date(value)

@@ -23,7 +23,7 @@ from db.models import (
     StrategicObjective,
 )
 from pst_data.actions import action_values, apply_action_values
-from pst_data.services import _action_payload
+from pst_data.services import action_payload
 from pst_data.plan_file import DEFAULT_BANDS, validate_plan
 from pst_data.uow import UnitOfWork, plan_by_slug, write
 
@@ -78,7 +78,7 @@ PLAN_FIELDS = ("organisation", "title", "document", "source", "priority_scale",
 def import_plan(engine: Engine, plan_data: dict[str, Any], author: str = IMPORT_AUTHOR) -> ImportReport:
     """Import a plan dict (validated again here: callers may hand over raw data)."""
     plan_data = validate_plan(plan_data)
-    with write(engine, author) as uow:
+    with write(engine, author, origin="import") as uow:
         return _import(uow, plan_data)
 
 
@@ -131,8 +131,11 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
                        version_after=obj.version)
 
     def sync_objective(level: str, obj: Any, values: dict[str, Any], is_new: bool) -> None:
-        """Set an OS's or OO's values from the file and record what changed."""
+        """Set an OS's or OO's values from the file and record what changed (its version
+        claimed: a rename form opened before the import is then refused, not lost)."""
         changed = _set_all(obj, values)
+        if changed and not is_new:
+            obj.version = uow.claim(type(obj), obj.id, obj.version, obj.code, entity=level)
         session.flush()
         if is_new:
             record_objective(level, obj, "create", "objective", None, obj.title)
@@ -184,7 +187,9 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
                     changes.append(("operational_objective",
                                     action.operational_objective.code, oo.code))
                     action.operational_objective = oo
-                action.position = position
+                if action.position != position:  # a new order in the file is a change too
+                    changes.append(("position", action.position, position))
+                    action.position = position
                 if changes:
                     action.version = uow.claim(Action, action.id, action.version, action.code)
                     action.updated_at = now
@@ -196,7 +201,7 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
             gone_oos.append(oo_gone)
     for code, action in existing_actions.items():
         if code not in seen_actions:
-            record(action, "delete", "action", action.title, None, payload=_action_payload(session, action))
+            record(action, "delete", "action", action.title, None, payload=action_payload(session, action))
             session.delete(action)
             report.actions_deleted += 1
     session.flush()

@@ -400,6 +400,8 @@ class PlanChecker:
         value = value.strip()
         if len(value) > CODE_MAX:
             self.error(where, f"code trop long ({len(value)} caractères, maximum {CODE_MAX}).")
+        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+            self.error(where, "le code contient un caractère invalide.")
         return value
 
     def text(self, value: Any, where: str, key: str, required: bool = False,

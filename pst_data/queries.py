@@ -148,7 +148,7 @@ def recent_changes(session: Session, plan_id: int, limit: int = 10,
     """The latest changes made by people (the importer's initial rows are left out)."""
     query = (
         select(History.changed_at, History.changed_by, History.action_code, History.field,
-               History.old_value, History.new_value, History.comment, History.kind)
+               History.old_value, History.new_value, History.comment, History.kind, History.entity)
         .where(History.plan_id == plan_id, History.kind != "import")
         .order_by(History.changed_at.desc(), History.id.desc())
         .limit(limit)
@@ -158,7 +158,7 @@ def recent_changes(session: Session, plan_id: int, limit: int = 10,
     rows = session.execute(query)
     return pd.DataFrame(rows.mappings().all(),
                         columns=["changed_at", "changed_by", "action_code", "field", "old_value",
-                                 "new_value", "comment", "kind"])
+                                 "new_value", "comment", "kind", "entity"])
 
 
 def action_fiche(session: Session, action_id: int) -> dict[str, Any] | None:
@@ -288,11 +288,14 @@ def journal_people(session: Session, plan_id: int) -> list[str]:
 
 
 def progress_events(session: Session, plan_id: int) -> pd.DataFrame:
-    """The history rows that move a taux (or remove an action), oldest first."""
+    """The history rows that move a taux (or remove an action), oldest first. A deleted action's
+    rows have lost their action_id: its entity_id still says which action they were about."""
+    removed = or_(History.kind == "delete", and_(History.kind == "undo", History.new_value.is_(None)))
     rows = session.execute(
-        select(History.changed_at, History.action_id, History.field, History.new_value, History.kind)
-        .where(History.plan_id == plan_id,
-               or_(History.field == "progress", and_(History.field == "action", History.kind == "delete")))
+        select(History.changed_at, func.coalesce(History.action_id, History.entity_id).label("action_id"),
+               History.field, History.new_value, History.kind)
+        .where(History.plan_id == plan_id, History.entity == "action",
+               or_(History.field == "progress", and_(History.field == "action", removed)))
         .order_by(History.changed_at, History.id)
     )
     return pd.DataFrame(rows.mappings().all(), columns=["changed_at", "action_id", "field", "new_value", "kind"])

@@ -359,12 +359,12 @@ def delete_action(engine: Engine, action_id: int, expected_version: int, author:
         uow.lock_plan(plan_id)
         uow.claim(Action, action.id, expected_version, action.code)
         uow.record(plan_id, "delete", "action", action.title, None, code=action.code, entity_id=action.id,
-                   version_after=expected_version + 1, payload=_action_payload(uow.session, action))
+                   version_after=expected_version + 1, payload=action_payload(uow.session, action))
         uow.session.flush()
         uow.session.delete(action)
 
 
-def _action_payload(session: Session, action: Action) -> dict[str, Any]:
+def action_payload(session: Session, action: Action) -> dict[str, Any]:
     """Everything needed to bring a deleted action back: its fields, place, and history rows."""
     history_ids = list(session.scalars(select(History.id).where(History.action_id == action.id)))
     return {"id": action.id, "oo_id": action.operational_objective_id, "position": action.position,
@@ -436,6 +436,7 @@ def save_objective(engine: Engine, level: str, author: str, *, objective_id: int
             return obj.id
         version = uow.claim(model, obj.id, obj.version if expected_version is None else expected_version,
                             _objective_code_label(level, obj.code), entity=level)
+        obj.version = version
         for name, old, new in changes:
             uow.record(plan_id, "update", name, old, new, code=code, entity=level, entity_id=obj.id,
                        version_after=version)
@@ -459,7 +460,7 @@ def reorder_objectives(engine: Engine, level: str, ordered_ids: list[int], autho
                 version = uow.claim(model, obj.id, obj.version, obj.code, entity=level)
                 uow.record(plan_id, "update", "position", obj.position, position, code=obj.code,
                            entity=level, entity_id=obj.id, version_after=version)
-                obj.position = position
+                obj.position, obj.version = position, version
 
 
 def delete_objective(engine: Engine, level: str, objective_id: int, author: str,
@@ -500,7 +501,7 @@ def _objective_payload(session: Session, level: str, obj) -> dict[str, Any]:
         return {"id": oo.id, "os_id": oo.strategic_objective_id, "code": oo.code, "title": oo.title,
                 "description": oo.description, "indicators": list(oo.indicators or []),
                 "position": oo.position, "version": oo.version,
-                "actions": [_action_payload(session, a) for a in oo.actions]}
+                "actions": [action_payload(session, a) for a in oo.actions]}
 
     if level == "oo":
         return oo_payload(obj)
@@ -522,7 +523,9 @@ def undo_change(engine: Engine, change_id: str, author: str) -> list[SaveResult]
         rows = list(uow.session.scalars(select(History).where(History.change_id == change_id).order_by(History.id)))
         if not rows:
             raise EditError(["Cette modification est introuvable."])
-        if any(r.kind == "import" for r in rows):
+        # The plan first, like every write: what is checked below cannot change until commit.
+        uow.lock_plan(rows[0].plan_id)
+        if any(r.kind == "import" or (r.payload or {}).get("origin") == "import" for r in rows):
             raise EditError(["Un import ne s'annule pas ici : réimportez le fichier précédent."])
         if any(r.entity in ("label", "snapshot") for r in rows):
             raise EditError(["Les labels et les instantanés ne s'annulent pas depuis le journal : "
@@ -612,7 +615,7 @@ def _oo_by_code(session: Session, plan_id: int, code: str | None) -> Operational
 
 def _undo_action_creation(uow: UnitOfWork, row: History, comment: str) -> None:
     action = uow.session.get(Action, row.action_id) if row.action_id is not None else None
-    if action is None:
+    if action is None or action.code != row.action_code:
         raise EditError([f"L'action {row.action_code} n'existe plus : rien à annuler."])
     if action.version != row.version_after:
         raise EditError([f"L'action {row.action_code} a été modifiée depuis sa création ; annulation refusée "
@@ -621,7 +624,7 @@ def _undo_action_creation(uow: UnitOfWork, row: History, comment: str) -> None:
     uow.claim(Action, action.id, action.version, action.code)
     uow.record(plan_id, "undo", "action", action.title, None, code=action.code, entity_id=action.id,
                comment=comment, version_after=action.version + 1,
-               payload=_action_payload(uow.session, action))
+               payload=action_payload(uow.session, action))
     uow.session.flush()
     uow.session.delete(action)
 
@@ -648,21 +651,31 @@ def _restore_action(uow: UnitOfWork, row: History, payload: dict[str, Any] | Non
     version = int(payload.get("version") or 1) + 1
     action = Action(id=payload["id"] if same_id_free else None, operational_objective=oo, code=values["code"],
                     title=values["title"], position=payload.get("position", 0), version=version,
-                    created_at=uow.now, updated_at=uow.now, updated_by=uow.author,
+                    created_at=_parse_instant(payload.get("created_at")) or uow.now, updated_at=uow.now,
+                    updated_by=uow.author,
                     partners=[], risks=[], indicators=[])
     session.add(action)
     session.flush()
     apply_action_values(session, action, plan.id, {k: v for k, v in values.items() if k != "code"})
-    if payload.get("history_ids"):
-        session.execute(update(History).where(History.id.in_(payload["history_ids"]))
-                        .values(action_id=action.id, entity_id=action.id)
-                        .execution_options(synchronize_session=False))
+    # Its history comes back with it, and so does the delete row (the "as of" rebuild pairs a
+    # delete with its restore through it).
+    relinked = History.id.in_(payload.get("history_ids") or []) | (
+        (History.change_id == row.change_id) & (History.entity == "action") & (History.kind == "delete")
+        & (History.entity_id == payload["id"]))
+    session.execute(update(History).where(relinked).values(action_id=action.id, entity_id=action.id)
+                    .execution_options(synchronize_session=False))
     uow.record(plan.id, "undo", "action", None, action.title, code=action.code, entity_id=action.id,
                comment=comment, version_after=version)
     uow.record(plan.id, "undo", "progress", None, action.progress, code=action.code, entity_id=action.id,
                comment=comment, version_after=version)
     session.flush()
     return SaveResult(action.id, action.code, version, ["action"], [], uow.change_id, action.status, action.progress)
+
+
+def _parse_instant(text: str | None):
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(text) if text else None
 
 
 def _restore_objective(uow: UnitOfWork, row: History, comment: str) -> None:
@@ -714,15 +727,16 @@ def _restore_objective(uow: UnitOfWork, row: History, comment: str) -> None:
 
 def _undo_objective_creation(uow: UnitOfWork, row: History, comment: str) -> None:
     obj = uow.session.get(LEVELS[row.entity], row.entity_id) if row.entity_id else None
-    if obj is None:
+    if obj is None or obj.code != row.action_code:
         raise EditError([f"L'objectif {row.action_code} n'existe plus : rien à annuler."])
+    uow.session.refresh(obj)  # read after the plan's lock: nobody adds to it until commit
     children = obj.operational_objectives if row.entity == "os" else obj.actions
     if children:
         raise EditError([f"L'objectif {row.action_code} contient déjà des éléments ; annulation refusée "
                          "(supprimez-le si nécessaire)."])
-    plan_id = _plan_id_of(obj)
-    uow.record(plan_id, "undo", "objective", obj.title, None, code=obj.code, entity=row.entity,
-               entity_id=obj.id, comment=comment, version_after=obj.version + 1,
+    version = uow.claim(LEVELS[row.entity], obj.id, obj.version, obj.code, entity=row.entity)
+    uow.record(_plan_id_of(obj), "undo", "objective", obj.title, None, code=obj.code, entity=row.entity,
+               entity_id=obj.id, comment=comment, version_after=version,
                payload=_objective_payload(uow.session, row.entity, obj))
     uow.session.delete(obj)
 
@@ -731,6 +745,8 @@ def _undo_objective_update(uow: UnitOfWork, row: History, comment: str) -> None:
     obj = uow.session.get(LEVELS[row.entity], row.entity_id) if row.entity_id else None
     if obj is None:
         raise EditError([f"L'objectif {row.action_code} n'existe plus : rien à annuler."])
+    if row.field not in ("code", "title", "position"):
+        raise EditError([f"L'objectif {obj.code} : ce changement ne s'annule pas depuis le journal."])
     current = getattr(obj, row.field)
     if history_text(current) != row.new_value:
         raise _changed_again(f"L'objectif {obj.code} : « {FIELD_LABELS.get(row.field, row.field)} »", current)
@@ -743,6 +759,7 @@ def _undo_objective_update(uow: UnitOfWork, row: History, comment: str) -> None:
         if uow.session.scalar(select(model.id).where(parent_col == parent_id, model.code == old, model.id != obj.id)):
             raise EditError([f"Le code {old} a été redonné depuis ; annulation refusée."])
     version = uow.claim(model, obj.id, obj.version, obj.code, entity=row.entity)
+    obj.version = version  # a second row of the same change claims from here
     uow.record(_plan_id_of(obj), "undo", row.field, current, old, code=obj.code if row.field != "code" else old,
                entity=row.entity, entity_id=obj.id, comment=comment, version_after=version)
     setattr(obj, row.field, old)
@@ -774,6 +791,9 @@ def save_label(engine: Engine, author: str, name: str, colour: str, description:
     description = _checked_text(description, "Description", LABEL_DESCRIPTION_MAX) if description else None
     with write(engine, author) as uow:
         session = uow.session
+        plan_ids = list(session.scalars(select(Plan.id).order_by(Plan.id)))
+        for plan_id in plan_ids:  # every plan shows labels: take them all first, in one order
+            uow.lock_plan(plan_id)
         same_name = session.scalar(select(Label).where(func.lower(Label.name) == name.lower()))
         if same_name is not None and same_name.id != label_id:
             raise EditError([f"Un label s'appelle déjà « {same_name.name} »."])
@@ -790,8 +810,7 @@ def save_label(engine: Engine, author: str, name: str, colour: str, description:
         session.flush()
         after = {"name": label.name, "colour": label.colour, "description": label.description}
         changed = [(f"label_{k}", before[k], after[k]) for k in after if before[k] != after[k]]
-        for plan_id in session.scalars(select(Plan.id)):
-            uow.lock_plan(plan_id)
+        for plan_id in plan_ids:
             for name_, old, new in changed:
                 uow.record(plan_id, "create" if label_id is None else "update", name_, old, new,
                            code="label", entity="label", entity_id=label.id)

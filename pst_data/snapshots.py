@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from db.limits import SNAPSHOT_NAME_MAX
 from db.models import Snapshot, SnapshotAction
 from pst_data import queries
 from pst_data.as_of import plan_as_of
@@ -20,7 +21,7 @@ from pst_data.progress import rollup
 from pst_data.errors import EditError
 from pst_data.uow import check_author, write
 
-NAME_MAX = 120
+NAME_MAX = SNAPSHOT_NAME_MAX
 NOTE_MAX = 1000
 SNAPSHOT_COLUMNS = ["action_id", "os_code", "os_title", "oo_code", "oo_title", "code", "title",
                     "status", "progress", "weight"]
@@ -57,6 +58,7 @@ def take_snapshot(engine: Engine, plan_id: int, name: str, author: str, today: d
         raise EditError(errors)
     with write(engine, author) as uow:
         session = uow.session
+        uow.lock_plan(plan_id)  # the name check below holds until commit
         plan = queries.find_plan(session, plan_id=plan_id)
         if plan is None:
             raise EditError(["Ce plan n'existe plus."])

@@ -14,7 +14,8 @@ PLAN_SCOPE = "Plan"
 def progress_timeline(events: pd.DataFrame, os_of: dict[int, str],
                       weights: dict[int, float] | None = None) -> pd.DataFrame:
     """``events``: rows (changed_at, action_id, field, new_value, kind) ordered by time, where
-    field is "progress" (a new taux, or empty) or "action" with kind "delete".
+    field is "progress" (a new taux, or empty) or "action" (the action was removed: deleted, or
+    its creation undone).
 
     Returns (changed_at, scope, mean_progress, assessed) with one row per scope and instant:
     scope "Plan" and "OS <code>". Actions are placed in their current OS; weights are the

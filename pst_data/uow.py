@@ -41,6 +41,7 @@ class UnitOfWork:
     author: str
     change_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     now: Any = field(default_factory=clock.stored_now)  # one instant for the whole change
+    origin: str | None = None  # "import": marked in every row (an import is not undone from the journal)
     _locked: set[int] = field(default_factory=set)
     _touched: set[int] = field(default_factory=set)
 
@@ -107,7 +108,8 @@ class UnitOfWork:
             plan_id=plan_id, action_id=entity_id if entity == "action" else None, action_code=code,
             changed_at=self.now, changed_by=self.author, kind=kind, entity=entity, entity_id=entity_id,
             field=field_name, old_value=history_text(old), new_value=history_text(new), comment=comment,
-            change_id=change_id or self.change_id, version_after=version_after, payload=payload,
+            change_id=change_id or self.change_id, version_after=version_after,
+            payload={**(payload or {}), "origin": self.origin} if self.origin else payload,
         )
         self.session.add(row)
         return row
@@ -125,12 +127,12 @@ def check_author(author: str | None) -> str:
 
 
 @contextmanager
-def write(engine: Engine, author: str) -> Iterator[UnitOfWork]:
+def write(engine: Engine, author: str, origin: str | None = None) -> Iterator[UnitOfWork]:
     """``with write(engine, author) as uow:`` one change, committed once when the block ends,
     rolled back entirely if it raises."""
     author = check_author(author)
     with _transaction(engine) as session:
-        uow = UnitOfWork(session, author)
+        uow = UnitOfWork(session, author, origin=origin)
         yield uow
         uow.finish()
 
@@ -151,7 +153,10 @@ def _transaction(engine: Engine) -> Iterator[Session]:
 
 def _database_refusal(exc: DBAPIError) -> str:
     text = str(exc.orig).lower()
-    if isinstance(exc, OperationalError) and ("locked" in text or "busy" in text):
+    if "deadlock" in text or "could not serialize" in text:
+        return "Deux enregistrements se sont croisés au même instant : réessayez."
+    if isinstance(exc, OperationalError) and ("database is locked" in text or "database table is locked" in text
+                                               or "busy" in text):
         return "La base de données est occupée (un import est peut-être en cours) : réessayez dans un instant."
     if isinstance(exc, IntegrityError):
         return ("Quelqu'un vient d'enregistrer un élément qui entre en conflit avec le vôtre "

@@ -395,3 +395,89 @@ def test_a_refusal_names_the_fields_a_form_should_point_at(seeded_engine, change
     with pytest.raises(EditError) as caught:
         services.update_action(seeded_engine, a.id, a.version, changes, "Claire")
     assert caught.value.fields == fields
+
+
+# -- what the review of the write path found ------------------------------------------------
+
+def test_the_plan_as_of_a_day_knows_an_action_deleted_then_restored(seeded_engine, set_now):
+    import datetime as dt
+
+    from pst_data import queries
+    from pst_data.as_of import plan_as_of
+
+    a = action(seeded_engine, "binche", "1.1.1.1.2")
+    set_now(dt.datetime(2030, 11, 1, 10))
+    services.set_progress(seeded_engine, a.id, a.version, 10, "Alice")
+    set_now(dt.datetime(2030, 11, 3, 10))
+    services.delete_action(seeded_engine, a.id, a.version + 1, "Alice")
+    deleted = last_change(seeded_engine)
+    set_now(dt.datetime(2030, 11, 5, 10))
+    services.undo_change(seeded_engine, deleted, "Alice")
+    with Session(seeded_engine) as s:
+        binche = queries.find_plan(s, slug="binche")
+        now = queries.actions_frame(s, binche, dt.date(2030, 11, 5))
+        before_delete = plan_as_of(s, binche, now, dt.date(2030, 11, 2))
+        while_deleted = plan_as_of(s, binche, now, dt.date(2030, 11, 4))
+    row = before_delete.actions.set_index("code").loc["1.1.1.1.2"]
+    assert row["progress"] == 10 and "1.1.1.1.2" not in set(before_delete.deleted_since["code"])
+    assert "1.1.1.1.2" not in set(while_deleted.actions["code"])
+
+
+def test_the_timeline_drops_a_deleted_action(seeded_engine):
+    from pst_data import queries
+    from pst_data.timeline import PLAN_SCOPE, progress_timeline
+
+    a = action(seeded_engine, "binche", "1.1.1.1.2")  # 40 %
+    services.delete_action(seeded_engine, a.id, a.version, "Alice")
+    with Session(seeded_engine) as s:
+        binche = queries.find_plan(s, slug="binche")
+        events = queries.progress_events(s, binche["id"])
+        frame = queries.actions_frame(s, binche)
+    timeline = progress_timeline(events, dict(zip(frame["id"], frame["os_code"], strict=True)))
+    last = timeline[timeline["scope"] == PLAN_SCOPE].iloc[-1]
+    assert last["assessed"] == frame["progress"].notna().sum()
+    assert abs(last["mean_progress"] - frame["progress"].dropna().astype(float).mean()) < 1e-9
+
+
+def test_a_new_order_in_a_plan_file_is_recorded_and_an_import_is_not_undone(seeded_engine):
+    from pst_data.importer import export_plan, import_plan
+
+    with Session(seeded_engine) as s:
+        data = export_plan(s, "ecaussinnes")
+    actions = data["strategic_objectives"][0]["operational_objectives"][0]["actions"]
+    actions[0], actions[1] = actions[1], actions[0]
+    report = import_plan(seeded_engine, data)
+    assert report.changed and report.actions_updated == 2
+    change = last_change(seeded_engine)
+    assert {r[2] for r in history_of(seeded_engine, change)} == {"position"}
+    with pytest.raises(EditError, match="Un import ne s'annule pas"):
+        services.undo_change(seeded_engine, change, "Alice")
+    assert not import_plan(seeded_engine, data).changed  # and the same file again writes nothing
+
+
+def test_undoing_a_rename_of_code_and_title_at_once(seeded_engine):
+    with Session(seeded_engine) as s:
+        os_ = s.scalars(select(StrategicObjective).join(Plan)
+                        .where(Plan.slug == "ecaussinnes", StrategicObjective.code == "1")).one()
+        os_id, title = os_.id, os_.title
+    services.save_objective(seeded_engine, "os", "Alice", objective_id=os_id, code="1bis", title="Nouveau")
+    services.undo_change(seeded_engine, last_change(seeded_engine), "Bob")
+    with Session(seeded_engine) as s:
+        back = s.get(StrategicObjective, os_id)
+        assert (back.code, back.title) == ("1", title)
+
+
+def test_a_code_with_a_nul_byte_is_refused(seeded_engine):
+    with Session(seeded_engine) as s:
+        oo_id = s.scalars(select(OperationalObjective.id).join(StrategicObjective).join(Plan)
+                          .where(Plan.slug == "binche")).first()
+    with pytest.raises(EditError, match="le code contient un caractère invalide"):
+        services.create_action(seeded_engine, oo_id, {"code": "9\x00", "title": "Nul"}, "Alice")
+
+
+@pytest.mark.parametrize(("typed", "saved"), [("2026-12-01", "01/12/2026"), ("2026-02-30", "2026-02-30"),
+                                              ("", None)])
+def test_a_bulk_deadline_is_read_as_iso_or_kept_as_typed(typed, saved):
+    from pst_data.bulk import _value
+
+    assert _value("Échéance", typed) == saved

@@ -324,6 +324,7 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
             return old_text
         return fmt_date(picked) if picked else None
 
+    descriptions = {s["code"]: s.get("description") for s in fiche["sub_actions"]}
     typed_numbers = {"progress": (progress, taux_text(fiche["progress"])),
                      "budget": (budget, number_text(fiche["budget"])),
                      "staff_fte": (staff, number_text(fiche["staff_fte"])),
@@ -339,8 +340,10 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
         "staff_text": staff_text or None, "risks": _lines(risks), "deliverables": deliverables or None,
         "indicators": [{"label": r["label"], "target": r["target"] or None, "reached": r["reached"] or None}
                        for r in indicators.fillna("").to_dict("records") if str(r["label"]).strip()],
+        # The table has no description column: each sub-action keeps its own, by code.
         "sub_actions": [{"code": str(r["code"]).strip(), "title": str(r["title"]).strip(),
-                         "description": None, "evaluation": r["evaluation"] or None}
+                         "description": descriptions.get(str(r["code"]).strip()),
+                         "evaluation": r["evaluation"] or None}
                         for r in subs.fillna("").to_dict("records") if str(r["title"]).strip()],
         "context": context or None, "evaluation": evaluation or None, "comment": comment or None,
     }
