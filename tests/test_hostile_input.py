@@ -329,7 +329,7 @@ def test_an_amount_is_stored_exactly_or_refused(value):
         assert Decimal(str(amount)) == Decimal(str(amount)).quantize(Decimal("0.01"))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=600))
 def test_any_title_is_stored_exactly_or_refused_with_nothing_changed(empty_engine, title):
     """Whatever text a person types as a title: stored as typed (stripped), or refused in French."""

@@ -33,8 +33,9 @@ def test_quick_edit_refuses_what_the_browser_used_to_change(edit_server, page):
     page.goto(f"{edit_server.url}/Objectifs?plan=binche&action={target}")
     wait_for_app(page)
     sign_in(page, "Claire Martin")
+    # What the browser's number field used to turn into 75, 1 or 100 (every other case is in
+    # test_hostile_input, through the same service).
     for typed, message in [("7,5", "« 7,5 » invalide"), ("1e2", "« 1e2 » invalide"),
-                           ("abc", "« abc » invalide"), ("-1", "« -1 » invalide"),
                            ("101", "101 hors limites")]:
         quick_save(page, typed)
         page.get_by_text(re.compile(re.escape(message))).first.wait_for(timeout=15_000)
