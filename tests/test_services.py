@@ -205,7 +205,10 @@ def test_objectives_create_rename_reorder(seeded_engine):
         assert s.get(StrategicObjective, new_id).title == "Un CPAS plus numérique"
 
 
-def _hammer(engine, targets, threads=20, per_thread=50):
+SAVES_PER_THREAD = 25
+
+
+def _hammer(engine, targets, threads=20, per_thread=SAVES_PER_THREAD):
     """Every thread makes per_thread saves on its target, each from the version it last read."""
     accepted: list[tuple[int, int, int]] = []  # (action_id, value, version)
     refused = Counter()
@@ -245,7 +248,7 @@ def test_twenty_threads_lose_nothing(seeded_engine, shared):
                         .join(Plan).where(Plan.slug == "charleroi").order_by(Action.id).limit(20)).all()
     targets = ids[:1] if shared else ids
     accepted, refused = _hammer(seeded_engine, targets)
-    assert len(accepted) + sum(refused.values()) == 20 * 50
+    assert len(accepted) + sum(refused.values()) == 20 * SAVES_PER_THREAD
     if not shared:
         assert sum(refused.values()) == 0  # different actions never conflict
     with Session(seeded_engine) as s:

@@ -59,8 +59,8 @@ def edit_server(tmp_path_factory, seeded_sqlite_file, chromium):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser(chromium):
+@pytest.fixture(scope="session")
+def browser(chromium):  # one Chromium per worker; each test gets a context of its own
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
