@@ -385,6 +385,15 @@ def _plan_id_of(obj) -> int:
     return obj.plan_id if isinstance(obj, StrategicObjective) else obj.strategic_objective.plan_id
 
 
+def _code_taken_by_sibling(session: Session, level: str, parent_id: int, code: str,
+                           except_id: int | None = None) -> bool:
+    """Does another OS of the plan (level "os", parent = plan) or OO of the OS have ``code``?"""
+    model = LEVELS[level]
+    parent_col = StrategicObjective.plan_id if level == "os" else OperationalObjective.strategic_objective_id
+    return session.scalar(select(model.id).where(parent_col == parent_id, model.code == code,
+                                                 model.id != (except_id or -1))) is not None
+
+
 def _objective_code_label(level: str, code: str) -> str:
     return f"{'OS' if level == 'os' else 'OO'} {code}"
 
@@ -414,9 +423,7 @@ def save_objective(engine: Engine, level: str, author: str, *, objective_id: int
                 raise EditError(["Le plan ou l'objectif parent n'existe plus. Rechargez la page."])
             plan_id = parent.id if level == "os" else parent.plan_id
         uow.lock_plan(plan_id)
-        clash = session.scalar(select(model.id).where(parent_col == parent_id, model.code == code,
-                                                      model.id != (objective_id or -1)))
-        if clash:
+        if _code_taken_by_sibling(session, level, parent_id, code, objective_id):
             raise EditError([f"Un {LEVEL_NAMES[level]} porte déjà le code {code}."])
         if objective_id is None:
             position = session.scalar(select(func.coalesce(func.max(model.position), -1) + 1)
@@ -684,16 +691,14 @@ def _restore_objective(uow: UnitOfWork, row: History, comment: str) -> None:
         raise EditError([f"L'objectif {row.action_code} a été supprimé avant que PST Pilot garde les éléments "
                          "supprimés : il ne peut pas être rétabli."])
     if level == "os":
-        plan_id = payload["plan_id"]
-        parent_col, parent_id = StrategicObjective.plan_id, plan_id
+        plan_id = parent_id = payload["plan_id"]
     else:
         parent = session.get(StrategicObjective, payload["os_id"])
         if parent is None:
             raise EditError([f"L'objectif stratégique de l'OO {row.action_code} n'existe plus : rétablissez-le d'abord."])
-        plan_id, parent_col, parent_id = parent.plan_id, OperationalObjective.strategic_objective_id, parent.id
+        plan_id, parent_id = parent.plan_id, parent.id
     uow.lock_plan(plan_id)
-    model = LEVELS[level]
-    if session.scalar(select(model.id).where(parent_col == parent_id, model.code == payload["code"])):
+    if _code_taken_by_sibling(session, level, parent_id, payload["code"]):
         raise EditError([f"Le code {payload['code']} a été redonné depuis à un autre {LEVEL_NAMES[level]} ; "
                          "rétablissement refusé."])
 
@@ -752,12 +757,9 @@ def _undo_objective_update(uow: UnitOfWork, row: History, comment: str) -> None:
         raise _changed_again(f"L'objectif {obj.code} : « {FIELD_LABELS.get(row.field, row.field)} »", current)
     old = int(row.old_value) if row.field == "position" else row.old_value
     model = LEVELS[row.entity]
-    if row.field == "code":
-        parent_col = (StrategicObjective.plan_id if row.entity == "os"
-                      else OperationalObjective.strategic_objective_id)
-        parent_id = obj.plan_id if row.entity == "os" else obj.strategic_objective_id
-        if uow.session.scalar(select(model.id).where(parent_col == parent_id, model.code == old, model.id != obj.id)):
-            raise EditError([f"Le code {old} a été redonné depuis ; annulation refusée."])
+    parent_id = obj.plan_id if row.entity == "os" else obj.strategic_objective_id
+    if row.field == "code" and _code_taken_by_sibling(uow.session, row.entity, parent_id, old, obj.id):
+        raise EditError([f"Le code {old} a été redonné depuis ; annulation refusée."])
     version = uow.claim(model, obj.id, obj.version, obj.code, entity=row.entity)
     obj.version = version  # a second row of the same change claims from here
     uow.record(_plan_id_of(obj), "undo", row.field, current, old, code=obj.code if row.field != "code" else old,
