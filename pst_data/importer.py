@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from db.models import (
     Action,
-    History,
     Label,
     OperationalObjective,
     Plan,

@@ -106,8 +106,6 @@ def test_conflict_shows_the_other_change_and_can_reapply(db):
 def test_bulk_edit_with_one_invalid_cell_saves_nothing(db):
     url, engine = db
     at = sign_in(open_page("pages/5_Mise_à_jour.py", url, plan="binche"))
-    with Session(engine) as s:
-        revision = s.scalar(select(Plan.revision).where(Plan.slug == "binche"))
     editor_key = "bulk_1"  # the table's first generation in this session
     at.session_state[editor_key] = {"edited_rows": {0: {"Taux": "90"}, 1: {"Taux": "140"}},
                                     "added_rows": [], "deleted_rows": []}
