@@ -261,7 +261,9 @@ def journal(session: Session, plan_id: int, start: dt.date | None = None, end: d
         select(History.id, History.changed_at, History.changed_by, History.kind, History.action_id,
                History.action_code, History.field, History.old_value, History.new_value,
                History.comment, History.change_id, StrategicObjective.code.label("os_code"),
-               History.entity)
+               History.entity,
+               # Written by an import (its rows are marked in their payload): not undone here.
+               case((History.payload["origin"].as_string() == "import", True), else_=False).label("from_import"))
         .outerjoin(Action, Action.id == History.action_id)
         .outerjoin(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
         .outerjoin(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
@@ -279,7 +281,7 @@ def journal(session: Session, plan_id: int, start: dt.date | None = None, end: d
         query = query.where(StrategicObjective.code.in_(list(os_codes)))
     return pd.DataFrame(session.execute(query).mappings().all(), columns=[
         "id", "changed_at", "changed_by", "kind", "action_id", "action_code", "field", "old_value",
-        "new_value", "comment", "change_id", "os_code", "entity"])
+        "new_value", "comment", "change_id", "os_code", "entity", "from_import"])
 
 
 def journal_people(session: Session, plan_id: int) -> list[str]:

@@ -454,6 +454,17 @@ def test_a_new_order_in_a_plan_file_is_recorded_and_an_import_is_not_undone(seed
         services.undo_change(seeded_engine, change, "Alice")
     assert not import_plan(seeded_engine, data).changed  # and the same file again writes nothing
 
+    # The Journal knows which changes an import wrote (it offers to undo only the others).
+    from pst_data import queries
+
+    first = action(seeded_engine, "ecaussinnes", actions[0]["code"])
+    edited = services.set_progress(seeded_engine, first.id, first.version, 38 if first.progress == 37 else 37, "Alice")
+    with Session(seeded_engine) as s:
+        plan_id = s.scalar(select(Plan.id).where(Plan.slug == "ecaussinnes"))
+        journal = queries.journal(s, plan_id)
+    marked = journal.groupby("change_id")["from_import"].agg(lambda v: set(map(bool, v)))
+    assert marked[change] == {True} and marked[edited.change_id] == {False}  # the Journal offers only the edit
+
 
 def test_undoing_a_rename_of_code_and_title_at_once(seeded_engine):
     with Session(seeded_engine) as s:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.models import Action, OperationalObjective, Plan, StrategicObjective
+from pst_data import services
 from tests.browser.conftest import shot, table_editor
 from tests.browser.server import wait_for_app
 
@@ -114,14 +115,19 @@ def test_bulk_edit_with_one_invalid_cell_saves_nothing(edit_server, page):
 
 
 def test_undo_from_the_journal(edit_server, page):
-    target, _ = action_id(edit_server, "binche", "1.1.1.1.5")
+    # Its own change to undo (another session's save), so the journey does not depend on the
+    # journeys before it.
+    target, before = action_id(edit_server, "binche", "1.1.1.1.4")
+    engine = make_engine(edit_server.database_url)
+    services.set_progress(engine, target, before.version, 5, "Claire Martin", "Essai")
+    engine.dispose()
     page.goto(f"{edit_server.url}/Journal?plan=binche")
     wait_for_app(page)
     sign_in(page, "Bob")
     page.locator("[data-testid='stSelectbox']").filter(has_text="Modification").click()
-    page.get_by_role("option", name=re.compile("Claire Martin — action 1.1.1.1.5")).click()
+    page.get_by_role("option", name=re.compile("Claire Martin — action 1.1.1.1.4")).click()
     page.get_by_role("button", name="Annuler cette modification").click()
     page.get_by_text(re.compile("Modification annulée")).wait_for(timeout=15_000)
-    _, after = action_id(edit_server, "binche", "1.1.1.1.5")
-    assert after.progress == 90  # back to the plan's value
+    _, after = action_id(edit_server, "binche", "1.1.1.1.4")
+    assert after.progress == before.progress  # back to the plan's value
     shot(page, "journey-undo")
