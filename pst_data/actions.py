@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Action, Label, Service, SubAction, action_services
+from db.models import Action, History, Label, Service, SubAction, action_services
 from pst_data.dates import parse_source_date
 from pst_data.fields import FIELD_LABELS  # noqa: F401  (re-exported: services, views)
 from pst_data.plan_file import ACTION_KEYS
@@ -63,6 +63,14 @@ def action_values(action: Action) -> dict[str, Any]:
     values["risks"] = list(action.risks or [])
     values["sub_actions"] = [sub_action_values(s) for s in action.sub_actions]
     return {key: values[key] for key in ACTION_KEYS}  # the file format fixes the key order
+
+
+def action_payload(session: Session, action: Action) -> dict[str, Any]:
+    """Everything needed to bring a deleted action back: its fields, place, and history rows."""
+    history_ids = list(session.scalars(select(History.id).where(History.action_id == action.id)))
+    return {"id": action.id, "oo_id": action.operational_objective_id, "position": action.position,
+            "version": action.version, "created_at": action.created_at.isoformat() if action.created_at else None,
+            "values": action_values(action), "history_ids": history_ids}
 
 
 def history_text(value: Any) -> str | None:

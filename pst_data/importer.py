@@ -21,8 +21,7 @@ from db.models import (
     Plan,
     StrategicObjective,
 )
-from pst_data.actions import action_values, apply_action_values
-from pst_data.services import action_payload
+from pst_data.actions import action_payload, action_values, apply_action_values
 from pst_data.plan_file import DEFAULT_BANDS, validate_plan
 from pst_data.uow import UnitOfWork, plan_by_slug, write
 

@@ -30,6 +30,7 @@ from db.models import (
 from pst_data.actions import (
     EDITABLE_FIELDS,
     FIELD_LABELS,
+    action_payload,
     action_values,
     apply_action_values,
     history_text,
@@ -363,14 +364,6 @@ def delete_action(engine: Engine, action_id: int, expected_version: int, author:
                    version_after=expected_version + 1, payload=action_payload(uow.session, action))
         uow.session.flush()
         uow.session.delete(action)
-
-
-def action_payload(session: Session, action: Action) -> dict[str, Any]:
-    """Everything needed to bring a deleted action back: its fields, place, and history rows."""
-    history_ids = list(session.scalars(select(History.id).where(History.action_id == action.id)))
-    return {"id": action.id, "oo_id": action.operational_objective_id, "position": action.position,
-            "version": action.version, "created_at": action.created_at.isoformat() if action.created_at else None,
-            "values": action_values(action), "history_ids": history_ids}
 
 
 # -- objectives ---------------------------------------------------------------------------
