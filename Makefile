@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/python -m pst_data migrate
-	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+	$(BIN)/streamlit run ui/server.py --server.port $(PORT)
 
 # Debian's Chromium for the browser journeys (Playwright's own download is not used), and
 # DejaVu fonts (accents, € and ’ in generated documents).

@@ -39,3 +39,13 @@ WEIGHT_MAX = Decimal("1000")
 # Dates derived from a plan's wording, and plan periods.
 YEAR_MIN = 1900
 YEAR_MAX = 2200
+
+# Accounts. A login is what people type at « Identifiant » (or what a single sign-on proxy sends).
+ROLES = ("lecteur", "chef", "directeur", "admin")
+LOGIN_MAX = 64
+EMAIL_MAX = 254
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200  # argon2 hashes any length; a bound keeps a pasted novel from costing CPU
+PASSWORD_HASH_MAX = 255
+TOKEN_HASH_MAX = 64  # sha256 hex of a session or Bureau-link token
+LINK_LABEL_MAX = 120

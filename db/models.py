@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -38,6 +40,12 @@ from db.limits import (  # noqa: F401  (STATUSES re-exported for pages and servi
     AUTHOR_MAX,
     AXIS_MAX,
     CODE_MAX,
+    EMAIL_MAX,
+    LINK_LABEL_MAX,
+    LOGIN_MAX,
+    PASSWORD_HASH_MAX,
+    ROLES,
+    TOKEN_HASH_MAX,
     DATE_TEXT_MAX,
     DOCUMENT_MAX,
     LABEL_NAME_MAX,
@@ -104,6 +112,10 @@ class Plan(Base):
     revision: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # The public page (art. 27ter: the PST is published online): chosen by an admin; staff
+    # names are left out unless the admin chooses to show them.
+    published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    published_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     strategic_objectives: Mapped[list[StrategicObjective]] = relationship(
         back_populates="plan",
@@ -210,6 +222,10 @@ class Action(Base):
     description: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[str | None] = mapped_column(String(PRIORITY_MAX))
     project_lead: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    # The account of the chef de projet, once a directeur linked the name to one: that
+    # account may update the taux, status and comment of this action.
+    lead_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     department: Mapped[str | None] = mapped_column(String(NAME_MAX))
     partners: Mapped[list[Any]] = mapped_column(default=list)
     # The source's wording ("2019-2020", "1er trimestre 2020") and the date derived from it.
@@ -301,7 +317,8 @@ class History(Base):
     action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="SET NULL"))
     action_code: Mapped[str] = mapped_column(String(CODE_MAX))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    changed_by: Mapped[str] = mapped_column(String(AUTHOR_MAX))
+    changed_by: Mapped[str] = mapped_column(String(AUTHOR_MAX))  # the account's name then
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     # import | create | update | delete | undo
     kind: Mapped[str] = mapped_column(String(20))
     # action | os | oo | label | snapshot
@@ -375,3 +392,96 @@ class SnapshotAction(Base):
     __table_args__ = (
         CheckConstraint("progress IS NULL OR (progress >= 0 AND progress <= 100)", name="progress_range"),
     )
+
+
+account_plans = Table(
+    "account_plans",
+    Base.metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("plan_id", ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Account(Base):
+    """A person who logs in. ``role``: lecteur, chef (de projet), directeur, admin. The plans an
+    account sees are ``account_plans``; ``all_plans`` covers every plan, present and future.
+    Accounts are disabled, never deleted: the history keeps pointing at them."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(LOGIN_MAX), unique=True)  # lower case
+    name: Mapped[str] = mapped_column(String(AUTHOR_MAX))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    role: Mapped[str] = mapped_column(String(20))
+    all_plans: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(PASSWORD_HASH_MAX))  # argon2id
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    plans: Mapped[list[Plan]] = relationship(secondary=account_plans, order_by=Plan.id)
+
+    __table_args__ = (
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role_known"),
+        CheckConstraint("length(login) > 0", name="login_not_empty"),
+        CheckConstraint("failed_logins >= 0", name="failed_logins_positive"),
+    )
+
+
+class AccountSession(Base):
+    """A login: the browser holds a random token in an HttpOnly cookie, the database its hash.
+    Every server process reads the same table, so a login is valid on all of them."""
+
+    __tablename__ = "account_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_MAX), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class BureauLink(Base):
+    """A revocable read-only link for the Bureau's screen: Présentation of one plan, no login,
+    no edit control. Only the token's hash is stored."""
+
+    __tablename__ = "bureau_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_MAX), unique=True)
+    label: Mapped[str] = mapped_column(String(LINK_LABEL_MAX))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(AUTHOR_MAX))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AccountEvent(Base):
+    """What happened to accounts and access (created, role changed, password reset, disabled,
+    Bureau link made or revoked, setting changed): who did it, when. Never a password."""
+
+    __tablename__ = "account_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    by: Mapped[str] = mapped_column(String(AUTHOR_MAX))
+    event: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(AUTHOR_MAX))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Setting(Base):
+    """Instance settings an admin changes in the app (``anonymous_read``)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)

@@ -9,7 +9,17 @@ from pst_data.views import action_rows, summary_line
 from ui import data
 from pst_data import services
 from ui.components import chart
-from ui.editing import author_box, base_version, edit_messages, fiche_form, flash, quick_edit, run_save
+from ui.editing import (
+    base_version,
+    chef_form,
+    edit_messages,
+    editor_box,
+    fiche_form,
+    flash,
+    lead_of,
+    quick_edit,
+    run_save,
+)
 from ui.fiche import render_fiche
 from ui.frame import filter_summary, page_frame
 
@@ -93,45 +103,56 @@ else:
             st.query_params["action"] = str(selected)
         fiche = data.fiche(selected, ctx.revision)
         edit_messages()
-        author = author_box()
-        quick_edit(fiche, key="objectifs")
-        view_tab, edit_tab, manage_tab = st.tabs(["Fiche", "Modifier la fiche", "Déplacer ou supprimer"])
-        with view_tab:
+        author = editor_box(plan["id"])
+        # What the controls offer follows the role; the write path checks every change again.
+        may_edit = author is not None and author.may_edit_action(plan["id"], lead_of(fiche))
+        if may_edit:
+            quick_edit(fiche, key="objectifs")
+        tab_names = ["Fiche"] + (["Modifier la fiche"] if may_edit else []) + (["Déplacer ou supprimer"] if ctx.directs else [])
+        tabs = st.tabs(tab_names)
+        with tabs[0]:
             render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels)
-        with edit_tab:
-            known = sorted({s for names in ctx.all_actions["services"] for s in names})
-            version = base_version(f"fiche_{fiche['id']}", fiche["version"])
-            changes = fiche_form(fiche, plan, ctx.labels, known, key="edit")
-            if changes is not None:
-                if not changes:
-                    st.info("Aucun champ modifié.")
+        if may_edit:
+            with tabs[1]:
+                version = base_version(f"fiche_{fiche['id']}", fiche["version"])
+                if ctx.directs:
+                    known = sorted({s for names in ctx.all_actions["services"] for s in names})
+                    changes = fiche_form(fiche, plan, ctx.labels, known, key="edit")
                 else:
-                    run_save(lambda: services.update_action(data.engine(), fiche["id"], version,
-                                                            changes, author or ""),
-                             f"fiche {fiche['code']}",
-                             retry={"action_id": fiche["id"], "changes": changes})
-        with manage_tab:
-            oo_rows = objectives.dropna(subset=["oo_id"])
-            targets = {int(r.oo_id): f"OO {r.oo_code} · {r.oo_title}" for r in oo_rows.itertuples()
-                       if r.oo_code != fiche["oo_code"]}
-            target = st.selectbox("Déplacer vers l'objectif opérationnel", list(targets),
-                                  format_func=targets.get, index=None, key="move_target")
-            if st.button("Déplacer l'action", disabled=target is None or author is None, key="move_button"):
-                run_save(lambda: services.move_action(data.engine(), fiche["id"], fiche["version"], target,
-                                                      author or ""), f"{fiche['code']} déplacée")
-            with st.popover("Supprimer l'action", disabled=author is None):
-                st.warning(f"Supprimer définitivement l'action {md_escape(fiche['code'])} et ses sous-actions ? "
-                           "Le journal garde la trace de la suppression.")
-                if st.button("Oui, supprimer", type="primary", key="confirm_delete_action"):
-                    try:
-                        services.delete_action(data.engine(), fiche["id"], fiche["version"], author or "")
-                    except services.EditError as exc:
-                        st.error(md_escape("\n".join(exc.errors), multiline=True))
+                    st.caption("En tant que chef de projet, vous mettez à jour le statut, le taux et le commentaire ; "
+                               "les autres champs reviennent au directeur.")
+                    changes = chef_form(fiche, key="chef")
+                if changes is not None:
+                    if not changes:
+                        st.info("Aucun champ modifié.")
                     else:
-                        data.invalidate()
-                        del st.query_params["action"]
-                        st.session_state.pop("fiche_action", None)
-                        flash("success", f"Action {fiche['code']} supprimée.")
-                        st.rerun()
+                        run_save(lambda: services.update_action(data.engine(), fiche["id"], version,
+                                                                changes, author),
+                                 f"fiche {fiche['code']}",
+                                 retry={"action_id": fiche["id"], "changes": changes})
+        if ctx.directs:
+            with tabs[-1]:
+                oo_rows = objectives.dropna(subset=["oo_id"])
+                targets = {int(r.oo_id): f"OO {r.oo_code} · {r.oo_title}" for r in oo_rows.itertuples()
+                           if r.oo_code != fiche["oo_code"]}
+                target = st.selectbox("Déplacer vers l'objectif opérationnel", list(targets),
+                                      format_func=targets.get, index=None, key="move_target")
+                if st.button("Déplacer l'action", disabled=target is None, key="move_button"):
+                    run_save(lambda: services.move_action(data.engine(), fiche["id"], fiche["version"], target,
+                                                          author), f"{fiche['code']} déplacée")
+                with st.popover("Supprimer l'action"):
+                    st.warning(f"Supprimer définitivement l'action {md_escape(fiche['code'])} et ses sous-actions ? "
+                               "Le journal garde la trace de la suppression.")
+                    if st.button("Oui, supprimer", type="primary", key="confirm_delete_action"):
+                        try:
+                            services.delete_action(data.engine(), fiche["id"], fiche["version"], author)
+                        except services.EditError as exc:
+                            st.error(md_escape("\n".join(exc.errors), multiline=True))
+                        else:
+                            data.invalidate()
+                            del st.query_params["action"]
+                            st.session_state.pop("fiche_action", None)
+                            flash("success", f"Action {fiche['code']} supprimée.")
+                            st.rerun()
     elif "action" in st.query_params:
         del st.query_params["action"]

@@ -8,7 +8,7 @@ from pst_data.progress import summarise
 from pst_data.text import md_escape
 from pst_data.views import REST, TOP, action_rows, priority_vs_rest
 from ui.components import chart
-from ui.editing import author_box, edit_messages, quick_edit
+from ui.editing import edit_messages, editor_box, may_edit_action, quick_edit
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Priorités", icon="⭐", live=st.session_state.get("priority_quick") is None)
@@ -47,12 +47,16 @@ else:
 
     st.subheader("Mise à jour rapide")
     edit_messages()
-    author_box()
-    options = {int(r.id): f"{r.code} — {r.title}" for r in priority.itertuples()}
-    chosen = st.selectbox("Projet prioritaire", list(options), format_func=options.get, index=None,
-                          key="priority_quick", placeholder="Choisissez un projet (tapez son code)…")
-    if chosen is not None:
-        quick_edit(priority[priority["id"] == chosen].iloc[0].to_dict(), key="priorites")
+    editable = priority[[may_edit_action(plan["id"], r) for r in priority.to_dict("records")]] \
+        if editor_box(plan["id"]) else priority.iloc[0:0]
+    if editable.empty:
+        st.caption("Aucun de ces projets ne peut être mis à jour avec votre compte.")
+    else:
+        options = {int(r.id): f"{r.code} — {r.title}" for r in editable.itertuples()}
+        chosen = st.selectbox("Projet prioritaire", list(options), format_func=options.get, index=None,
+                              key="priority_quick", placeholder="Choisissez un projet (tapez son code)…")
+        if chosen is not None:
+            quick_edit(editable[editable["id"] == chosen].iloc[0].to_dict(), key="priorites")
 
     st.subheader("Priorité 1 et autres actions, par objectif stratégique")
     table = priority_vs_rest(actions, bands)

@@ -8,7 +8,7 @@ from pst_data.text import md_escape
 from pst_data.views import NO_LABEL, action_rows, by_label, label_by_os, label_by_priority
 from ui import data
 from ui.components import cached_chart, label_tags
-from ui.editing import author_box, edit_messages, run_write
+from ui.editing import edit_messages, run_write
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Labels", icon="🏷️")
@@ -21,9 +21,12 @@ st.caption(f"{md_escape(plan['organisation'])} · {filter_summary(ctx, md_escape
 st.markdown(label_tags(label_names, ctx.labels), unsafe_allow_html=True)
 edit_messages()
 
+author = ctx.actor if ctx.actor is not None and ctx.actor.is_admin else None
 with st.expander("Gérer les labels (communs à tous les plans)", icon=":material/sell:"):
-    author = author_box()
-    if author:
+    if author is None:
+        st.caption("Les labels sont communs à tous les plans : un administrateur les crée et les renomme. "
+                   "Un directeur les attribue aux actions (fiche d'action).")
+    else:
         known = {int(r.id): r for r in ctx.labels.itertuples()}
         picked = st.selectbox("Label", [None, *known], key="label_pick",
                               format_func=lambda i: "➕ Nouveau label" if i is None else known[i].name)

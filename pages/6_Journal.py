@@ -14,7 +14,7 @@ from pst_data.timeline import PLAN_SCOPE, progress_timeline
 from ui import data
 from pst_data.views import change_summary, changes_table
 from ui.components import PLOTLY_CONFIG
-from ui.editing import author_box, edit_messages, flash, show_errors
+from ui.editing import edit_messages, flash, show_errors
 from ui.frame import page_frame
 
 ctx = page_frame("Journal", icon="🕘")
@@ -35,27 +35,28 @@ if rows.empty:
 else:
     st.dataframe(changes_table(rows), hide_index=True, width="stretch")
 
-    st.subheader("Annuler une modification")
-    author = author_box()
-    # Every change can be undone but imports (re-import the previous file) and label or snapshot
-    # changes (made on their own pages).
-    undoable = rows[~rows["change_id"].isin(rows.loc[rows["kind"].eq("import") | rows["from_import"].astype(bool) |
-                                                      rows["entity"].isin(["label", "snapshot"]), "change_id"])]
-    labels = {change_id: f"{fmt_datetime(group['changed_at'].iloc[0])} — {group['changed_by'].iloc[0]} — "
-                         f"{change_summary(group)}"
-              for change_id, group in undoable.groupby("change_id", sort=False)}
-    change = st.selectbox("Modification", list(labels), format_func=labels.get, index=None,
-                          key="undo_choice", placeholder="Choisissez une modification à annuler")
-    if st.button("Annuler cette modification", disabled=change is None or author is None, key="undo_button"):
-        try:
-            results = services.undo_change(data.engine(), change, author or "")
-        except EditError as exc:
-            show_errors(exc.errors)
-        else:
-            data.invalidate()
-            flash("success", "Modification annulée (l'annulation est elle-même inscrite au journal)"
-                             + (" : " + ", ".join(r.code for r in results) if results else "") + ".")
-            st.rerun()
+    author = ctx.actor if ctx.directs else None  # undo is a directeur's (the write path checks it too)
+    if author is not None:
+        st.subheader("Annuler une modification")
+        # Every change can be undone but imports (re-import the previous file) and label or snapshot
+        # changes (made on their own pages).
+        undoable = rows[~rows["change_id"].isin(rows.loc[rows["kind"].eq("import") | rows["from_import"].astype(bool) |
+                                                          rows["entity"].isin(["label", "snapshot"]), "change_id"])]
+        labels = {change_id: f"{fmt_datetime(group['changed_at'].iloc[0])} — {group['changed_by'].iloc[0]} — "
+                             f"{change_summary(group)}"
+                  for change_id, group in undoable.groupby("change_id", sort=False)}
+        change = st.selectbox("Modification", list(labels), format_func=labels.get, index=None,
+                              key="undo_choice", placeholder="Choisissez une modification à annuler")
+        if st.button("Annuler cette modification", disabled=change is None, key="undo_button"):
+            try:
+                results = services.undo_change(data.engine(), change, author)
+            except EditError as exc:
+                show_errors(exc.errors)
+            else:
+                data.invalidate()
+                flash("success", "Modification annulée (l'annulation est elle-même inscrite au journal)"
+                                 + (" : " + ", ".join(r.code for r in results) if results else "") + ".")
+                st.rerun()
 
 st.subheader("Avancement au fil du temps")
 events = data.progress_events(plan["id"], ctx.revision)

@@ -17,7 +17,7 @@ from pst_data.views import (
 )
 from ui import data
 from ui.components import chart
-from ui.editing import author_box, edit_messages, run_write
+from ui.editing import edit_messages, run_write
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Évaluation", icon="📑")
@@ -61,9 +61,11 @@ st.caption("Figer l'état du plan sous un nom (par exemple « Évaluation mi-lé
            "ensuite chaque objectif et chaque action à ce moment-là. Tout le plan est figé, sans les filtres.")
 listed = data.snapshots(plan["id"], ctx.revision)
 
+author = ctx.actor if ctx.directs else None
 with st.expander("Prendre un instantané", expanded=listed.empty):
-    author = author_box()
-    if author:
+    if author is None:
+        st.caption("Un directeur du plan prend et supprime les instantanés.")
+    else:
         with st.form("snapshot_form", clear_on_submit=True):
             name = st.text_input("Nom", max_chars=snapshots.NAME_MAX, placeholder="ex. Évaluation mi-législature 2021")
             day = st.date_input("État au", value=ctx.today, max_value=ctx.today, format="DD/MM/YYYY",
@@ -97,8 +99,9 @@ if table.empty:
 else:
     st.dataframe(table, hide_index=True, width="stretch")
 
-with st.popover("Supprimer cet instantané", icon=":material/delete:"):
-    st.markdown(f"Supprimer définitivement « {md_escape(row['name'])} » ?")
-    if st.button("Supprimer", type="primary", key="snapshot_delete", disabled=not author):
-        run_write(lambda: snapshots.delete_snapshot(data.engine(), int(chosen), author),
-                  f"Instantané « {row['name']} » supprimé.")
+if author is not None:
+    with st.popover("Supprimer cet instantané", icon=":material/delete:"):
+        st.markdown(f"Supprimer définitivement « {md_escape(row['name'])} » ?")
+        if st.button("Supprimer", type="primary", key="snapshot_delete"):
+            run_write(lambda: snapshots.delete_snapshot(data.engine(), int(chosen), author),
+                      f"Instantané « {row['name']} » supprimé.")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import os
 import sys
 
@@ -16,12 +17,13 @@ from sqlalchemy.exc import OperationalError
 
 from db.engine import database_url, get_engine
 from db.migrate import upgrade
-from pst_data import clock
+from pst_data import accounts, clock
+from pst_data.accounts import log_in_trusted
 from pst_data.importer import export_plan, import_plan
 from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, load_plan_file
 from pst_data.seed import seed
 from pst_data.services import EditError
-from pst_data.uow import read_session
+from pst_data.uow import Operator, read_session
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_import = sub.add_parser("import", help="importer (ou mettre à jour) un fichier de plan YAML/JSON")
     p_import.add_argument("file", metavar="FICHIER")
-    p_import.add_argument("--author", default="import", help="nom inscrit dans l'historique")
+    _as_account(p_import)
 
     p_export = sub.add_parser("export", help="exporter un plan sur la sortie standard")
     p_export.add_argument("--plan", required=True, metavar="SLUG", help="ex. charleroi")
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_take.add_argument("--plan", required=True, metavar="SLUG")
     p_take.add_argument("--name", required=True, metavar="NOM")
     p_take.add_argument("--as-of", metavar="AAAA-MM-JJ", type=_day, help="état à cette date (défaut : aujourd'hui)")
-    p_take.add_argument("--author", default="ligne de commande", help="nom inscrit avec l'instantané")
+    _as_account(p_take)
     p_list = snap.add_parser("list", help="lister les instantanés d'un plan")
     p_list.add_argument("--plan", required=True, metavar="SLUG")
     p_compare = snap.add_parser("compare", help="comparer aujourd'hui avec un instantané (par OS)")
@@ -65,8 +67,55 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed", help="charger les cinq plans de démonstration")
     p_check = sub.add_parser("check", help="vérifier un fichier de plan sans rien écrire")
     p_check.add_argument("file", metavar="FICHIER")
-    sub.add_parser("migrate", help="mettre le schéma de la base à jour (Alembic)")
+    sub.add_parser("migrate", help="mettre le schéma de la base à jour (Alembic) ; crée le premier compte admin")
+
+    p_user = sub.add_parser("user", help="comptes : ajouter, lister, modifier, désactiver, réinitialiser")
+    user = p_user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    p_add = user.add_parser("add", help="créer un compte")
+    p_add.add_argument("login", metavar="IDENTIFIANT")
+    p_add.add_argument("--role", required=True, choices=ROLE_CHOICES, help="lecteur, chef (de projet), directeur, admin")
+    p_add.add_argument("--plan", action="append", metavar="SLUG", dest="plans",
+                       help="plan accessible (répétable) ; sans --plan : tous les plans")
+    p_add.add_argument("--name", metavar="\"Prénom Nom\"", help="nom affiché et inscrit dans l'historique")
+    p_add.add_argument("--email", metavar="ADRESSE")
+    p_add.add_argument("--password-stdin", action="store_true",
+                       help="lire le mot de passe sur l'entrée standard (sinon : généré et affiché une fois)")
+    user.add_parser("list", help="lister les comptes")
+    p_set = user.add_parser("set", help="changer le rôle, les plans, le nom ou l'e-mail d'un compte")
+    p_set.add_argument("login", metavar="IDENTIFIANT")
+    p_set.add_argument("--role", choices=ROLE_CHOICES)
+    p_set.add_argument("--plan", action="append", metavar="SLUG", dest="plans")
+    p_set.add_argument("--all-plans", action="store_true", help="tous les plans")
+    p_set.add_argument("--name", metavar="\"Prénom Nom\"")
+    p_set.add_argument("--email", metavar="ADRESSE")
+    for name, text in (("disable", "désactiver un compte (ses sessions se ferment)"), ("enable", "réactiver un compte"),
+                       ("reset-password", "nouveau mot de passe généré, à changer à la connexion suivante")):
+        user.add_parser(name, help=text).add_argument("login", metavar="IDENTIFIANT")
+
+    p_setting = sub.add_parser("setting", help="réglages : lecture sans compte")
+    p_setting.add_argument("key", choices=("anonymous_read",), metavar="RÉGLAGE",
+                           help="anonymous_read : lire les plans sans compte (on / off)")
+    p_setting.add_argument("value", choices=("on", "off"), nargs="?", metavar="on|off")
     return parser
+
+
+ROLE_CHOICES = ("lecteur", "chef", "directeur", "admin")
+
+
+def _as_account(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as", dest="as_login", metavar="IDENTIFIANT",
+                        help="compte au nom duquel écrire (son rôle s'applique) ; sans --as : "
+                             "« ligne de commande (utilisateur système) » dans l'historique")
+
+
+def _actor(engine, login: str | None):
+    """The account named by --as (its role applies), or the command line's operator."""
+    if not login:
+        return Operator(f"ligne de commande ({getpass.getuser()})")
+    actor = log_in_trusted(engine, login)
+    if actor is None:
+        raise EditError([f"Aucun compte actif « {login} »."])
+    return actor
 
 
 def _day(text: str) -> dt.date:
@@ -131,7 +180,8 @@ def _engine():
 
 def cmd_import(args) -> int:
     plan = load_plan_file(args.file)  # validate before touching the database
-    report = import_plan(_engine(), plan, author=args.author)
+    engine = _engine()
+    report = import_plan(engine, plan, _actor(engine, args.as_login))
     print(report.summary())
     return 0
 
@@ -199,7 +249,7 @@ def cmd_snapshot(args) -> int:
         plan = _plan(session, args.plan)
         listed = snapshots.list_snapshots(session, plan["id"])
     if args.snapshot_command == "take":
-        snapshots.take_snapshot(engine, plan["id"], args.name, args.author, today, args.as_of)
+        snapshots.take_snapshot(engine, plan["id"], args.name, _actor(engine, args.as_login), today, args.as_of)
         print(f"Instantané « {' '.join(args.name.split())} » enregistré.")
     elif args.snapshot_command == "list":
         if listed.empty:
@@ -222,8 +272,11 @@ def cmd_snapshot(args) -> int:
 
 
 def cmd_seed(args) -> int:
-    for report in seed(_engine()):
+    engine = _engine()
+    for report in seed(engine):
         print(report.summary())
+    accounts.set_setting(engine, Operator("démonstration"), "anonymous_read", True)
+    print("Démonstration : lecture sans compte activée (python -m pst_data setting anonymous_read off).")
     return 0
 
 
@@ -240,8 +293,68 @@ def cmd_check(args) -> int:
 
 
 def cmd_migrate(args) -> int:
-    _engine()
+    engine = _engine()
     print("Schéma à jour.")
+    tell_first_admin(accounts.ensure_first_admin(engine))
+    return 0
+
+
+def tell_first_admin(created: tuple[str, str] | None) -> None:
+    """Once, in the terminal, at the first start: how to log in."""
+    if created:
+        login, password = created
+        print(f"Premier démarrage : compte administrateur créé. Identifiant : {login} · mot de passe : "
+              f"{password} (à changer à la première connexion ; il ne sera plus affiché).", flush=True)
+
+
+def cmd_user(args) -> int:
+    engine = _engine()
+    operator = Operator(f"ligne de commande ({getpass.getuser()})")
+    command = args.user_command
+    if command == "list":
+        with read_session(engine) as session:
+            rows = accounts.list_accounts(session)
+        if not rows:
+            print("Aucun compte.")
+        for a in rows:
+            state = "désactivé" if not a.active else ("bloqué" if a.locked else "actif")
+            print(f"{a.login}\t{a.name}\t{a.role_label}\t{a.plans_text}\t{state}"
+                  + ("\tmot de passe à changer" if a.must_change_password and a.active else ""))
+        return 0
+    if command == "add":
+        password = None
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        info, generated = accounts.create_account(engine, operator, args.login, args.role, name=args.name,
+                                                  email=args.email, plans=args.plans, password=password)
+        print(f"Compte « {info.login} » créé : {info.role_label}, {info.plans_text}.")
+        if generated:
+            print(f"Mot de passe (affiché une seule fois, à changer à la première connexion) : {generated}")
+        return 0
+    if command == "set":
+        plans = None if args.all_plans else (args.plans if args.plans else "keep")
+        info = accounts.update_account(engine, operator, args.login, role=args.role, plans=plans,
+                                       name=args.name, email=args.email if args.email is not None else "keep")
+        print(f"Compte « {info.login} » : {info.role_label}, {info.plans_text}.")
+        return 0
+    if command in ("disable", "enable"):
+        info = accounts.set_active(engine, operator, args.login, command == "enable")
+        print(f"Compte « {info.login} » {'réactivé' if info.active else 'désactivé (ses sessions sont fermées)'}.")
+        return 0
+    password = accounts.reset_password(engine, operator, args.login)
+    print(f"Nouveau mot de passe de « {accounts.normalise_login(args.login)} » (affiché une seule fois, "
+          f"à changer à la connexion suivante) : {password}")
+    return 0
+
+
+def cmd_setting(args) -> int:
+    engine = _engine()
+    if args.value is None:
+        with read_session(engine) as session:
+            print("on" if accounts.setting(session, args.key) else "off")
+        return 0
+    accounts.set_setting(engine, Operator(f"ligne de commande ({getpass.getuser()})"), args.key, args.value == "on")
+    print(f"{args.key} = {args.value}")
     return 0
 
 
@@ -253,4 +366,6 @@ COMMANDS = {
     "migrate": cmd_migrate,
     "report": cmd_report,
     "snapshot": cmd_snapshot,
+    "user": cmd_user,
+    "setting": cmd_setting,
 }

@@ -42,4 +42,5 @@ FIELD_LABELS = {
     "label_colour": "Couleur du label",
     "label_description": "Description du label",
     "snapshot": "Instantané",
+    "lead_account": "Compte du chef de projet",
 }

@@ -23,7 +23,8 @@ from db.models import (
 )
 from pst_data.actions import action_payload, action_values, apply_action_values
 from pst_data.plan_file import DEFAULT_BANDS, validate_plan
-from pst_data.uow import UnitOfWork, plan_by_slug, write
+from pst_data.access import Actor
+from pst_data.uow import Operator, UnitOfWork, plan_by_slug, write
 
 # The labels every database starts with (Charleroi's PST announces PPI and PGP).
 SEED_LABELS = (
@@ -31,7 +32,7 @@ SEED_LABELS = (
     ("PPI", "Plan pluriannuel d'investissements.", "#ff7f0e"),
     ("PGP", "Plan global de prévention.", "#2ca02c"),
 )
-IMPORT_AUTHOR = "import"
+IMPORT_OPERATOR = Operator("import")  # the demo seed and imports run from the command line
 
 
 @dataclass
@@ -73,10 +74,10 @@ PLAN_FIELDS = ("organisation", "title", "document", "source", "priority_scale",
                "evaluation_bands", "stated_totals", "notes")
 
 
-def import_plan(engine: Engine, plan_data: dict[str, Any], author: str = IMPORT_AUTHOR) -> ImportReport:
+def import_plan(engine: Engine, plan_data: dict[str, Any], actor: Actor | Operator = IMPORT_OPERATOR) -> ImportReport:
     """Import a plan dict (validated again here: callers may hand over raw data)."""
     plan_data = validate_plan(plan_data)
-    with write(engine, author, origin="import") as uow:
+    with write(engine, actor, origin="import") as uow:
         return _import(uow, plan_data)
 
 

@@ -34,7 +34,7 @@ ACTION_COLUMNS = [
     "id", "os_code", "os_title", "os_axis", "oo_code", "oo_title", "code", "title", "priority",
     "is_top_priority", "labels", "services", "project_lead", "department", "status", "progress",
     "band", "weight", "start_date", "end_date", "start_text", "end_text", "is_late", "version",
-    "updated_at", "updated_by", "os_position", "oo_position", "position",
+    "updated_at", "updated_by", "os_position", "oo_position", "position", "lead_account_id",
 ]
 
 
@@ -52,6 +52,8 @@ def _plan_dict(p: Plan) -> dict[str, Any]:
         "stated_totals": dict(p.stated_totals or {}),
         "notes": list(p.notes or []),
         "revision": p.revision,
+        "published": bool(p.published),
+        "published_names": bool(p.published_names),
     }
 
 
@@ -109,7 +111,7 @@ def actions_frame(
             Action.status, Action.progress, Action.weight, Action.start_date, Action.end_date,
             Action.start_text, Action.end_text, Action.version, Action.updated_at, Action.updated_by,
             StrategicObjective.position.label("os_position"),
-            OperationalObjective.position.label("oo_position"), Action.position,
+            OperationalObjective.position.label("oo_position"), Action.position, Action.lead_account_id,
         )
         .join(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
         .join(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
@@ -171,6 +173,7 @@ def action_fiche(session: Session, action_id: int) -> dict[str, Any] | None:
     values.update(
         id=action.id, version=action.version, start_date=action.start_date,
         end_date=action.end_date, updated_at=action.updated_at, updated_by=action.updated_by,
+        lead_account_id=action.lead_account_id,
         oo_code=oo.code, oo_title=oo.title, os_code=oo.strategic_objective.code,
         os_title=oo.strategic_objective.title,
     )

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from db.migrate import upgrade
 from db.models import Plan
+from pst_data.accounts import ensure_first_admin, set_setting
 from pst_data.importer import ImportReport, import_plan
 from pst_data.plan_file import load_plan_file
+from pst_data.uow import Operator
 
 PLANS_DIR = Path(__file__).resolve().parent / "plans"
 # The app opens on the first one.
@@ -27,11 +29,15 @@ def seed(engine: Engine) -> list[ImportReport]:
     return [import_plan(engine, plan) for plan in plans]
 
 
-def ensure_ready(engine: Engine) -> bool:
-    """Upgrade the schema; seed the demo plans if the database has no plan. True if seeded."""
+def ensure_ready(engine: Engine) -> tuple[str, str] | None:
+    """Upgrade the schema; create the first admin account if there is none; seed the demo
+    plans if the database has no plan (the demo is readable without an account). Returns the
+    first admin's (login, password) when it was just created, to be told once."""
     upgrade(engine)
+    created = ensure_first_admin(engine)
     with Session(engine) as session:
         if session.scalar(select(func.count(Plan.id))):
-            return False
+            return created
     seed(engine)
-    return True
+    set_setting(engine, Operator("démonstration"), "anonymous_read", True)
+    return created

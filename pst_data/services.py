@@ -38,7 +38,8 @@ from pst_data.actions import (
 )
 from pst_data.errors import Conflict, ConflictError, EditError
 from pst_data.plan_file import PlanChecker
-from pst_data.uow import UnitOfWork, check_author, write
+from pst_data.access import Actor, Change
+from pst_data.uow import Operator, UnitOfWork, write
 
 FINALISED = "Finalisé"
 COMMENT_MAX = 500
@@ -140,6 +141,8 @@ def _update(uow: UnitOfWork, action: Action, expected_version: int, changes: dic
     if action.version != expected_version:
         raise ConflictError([uow.conflict("action", action.id, expected_version, action.code, action.version)])
     plan = _plan_of(action)
+    for name in changes:  # refused before anything is compared: a lecteur gets no "nothing to save"
+        uow.require(Change(plan.id, "action", kind, name, action.lead_account_id))
     current = action_values(action)
     changes, notices = coherent_status_and_progress(current, changes)
     merged = validate_action({**current, **changes}, list(plan.priority_scale or []), f"Action {action.code} : ")
@@ -169,19 +172,19 @@ def _action(session: Session, action_id: int) -> Action:
 
 
 def update_action(engine: Engine, action_id: int, expected_version: int, changes: dict[str, Any],
-                  author: str, comment: str | None = None) -> SaveResult:
+                  actor: Actor | Operator, comment: str | None = None) -> SaveResult:
     """Change some fields of one action, from the version the user saw."""
     comment = _comment(comment)
     if "progress" in changes:
         changes = {**changes, "progress": parse_progress(changes["progress"])}
-    with write(engine, author) as uow:
+    with write(engine, actor) as uow:
         return _update(uow, _action(uow.session, action_id), expected_version, changes, comment)
 
 
 def set_progress(engine: Engine, action_id: int, expected_version: int, progress: Any,
-                 author: str, comment: str | None = None) -> SaveResult:
+                 actor: Actor | Operator, comment: str | None = None) -> SaveResult:
     """The quick edit: a new taux (and an optional one-line comment)."""
-    return update_action(engine, action_id, expected_version, {"progress": progress}, author, comment)
+    return update_action(engine, action_id, expected_version, {"progress": progress}, actor, comment)
 
 
 # -- the bulk table -----------------------------------------------------------------------
@@ -221,7 +224,7 @@ class BulkResult:
 LINKED_FIELDS = {"progress", "status"}
 
 
-def bulk_update(engine: Engine, edits: list[RowEdit], author: str, comment: str | None = None) -> BulkResult:
+def bulk_update(engine: Engine, edits: list[RowEdit], actor: Actor | Operator, comment: str | None = None) -> BulkResult:
     """Save the edited cells of several actions.
 
     An invalid cell anywhere: nothing is saved and every invalid cell is listed. A row someone
@@ -242,7 +245,7 @@ def bulk_update(engine: Engine, edits: list[RowEdit], author: str, comment: str 
         prepared.append(RowEdit(edit.action_id, edit.expected_version, changes, edit.code))
     saved: list[SaveResult] = []
     conflicts: list[CellConflict] = []
-    with write(engine, author) as uow:
+    with write(engine, actor) as uow:
         for edit in prepared:
             try:
                 action = _action(uow.session, edit.action_id)
@@ -291,10 +294,10 @@ def _code_taken(session: Session, plan_id: int, code: str) -> str | None:
     ).scalar()
 
 
-def create_action(engine: Engine, oo_id: int, values: dict[str, Any], author: str,
+def create_action(engine: Engine, oo_id: int, values: dict[str, Any], actor: Actor | Operator,
                   comment: str | None = None) -> SaveResult:
     comment = _comment(comment)
-    with write(engine, author) as uow:
+    with write(engine, actor) as uow:
         session = uow.session
         oo = session.get(OperationalObjective, oo_id)
         if oo is None:
@@ -323,8 +326,8 @@ def create_action(engine: Engine, oo_id: int, values: dict[str, Any], author: st
 
 
 def move_action(engine: Engine, action_id: int, expected_version: int, target_oo_id: int,
-                author: str) -> SaveResult:
-    with write(engine, author) as uow:
+                actor: Actor | Operator) -> SaveResult:
+    with write(engine, actor) as uow:
         action = _action(uow.session, action_id)
         target = uow.session.get(OperationalObjective, target_oo_id)
         if target is None:
@@ -354,8 +357,8 @@ def _move(uow: UnitOfWork, action: Action, expected_version: int, target: Operat
     return SaveResult(action.id, action.code, new_version, ["operational_objective"], [], uow.change_id)
 
 
-def delete_action(engine: Engine, action_id: int, expected_version: int, author: str) -> None:
-    with write(engine, author) as uow:
+def delete_action(engine: Engine, action_id: int, expected_version: int, actor: Actor | Operator) -> None:
+    with write(engine, actor) as uow:
         action = _action(uow.session, action_id)
         plan_id = _plan_of(action).id
         uow.lock_plan(plan_id)
@@ -392,7 +395,7 @@ def _objective_code_label(level: str, code: str) -> str:
     return f"{'OS' if level == 'os' else 'OO'} {code}"
 
 
-def save_objective(engine: Engine, level: str, author: str, *, objective_id: int | None = None,
+def save_objective(engine: Engine, level: str, actor: Actor | Operator, *, objective_id: int | None = None,
                    parent_id: int | None = None, code: str, title: str,
                    expected_version: int | None = None) -> int:
     """Create (objective_id None) or rename an OS (level "os", parent = plan) or an OO
@@ -405,7 +408,7 @@ def save_objective(engine: Engine, level: str, author: str, *, objective_id: int
     title = checker.text(title, "", "title", required=True, limit=TITLE_MAX)
     if checker.errors:
         raise EditError([e.removeprefix(" : ") for e in checker.errors])
-    with write(engine, author) as uow:
+    with write(engine, actor) as uow:
         session = uow.session
         if objective_id is not None:
             obj = _objective(session, level, objective_id)
@@ -446,10 +449,10 @@ def save_objective(engine: Engine, level: str, author: str, *, objective_id: int
         return obj.id
 
 
-def reorder_objectives(engine: Engine, level: str, ordered_ids: list[int], author: str) -> None:
+def reorder_objectives(engine: Engine, level: str, ordered_ids: list[int], actor: Actor | Operator) -> None:
     """Put the objectives of one parent in the given order (each move is in the history)."""
     model = LEVELS[level]
-    with write(engine, author) as uow:
+    with write(engine, actor) as uow:
         objects = {o.id: o for o in uow.session.scalars(select(model).where(model.id.in_(ordered_ids)))}
         if len(objects) != len(ordered_ids) or not objects:
             raise EditError(["Certains objectifs n'existent plus ; rechargez la page."])
@@ -464,7 +467,7 @@ def reorder_objectives(engine: Engine, level: str, ordered_ids: list[int], autho
                 obj.position, obj.version = position, version
 
 
-def delete_objective(engine: Engine, level: str, objective_id: int, author: str,
+def delete_objective(engine: Engine, level: str, objective_id: int, actor: Actor | Operator,
                      expected_version: int | None = None,
                      expected_actions: dict[int, int] | None = None) -> int:
     """Delete an OS or OO and everything under it; returns the number of actions deleted.
@@ -473,7 +476,7 @@ def delete_objective(engine: Engine, level: str, objective_id: int, author: str,
     under the objective was added, changed or removed since. The whole objective is kept in the
     history (undo brings it back with its actions and their history)."""
     model = LEVELS[level]
-    with write(engine, author) as uow:
+    with write(engine, actor) as uow:
         session = uow.session
         obj = _objective(session, level, objective_id)
         plan_id = _plan_id_of(obj)
@@ -514,13 +517,13 @@ def _objective_payload(session: Session, level: str, obj) -> dict[str, Any]:
 
 # -- undo ---------------------------------------------------------------------------------
 
-def undo_change(engine: Engine, change_id: str, author: str) -> list[SaveResult]:
+def undo_change(engine: Engine, change_id: str, actor: Actor | Operator) -> list[SaveResult]:
     """Revert one change (all its history rows), recorded as a new change of kind "undo".
 
     Field edits, moves, renames, reorders, creations and deletions (an OS comes back with its
     OO, actions and their history). Refused when something has changed again since: undoing
     would silently drop that later edit."""
-    with write(engine, author) as uow:
+    with write(engine, actor) as uow:
         rows = list(uow.session.scalars(select(History).where(History.change_id == change_id).order_by(History.id)))
         if not rows:
             raise EditError(["Cette modification est introuvable."])
@@ -766,7 +769,7 @@ def _undo_objective_update(uow: UnitOfWork, row: History, comment: str) -> None:
 COLOUR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-def save_label(engine: Engine, author: str, name: str, colour: str, description: str | None = None,
+def save_label(engine: Engine, actor: Actor | Operator, name: str, colour: str, description: str | None = None,
                label_id: int | None = None) -> int:
     """Create a label, or rename / recolour / describe one. Labels are shared by every plan:
     the change is in every plan's journal and every plan's revision is bumped."""
@@ -785,7 +788,7 @@ def save_label(engine: Engine, author: str, name: str, colour: str, description:
         raise EditError(errors)
     name = _checked_text(name, "Nom du label", LABEL_NAME_MAX)
     description = _checked_text(description, "Description", LABEL_DESCRIPTION_MAX) if description else None
-    with write(engine, author) as uow:
+    with write(engine, actor) as uow:
         session = uow.session
         plan_ids = list(session.scalars(select(Plan.id).order_by(Plan.id)))
         for plan_id in plan_ids:  # every plan shows labels: take them all first, in one order
@@ -815,7 +818,7 @@ def save_label(engine: Engine, author: str, name: str, colour: str, description:
 
 __all__ = [
     "STATUSES", "BulkResult", "CellConflict", "Conflict", "ConflictError", "EditError", "RowEdit",
-    "SaveResult", "bulk_update", "check_author", "coherent_status_and_progress", "create_action",
+    "SaveResult", "bulk_update", "coherent_status_and_progress", "create_action",
     "delete_action", "delete_objective", "move_action", "parse_progress", "reorder_objectives",
     "save_label", "save_objective", "set_progress", "suggests_finalising", "undo_change", "update_action",
 ]

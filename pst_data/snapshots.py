@@ -19,7 +19,8 @@ from pst_data import queries
 from pst_data.as_of import plan_as_of
 from pst_data.progress import rollup
 from pst_data.errors import EditError
-from pst_data.uow import check_author, write
+from pst_data.access import Actor
+from pst_data.uow import Operator, write
 
 NAME_MAX = SNAPSHOT_NAME_MAX
 NOTE_MAX = 1000
@@ -36,16 +37,12 @@ def check_name(name: str | None) -> str:
     return name
 
 
-def take_snapshot(engine: Engine, plan_id: int, name: str, author: str, today: dt.date,
+def take_snapshot(engine: Engine, plan_id: int, name: str, actor: Actor | Operator, today: dt.date,
                   as_of: dt.date | None = None, note: str | None = None) -> int:
     """Freeze every action of the plan as it is today, or as it was at the end of ``as_of``."""
     errors = []
     try:
         name = check_name(name)
-    except EditError as error:
-        errors += error.errors
-    try:
-        author = check_author(author)
     except EditError as error:
         errors += error.errors
     as_of = as_of or today
@@ -56,7 +53,7 @@ def take_snapshot(engine: Engine, plan_id: int, name: str, author: str, today: d
         errors.append(f"Note trop longue ({len(note)} caractères, maximum {NOTE_MAX}).")
     if errors:
         raise EditError(errors)
-    with write(engine, author) as uow:
+    with write(engine, actor) as uow:
         session = uow.session
         uow.lock_plan(plan_id)  # the name check below holds until commit
         plan = queries.find_plan(session, plan_id=plan_id)
@@ -86,8 +83,8 @@ def take_snapshot(engine: Engine, plan_id: int, name: str, author: str, today: d
         return snapshot.id
 
 
-def delete_snapshot(engine: Engine, snapshot_id: int, author: str) -> None:
-    with write(engine, author) as uow:
+def delete_snapshot(engine: Engine, snapshot_id: int, actor: Actor | Operator) -> None:
+    with write(engine, actor) as uow:
         session = uow.session
         snapshot = session.get(Snapshot, snapshot_id)
         if snapshot is None:

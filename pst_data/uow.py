@@ -24,9 +24,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from db.engine import writer_engine
-from db.limits import AUTHOR_MAX
-from db.models import History, Plan
+from db.models import Account, AccountEvent, Action, History, Plan
 from pst_data import clock
+from pst_data.access import Actor, Change, refusal
 from pst_data.actions import history_text
 from pst_data.errors import Conflict, ConflictError, EditError
 from pst_data.fields import FIELD_LABELS
@@ -35,15 +35,47 @@ from pst_data.formatting import fmt_datetime
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Operator:
+    """Whoever runs the command line on the server (``python -m pst_data``): they hold the
+    database's credentials, so the roles do not apply to them. Only the CLI and the demo seed
+    make one; every page write comes from an authenticated account (an ``Actor``)."""
+
+    name: str
+
+
 @dataclass
 class UnitOfWork:
     session: Session
-    author: str
+    author: str  # the account's name (or the operator's), written in every history row
+    actor: Actor | None = None  # None: the command line's operator
     change_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     now: Any = field(default_factory=clock.stored_now)  # one instant for the whole change
     origin: str | None = None  # "import": marked in every row (an import is not undone from the journal)
     _locked: set[int] = field(default_factory=set)
     _touched: set[int] = field(default_factory=set)
+
+    @property
+    def account_id(self) -> int | None:
+        return self.actor.account_id if self.actor else None
+
+    def require(self, change: Change) -> None:
+        """Refuse (EditError, in French; the transaction is rolled back) what the role does not
+        allow. ``record`` calls it for every history row, so no write escapes it."""
+        if self.actor is None:
+            return
+        reason = refusal(self.actor, change)
+        if reason:
+            raise EditError([reason])
+
+    def _lead_of(self, action_id: int | None) -> int | None:
+        if action_id is None or self.actor is None or self.actor.role != "chef":
+            return None
+        return self.session.scalar(select(Action.lead_account_id).where(Action.id == action_id))
+
+    def event(self, event: str, subject: str, detail: str | None = None) -> None:
+        """An account or access event (account created, password reset, Bureau link...)."""
+        self.session.add(AccountEvent(at=self.now, by=self.author, event=event, subject=subject, detail=detail))
 
     def lock_plan(self, plan_id: int) -> None:
         """Hold the plan's row until commit (PostgreSQL; SQLite's BEGIN IMMEDIATE already holds
@@ -71,6 +103,12 @@ class UnitOfWork:
         """Check and bump an element's version in one statement: the row is locked from here
         to commit, and a concurrent save from the same version finds no row (ConflictError,
         listing what the others changed). Returns the new version."""
+        if self.actor is not None and self.actor.role in ("chef", "lecteur"):
+            # A lecteur claims nothing, a chef only their own actions (fields are checked as
+            # they are recorded): a refused save must not even bump a version.
+            self.require(Change(plan_id=None, entity=entity, kind="update",
+                                field="progress" if entity == "action" else "",
+                                lead_account_id=self._lead_of(element_id) if entity == "action" else None))
         bumped = self.session.execute(
             update(model).where(model.id == element_id, model.version == expected_version)
             .values(version=model.version + 1).execution_options(synchronize_session=False)
@@ -102,11 +140,14 @@ class UnitOfWork:
                entity: str = "action", entity_id: int | None = None, comment: str | None = None,
                version_after: int | None = None, payload: dict[str, Any] | None = None,
                change_id: str | None = None) -> History:
-        """One history row of this change; the plan's revision is bumped with it."""
+        """One history row of this change, once the actor's role allows it; the plan's revision
+        is bumped with it."""
+        self.require(Change(plan_id=plan_id, entity=entity, kind=kind, field=field_name, origin=self.origin,
+                            lead_account_id=self._lead_of(entity_id) if entity == "action" else None))
         self.touch(plan_id)
         row = History(
             plan_id=plan_id, action_id=entity_id if entity == "action" else None, action_code=code,
-            changed_at=self.now, changed_by=self.author, kind=kind, entity=entity, entity_id=entity_id,
+            changed_at=self.now, changed_by=self.author, account_id=self.account_id, kind=kind, entity=entity, entity_id=entity_id,
             field=field_name, old_value=history_text(old), new_value=history_text(new), comment=comment,
             change_id=change_id or self.change_id, version_after=version_after,
             payload={**(payload or {}), "origin": self.origin} if self.origin else payload,
@@ -115,26 +156,40 @@ class UnitOfWork:
         return row
 
 
-def check_author(author: str | None) -> str:
-    name = (author or "").strip()
-    if not name:
-        raise EditError(["Indiquez votre nom avant d'enregistrer : il est inscrit dans l'historique."])
-    if len(name) > AUTHOR_MAX:
-        raise EditError([f"Nom trop long ({len(name)} caractères, maximum {AUTHOR_MAX})."])
-    if "\x00" in name or any("\ud800" <= c <= "\udfff" for c in name):
-        raise EditError(["Le nom contient un caractère invalide."])
-    return name
-
-
 @contextmanager
-def write(engine: Engine, author: str, origin: str | None = None) -> Iterator[UnitOfWork]:
-    """``with write(engine, author) as uow:`` one change, committed once when the block ends,
-    rolled back entirely if it raises."""
-    author = check_author(author)
+def write(engine: Engine, actor: Actor | Operator, origin: str | None = None) -> Iterator[UnitOfWork]:
+    """``with write(engine, actor) as uow:`` one change, committed once when the block ends,
+    rolled back entirely if it raises. The account is read again inside the transaction: a
+    disabled account, or one whose role was lowered since its login, writes with what the
+    database says now, not with what its session remembered."""
     with _transaction(engine) as session:
-        uow = UnitOfWork(session, author, origin=origin)
+        if isinstance(actor, Operator):
+            uow = UnitOfWork(session, actor.name, None, origin=origin)
+        elif not isinstance(actor, Actor):  # a typed name is not an identity
+            raise TypeError(f"write() needs an Actor or an Operator, not {type(actor).__name__}")
+        else:
+            current = current_actor(session, actor.account_id)
+            if current is None:
+                raise EditError(["Votre compte est désactivé ou n'existe plus : rien n'a été enregistré."])
+            uow = UnitOfWork(session, current.name, current, origin=origin)
         yield uow
         uow.finish()
+
+
+def current_actor(session: Session, account_id: int) -> Actor | None:
+    """The account as the database has it now (None if unknown or disabled)."""
+    account = session.get(Account, account_id)
+    if account is None or not account.active:
+        return None
+    return actor_of(account)
+
+
+def actor_of(account: Account) -> Actor:
+    return Actor(
+        account_id=account.id, login=account.login, name=account.name, role=account.role,
+        plan_ids=None if account.all_plans or account.role == "admin" else frozenset(p.id for p in account.plans),
+        must_change_password=bool(account.must_change_password),
+    )
 
 
 @contextmanager

@@ -194,3 +194,41 @@ def snapshot_chart_rows(per_os: pd.DataFrame, then_label: str) -> pd.DataFrame:
     then = per_os.assign(moment=then_label, mean_progress=per_os["mean_then"], actions=per_os["actions_then"])
     now = per_os.assign(moment="Aujourd'hui", mean_progress=per_os["mean_now"], actions=per_os["actions_now"])
     return pd.concat([then, now])[["os_code", "os_title", "moment", "mean_progress", "actions"]]
+
+
+# -- the public page ----------------------------------------------------------------------
+
+def public_os_table(per_os: pd.DataFrame) -> pd.DataFrame:
+    """The text alternative of the public chart: every bar as a row."""
+    return pd.DataFrame({
+        "Objectif stratégique": [f"OS {c} · {t}" for c, t in zip(per_os["os_code"], per_os["os_title"], strict=True)],
+        "Taux moyen": [fmt_percent(v) if not pd.isna(v) else "aucun taux" for v in per_os["mean_progress"]],
+        "Actions": [int(n) for n in per_os["actions"]],
+        "Sans taux": [int(n) for n in per_os["unassessed"]],
+    })
+
+
+def public_chart_sentence(per_os: pd.DataFrame) -> str:
+    """One sentence saying what the chart shows, for those who cannot see it."""
+    assessed = per_os.dropna(subset=["mean_progress"])
+    if assessed.empty:
+        return "Aucun objectif stratégique n'a encore d'action avec un taux d'avancement."
+    best = assessed.loc[assessed["mean_progress"].idxmax()]
+    worst = assessed.loc[assessed["mean_progress"].idxmin()]
+    return (f"Le graphique montre le taux d'avancement moyen de chacun des {len(per_os)} objectifs stratégiques : "
+            f"de {fmt_percent(worst['mean_progress'])} (OS {worst['os_code']}) à "
+            f"{fmt_percent(best['mean_progress'])} (OS {best['os_code']}). Le tableau qui suit donne chaque valeur.")
+
+
+def public_action_table(actions: pd.DataFrame, show_names: bool) -> pd.DataFrame:
+    """Actions as the public sees them: code, title, status, taux; the chef de projet only when
+    the admin chose to publish names."""
+    table = pd.DataFrame({
+        "Code": actions["code"].tolist(),
+        "Action": actions["title"].tolist(),
+        "Statut": [s if isinstance(s, str) and s else "non renseigné" for s in actions["status"]],
+        "Taux d'avancement": [fmt_percent(p, 0) if not pd.isna(p) else "non évalué" for p in actions["progress"]],
+    })
+    if show_names:
+        table["Chef de projet"] = [n if isinstance(n, str) and n else "—" for n in actions["project_lead"]]
+    return table

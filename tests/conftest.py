@@ -27,9 +27,11 @@ from sqlalchemy.engine import make_url
 
 from db.engine import make_engine
 from db.migrate import upgrade
-from pst_data import clock
+from pst_data import accounts, clock
+from pst_data.uow import Operator
 from pst_data.plan_file import load_plan_file
 from pst_data.seed import demo_plan_files, seed
+from tests.people import add_people
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -134,6 +136,7 @@ def seeded_template_url(backend):
     engine = make_engine(url)
     upgrade(engine)
     seed(engine)
+    add_people(engine)
     engine.dispose()  # PostgreSQL refuses to copy a template that has open connections
     return url
 
@@ -143,6 +146,7 @@ def empty_engine(backend):
     """A migrated database with no plan, of its own."""
     engine = backend.engine(backend.new_url())
     upgrade(engine)
+    add_people(engine)
     yield engine
     engine.dispose()  # its connections go back now: PostgreSQL allows ~100 clients in all
 
@@ -162,6 +166,10 @@ def seeded_sqlite_file(tmp_path_factory) -> Path:
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     seed(engine)
+    add_people(engine)
+    # Like the demo: the pages are readable without an account (tests of the other setting
+    # turn it off).
+    accounts.set_setting(engine, Operator("tests"), "anonymous_read", True)
     engine.dispose()
     return path
 

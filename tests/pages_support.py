@@ -9,14 +9,45 @@ from pathlib import Path
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from db.engine import make_engine
+from pst_data import accounts
+from tests.people import PASSWORD, PEOPLE
+
+LOGIN_BY_NAME = {name: login for login, name, _role, _plans in PEOPLE}
+
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60  # AppTest's default 3 s is too short for a cold import on a loaded CI machine
 
 
-def open_page(script: str, url: str, **params) -> AppTest:
+def browser_session(login: str | None) -> None:
+    """The session cookie the next page runs see: a real login (password checked, session row
+    in the database) for ``login``, or no cookie at all. AppTest cannot send cookies, so the
+    one function that reads them is replaced."""
+    import ui.auth
+
+    token = None
+    if login:
+        engine = make_engine(os.environ["PST_DATABASE_URL"])
+        result = accounts.log_in(engine, login, PASSWORD)
+        engine.dispose()
+        assert result.token, result.message
+        token = result.token
+    ui.auth.request_token = lambda: token
+    st.cache_data.clear()
+
+
+def sign_in(at: AppTest, name: str = "Claire Martin") -> AppTest:
+    """Log in as the test account with this name, then run the page again."""
+    browser_session(LOGIN_BY_NAME[name])
+    return at.run()
+
+
+def open_page(script: str, url: str, login: str | None = None, **params) -> AppTest:
     """Open ``script`` as a user would: the app starts on dashboard.py (the entrypoint, which
-    page links resolve against), then goes to the page with the URL's query parameters."""
+    page links resolve against), then goes to the page with the URL's query parameters;
+    ``login``: logged in as that test account (else without an account)."""
     os.environ["PST_DATABASE_URL"] = url
+    browser_session(login)
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)

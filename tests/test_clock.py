@@ -22,6 +22,7 @@ from pst_data.progress import is_late
 from tests.conftest import TEST_NOW
 from tests.pages_support import no_exception, open_page
 from tests.test_services import action
+from tests.people import CLAIRE_MARTIN
 
 # 28 February 2029, 23:30 UTC: already 1 March in Brussels (UTC+1 in winter).
 LATE_EVENING_UTC = dt.datetime(2029, 2, 28, 23, 30, tzinfo=dt.timezone.utc)
@@ -110,7 +111,7 @@ def test_snapshot_report_and_journal_agree_on_the_day_at_half_past_midnight(seed
     set_now(LATE_EVENING_UTC)
     today = clock.today()
     a = action(seeded_engine, "binche", "1.1.1.1.1")
-    saved = services.set_progress(seeded_engine, a.id, a.version, 37, "Claire Martin", "Relu en séance")
+    saved = services.set_progress(seeded_engine, a.id, a.version, 37, CLAIRE_MARTIN, "Relu en séance")
     with Session(seeded_engine) as s:
         changed_at = s.scalar(select(History.changed_at).where(History.change_id == saved.change_id))
         binche = queries.find_plan(s, slug="binche")
@@ -126,7 +127,7 @@ def test_snapshot_report_and_journal_agree_on_the_day_at_half_past_midnight(seed
     assert since_today["action_code"].tolist() == ["1.1.1.1.1"]  # "since the last Bureau" = today
 
     # A snapshot of today is today's (not "in the future") and holds the edit.
-    snapshot_id = snapshots.take_snapshot(seeded_engine, binche["id"], "Bureau du 1er mars", "Claire Martin", today)
+    snapshot_id = snapshots.take_snapshot(seeded_engine, binche["id"], "Bureau du 1er mars", CLAIRE_MARTIN, today)
     with Session(seeded_engine) as s:
         listed = snapshots.list_snapshots(s, binche["id"])
         frozen = snapshots.snapshot_actions(s, snapshot_id).set_index("code")
@@ -149,7 +150,7 @@ def test_journal_page_at_half_past_midnight(app_db_url, set_now):
     set_now(LATE_EVENING_UTC)
     engine = make_engine(app_db_url)
     a = action(engine, "binche", "1.1.1.1.1")
-    services.set_progress(engine, a.id, a.version, 37, "Claire Martin")
+    services.set_progress(engine, a.id, a.version, 37, CLAIRE_MARTIN)
     engine.dispose()
     at = open_page("pages/6_Journal.py", app_db_url, plan="binche")
     no_exception(at)

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from db.models import Action, History, OperationalObjective, Plan, StrategicObjective
 from pst_data import services
-from tests.pages_support import metrics, no_exception, open_page
+from tests.pages_support import metrics, no_exception, open_page, sign_in
+from tests.people import ALICE, BOB
 
 
 @pytest.fixture
@@ -25,13 +26,6 @@ def action(engine, slug, code) -> Action:
     with Session(engine) as s:
         return s.scalars(select(Action).join(OperationalObjective).join(StrategicObjective).join(Plan)
                          .where(Plan.slug == slug, Action.code == code)).one()
-
-
-def sign_in(at, name="Claire Martin"):
-    form_input = next(t for t in at.text_input if t.label.startswith("Votre nom"))
-    form_input.input(name)
-    next(b for b in at.button if b.label == "Valider").click()
-    return at.run()
 
 
 def quick_form(at):
@@ -71,17 +65,20 @@ def test_quick_edit_from_objectifs_updates_the_dashboard(db):
     assert metrics(at)["Finalisées"] == "1"
 
 
-def test_no_save_without_a_name(db):
+@pytest.mark.parametrize("login", [None, "lea.lecteur", "chris.chef"], ids=["anonymous", "lecteur", "chef-of-nothing-here"])
+def test_no_edit_control_without_the_right_to_edit(db, login):
+    """Without an account, as a lecteur, or as the directeur of another plan: Mise à jour says
+    why and offers nothing to save; a fiche has no quick edit."""
     url, engine = db
-    a = action(engine, "binche", "1.1.1.1.1")
-    at = open_page("pages/5_Mise_à_jour.py", url, plan="binche")
-    at.selectbox(key="update_action").select(a.id).run()
-    _, _, save = quick_form(at)
-    assert save.disabled
-    assert any("Indiquez votre nom (ci-dessus) pour enregistrer" in c.value for c in at.caption)
-    next(b for b in at.button if b.label == "Valider").click()
-    at.run()
-    assert any("Indiquez votre nom pour pouvoir enregistrer" in e.value for e in at.error)
+    a = action(engine, "charleroi", "1.1.1")
+    at = open_page("pages/5_Mise_à_jour.py", url, login=login, plan="charleroi")
+    no_exception(at)
+    assert any("il faut un compte de directeur" in i.value or "n'est liée à votre compte" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label.startswith("Enregistrer")]
+    at = open_page("pages/1_Objectifs.py", url, login=login, plan="charleroi", action=str(a.id))
+    no_exception(at)
+    assert not [t for t in at.text_input if t.label == "Taux d'avancement (%)"]
+    assert not [b for b in at.button if b.label.startswith("Enregistrer")]
 
 
 def test_conflict_shows_the_other_change_and_can_reapply(db):
@@ -90,7 +87,7 @@ def test_conflict_shows_the_other_change_and_can_reapply(db):
     at = sign_in(open_page("pages/1_Objectifs.py", url, plan="binche", action=str(a.id)), "Bob")
     number, _, save = quick_form(at)
     # Meanwhile Alice saves the same action from another session.
-    services.set_progress(engine, a.id, a.version, 55, "Alice", "Réunion du 12")
+    services.set_progress(engine, a.id, a.version, 55, ALICE, "Réunion du 12")
     number.input("45")
     save.click()
     at.run()
@@ -128,7 +125,7 @@ def test_bulk_edit_with_one_invalid_cell_saves_nothing(db):
 def test_undo_from_the_journal(db):
     url, engine = db
     a = action(engine, "binche", "1.1.1.1.3")
-    result = services.set_progress(engine, a.id, a.version, 75, "Alice")
+    result = services.set_progress(engine, a.id, a.version, 75, ALICE)
     at = sign_in(open_page("pages/6_Journal.py", url, plan="binche"), "Bob")
     no_exception(at)
     table = at.dataframe[0].value
@@ -172,3 +169,11 @@ def test_an_os_deleted_from_the_structure_tab_comes_back_from_the_journal(db):
         back = s.get(StrategicObjective, os_id)
         assert back is not None
         assert sorted(a.code for oo in back.operational_objectives for a in oo.actions) == codes
+
+
+def test_a_directeur_sees_only_the_plans_they_direct(db):
+    url, _ = db
+    at = open_page("dashboard.py", url, login="dominique.dir", plan="charleroi")
+    no_exception(at)
+    assert at.selectbox(key="w_plan").options == ["CPAS de Binche"]
+    assert any("charleroi" in w.value for w in at.warning)  # the link asked for a plan they cannot see

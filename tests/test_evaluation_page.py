@@ -12,6 +12,7 @@ from pst_data import services
 from ui import data
 from tests.pages_support import metrics, no_exception, open_page
 from tests.test_edit_pages import action, sign_in
+from tests.people import PAUL
 
 
 def test_snapshot_taken_on_the_page_then_compared_after_an_edit(app_db_url):
@@ -32,7 +33,7 @@ def test_snapshot_taken_on_the_page_then_compared_after_an_edit(app_db_url):
 
     engine = make_engine(app_db_url)
     a = action(engine, "binche", "1.1.1.1.1")
-    services.set_progress(engine, a.id, a.version, 95, "Paul Dubois")
+    services.set_progress(engine, a.id, a.version, 95, PAUL)
     engine.dispose()
     data.revisions.clear()  # what the one-second revision poll would notice
     at.run()
@@ -56,7 +57,7 @@ def test_figures_as_of_a_past_day(app_db_url):
     with engine.begin() as conn:
         conn.execute(update(History).values(changed_at=dt.datetime(2021, 1, 15, 9)))
     a = action(engine, "binche", "1.1.1.1.1")
-    result = services.set_progress(engine, a.id, a.version, 33, "Paul Dubois")
+    result = services.set_progress(engine, a.id, a.version, 33, PAUL)
     with engine.begin() as conn:
         conn.execute(update(History).where(History.change_id == result.change_id)
                      .values(changed_at=dt.datetime(2025, 1, 15, 9)))

@@ -19,6 +19,7 @@ from pst_data.exports.deck import plan_deck
 from pst_data.exports.excel import plan_workbook
 from pst_data.filters import Filters, apply_filters
 from pst_data.formatting import fmt_percent
+from tests.people import ALICE, CLAIRE_MARTIN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,7 +69,7 @@ def test_formula_looking_text_stays_text(seeded_engine):
         row = queries.actions_frame(s, plan).iloc[0]
     services.update_action(seeded_engine, int(row["id"]), int(row["version"]),
                            {"title": '=HYPERLINK("http://x.invalid","clic")', "project_lead": "+32 470 00 00 00",
-                            "comment": "@SUM(A1:A2)"}, "Alice")
+                            "comment": "@SUM(A1:A2)"}, ALICE)
     wb, _ = _workbook(seeded_engine, "ecaussinnes")
     sheet = wb["Actions"]
     headers = [c.value for c in sheet[1]]
@@ -144,7 +145,7 @@ def test_deck_follows_filters_and_lists_recent_changes(seeded_engine):
     with Session(seeded_engine) as s:
         plan = next(p for p in queries.list_plans(s) if p["slug"] == "charleroi")
         first = queries.actions_frame(s, plan).iloc[0]
-    services.set_progress(seeded_engine, int(first["id"]), int(first["version"]), 40, "Claire Martin", "Lancé")
+    services.set_progress(seeded_engine, int(first["id"]), int(first["version"]), 40, CLAIRE_MARTIN, "Lancé")
     deck, actions = _deck(seeded_engine, "charleroi", Filters(plan="charleroi", labels=("États généraux",)))
     assert "36" in _texts(deck.slides[0])
     changes = next(slide for slide in deck.slides if slide.shapes.title.text.startswith("Ce qui a changé"))

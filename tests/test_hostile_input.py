@@ -21,6 +21,7 @@ from pst_data.errors import EditError
 from pst_data.plan_file import PlanChecker
 from tests.test_plan_files import _cli
 from tests.test_services import action, revision
+from tests.people import ALICE, BOB, CLAIRE, DIRECTEUR, HYPOTHESIS
 
 
 def snapshot_of(engine, slug: str) -> tuple:
@@ -52,7 +53,7 @@ def test_a_typed_taux_is_saved_exactly_or_refused(seeded_engine, typed, message)
     a = action(seeded_engine, "binche", "1.1.1.1.1")
     before = snapshot_of(seeded_engine, "binche")
     with pytest.raises(EditError) as caught:
-        services.set_progress(seeded_engine, a.id, a.version, typed, "Claire")
+        services.set_progress(seeded_engine, a.id, a.version, typed, CLAIRE)
     assert message in " ".join(caught.value.errors) and "Taux d'avancement" in caught.value.errors[0]
     assert snapshot_of(seeded_engine, "binche") == before
 
@@ -60,7 +61,7 @@ def test_a_typed_taux_is_saved_exactly_or_refused(seeded_engine, typed, message)
 @pytest.mark.parametrize(("typed", "saved"), [("45", 45), (" 45 % ", 45), ("0", 0), ("100", 100), ("", None)])
 def test_accepted_taux_are_saved_as_typed(seeded_engine, typed, saved):
     a = action(seeded_engine, "binche", "1.1.1.1.1")
-    services.set_progress(seeded_engine, a.id, a.version, typed, "Claire")
+    services.set_progress(seeded_engine, a.id, a.version, typed, CLAIRE)
     assert action(seeded_engine, "binche", "1.1.1.1.1").progress == saved
 
 
@@ -82,7 +83,7 @@ def test_absurd_values_are_refused_in_french_on_both_backends(seeded_engine, cha
     a = action(seeded_engine, "binche", "1.1.1.1.1")
     before = snapshot_of(seeded_engine, "binche")
     with pytest.raises(EditError) as caught:
-        services.update_action(seeded_engine, a.id, a.version, changes, "Claire")
+        services.update_action(seeded_engine, a.id, a.version, changes, CLAIRE)
     assert any(message in e for e in caught.value.errors), caught.value.errors
     assert snapshot_of(seeded_engine, "binche") == before
 
@@ -98,7 +99,7 @@ def test_absurd_values_are_refused_in_french_on_both_backends(seeded_engine, cha
 ])
 def test_the_same_values_are_stored_exactly_on_both_backends(seeded_engine, changes, stored):
     a = action(seeded_engine, "binche", "1.1.1.1.1")
-    services.update_action(seeded_engine, a.id, a.version, changes, "Claire")
+    services.update_action(seeded_engine, a.id, a.version, changes, CLAIRE)
     with Session(seeded_engine) as s:
         saved = services.action_values(s.get(Action, a.id))
     for key, value in stored.items():
@@ -109,10 +110,10 @@ def test_a_weight_of_1e308_cannot_take_a_plan_down(seeded_engine):
     """It used to be stored, then the means showed « ∞ % » and the pages crashed."""
     a = action(seeded_engine, "binche", "1.1.1.1.1")
     with pytest.raises(EditError):
-        services.update_action(seeded_engine, a.id, a.version, {"weight": "1e308"}, "Claire")
-    services.update_action(seeded_engine, a.id, a.version, {"weight": "1000"}, "Claire")
+        services.update_action(seeded_engine, a.id, a.version, {"weight": "1e308"}, CLAIRE)
+    services.update_action(seeded_engine, a.id, a.version, {"weight": "1000"}, CLAIRE)
     with pytest.raises(EditError, match="dépasse le maximum"):
-        services.update_action(seeded_engine, a.id, a.version + 1, {"weight": "1000,01"}, "Claire")
+        services.update_action(seeded_engine, a.id, a.version + 1, {"weight": "1000,01"}, CLAIRE)
 
 
 def test_a_duplicate_code_cannot_be_created_anywhere_in_the_plan(seeded_engine):
@@ -121,7 +122,7 @@ def test_a_duplicate_code_cannot_be_created_anywhere_in_the_plan(seeded_engine):
                              .where(Plan.slug == "charleroi", OperationalObjective.code == "7.4")).one()
     before = snapshot_of(seeded_engine, "charleroi")
     with pytest.raises(EditError, match="Le code 7.3.2 existe déjà dans ce plan .sous l'objectif 7.3."):
-        services.create_action(seeded_engine, other_oo.id, {"code": "7.3.2", "title": "Doublon"}, "Alice")
+        services.create_action(seeded_engine, other_oo.id, {"code": "7.3.2", "title": "Doublon"}, ALICE)
     assert snapshot_of(seeded_engine, "charleroi") == before
 
 
@@ -135,7 +136,7 @@ def test_concurrent_creation_of_one_code_gives_one_action_and_a_french_refusal(s
     def create(n: int) -> None:
         barrier.wait()
         try:
-            services.create_action(seeded_engine, oos[n], {"code": "99.9", "title": f"Essai {n}"}, f"user-{n}")
+            services.create_action(seeded_engine, oos[n], {"code": "99.9", "title": f"Essai {n}"}, (ALICE, BOB)[n % 2])
             outcomes.append("created")
         except EditError as exc:
             outcomes.append(" ".join(exc.errors))
@@ -164,12 +165,12 @@ def test_a_locked_sqlite_database_gives_a_french_refusal(tmp_path, seeded_sqlite
     holder.execute("BEGIN IMMEDIATE")
     try:
         with pytest.raises(EditError, match="La base de données est occupée") as caught:
-            services.set_progress(engine, a.id, a.version, 55, "Claire")
+            services.set_progress(engine, a.id, a.version, 55, CLAIRE)
         assert "locked" not in " ".join(caught.value.errors)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    services.set_progress(engine, a.id, a.version, 55, "Claire")  # and works once the lock is gone
+    services.set_progress(engine, a.id, a.version, 55, CLAIRE)  # and works once the lock is gone
     assert action(engine, "binche", "1.1.1.1.1").progress == 55
     engine.dispose()
 
@@ -189,19 +190,19 @@ def last_change(engine) -> str:
 
 def test_an_os_deleted_by_mistake_comes_back_with_its_actions_and_their_history(seeded_engine):
     a = action(seeded_engine, "charleroi", "7.3.2")
-    services.set_progress(seeded_engine, a.id, a.version, 42, "Alice", "Point d'étape")
+    services.set_progress(seeded_engine, a.id, a.version, 42, ALICE, "Point d'étape")
     with Session(seeded_engine) as s:
         os_ = s.scalars(select(StrategicObjective).join(Plan)
                         .where(Plan.slug == "charleroi", StrategicObjective.code == "7")).one()
         os_id, os_version = os_.id, os_.version
         history_before = s.scalar(select(func.count(History.id)).where(History.action_id == a.id))
     before = snapshot_of(seeded_engine, "charleroi")[0]
-    count = services.delete_objective(seeded_engine, "os", os_id, "Directeur", expected_version=os_version)
+    count = services.delete_objective(seeded_engine, "os", os_id, DIRECTEUR, expected_version=os_version)
     assert count == 17
     deleted = last_change(seeded_engine)
     rows = history_of(seeded_engine, deleted)
     assert rows[0][:3] == ("os", "delete", "objective") and len(rows) == 1 + 17
-    services.undo_change(seeded_engine, deleted, "Directeur")
+    services.undo_change(seeded_engine, deleted, DIRECTEUR)
     after = snapshot_of(seeded_engine, "charleroi")[0]
     # Same actions, same ids, same fields (each version one step on: the restore is a change).
     assert [(r.id, r.progress, r.title) for r in after] == [(r.id, r.progress, r.title) for r in before]
@@ -220,10 +221,10 @@ def test_deleting_an_os_whose_actions_changed_since_the_page_was_drawn_is_refuse
         shown = {a.id: a.version for oo in os_.operational_objectives for a in oo.actions}
         os_id = os_.id
     first = next(iter(shown))
-    services.set_progress(seeded_engine, first, shown[first], 12, "Alice")
+    services.set_progress(seeded_engine, first, shown[first], 12, ALICE)
     before = snapshot_of(seeded_engine, "ecaussinnes")
     with pytest.raises(EditError, match="ont changé depuis l'affichage"):
-        services.delete_objective(seeded_engine, "os", os_id, "Bob", expected_actions=shown)
+        services.delete_objective(seeded_engine, "os", os_id, BOB, expected_actions=shown)
     assert snapshot_of(seeded_engine, "ecaussinnes") == before
 
 
@@ -232,28 +233,28 @@ def test_structure_changes_are_recorded_and_undone(seeded_engine):
         plan_id = s.scalar(select(Plan.id).where(Plan.slug == "ecaussinnes"))
         ids = s.scalars(select(StrategicObjective.id).where(StrategicObjective.plan_id == plan_id)
                         .order_by(StrategicObjective.position)).all()
-    new_id = services.save_objective(seeded_engine, "os", "Alice", parent_id=plan_id, code="9", title="Numérique")
+    new_id = services.save_objective(seeded_engine, "os", ALICE, parent_id=plan_id, code="9", title="Numérique")
     created = last_change(seeded_engine)
     assert history_of(seeded_engine, created) == [("os", "create", "objective", None, "Numérique")]
-    services.save_objective(seeded_engine, "os", "Alice", objective_id=new_id, code="9", title="Le numérique",
+    services.save_objective(seeded_engine, "os", ALICE, objective_id=new_id, code="9", title="Le numérique",
                             expected_version=1)
     renamed = last_change(seeded_engine)
     assert history_of(seeded_engine, renamed) == [("os", "update", "title", "Numérique", "Le numérique")]
     with pytest.raises(EditError, match="modifié par quelqu'un d'autre"):  # a stale form
-        services.save_objective(seeded_engine, "os", "Bob", objective_id=new_id, code="9", title="Autre",
+        services.save_objective(seeded_engine, "os", BOB, objective_id=new_id, code="9", title="Autre",
                                 expected_version=1)
-    services.reorder_objectives(seeded_engine, "os", [new_id, *ids], "Alice")
+    services.reorder_objectives(seeded_engine, "os", [new_id, *ids], ALICE)
     reordered = last_change(seeded_engine)
     assert ("os", "update", "position", str(len(ids)), "0") in history_of(seeded_engine, reordered)
 
-    services.undo_change(seeded_engine, reordered, "Alice")
-    services.undo_change(seeded_engine, renamed, "Alice")
+    services.undo_change(seeded_engine, reordered, ALICE)
+    services.undo_change(seeded_engine, renamed, ALICE)
     with Session(seeded_engine) as s:
         order = s.scalars(select(StrategicObjective.id).where(StrategicObjective.plan_id == plan_id)
                           .order_by(StrategicObjective.position)).all()
         assert order == [*ids, new_id]
         assert s.get(StrategicObjective, new_id).title == "Numérique"
-    services.undo_change(seeded_engine, created, "Alice")
+    services.undo_change(seeded_engine, created, ALICE)
     with Session(seeded_engine) as s:
         assert s.get(StrategicObjective, new_id) is None
 
@@ -264,28 +265,28 @@ def test_undoing_a_move_puts_the_action_back(seeded_engine):
     with Session(seeded_engine) as s:
         target = s.scalars(select(OperationalObjective).join(StrategicObjective).join(Plan)
                            .where(Plan.slug == "charleroi", OperationalObjective.code == "7.4")).one()
-    moved = services.move_action(seeded_engine, a.id, a.version, target.id, "Alice")
-    services.undo_change(seeded_engine, moved.change_id, "Bob")
+    moved = services.move_action(seeded_engine, a.id, a.version, target.id, ALICE)
+    services.undo_change(seeded_engine, moved.change_id, BOB)
     assert action(seeded_engine, "charleroi", "7.3.2").operational_objective_id == a.operational_objective_id
 
 
 def test_a_deleted_action_comes_back_and_a_created_one_goes(seeded_engine):
     a = action(seeded_engine, "binche", "1.1.1.1.2")
-    services.delete_action(seeded_engine, a.id, a.version, "Alice")
-    services.undo_change(seeded_engine, last_change(seeded_engine), "Alice")
+    services.delete_action(seeded_engine, a.id, a.version, ALICE)
+    services.undo_change(seeded_engine, last_change(seeded_engine), ALICE)
     back = action(seeded_engine, "binche", "1.1.1.1.2")
     assert (back.id, back.progress, back.title) == (a.id, a.progress, a.title)
     with pytest.raises(EditError, match="ne s'annule pas"):  # undoing the restore itself
-        services.undo_change(seeded_engine, last_change(seeded_engine), "Alice")
-    created = services.create_action(seeded_engine, a.operational_objective_id, {"code": "9.9", "title": "Essai"}, "Alice")
-    services.undo_change(seeded_engine, created.change_id, "Alice")
+        services.undo_change(seeded_engine, last_change(seeded_engine), ALICE)
+    created = services.create_action(seeded_engine, a.operational_objective_id, {"code": "9.9", "title": "Essai"}, ALICE)
+    services.undo_change(seeded_engine, created.change_id, ALICE)
     with Session(seeded_engine) as s:
         assert s.get(Action, created.action_id) is None
 
 
 def test_labels_and_snapshots_are_in_the_history(seeded_engine):
-    label_id = services.save_label(seeded_engine, "Alice", "Plan climat", "#00aa00")
-    services.save_label(seeded_engine, "Alice", "Plan climat 2030", "#00aa00", label_id=label_id)
+    label_id = services.save_label(seeded_engine, ALICE, "Plan climat", "#00aa00")
+    services.save_label(seeded_engine, ALICE, "Plan climat 2030", "#00aa00", label_id=label_id)
     with Session(seeded_engine) as s:
         plans = s.scalar(select(func.count(Plan.id)))
         renamed = s.execute(select(History.old_value, History.new_value)
@@ -344,7 +345,7 @@ def test_any_title_is_stored_exactly_or_refused_with_nothing_changed(empty_engin
         import_plan(empty_engine, plan)
     a = action(empty_engine, "essai", "1.1.1")
     try:
-        services.update_action(empty_engine, a.id, a.version, {"title": title}, "Hypothesis")
+        services.update_action(empty_engine, a.id, a.version, {"title": title}, HYPOTHESIS)
     except EditError as exc:
         assert exc.errors and all(isinstance(e, str) for e in exc.errors)
         assert action(empty_engine, "essai", "1.1.1").title == a.title
@@ -377,7 +378,7 @@ def test_a_sub_action_keeps_its_code_when_its_title_changes(seeded_engine):
     with Session(seeded_engine) as s:
         subs = services.action_values(s.get(Action, a.id))["sub_actions"]
     renamed = [{**subs[0], "title": "Nouvel intitulé"}, *subs[1:]]
-    services.update_action(seeded_engine, a.id, a.version, {"sub_actions": renamed}, "Claire")
+    services.update_action(seeded_engine, a.id, a.version, {"sub_actions": renamed}, CLAIRE)
     with Session(seeded_engine) as s:
         saved = services.action_values(s.get(Action, a.id))["sub_actions"]
     assert [x["code"] for x in saved] == [x["code"] for x in subs]
@@ -393,7 +394,7 @@ def test_a_sub_action_keeps_its_code_when_its_title_changes(seeded_engine):
 def test_a_refusal_names_the_fields_a_form_should_point_at(seeded_engine, changes, fields):
     a = action(seeded_engine, "binche", "1.1.1.1.1")
     with pytest.raises(EditError) as caught:
-        services.update_action(seeded_engine, a.id, a.version, changes, "Claire")
+        services.update_action(seeded_engine, a.id, a.version, changes, CLAIRE)
     assert caught.value.fields == fields
 
 
@@ -407,12 +408,12 @@ def test_the_plan_as_of_a_day_knows_an_action_deleted_then_restored(seeded_engin
 
     a = action(seeded_engine, "binche", "1.1.1.1.2")
     set_now(dt.datetime(2030, 11, 1, 10))
-    services.set_progress(seeded_engine, a.id, a.version, 10, "Alice")
+    services.set_progress(seeded_engine, a.id, a.version, 10, ALICE)
     set_now(dt.datetime(2030, 11, 3, 10))
-    services.delete_action(seeded_engine, a.id, a.version + 1, "Alice")
+    services.delete_action(seeded_engine, a.id, a.version + 1, ALICE)
     deleted = last_change(seeded_engine)
     set_now(dt.datetime(2030, 11, 5, 10))
-    services.undo_change(seeded_engine, deleted, "Alice")
+    services.undo_change(seeded_engine, deleted, ALICE)
     with Session(seeded_engine) as s:
         binche = queries.find_plan(s, slug="binche")
         now = queries.actions_frame(s, binche, dt.date(2030, 11, 5))
@@ -428,7 +429,7 @@ def test_the_timeline_drops_a_deleted_action(seeded_engine):
     from pst_data.timeline import PLAN_SCOPE, progress_timeline
 
     a = action(seeded_engine, "binche", "1.1.1.1.2")  # 40 %
-    services.delete_action(seeded_engine, a.id, a.version, "Alice")
+    services.delete_action(seeded_engine, a.id, a.version, ALICE)
     with Session(seeded_engine) as s:
         binche = queries.find_plan(s, slug="binche")
         events = queries.progress_events(s, binche["id"])
@@ -451,14 +452,14 @@ def test_a_new_order_in_a_plan_file_is_recorded_and_an_import_is_not_undone(seed
     change = last_change(seeded_engine)
     assert {r[2] for r in history_of(seeded_engine, change)} == {"position"}
     with pytest.raises(EditError, match="Un import ne s'annule pas"):
-        services.undo_change(seeded_engine, change, "Alice")
+        services.undo_change(seeded_engine, change, ALICE)
     assert not import_plan(seeded_engine, data).changed  # and the same file again writes nothing
 
     # The Journal knows which changes an import wrote (it offers to undo only the others).
     from pst_data import queries
 
     first = action(seeded_engine, "ecaussinnes", actions[0]["code"])
-    edited = services.set_progress(seeded_engine, first.id, first.version, 38 if first.progress == 37 else 37, "Alice")
+    edited = services.set_progress(seeded_engine, first.id, first.version, 38 if first.progress == 37 else 37, ALICE)
     with Session(seeded_engine) as s:
         plan_id = s.scalar(select(Plan.id).where(Plan.slug == "ecaussinnes"))
         journal = queries.journal(s, plan_id)
@@ -471,8 +472,8 @@ def test_undoing_a_rename_of_code_and_title_at_once(seeded_engine):
         os_ = s.scalars(select(StrategicObjective).join(Plan)
                         .where(Plan.slug == "ecaussinnes", StrategicObjective.code == "1")).one()
         os_id, title = os_.id, os_.title
-    services.save_objective(seeded_engine, "os", "Alice", objective_id=os_id, code="1bis", title="Nouveau")
-    services.undo_change(seeded_engine, last_change(seeded_engine), "Bob")
+    services.save_objective(seeded_engine, "os", ALICE, objective_id=os_id, code="1bis", title="Nouveau")
+    services.undo_change(seeded_engine, last_change(seeded_engine), BOB)
     with Session(seeded_engine) as s:
         back = s.get(StrategicObjective, os_id)
         assert (back.code, back.title) == ("1", title)
@@ -483,7 +484,7 @@ def test_a_code_with_a_nul_byte_is_refused(seeded_engine):
         oo_id = s.scalars(select(OperationalObjective.id).join(StrategicObjective).join(Plan)
                           .where(Plan.slug == "binche")).first()
     with pytest.raises(EditError, match="le code contient un caractère invalide"):
-        services.create_action(seeded_engine, oo_id, {"code": "9\x00", "title": "Nul"}, "Alice")
+        services.create_action(seeded_engine, oo_id, {"code": "9\x00", "title": "Nul"}, ALICE)
 
 
 @pytest.mark.parametrize(("typed", "saved"), [("2026-12-01", "01/12/2026"), ("2026-02-30", "2026-02-30"),

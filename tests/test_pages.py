@@ -162,7 +162,7 @@ def test_comparaison_page(db_url, plan_files):
 def test_a_new_label_is_created_from_the_labels_page(app_db_url):
     from tests.test_edit_pages import sign_in
 
-    at = sign_in(open_page("pages/3_Labels.py", app_db_url, plan="charleroi"))
+    at = sign_in(open_page("pages/3_Labels.py", app_db_url, plan="charleroi"), "Alice")  # labels: admin
     next(t for t in at.text_input if t.label == "Nom").input("Plan de cohésion sociale")
     next(c for c in at.color_picker if c.label == "Couleur").pick("#aa3366")
     next(b for b in at.button if b.label == "Enregistrer le label").click()

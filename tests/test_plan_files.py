@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from db.models import Action, History, Plan
 from pst_data.importer import export_plan, import_plan
 from pst_data.plan_file import PlanFileError, load_plan_file, parse_plan_text, validate_plan
+from tests.people import MARIE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,7 +126,7 @@ def test_import_is_idempotent_and_updates_record_history(empty_engine):
     first_action(changed)["progress"] = 65
     first_action(changed)["labels"] = ["PPI", "PGP"]
     changed["strategic_objectives"][0]["operational_objectives"][0]["actions"].pop()  # drop 1.1.2
-    report = import_plan(empty_engine, changed, author="Marie Dupont")
+    report = import_plan(empty_engine, changed, MARIE)
     assert (report.actions_updated, report.actions_deleted) == (1, 1)
     with Session(empty_engine) as s:
         action = s.scalars(select(Action).where(Action.code == "1.1.1")).one()

@@ -17,6 +17,7 @@ from pst_data.formatting import fmt_percent
 from pst_data.progress import weighted_mean
 from tests.test_services import action
 from tests.test_snapshots import TODAY, binche_history
+from tests.people import ANAIS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -99,7 +100,7 @@ def test_report_as_of_a_past_day_shows_the_taux_and_comments_of_that_day(seeded_
 def test_french_characters_and_euros_render(seeded_engine):
     a = action(seeded_engine, "ecaussinnes", "1.1.1")
     services.update_action(seeded_engine, a.id, a.version,
-                           {"budget": 12345.5, "comment": "L’équipe a reçu l’accord — été 2025"}, "Anaïs")
+                           {"budget": 12345.5, "comment": "L’équipe a reçu l’accord — été 2025"}, ANAIS)
     pages = _report(seeded_engine, "ecaussinnes")
     fiche = _fiche(pages, "1.1.1")
     assert "12 345,5 €" in fiche

@@ -10,8 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Action, History, OperationalObjective, Plan, StrategicObjective
-from pst_data import services
+from pst_data import accounts, services
 from pst_data.services import ConflictError, EditError, RowEdit
+from pst_data.access import Actor
+from tests.people import ALICE, BOB, CARLA, CLAIRE, CLAIRE_MARTIN, NADIA, PAUL
+
+WRITERS = (ALICE, BOB, CARLA, CLAIRE, CLAIRE_MARTIN, NADIA, PAUL)
 
 
 def action(engine, slug: str, code: str) -> Action:
@@ -35,7 +39,7 @@ def history(engine, action_id: int) -> list[tuple]:
 def test_quick_edit_saves_records_and_bumps_revision(seeded_engine):
     a = action(seeded_engine, "binche", "1.1.1.1.1")
     before = revision(seeded_engine, "binche")
-    result = services.set_progress(seeded_engine, a.id, a.version, 85, "Claire Martin", "Marché attribué")
+    result = services.set_progress(seeded_engine, a.id, a.version, 85, CLAIRE_MARTIN, "Marché attribué")
     assert result.changed == ["progress"] and result.version == a.version + 1
     after = action(seeded_engine, "binche", "1.1.1.1.1")
     assert after.progress == 85 and after.updated_by == "Claire Martin"
@@ -51,7 +55,7 @@ def test_bad_taux_is_refused_and_changes_nothing(seeded_engine, value, message):
     a = action(seeded_engine, "binche", "1.1.1.1.1")
     before = revision(seeded_engine, "binche")
     with pytest.raises(EditError) as caught:
-        services.set_progress(seeded_engine, a.id, a.version, value, "Claire")
+        services.set_progress(seeded_engine, a.id, a.version, value, CLAIRE)
     assert message in caught.value.errors[0]
     assert action(seeded_engine, "binche", "1.1.1.1.1").progress == 80
     assert revision(seeded_engine, "binche") == before
@@ -72,39 +76,46 @@ def test_bad_taux_is_refused_and_changes_nothing(seeded_engine, value, message):
 def test_bad_fields_are_refused_in_french(seeded_engine, changes, message):
     a = action(seeded_engine, "binche", "1.1.1.1.1")
     with pytest.raises(EditError) as caught:
-        services.update_action(seeded_engine, a.id, a.version, changes, "Claire")
+        services.update_action(seeded_engine, a.id, a.version, changes, CLAIRE)
     assert any(message in e for e in caught.value.errors), caught.value.errors
     assert action(seeded_engine, "binche", "1.1.1.1.1").version == a.version
 
 
-def test_a_name_is_required(seeded_engine):
+def test_only_an_active_account_writes_and_a_typed_name_is_not_one(seeded_engine):
     a = action(seeded_engine, "binche", "1.1.1.1.1")
-    with pytest.raises(EditError, match="Indiquez votre nom"):
-        services.set_progress(seeded_engine, a.id, a.version, 90, "  ")
+    with pytest.raises(TypeError):
+        services.set_progress(seeded_engine, a.id, a.version, 90, "Directeur général")
+    ghost = Actor(account_id=999, login="ghost", name="Directeur général", role="admin")
+    with pytest.raises(EditError, match="désactivé ou n'existe plus"):
+        services.set_progress(seeded_engine, a.id, a.version, 90, ghost)
+    accounts.set_active(seeded_engine, ALICE, "bob", False)
+    with pytest.raises(EditError, match="désactivé ou n'existe plus"):
+        services.set_progress(seeded_engine, a.id, a.version, 90, BOB)
+    assert action(seeded_engine, "binche", "1.1.1.1.1").version == a.version
 
 
 def test_stale_version_is_refused_with_the_other_persons_change(seeded_engine):
     a = action(seeded_engine, "binche", "1.1.1.1.1")
-    services.set_progress(seeded_engine, a.id, a.version, 90, "Alice")
+    services.set_progress(seeded_engine, a.id, a.version, 90, ALICE)
     with pytest.raises(ConflictError) as caught:
-        services.set_progress(seeded_engine, a.id, a.version, 70, "Bob")
+        services.set_progress(seeded_engine, a.id, a.version, 70, BOB)
     conflict = caught.value.conflicts[0]
     assert conflict.current_version == a.version + 1
     assert [(who, field, old, new) for _, who, field, old, new in conflict.their_changes] == [
         ("Alice", "Taux d'avancement", "80", "90")]
     assert "Alice : Taux d'avancement « 80 » → « 90 »" in conflict.message()
     # Bob re-applies his value on top of the current version.
-    services.set_progress(seeded_engine, a.id, conflict.current_version, 70, "Bob")
+    services.set_progress(seeded_engine, a.id, conflict.current_version, 70, BOB)
     assert action(seeded_engine, "binche", "1.1.1.1.1").progress == 70
 
 
 def test_status_and_taux_stay_coherent(seeded_engine):
     a = action(seeded_engine, "saint-ghislain", "1.1.1")
-    result = services.update_action(seeded_engine, a.id, a.version, {"status": "Finalisé"}, "Alice")
+    result = services.update_action(seeded_engine, a.id, a.version, {"status": "Finalisé"}, ALICE)
     assert "le taux d'avancement passe à 100 %" in result.notices[0]
     done = action(seeded_engine, "saint-ghislain", "1.1.1")
     assert (done.status, done.progress) == ("Finalisé", 100)
-    result = services.set_progress(seeded_engine, a.id, done.version, 60, "Alice")
+    result = services.set_progress(seeded_engine, a.id, done.version, 60, ALICE)
     again = action(seeded_engine, "saint-ghislain", "1.1.1")
     assert (again.status, again.progress) == ("En cours", 60)
     assert "repasse de « Finalisé » à « En cours »" in result.notices[0]
@@ -116,17 +127,17 @@ def test_status_and_taux_stay_coherent(seeded_engine):
 def test_undo_is_a_new_change_and_refuses_to_drop_a_later_edit(seeded_engine):
     a = action(seeded_engine, "binche", "1.1.1.1.2")
     first = services.update_action(seeded_engine, a.id, a.version,
-                                   {"progress": 55, "project_lead": "Nadia"}, "Alice")
-    services.undo_change(seeded_engine, first.change_id, "Bob")
+                                   {"progress": 55, "project_lead": "Nadia"}, ALICE)
+    services.undo_change(seeded_engine, first.change_id, BOB)
     back = action(seeded_engine, "binche", "1.1.1.1.2")
     assert (back.progress, back.project_lead) == (a.progress, a.project_lead)
     kinds = Counter(row[0] for row in history(seeded_engine, a.id))
     assert kinds == {"import": 1, "update": 2, "undo": 2}
 
-    second = services.set_progress(seeded_engine, a.id, back.version, 65, "Alice")
-    services.set_progress(seeded_engine, a.id, second.version, 75, "Carla")
+    second = services.set_progress(seeded_engine, a.id, back.version, 65, ALICE)
+    services.set_progress(seeded_engine, a.id, second.version, 75, CARLA)
     with pytest.raises(EditError, match="a été modifié depuis"):
-        services.undo_change(seeded_engine, second.change_id, "Bob")
+        services.undo_change(seeded_engine, second.change_id, BOB)
     assert action(seeded_engine, "binche", "1.1.1.1.2").progress == 75
 
 
@@ -139,7 +150,7 @@ def test_bulk_edit_is_all_or_nothing(seeded_engine):
             RowEdit(a.id, a.version, {"progress": 95, "status": "En cours"}),
             RowEdit(b.id, b.version, {"progress": 140}),
             RowEdit(b.id, b.version, {"end": "pas une date", "start": "2030"}),
-        ], "Alice")
+        ], ALICE)
     assert any("140 hors limites" in e for e in caught.value.errors)
     assert caught.value.errors[-1] == "Aucune modification n'a été enregistrée."
     assert action(seeded_engine, "binche", "1.1.1.1.1").progress == 80
@@ -148,7 +159,7 @@ def test_bulk_edit_is_all_or_nothing(seeded_engine):
     results = services.bulk_update(seeded_engine, [
         RowEdit(a.id, a.version, {"progress": 95}),
         RowEdit(b.id, b.version, {"progress": 45, "project_lead": "Nadia"}),
-    ], "Alice")
+    ], ALICE)
     assert [r.code for r in results.saved] == ["1.1.1.1.1", "1.1.1.1.2"] and results.conflicts == []
     assert len({r.change_id for r in results.saved}) == 1
     assert action(seeded_engine, "binche", "1.1.1.1.2").project_lead == "Nadia"
@@ -163,18 +174,18 @@ def test_create_move_and_delete_never_orphan(seeded_engine):
     created = services.create_action(seeded_engine, oo.id, {
         "code": "7.3.9", "title": "Suivre le PST avec PST Pilot", "labels": ["PPI", "Numérique"],
         "priority": "Niveau 1", "end": "30/06/2027", "progress": 10,
-        "sub_actions": [{"code": "7.3.9.a", "title": "Former les chefs de projet"}]}, "Alice")
+        "sub_actions": [{"code": "7.3.9.a", "title": "Former les chefs de projet"}]}, ALICE)
     with pytest.raises(EditError, match="Le code 7.3.9 existe déjà"):
-        services.create_action(seeded_engine, oo.id, {"code": "7.3.9", "title": "Doublon"}, "Alice")
-    moved = services.move_action(seeded_engine, created.action_id, 1, other.id, "Alice")
+        services.create_action(seeded_engine, oo.id, {"code": "7.3.9", "title": "Doublon"}, ALICE)
+    moved = services.move_action(seeded_engine, created.action_id, 1, other.id, ALICE)
     assert action(seeded_engine, "charleroi", "7.3.9").operational_objective_id == other.id
-    services.delete_action(seeded_engine, created.action_id, moved.version, "Alice")
+    services.delete_action(seeded_engine, created.action_id, moved.version, ALICE)
     with Session(seeded_engine) as s:
         assert s.get(Action, created.action_id) is None
         kinds = s.scalars(select(History.kind).where(History.action_code == "7.3.9",
                                                      History.action_id.is_(None))).all()
         assert "delete" in kinds and "create" in kinds  # the journal keeps them, unlinked
-    count = services.delete_objective(seeded_engine, "os", oo.strategic_objective_id, "Alice")
+    count = services.delete_objective(seeded_engine, "os", oo.strategic_objective_id, ALICE)
     assert count == 17
     with Session(seeded_engine) as s:
         orphans = s.scalar(select(func.count(Action.id)).where(
@@ -189,15 +200,15 @@ def test_objectives_create_rename_reorder(seeded_engine):
         plan_id = s.scalar(select(Plan.id).where(Plan.slug == "ecaussinnes"))
         first_ids = s.scalars(select(StrategicObjective.id).where(StrategicObjective.plan_id == plan_id)
                               .order_by(StrategicObjective.position)).all()
-    new_id = services.save_objective(seeded_engine, "os", "Alice", parent_id=plan_id, code="7",
+    new_id = services.save_objective(seeded_engine, "os", ALICE, parent_id=plan_id, code="7",
                                      title="Un CPAS numérique")
     with pytest.raises(EditError, match="porte déjà le code 7"):
-        services.save_objective(seeded_engine, "os", "Alice", parent_id=plan_id, code="7", title="Autre")
-    services.save_objective(seeded_engine, "os", "Alice", objective_id=new_id, code="7",
+        services.save_objective(seeded_engine, "os", ALICE, parent_id=plan_id, code="7", title="Autre")
+    services.save_objective(seeded_engine, "os", ALICE, objective_id=new_id, code="7",
                             title="Un CPAS plus numérique")
-    oo_id = services.save_objective(seeded_engine, "oo", "Alice", parent_id=new_id, code="7.1",
+    oo_id = services.save_objective(seeded_engine, "oo", ALICE, parent_id=new_id, code="7.1",
                                     title="Dématérialiser")
-    services.reorder_objectives(seeded_engine, "os", [new_id, *first_ids], "Alice")
+    services.reorder_objectives(seeded_engine, "os", [new_id, *first_ids], ALICE)
     with Session(seeded_engine) as s:
         order = s.scalars(select(StrategicObjective.code).where(StrategicObjective.plan_id == plan_id)
                           .order_by(StrategicObjective.position)).all()
@@ -223,7 +234,7 @@ def _hammer(engine, targets, threads=20, per_thread=SAVES_PER_THREAD):
                     version, current = s.execute(select(Action.version, Action.progress)
                                                  .where(Action.id == action_id)).one()
                 value = ((current or 0) + 1 + n) % 101  # always a real change from what was read
-                result = services.set_progress(engine, action_id, version, value, f"user-{n}")
+                result = services.set_progress(engine, action_id, version, value, WRITERS[n % len(WRITERS)])
                 with lock:
                     accepted.append((action_id, value, result.version))
             except ConflictError:
@@ -271,10 +282,10 @@ def test_labels_are_created_renamed_and_validated(seeded_engine):
     from db.models import Label
 
     before = revision(seeded_engine, "charleroi")
-    label_id = services.save_label(seeded_engine, "Claire", "  Plan de  cohésion sociale ", "#AA3366",
+    label_id = services.save_label(seeded_engine, CLAIRE, "  Plan de  cohésion sociale ", "#AA3366",
                                    "Actions financées par le PCS.")
     assert revision(seeded_engine, "charleroi") == before + 1 and revision(seeded_engine, "binche") > 0
-    services.save_label(seeded_engine, "Claire", "PCS", "#aa3366", None, label_id)
+    services.save_label(seeded_engine, CLAIRE, "PCS", "#aa3366", None, label_id)
     with Session(seeded_engine) as s:
         label = s.get(Label, label_id)
         assert (label.name, label.colour, label.description) == ("PCS", "#aa3366", None)
@@ -283,9 +294,9 @@ def test_labels_are_created_renamed_and_validated(seeded_engine):
                                   ("", "#123456", "Donnez un nom au label"),
                                   ("Neuf", "rouge", "Couleur « rouge » invalide")]:
         with pytest.raises(EditError) as error:
-            services.save_label(seeded_engine, "Claire", name, colour)
+            services.save_label(seeded_engine, CLAIRE, name, colour)
         assert any(message in m for m in error.value.errors)
-    with pytest.raises(EditError, match="Indiquez votre nom"):
-        services.save_label(seeded_engine, "", "Neuf", "#123456")
+    with pytest.raises(EditError, match="Seul un administrateur"):
+        services.save_label(seeded_engine, BOB, "Neuf", "#123456")
     with Session(seeded_engine) as s:
         assert s.scalar(select(func.count(Label.id))) == count

@@ -19,6 +19,7 @@ from pst_data.progress import weighted_mean
 from pst_data.services import EditError
 from tests.conftest import TODAY
 from tests.test_services import action
+from tests.people import CLAIRE, CLAIRE_MARTIN, PAUL
 
 
 
@@ -40,15 +41,15 @@ def binche_history(engine):
     with engine.begin() as conn:
         conn.execute(update(History).values(changed_at=dt.datetime(2021, 1, 15, 9)))
     first = action(engine, "binche", "1.1.1.1.1")
-    r1 = services.set_progress(engine, first.id, first.version, 85, "Claire Martin", "Marché attribué")
+    r1 = services.set_progress(engine, first.id, first.version, 85, CLAIRE_MARTIN, "Marché attribué")
     backdate(engine, r1.change_id, dt.datetime(2022, 6, 15, 10))
-    r2 = services.update_action(engine, first.id, r1.version, {"progress": 100, "status": "Finalisé"}, "Paul Dubois")
+    r2 = services.update_action(engine, first.id, r1.version, {"progress": 100, "status": "Finalisé"}, PAUL)
     backdate(engine, r2.change_id, dt.datetime(2024, 3, 1, 10))
     r3 = services.create_action(engine, first.operational_objective_id,
-                                {"code": "9.9", "title": "Nouvelle action", "progress": 10}, "Paul Dubois")
+                                {"code": "9.9", "title": "Nouvelle action", "progress": 10}, PAUL)
     backdate(engine, r3.change_id, dt.datetime(2024, 5, 1, 10))
     gone = action(engine, "binche", "1.1.1.1.2")
-    services.delete_action(engine, gone.id, gone.version, "Paul Dubois")
+    services.delete_action(engine, gone.id, gone.version, PAUL)
     with engine.begin() as conn:
         conn.execute(update(History).where(History.kind == "delete").values(changed_at=dt.datetime(2024, 6, 1, 10)))
     return first.id, gone
@@ -93,7 +94,7 @@ def test_plan_as_of_puts_a_moved_action_back_in_its_old_objective(seeded_engine)
     with Session(seeded_engine) as s:
         target = queries.objectives_frame(s, plan(seeded_engine, "charleroi")["id"]).iloc[-1]
     old_oo = a.operational_objective_id
-    result = services.move_action(seeded_engine, a.id, a.version, int(target["oo_id"]), "Paul Dubois")
+    result = services.move_action(seeded_engine, a.id, a.version, int(target["oo_id"]), PAUL)
     backdate(seeded_engine, result.change_id, dt.datetime(2025, 1, 10, 10))
     charleroi = plan(seeded_engine, "charleroi")
     with Session(seeded_engine) as s:
@@ -119,9 +120,9 @@ def test_actions_imported_after_the_day_keep_their_imported_values(seeded_engine
 def test_snapshot_then_compare_shows_taux_then_now_and_difference(seeded_engine):
     binche = plan(seeded_engine, "binche")
     snapshot_id = snapshots.take_snapshot(seeded_engine, binche["id"], "  Évaluation   mi-législature 2021 ",
-                                          "Claire Martin", TODAY)
+                                          CLAIRE_MARTIN, TODAY)
     first = action(seeded_engine, "binche", "1.1.1.1.1")
-    services.set_progress(seeded_engine, first.id, first.version, 95, "Claire Martin")
+    services.set_progress(seeded_engine, first.id, first.version, 95, CLAIRE_MARTIN)
     with Session(seeded_engine) as s:
         listed = snapshots.list_snapshots(s, binche["id"])
         then = snapshots.snapshot_actions(s, snapshot_id)
@@ -140,7 +141,7 @@ def test_snapshot_then_compare_shows_taux_then_now_and_difference(seeded_engine)
 def test_snapshot_of_a_past_day_and_disappeared_actions(seeded_engine):
     first_id, gone = binche_history(seeded_engine)
     binche = plan(seeded_engine, "binche")
-    snapshot_id = snapshots.take_snapshot(seeded_engine, binche["id"], "Fin 2023", "Claire Martin", TODAY,
+    snapshot_id = snapshots.take_snapshot(seeded_engine, binche["id"], "Fin 2023", CLAIRE_MARTIN, TODAY,
                                           as_of=dt.date(2023, 12, 31))
     with Session(seeded_engine) as s:
         then = snapshots.snapshot_actions(s, snapshot_id)
@@ -158,9 +159,9 @@ def test_snapshot_of_a_past_day_and_disappeared_actions(seeded_engine):
 
 def test_deleting_an_action_after_a_snapshot_marks_it_disappeared(seeded_engine):
     binche = plan(seeded_engine, "binche")
-    snapshot_id = snapshots.take_snapshot(seeded_engine, binche["id"], "Avant", "Claire Martin", TODAY)
+    snapshot_id = snapshots.take_snapshot(seeded_engine, binche["id"], "Avant", CLAIRE_MARTIN, TODAY)
     gone = action(seeded_engine, "binche", "1.1.1.1.2")
-    services.delete_action(seeded_engine, gone.id, gone.version, "Paul Dubois")
+    services.delete_action(seeded_engine, gone.id, gone.version, PAUL)
     with Session(seeded_engine) as s:
         then = snapshots.snapshot_actions(s, snapshot_id)
         now = queries.actions_frame(s, binche, TODAY)
@@ -170,15 +171,14 @@ def test_deleting_an_action_after_a_snapshot_marks_it_disappeared(seeded_engine)
 
 
 @pytest.mark.parametrize(("name", "author", "as_of", "message"), [
-    ("", "Claire", None, "Donnez un nom à l'instantané"),
-    ("x" * 121, "Claire", None, "Nom trop long (121 caractères, maximum 120)"),
-    ("Bilan", "", None, "Indiquez votre nom"),
-    ("Bilan", "Claire", TODAY + dt.timedelta(days=1), "est dans le futur"),
-    ("Existant", "Claire", None, "Un instantané s'appelle déjà « Existant »"),
+    ("", CLAIRE, None, "Donnez un nom à l'instantané"),
+    ("x" * 121, CLAIRE, None, "Nom trop long (121 caractères, maximum 120)"),
+    ("Bilan", CLAIRE, TODAY + dt.timedelta(days=1), "est dans le futur"),
+    ("Existant", CLAIRE, None, "Un instantané s'appelle déjà « Existant »"),
 ])
 def test_bad_snapshot_is_refused_in_french_and_writes_nothing(seeded_engine, name, author, as_of, message):
     binche = plan(seeded_engine, "binche")
-    snapshots.take_snapshot(seeded_engine, binche["id"], "Existant", "Claire", TODAY)
+    snapshots.take_snapshot(seeded_engine, binche["id"], "Existant", CLAIRE, TODAY)
     with Session(seeded_engine) as s:
         before = (s.scalar(select(func.count(Snapshot.id))), s.scalar(select(func.count(SnapshotAction.id))))
     with pytest.raises(EditError) as error:
@@ -191,12 +191,12 @@ def test_bad_snapshot_is_refused_in_french_and_writes_nothing(seeded_engine, nam
 
 def test_delete_snapshot(seeded_engine):
     binche = plan(seeded_engine, "binche")
-    snapshot_id = snapshots.take_snapshot(seeded_engine, binche["id"], "Bilan", "Claire", TODAY)
-    snapshots.delete_snapshot(seeded_engine, snapshot_id, "Claire")
+    snapshot_id = snapshots.take_snapshot(seeded_engine, binche["id"], "Bilan", CLAIRE, TODAY)
+    snapshots.delete_snapshot(seeded_engine, snapshot_id, CLAIRE)
     with Session(seeded_engine) as s:
         assert s.scalar(select(func.count(SnapshotAction.id))) == 0
     with pytest.raises(EditError, match="n'existe plus"):
-        snapshots.delete_snapshot(seeded_engine, snapshot_id, "Claire")
+        snapshots.delete_snapshot(seeded_engine, snapshot_id, CLAIRE)
 
 
 def test_migrations_build_exactly_the_models(empty_engine):

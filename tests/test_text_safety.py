@@ -28,6 +28,7 @@ from pst_data.exports.report import evaluation_report
 from pst_data.text import WORD_JOINER, md_escape, plotly_escape
 from tests.conftest import TODAY
 from tests.test_services import action
+from tests.people import ALICE
 
 WJ = WORD_JOINER
 
@@ -310,14 +311,14 @@ def hostile_plan(seeded_engine):
     comment) and in its OS title."""
     a = action(seeded_engine, "ecaussinnes", "1.1.1")
     label = "**label** :red[x] <i>i</i>"
-    services.save_label(seeded_engine, "Alice", label, "#aa3366")
+    services.save_label(seeded_engine, ALICE, label, "#aa3366")
     services.update_action(seeded_engine, a.id, a.version,
                            {"title": MARKUP, "description": f"Ligne 1\n{MARKUP}", "project_lead": MARKUP,
-                            "labels": [label]}, "Alice", comment=MARKUP)
+                            "labels": [label]}, ALICE, comment=MARKUP)
     with Session(seeded_engine) as s:
         plan = queries.find_plan(s, slug="ecaussinnes")
         os_ = queries.objectives_frame(s, plan["id"]).iloc[0]
-    services.save_objective(seeded_engine, "os", "Alice", objective_id=int(os_["os_id"]),
+    services.save_objective(seeded_engine, "os", ALICE, objective_id=int(os_["os_id"]),
                             code=str(os_["os_code"]), title=MARKUP)
     return seeded_engine, plan, str(os_["os_code"])
 

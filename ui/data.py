@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from db.engine import database_url, get_engine
 from pst_data import queries
+from pst_data.cli import tell_first_admin
 from pst_data.seed import ensure_ready
 from pst_data.uow import read_session
 
@@ -24,7 +25,7 @@ REVISION_TTL_SECONDS = 1
 def engine() -> Engine:
     """One engine per server process; the schema is upgraded and the demo seeded on first use."""
     eng = get_engine(database_url())
-    ensure_ready(eng)
+    tell_first_admin(ensure_ready(eng))  # in the terminal that started the server, once
     return eng
 
 

@@ -15,13 +15,13 @@ import streamlit as st
 
 from db.models import STATUSES
 from pst_data import services
+from pst_data.access import Actor
 from pst_data.formatting import fmt_date
 from pst_data.fields import FIELD_LABELS
 from pst_data.services import ConflictError, EditError, SaveResult
 from pst_data.text import md_escape
-from ui import data
+from ui import auth, data
 
-AUTHOR_KEY = "pst_author"
 FLASH_KEY = "pst_flash"
 PENDING_KEY = "pst_pending_conflict"
 SUGGEST_KEY = "pst_suggest_finalise"
@@ -29,31 +29,25 @@ SUGGEST_KEY = "pst_suggest_finalise"
 
 # -- who is editing -----------------------------------------------------------------------
 
-def current_author() -> str | None:
-    """The name inscribed in the history. Until logins exist, people type it once per session;
-    the access-control work replaces this one function."""
-    return (st.session_state.get(AUTHOR_KEY) or "").strip() or None
+def current_actor() -> Actor | None:
+    """The logged-in account (from the session cookie, checked in the database): the history
+    records it, and the write path checks its role. Never a typed name."""
+    return auth.viewer().actor
 
 
-def author_box() -> str | None:
-    """Ask for the name once (shown where edits happen); returns it when known."""
-    name = current_author()
-    if name:
-        cols = st.columns([4, 1])
-        cols[0].caption(f"Vous modifiez en tant que **{md_escape(name)}**.")
-        if cols[1].button("Changer de nom", key="change_author", type="tertiary"):
-            st.session_state[AUTHOR_KEY] = ""
-            st.rerun()
-        return name
-    with st.form("author_form", border=True):
-        typed = st.text_input("Votre nom (inscrit dans l'historique de chaque modification)",
-                              max_chars=services.AUTHOR_MAX, placeholder="ex. Marie Dupont")
-        if st.form_submit_button("Valider", type="primary"):
-            if typed.strip():
-                st.session_state[AUTHOR_KEY] = typed.strip()
-                st.rerun()
-            st.error("Indiquez votre nom pour pouvoir enregistrer.")
-    return None
+def editor_box(plan_id: int) -> Actor | None:
+    """Say who is editing, or why nothing can be edited here; returns the account when it may
+    edit something in this plan (the write path checks each change again)."""
+    actor = current_actor()
+    if actor is None:
+        st.caption("Consultation sans compte : connectez-vous pour modifier.")
+        return None
+    if actor.role == "lecteur" or not actor.sees(plan_id):
+        st.caption(f"Connecté : {md_escape(actor.name)} ({actor.role_label}) : consultation seulement.")
+        return None
+    scope = "les actions dont vous êtes chef de projet" if actor.role == "chef" else "ce plan"
+    st.caption(f"Vous modifiez {scope} en tant que **{md_escape(actor.name)}** ({actor.role_label}).")
+    return actor
 
 
 # -- messages that survive the rerun after a save -----------------------------------------
@@ -117,6 +111,9 @@ def run_write(write: Callable[[], Any], success: str | None) -> None:
     except EditError as exc:
         show_errors(exc.errors, fields=exc.fields)
         return
+    except TypeError:  # no account behind this session (logged out meanwhile)
+        show_errors(["Connectez-vous pour modifier : rien n'a été enregistré."])
+        return
     data.invalidate()
     if success:
         flash("success", success)
@@ -135,6 +132,9 @@ def run_save(save: Callable[[], SaveResult], what: str, retry: dict | None = Non
         st.rerun()
     except EditError as exc:
         show_errors(exc.errors, fields=exc.fields)
+        return False
+    except TypeError:  # no account behind this session (logged out meanwhile)
+        show_errors(["Connectez-vous pour modifier : rien n'a été enregistré."])
         return False
     after_save(result, what)
     if "progress" in result.changed and result.suggests_finalising:
@@ -167,7 +167,7 @@ def render_pending_conflict() -> None:
             st.session_state.pop(PENDING_KEY, None)
             run_save(lambda: services.update_action(
                 data.engine(), retry["action_id"], conflict.current_version, retry["changes"],
-                current_author() or "", retry.get("comment")), pending["what"])
+                current_actor(), retry.get("comment")), pending["what"])
     if cols[1].button("Abandonner ma modification", key="drop_conflict"):
         st.session_state.pop(PENDING_KEY, None)
         forget_base_versions()
@@ -184,7 +184,7 @@ def render_finalise_suggestion() -> None:
     if cols[0].button("Oui, passer à « Finalisé »", key="accept_finalise", type="primary"):
         st.session_state.pop(SUGGEST_KEY)
         run_save(lambda: services.update_action(data.engine(), suggestion["action_id"], suggestion["version"],
-                                                {"status": "Finalisé"}, current_author() or ""),
+                                                {"status": "Finalisé"}, current_actor()),
                  f"{suggestion['code']} → Finalisé")
     if cols[1].button("Non, garder le statut", key="refuse_finalise"):
         st.session_state.pop(SUGGEST_KEY)
@@ -194,8 +194,9 @@ def render_finalise_suggestion() -> None:
 # -- quick edit ---------------------------------------------------------------------------
 
 def quick_edit(action: dict[str, Any], key: str) -> None:
-    """Taux (+ optional one-line comment) of one action: the value, then « Enregistrer »."""
-    author = current_author()
+    """Taux (+ optional one-line comment) of one action: the value, then « Enregistrer ».
+    Drawn only for someone who may change the taux (the page asks ``may_edit``)."""
+    author = current_actor()
     form_key = f"quick_{key}_{action['id']}"
     version = base_version(form_key, action["version"])
     with st.form(form_key, border=True, enter_to_submit=True):
@@ -209,8 +210,6 @@ def quick_edit(action: dict[str, Any], key: str) -> None:
         comment = cols[1].text_input("Commentaire (facultatif)", max_chars=services.COMMENT_MAX,
                                      key=f"quick_comment_{key}_{action['id']}")
         submitted = cols[2].form_submit_button("Enregistrer", type="primary", disabled=author is None)
-    if author is None:
-        st.caption("Indiquez votre nom (ci-dessus) pour enregistrer.")
     if submitted:
         if typed.strip() == shown and not comment.strip():
             say("info", f"Rien à enregistrer : le taux de {action['code']} est déjà "
@@ -220,7 +219,7 @@ def quick_edit(action: dict[str, Any], key: str) -> None:
         changes = {"progress": typed}
         what = f"{action['code']} → {typed.strip().removesuffix('%').strip() + ' %' if typed.strip() else 'sans taux'}"
         run_save(lambda: services.update_action(data.engine(), int(action["id"]), version,
-                                                changes, author or "", comment),
+                                                changes, author, comment),
                  what, retry={"action_id": int(action["id"]), "changes": changes, "comment": comment})
 
 
@@ -360,3 +359,38 @@ def _same(new: Any, old: Any) -> bool:
         return [{k: v for k, v in d.items() if v is not None} for d in new] == \
                [{k: v for k, v in d.items() if v is not None} for d in old]
     return new == old
+
+
+# -- who may edit what (the write path decides; these only choose the controls) -------------
+
+def lead_of(row: dict[str, Any]) -> int | None:
+    lead = row.get("lead_account_id")
+    return None if lead is None or pd.isna(lead) else int(lead)
+
+
+def may_edit_action(plan_id: int, row: dict[str, Any]) -> bool:
+    actor = current_actor()
+    return actor is not None and actor.may_edit_action(plan_id, lead_of(row))
+
+
+def chef_form(fiche: dict[str, Any], key: str = "chef") -> dict[str, Any] | None:
+    """What a chef de projet may change on an action they lead: taux, status, comment.
+    Returns the changed fields when submitted, else None."""
+    with st.form(f"{key}_{fiche['id']}", border=True):
+        c1, c2 = st.columns(2)
+        statuses = [None, *STATUSES]
+        status = c1.selectbox("Statut", statuses, index=statuses.index(fiche["status"]) if fiche["status"] in statuses else 0,
+                              format_func=lambda s: s or "Non renseigné", help="« Finalisé » met le taux à 100 %.")
+        shown = taux_text(fiche["progress"])
+        progress = c2.text_input("Taux d'avancement (%)", value=shown, max_chars=20, placeholder="sans taux")
+        comment = st.text_area("Commentaire", value=fiche["comment"] or "", height=100)
+        if not st.form_submit_button("Enregistrer", type="primary"):
+            return None
+    changes: dict[str, Any] = {}
+    if status != fiche["status"]:
+        changes["status"] = status
+    if progress.strip() != shown:
+        changes["progress"] = progress.strip()
+    if (comment.strip() or None) != (fiche["comment"] or None):
+        changes["comment"] = comment.strip() or None
+    return changes

@@ -24,9 +24,11 @@ from pst_data.filters import (
     parse_query_params,
     restrict_to_plan,
 )
+from pst_data.access import Actor
 from pst_data.progress import top_priority
 from pst_data.text import md_escape
-from ui import data
+from ui import auth, data
+from ui.auth import Viewer
 from ui.errors import install_error_message
 
 STORE = "pst_filters"
@@ -45,6 +47,9 @@ NAVIGATION = (  # (script, label, icon): the pages/ folder, with French labels
     ("pages/7_Présentation.py", "Présentation", ":material/slideshow:"),
     ("pages/8_Évaluation.py", "Évaluation", ":material/assignment:"),
 )
+ACCOUNT_PAGE = ("pages/9_Mon_compte.py", "Mon compte", ":material/person:")
+ADMIN_PAGE = ("pages/10_Administration.py", "Administration", ":material/admin_panel_settings:")
+PUBLIC_PAGE = ("pages/11_PST_public.py", "Page publique", ":material/public:")
 
 WIDGETS = {  # Filters attribute -> widget key
     "plan": "w_plan", "priority1": "w_priority1", "labels": "w_labels", "services": "w_services",
@@ -63,6 +68,17 @@ class PageContext:
     labels: pd.DataFrame
     revision: int
     today: dt.date
+    viewer: Viewer
+
+    @property
+    def actor(self) -> Actor | None:
+        """The logged-in account (None: reading without an account, or a Bureau screen)."""
+        return self.viewer.actor
+
+    @property
+    def directs(self) -> bool:
+        """May change this plan's fields and structure (directeur of the plan, or admin)."""
+        return self.actor is not None and self.actor.directs(self.plan["id"])
 
     @property
     def top_priority(self) -> str | None:
@@ -115,8 +131,19 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
     st.set_page_config(page_title=f"{title} · PST Pilot", page_icon=icon, layout="wide",
                        initial_sidebar_state="collapsed" if title == "Présentation" else "auto")
     today = clock.today()
+    viewer = auth.viewer()
+    bureau_screen = viewer.actor is None and viewer.bureau_plan_id is not None
+    if bureau_screen:
+        _bureau_screen_only(title)
+    elif not viewer.may_read:
+        _ask_to_log_in(title)
     revision_key = data.revision_key()
-    plans = data.plans(revision_key)
+    plans = [p for p in data.plans(revision_key) if viewer.sees(p["id"])]
+    if not plans and viewer.actor is not None and data.plans(revision_key):
+        st.title(title)
+        _account_box(viewer)
+        st.info("Votre compte n'a accès à aucun plan : demandez-le à l'administrateur de PST Pilot.")
+        st.stop()
     if not plans:
         st.title(title)
         st.info("La base ne contient encore aucun plan. Importez-en un : "
@@ -145,8 +172,11 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
     problems += restricted.problems
     st.session_state[STORE] = filters
 
-    _sidebar(filters, plans, plan, labels, options)
+    if not bureau_screen:
+        _sidebar(filters, plans, plan, labels, options, viewer)
     params_out = filters.to_query_params()
+    if bureau_screen:
+        extra_params = (*extra_params, "bureau")
     params_out.update({k: params[k] for k in extra_params if k in params})
     if _normalised(params_out) != params:
         st.query_params.from_dict(params_out)
@@ -162,11 +192,50 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
     return PageContext(
         plan=plan, plans=plans, filters=filters, all_actions=all_actions,
         actions=apply_filters(all_actions, filters), labels=labels, revision=revision, today=today,
+        viewer=viewer,
     )
 
 
+def _ask_to_log_in(title: str) -> None:
+    st.title(title)
+    st.info("Connectez-vous pour consulter les plans de votre CPAS.", icon=":material/lock:")
+    login_link()
+    st.page_link(PUBLIC_PAGE[0], label="Voir la page publique du PST", icon=PUBLIC_PAGE[2])
+    st.stop()
+
+
+def _bureau_screen_only(title: str) -> None:
+    """A Bureau link opens Présentation of its plan and nothing else: no sidebar, no link to
+    another page, no edit control."""
+    st.markdown("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], "
+                "[data-testid='stExpandSidebarButton'] {display: none;}</style>", unsafe_allow_html=True)
+    if title != "Présentation":
+        st.title(title)
+        st.info("Ce lien ouvre seulement la présentation du plan pour le Bureau.")
+        st.stop()
+
+
+def login_link(label: str = "Se connecter") -> None:
+    """A plain link (same tab) to the login page, coming back to this page."""
+    st.markdown(f"[{label}]({auth.login_url(auth.current_path())})")
+
+
+def _account_box(viewer: Viewer) -> None:
+    actor = viewer.actor
+    if actor is None:
+        st.caption("Lecture sans compte : consultation seulement.")
+        login_link("Se connecter pour modifier")
+        return
+    st.caption(f"Connecté : **{md_escape(actor.name)}** · {actor.role_label}")
+    st.page_link(ACCOUNT_PAGE[0], label=ACCOUNT_PAGE[1], icon=ACCOUNT_PAGE[2])
+    if actor.role in ("admin", "directeur"):
+        st.page_link(ADMIN_PAGE[0], label=ADMIN_PAGE[1], icon=ADMIN_PAGE[2])
+    if not viewer.single_sign_on:  # behind a single sign-on proxy, the proxy logs people out
+        st.markdown(f"[Se déconnecter]({auth.logout_url()})")
+
+
 def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFrame,
-             options: dict[str, list[str]]) -> None:
+             options: dict[str, list[str]], viewer: Viewer) -> None:
     # Widget values are set from the store before the widgets exist, so they follow the URL
     # and page switches; callbacks write user changes back to the store.
     state = st.session_state
@@ -177,8 +246,11 @@ def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFra
     top = top_priority(plan["priority_scale"])
     with st.sidebar:
         st.markdown("### PST Pilot")
+        _account_box(viewer)
+        st.divider()
         for path, label, icon in NAVIGATION:
             st.page_link(path, label=label, icon=icon)
+        st.page_link(PUBLIC_PAGE[0], label=PUBLIC_PAGE[1], icon=PUBLIC_PAGE[2])
         st.divider()
         st.selectbox("Plan", options=list(names), format_func=names.get, key=WIDGETS["plan"],
                      on_change=_on_plan_change)

@@ -29,7 +29,7 @@ class StreamlitServer:
     """``streamlit run SCRIPT`` (the app by default) on a free port; ``database_url`` None keeps
     the environment's. Usable as a context manager (waits until it serves, stops it after)."""
 
-    def __init__(self, database_url: str | None, log_path: Path, script: str = "dashboard.py"):
+    def __init__(self, database_url: str | None, log_path: Path, script: str = "ui/server.py"):
         self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

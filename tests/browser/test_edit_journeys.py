@@ -13,6 +13,7 @@ from db.models import Action, OperationalObjective, Plan, StrategicObjective
 from pst_data import services
 from tests.browser.conftest import shot, table_editor
 from tests.browser.server import wait_for_app
+from tests.people import CLAIRE_MARTIN
 
 
 def action_id(server, slug, code) -> tuple[int, Action]:
@@ -119,7 +120,7 @@ def test_undo_from_the_journal(edit_server, page):
     # journeys before it.
     target, before = action_id(edit_server, "binche", "1.1.1.1.4")
     engine = make_engine(edit_server.database_url)
-    services.set_progress(engine, target, before.version, 5, "Claire Martin", "Essai")
+    services.set_progress(engine, target, before.version, 5, CLAIRE_MARTIN, "Essai")
     engine.dispose()
     page.goto(f"{edit_server.url}/Journal?plan=binche")
     wait_for_app(page)

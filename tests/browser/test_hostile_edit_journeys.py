@@ -13,6 +13,7 @@ from pst_data import services
 from tests.browser.conftest import shot, table_editor
 from tests.browser.server import wait_for_app
 from tests.browser.test_edit_journeys import action_id, quick_save, sign_in
+from tests.people import PAUL
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def test_bulk_table_keeps_my_cells_when_someone_else_saves(edit_server, page):
     first_id, first = action_id(edit_server, "bernissart", first_code(edit_server))
     # Meanwhile, someone else changes the chef de projet of the first row.
     engine = make_engine(edit_server.database_url)
-    services.update_action(engine, first_id, first.version, {"project_lead": "Paul Dubois"}, "Paul Dubois")
+    services.update_action(engine, first_id, first.version, {"project_lead": "Paul Dubois"}, PAUL)
     engine.dispose()
     edit(["ArrowRight"] * 2, "55")  # my taux: they did not touch it
     edit(["ArrowRight"] * 3, "Nadia Leroy")  # my chef de projet (Tab moved one right): they changed it too

@@ -1,0 +1,189 @@
+"""Administration: links for the Bureau's screen (directeur of the plan), and for the admin:
+accounts, reading without an account, the public page."""
+
+from urllib.parse import quote, urlsplit
+
+import pandas as pd
+import streamlit as st
+
+from db.limits import ROLES
+from pst_data import accounts
+from pst_data.access import ROLE_LABELS
+from pst_data.formatting import fmt_datetime
+from pst_data.services import EditError
+from pst_data.text import md_escape
+from pst_data.uow import read_session
+from ui import auth, data
+from ui.editing import edit_messages, flash, show_errors
+from ui.frame import page_frame
+
+SECRET_KEY = "pst_shown_once"  # a generated password or a new link, shown on the next run only
+
+ctx = page_frame("Administration", icon="🛡️", live=False)
+plan, actor = ctx.plan, ctx.actor
+st.title("Administration")
+edit_messages()
+if actor is None or actor.role not in ("admin", "directeur"):
+    st.info("Cette page est réservée aux directeurs et aux administrateurs.", icon=":material/lock:")
+    st.stop()
+
+
+def run(write, success: str, secret: tuple[str, str] | None = None) -> None:
+    """An account or access change: its French refusal, or success (and what to show once)."""
+    try:
+        shown = write()
+    except EditError as exc:
+        show_errors(exc.errors, fields=exc.fields)
+        return
+    auth.forget_cached_identity()
+    data.invalidate()
+    if secret:
+        st.session_state[SECRET_KEY] = (secret[0], secret[1].format(shown))
+    flash("success", success)
+    st.rerun()
+
+
+once = st.session_state.pop(SECRET_KEY, None)
+if once:
+    st.info(once[0], icon=":material/key:")
+    st.code(once[1], language=None)
+
+
+def site_origin() -> str:
+    try:
+        parts = urlsplit(st.context.url or "")
+        return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    except Exception:
+        return ""
+
+
+# -- Bureau screen ------------------------------------------------------------------------
+st.header("Écran du Bureau permanent")
+st.caption(f"{md_escape(plan['organisation'])} · un lien ouvre la Présentation de ce plan sans connexion et sans "
+           "aucune commande de modification. Révoquez-le quand l'écran change de mains.")
+if not ctx.directs:
+    st.caption("Seul un directeur de ce plan (ou un administrateur) gère ses liens.")
+else:
+    with read_session(data.engine()) as session:
+        links = accounts.list_bureau_links(session, plan["id"])
+    if links:
+        st.dataframe(pd.DataFrame({
+            "Lien": [link["label"] for link in links],
+            "Créé le": [fmt_datetime(link["created_at"]) for link in links],
+            "Par": [link["created_by"] for link in links],
+            "Dernière utilisation": [fmt_datetime(link["last_used_at"]) for link in links],
+            "État": ["révoqué le " + fmt_datetime(link["revoked_at"]) if link["revoked_at"] else "actif" for link in links],
+        }), hide_index=True, width="stretch")
+    with st.form("bureau_link_form", clear_on_submit=True):
+        label = st.text_input("Nom du lien", max_chars=accounts.LINK_LABEL_MAX, placeholder="ex. Écran de la salle du Bureau")
+        if st.form_submit_button("Créer un lien", type="primary"):
+            origin = site_origin()
+            run(lambda: accounts.create_bureau_link(data.engine(), actor, plan["id"], label),
+                "Lien créé : copiez-le maintenant, il ne sera plus affiché.",
+                ("Adresse à ouvrir sur l'écran du Bureau (affichée une seule fois) :",
+                 f"{origin}/Pr%C3%A9sentation?plan={quote(plan['slug'])}&bureau={{}}"))
+    active = {link["id"]: link["label"] for link in links if not link["revoked_at"]}
+    if active:
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        revoked = c1.selectbox("Lien à révoquer", list(active), format_func=active.get, key="revoke_link")
+        if c2.button("Révoquer", key="revoke_button"):
+            run(lambda: accounts.revoke_bureau_link(data.engine(), actor, revoked), "Lien révoqué : il n'ouvre plus rien.")
+
+if not actor.is_admin:
+    st.stop()
+
+# -- accounts -----------------------------------------------------------------------------
+st.header("Comptes")
+with read_session(data.engine()) as session:
+    people = accounts.list_accounts(session)
+slugs = {p["slug"]: p["organisation"] for p in ctx.plans}
+st.dataframe(pd.DataFrame({
+    "Identifiant": [a.login for a in people],
+    "Nom": [a.name for a in people],
+    "Rôle": [a.role_label for a in people],
+    "Plans": [a.plans_text for a in people],
+    "État": ["désactivé" if not a.active else "bloqué" if a.locked else
+             "mot de passe à changer" if a.must_change_password else "actif" for a in people],
+    "Dernière connexion": [fmt_datetime(a.last_login_at) for a in people],
+}), hide_index=True, width="stretch")
+
+create_tab, change_tab = st.tabs(["Nouveau compte", "Modifier un compte"])
+with create_tab:
+    with st.form("account_create", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        login = c1.text_input("Identifiant", max_chars=64, placeholder="ex. marie.dupont")
+        name = c2.text_input("Nom", max_chars=120, placeholder="ex. Marie Dupont")
+        c1, c2 = st.columns(2)
+        email = c1.text_input("E-mail (facultatif)", max_chars=254)
+        role = c2.selectbox("Rôle", ROLES, format_func=ROLE_LABELS.get, index=0)
+        chosen = st.multiselect("Plans", list(slugs), format_func=slugs.get, placeholder="Tous les plans",
+                                help="Vide : tous les plans (un CPAS n'en a souvent qu'un).")
+        if st.form_submit_button("Créer le compte", type="primary"):
+            run(lambda: accounts.create_account(data.engine(), actor, login, role, name=name, email=email,
+                                                plans=chosen or None)[1],
+                f"Compte « {accounts.normalise_login(login)} » créé.",
+                ("Mot de passe provisoire (affiché une seule fois ; la personne le change à sa première connexion) :", "{}"))
+with change_tab:
+    by_login = {a.login: a for a in people}
+    picked = st.selectbox("Compte", list(by_login), format_func=lambda x: f"{by_login[x].name} ({x})", key="account_pick")
+    if picked:
+        current = by_login[picked]
+        with st.form(f"account_edit_{picked}"):
+            c1, c2 = st.columns(2)
+            new_name = c1.text_input("Nom", value=current.name, max_chars=120)
+            new_email = c2.text_input("E-mail", value=current.email or "", max_chars=254)
+            c1, c2 = st.columns(2)
+            new_role = c1.selectbox("Rôle", ROLES, index=ROLES.index(current.role), format_func=ROLE_LABELS.get)
+            new_plans = c2.multiselect("Plans", list(slugs), default=[s for s in current.plans if s in slugs],
+                                       format_func=slugs.get, placeholder="Tous les plans")
+            if st.form_submit_button("Enregistrer le compte", type="primary"):
+                run(lambda: accounts.update_account(data.engine(), actor, picked, role=new_role, plans=new_plans or None,
+                                                    name=new_name, email=new_email),
+                    f"Compte « {picked} » enregistré.")
+        c1, c2 = st.columns(2)
+        if c1.button("Réinitialiser le mot de passe", key="reset_password"):
+            run(lambda: accounts.reset_password(data.engine(), actor, picked),
+                f"Mot de passe de « {picked} » réinitialisé : ses sessions sont fermées.",
+                ("Nouveau mot de passe provisoire (affiché une seule fois) :", "{}"))
+        if current.active:
+            if c2.button("Désactiver le compte", key="disable_account"):
+                run(lambda: accounts.set_active(data.engine(), actor, picked, False),
+                    f"Compte « {picked} » désactivé : ses sessions sont fermées.")
+        elif c2.button("Réactiver le compte", key="enable_account"):
+            run(lambda: accounts.set_active(data.engine(), actor, picked, True), f"Compte « {picked} » réactivé.")
+
+# -- settings -----------------------------------------------------------------------------
+st.header("Réglages")
+with read_session(data.engine()) as session:
+    anonymous = bool(accounts.setting(session, "anonymous_read"))
+    events = accounts.recent_events(session)
+with st.form("settings_form"):
+    read_open = st.toggle("Lecture sans compte", value=anonymous,
+                          help="Toute personne qui atteint PST Pilot lit tous les plans, sans rien pouvoir modifier "
+                               "(la démonstration). Désactivé : il faut un compte pour lire.")
+    if st.form_submit_button("Enregistrer les réglages", type="primary"):
+        run(lambda: accounts.set_setting(data.engine(), actor, "anonymous_read", bool(read_open)), "Réglages enregistrés.")
+
+st.header("Page publique (article 27ter)")
+st.caption("Le PST doit être publié en ligne. La page publique montre les objectifs, les actions, leur taux et leur "
+           "statut, et les graphiques ; jamais l'historique. Les noms des chefs de projet n'y figurent que si vous le choisissez.")
+for p in ctx.plans:
+    with st.form(f"publish_{p['id']}"):
+        st.markdown(f"**{md_escape(p['organisation'])}** · {md_escape(p['title'])}")
+        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        published = c1.toggle("Publié", value=p["published"])
+        names = c2.toggle("Avec les noms des chefs de projet", value=p["published_names"])
+        if c3.form_submit_button("Enregistrer"):
+            run(lambda p=p, published=published, names=names: accounts.publish_plan(
+                data.engine(), actor, p["id"], bool(published), bool(names)),
+                f"Page publique : {p['organisation']} {'publié' if published else 'non publié'}.")
+
+st.header("Journal des comptes et des accès")
+if events:
+    st.dataframe(pd.DataFrame({
+        "Quand": [fmt_datetime(e["at"]) for e in events],
+        "Par": [e["by"] for e in events],
+        "Quoi": [accounts.EVENT_LABELS.get(e["event"], e["event"]) for e in events],
+        "Qui / quoi": [e["subject"] for e in events],
+        "Détail": [e["detail"] or "" for e in events],
+    }), hide_index=True, width="stretch")
