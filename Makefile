@@ -24,12 +24,14 @@ run: $(VENV)/.installed-run
 	$(BIN)/python -m pst_data migrate
 	$(BIN)/streamlit run ui/server.py --server.port $(PORT)
 
-# Debian's Chromium for the browser journeys (Playwright's own download is not used), and
-# DejaVu fonts (accents, € and ’ in generated documents).
+# Debian's Chromium for the browser journeys (Playwright's own download is not used), DejaVu
+# fonts (accents, € and ’ in generated documents), and nginx (the single sign-on test runs the
+# app behind a real reverse proxy).
 browser:
-	@{ command -v chromium >/dev/null 2>&1 && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; } || { \
+	@{ command -v chromium >/dev/null 2>&1 && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && \
+	   { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; }; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core nginx; }
 
 # In parallel (pytest-xdist, one worker per core): every worker builds databases of its own;
 # each browser journey file stays on one worker (its journeys share a server, in order).
