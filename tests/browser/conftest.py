@@ -110,3 +110,16 @@ def table_editor(page):
         page.wait_for_timeout(300)
 
     return edit
+
+
+def log_in(page, base_url: str, login: str, password: str | None = None, next_path: str = "/") -> None:
+    """Log in through the real login page (« Identifiant », « Mot de passe », « Se connecter »)
+    and wait for the page it comes back to."""
+    from tests.browser.server import wait_for_app
+    from tests.people import PASSWORD
+
+    page.goto(f"{base_url}/connexion?suivant={next_path}")
+    page.get_by_label("Identifiant").fill(login)
+    page.get_by_label("Mot de passe").fill(password or PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    wait_for_app(page)
