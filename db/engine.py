@@ -30,6 +30,11 @@ def database_url() -> str:
     return f"sqlite:///{folder / SQLITE_FILE_NAME}"
 
 
+def using_embedded_database() -> bool:
+    """No PST_DATABASE_URL: the embedded SQLite file of the demo (``make run``)."""
+    return not os.environ.get("PST_DATABASE_URL", "").strip()
+
+
 BUSY_TIMEOUT_SECONDS = 10.0
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from db.engine import using_embedded_database
 from db.migrate import upgrade
 from db.models import Plan
 from pst_data.accounts import ensure_first_admin, set_setting
@@ -29,14 +30,18 @@ def seed(engine: Engine) -> list[ImportReport]:
     return [import_plan(engine, plan) for plan in plans]
 
 
-def ensure_ready(engine: Engine) -> tuple[str, str] | None:
-    """Upgrade the schema; create the first admin account if there is none; seed the demo
-    plans if the database has no plan (the demo is readable without an account). Returns the
-    first admin's (login, password) when it was just created, to be told once."""
+def ensure_ready(engine: Engine, demo: bool | None = None) -> tuple[str, str] | None:
+    """Upgrade the schema; create the first admin account if there is none; on the embedded
+    demo database (no PST_DATABASE_URL) with no plan yet, load the demo plans, readable without
+    an account. A CPAS's own database (PostgreSQL) never gets the demo by surprise: it imports
+    its plan (``python -m pst_data seed`` loads the demo on purpose). Returns the first admin's
+    (login, password) when it was just created, to be told once."""
     upgrade(engine)
     created = ensure_first_admin(engine)
+    if demo is None:
+        demo = using_embedded_database()
     with Session(engine) as session:
-        if session.scalar(select(func.count(Plan.id))):
+        if not demo or session.scalar(select(func.count(Plan.id))):
             return created
     seed(engine)
     set_setting(engine, Operator("démonstration"), "anonymous_read", True)

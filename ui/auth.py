@@ -37,7 +37,8 @@ class Viewer:
     actor: Actor | None  # the account, when logged in
     anonymous_read: bool  # reading without an account is allowed (the demo)
     bureau_plan_id: int | None = None  # a Bureau link: this plan's Présentation only
-    single_sign_on: bool = False
+    single_sign_on: bool = False  # the account comes from the reverse proxy's header
+    forwarded_login: str | None = None  # what the proxy said, even when no account matches
 
     @property
     def may_read(self) -> bool:
@@ -93,8 +94,8 @@ def single_sign_on_login() -> str | None:
         return None
     secret = os.environ.get(PROXY_SECRET, "")
     if len(secret) < 16:
-        log.error("%s is set but %s is missing or shorter than 16 characters: the header is ignored",
-                  TRUSTED_USER_HEADER, PROXY_SECRET)
+        _warn_once(f"{TRUSTED_USER_HEADER} is set but {PROXY_SECRET} is missing or shorter than 16 characters: "
+                   "the header is ignored")
         return None
     sent = request_header(PROXY_SECRET_HEADER) or ""
     if not hmac.compare_digest(sent.encode(), secret.encode()):
@@ -102,16 +103,28 @@ def single_sign_on_login() -> str | None:
     return (request_header(header) or "").strip() or None
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        log.error(message)
+
+
 def viewer() -> Viewer:
     sso_login = single_sign_on_login()
     actor = _trusted_actor(sso_login) if sso_login else None
+    if sso_login and actor is None:
+        _warn_once(f"single sign-on: no active account for the login sent by the proxy ({sso_login[:64]!r})")
+    single_sign_on = actor is not None
     if actor is None:
         token = request_token()
         actor = _session_actor(token) if token else None
     bureau_token = st.query_params.get("bureau")
     bureau_plan = _bureau_plan(bureau_token) if bureau_token and actor is None else None
     return Viewer(actor=actor, anonymous_read=_anonymous_read(), bureau_plan_id=bureau_plan,
-                  single_sign_on=sso_login is not None)
+                  single_sign_on=single_sign_on, forwarded_login=sso_login)
 
 
 def forget_cached_identity() -> None:

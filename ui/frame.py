@@ -136,7 +136,7 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
     if bureau_screen:
         _bureau_screen_only(title)
     elif not viewer.may_read:
-        _ask_to_log_in(title)
+        _ask_to_log_in(title, viewer)
     revision_key = data.revision_key()
     plans = [p for p in data.plans(revision_key) if viewer.sees(p["id"])]
     if not plans and viewer.actor is not None and data.plans(revision_key):
@@ -196,12 +196,19 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
     )
 
 
-def _ask_to_log_in(title: str) -> None:
+def _ask_to_log_in(title: str, viewer: Viewer) -> None:
     st.title(title)
+    _unknown_forwarded_login(viewer)
     st.info("Connectez-vous pour consulter les plans de votre CPAS.", icon=":material/lock:")
     login_link()
     st.page_link(PUBLIC_PAGE[0], label="Voir la page publique du PST", icon=PUBLIC_PAGE[2])
     st.stop()
+
+
+def _unknown_forwarded_login(viewer: Viewer) -> None:
+    if viewer.forwarded_login and viewer.actor is None:
+        st.error(md_escape(f"Le portail de connexion vous identifie comme « {viewer.forwarded_login[:64]} », mais aucun "
+                           "compte PST Pilot actif ne porte cet identifiant : demandez-le à l'administrateur."))
 
 
 def _bureau_screen_only(title: str) -> None:
@@ -223,6 +230,7 @@ def login_link(label: str = "Se connecter") -> None:
 def _account_box(viewer: Viewer) -> None:
     actor = viewer.actor
     if actor is None:
+        _unknown_forwarded_login(viewer)
         st.caption("Lecture sans compte : consultation seulement.")
         login_link("Se connecter pour modifier")
         return

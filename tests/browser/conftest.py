@@ -118,7 +118,9 @@ def log_in(page, base_url: str, login: str, password: str | None = None, next_pa
     from tests.browser.server import wait_for_app
     from tests.people import PASSWORD
 
-    page.goto(f"{base_url}/connexion?suivant={next_path}")
+    from urllib.parse import quote
+
+    page.goto(f"{base_url}/connexion?suivant={quote(next_path, safe='/')}")
     page.get_by_label("Identifiant").fill(login)
     page.get_by_label("Mot de passe").fill(password or PASSWORD)
     page.get_by_role("button", name="Se connecter").click()

@@ -4,6 +4,7 @@ with one invalid cell, undo; and another open session sees a change within secon
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +12,8 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from db.models import Action, OperationalObjective, Plan, StrategicObjective
 from pst_data import services
-from tests.browser.conftest import shot, table_editor
+from tests.browser.conftest import log_in, shot, table_editor
+from tests.pages_support import LOGIN_BY_NAME
 from tests.browser.server import wait_for_app
 from tests.people import CLAIRE_MARTIN
 
@@ -26,9 +28,11 @@ def action_id(server, slug, code) -> tuple[int, Action]:
 
 
 def sign_in(page, name: str) -> None:
-    page.get_by_label("Votre nom (inscrit dans l'historique de chaque modification)").fill(name)
-    page.get_by_role("button", name="Valider").click()
-    page.get_by_text(f"Vous modifiez en tant que {name}").wait_for(timeout=15_000)
+    """Log in as the test account with this name, through the login page, and come back."""
+    parts = urlsplit(page.url)
+    log_in(page, f"{parts.scheme}://{parts.netloc}", LOGIN_BY_NAME[name],
+           next_path=parts.path + (f"?{parts.query}" if parts.query else ""))
+    page.get_by_text(f"Connecté : {name}").first.wait_for(timeout=15_000)
     wait_for_app(page)
 
 

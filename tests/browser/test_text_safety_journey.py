@@ -20,10 +20,13 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from pst_data import queries, services, snapshots
 from pst_data.text import WORD_JOINER
-from tests.browser.conftest import ARTIFACTS, shot
+from tests.browser.conftest import ARTIFACTS, log_in, shot
 from tests.browser.server import StreamlitServer, wait_for_app
 from tests.conftest import TODAY
 from tests.test_services import action
+from pst_data import accounts
+from pst_data.uow import Operator
+from tests.people import PASSWORD
 
 ACTION_CODE = "1.1.1.1.1"  # Binche's first project: priority « Très haute », OS 1.1, OO 1.1.1.1
 
@@ -100,6 +103,9 @@ def server(tmp_path_factory, seeded_sqlite_file, chromium, counter):
 
     engine = make_engine(url)
     a = action(engine, "binche", ACTION_CODE)
+    # The history names accounts: this account's name carries the markup.
+    accounts.create_account(engine, Operator("tests"), "markup.author", "admin", name=author, password=PASSWORD)
+    author = accounts.log_in_trusted(engine, "markup.author")
     services.save_label(engine, author, label, "#aa3366", markup(port, "label-description"))
     services.update_action(engine, a.id, a.version, {
         "title": markup(port, "action"),
@@ -205,7 +211,7 @@ def test_objectifs_with_the_fiche_open(server, page, counter):
 def test_priorites(server, page, counter):
     app, _ = server
     port = counter.port
-    page.goto(f"{app.url}/Priorités?plan=binche")
+    log_in(page, app.url, "bob", next_path="/Priorités?plan=binche")  # the quick edit is for those who may edit
     check(page, counter, "priorites", "Priorité 1 de ce plan : Très haute")
     # Options of a select box are plain text: the markup reads as typed, without backslashes.
     page.locator("[data-testid='stSelectbox']").filter(has_text="Projet prioritaire").click()
@@ -264,7 +270,7 @@ def test_evaluation_with_a_snapshot(server, page, counter):
     app, _ = server
     port = counter.port
     name = markup(port, SNAPSHOT_TAG)[:snapshots.NAME_MAX]
-    page.goto(f"{app.url}/Évaluation?plan=binche")
+    log_in(page, app.url, "bob", next_path="/Évaluation?plan=binche")  # deleting a snapshot: a directeur
     check(page, counter, "evaluation", f"{name} (état au ")
     page.get_by_role("button", name="Supprimer cet instantané").click()
     page.get_by_text("Supprimer définitivement « ", exact=False).wait_for(timeout=10_000)
