@@ -108,6 +108,8 @@ else:
         may_edit = author is not None and author.may_edit_action(plan["id"], lead_of(fiche))
         if may_edit:
             quick_edit(fiche, key="objectifs")
+        elif author is not None and author.role == "chef":
+            st.info("Vous n'êtes pas le chef de projet de cette action : consultation seulement.")
         tab_names = ["Fiche"] + (["Modifier la fiche"] if may_edit else []) + (["Déplacer ou supprimer"] if ctx.directs else [])
         tabs = st.tabs(tab_names)
         with tabs[0]:

@@ -1,0 +1,181 @@
+"""Who may do what, in a real browser: an anonymous visitor and a lecteur read without any
+enabled « Enregistrer »; a chef de projet updates the action they lead and nothing else; a
+directeur deletes an OO and brings it back; a Bureau link shows the slides and nothing else,
+until it is revoked. The journeys share one server and run in order."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
+from db.models import Action, History, OperationalObjective, Plan, StrategicObjective
+from pst_data import accounts
+from pst_data.text import WORD_JOINER
+from pst_data.uow import Operator
+from tests.browser.conftest import log_in, shot
+from tests.browser.server import wait_for_app
+from tests.browser.test_edit_journeys import action_id, quick_save
+from tests.people import BOB, CHRIS
+
+
+@pytest.fixture(scope="module")
+def role_server(tmp_path_factory, seeded_sqlite_file, chromium):
+    from tests.browser.conftest import _server
+
+    server = _server(tmp_path_factory, seeded_sqlite_file, "browser-roles")
+    # Chris Chef works on Binche's plan and leads the actions the documents give to « DOUBLET M. »
+    # (a directeur links the name to the account).
+    engine = make_engine(server.database_url)
+    accounts.update_account(engine, Operator("tests"), CHRIS.login, plans=["binche"])
+    accounts.link_lead(engine, BOB, plan_id(engine, "binche"), "DOUBLET M.", CHRIS.account_id)
+    engine.dispose()
+    yield server
+    server.stop()
+
+
+def plan_id(engine, slug: str) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(Plan.id).where(Plan.slug == slug))
+
+
+def enabled_save_buttons(page) -> int:
+    return page.locator("button:has-text('Enregistrer'):not([disabled])").count()
+
+
+def sidebar(page) -> str:
+    return page.locator("[data-testid='stSidebar']").inner_text()
+
+
+@pytest.mark.parametrize("login", [None, "lea.lecteur"], ids=["anonymous", "lecteur"])
+def test_reading_shows_no_enabled_save_button(role_server, page, login):
+    _, action = action_id(role_server, "binche", "1.1.1.1.1")
+    if login:
+        log_in(page, role_server.url, login, next_path="/?plan=binche")
+        assert "Connecté : Léa Lecteur · Lecteur" in sidebar(page)
+    else:
+        page.goto(f"{role_server.url}/?plan=binche")
+        wait_for_app(page)
+        assert "Lecture sans compte" in sidebar(page)
+    assert page.get_by_text("Taux d'avancement moyen").first.is_visible()
+    assert enabled_save_buttons(page) == 0
+    for path in (f"/Objectifs?plan=binche&action={action.id}", "/Mise_à_jour?plan=binche", "/Journal?plan=binche"):
+        page.goto(role_server.url + path)
+        wait_for_app(page)
+        assert enabled_save_buttons(page) == 0, path
+        assert page.get_by_role("textbox", name="Taux d'avancement (%)").count() == 0, path
+        assert page.locator("[data-testid='stException']").count() == 0, path
+    shot(page, f"roles-read-{login or 'anonymous'}")
+
+
+def test_a_chef_updates_the_action_they_lead_and_nothing_else(role_server, page):
+    mine, _ = action_id(role_server, "binche", "1.1.1.1.3")
+    log_in(page, role_server.url, "chris.chef", next_path=f"/Objectifs?plan=binche&action={mine}")
+    page.get_by_text("en tant que Chris Chef").first.wait_for(timeout=15_000)
+    quick_save(page, 35, "Premier bilan")
+    page.get_by_text("Enregistré : 1.1.1.1.3 → 35 %").wait_for(timeout=15_000)
+    assert action_id(role_server, "binche", "1.1.1.1.3")[1].progress == 35
+    # The history names the account, not a typed name.
+    engine = make_engine(role_server.database_url)
+    with Session(engine) as s:
+        row = s.execute(select(History.changed_by, History.account_id).where(History.action_id == mine)
+                        .order_by(History.id.desc()).limit(1)).one()
+    engine.dispose()
+    assert tuple(row) == ("Chris Chef", CHRIS.account_id)
+
+    # An action of another chef de projet (« Service Juridique »): read only, and said so.
+    other_id, _ = action_id(role_server, "binche", "1.1.1.1.1")
+    page.goto(f"{role_server.url}/Objectifs?plan=binche&action={other_id}")
+    wait_for_app(page)
+    page.get_by_text("Vous n'êtes pas le chef de projet de cette action").wait_for(timeout=15_000)
+    assert page.get_by_role("textbox", name="Taux d'avancement (%)").count() == 0
+    assert enabled_save_buttons(page) == 0
+    # Mise à jour lists only their own actions, and no structure tabs.
+    page.goto(f"{role_server.url}/Mise_à_jour?plan=binche")
+    wait_for_app(page)
+    tabs = [t.inner_text() for t in page.get_by_role("tab").all()]
+    assert tabs == ["Mise à jour rapide", "Tableau (plusieurs actions)"]
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Action").click()
+    offered = sorted(o.inner_text().replace(WORD_JOINER, "").split(" — ")[0] for o in page.get_by_role("option").all())
+    engine = make_engine(role_server.database_url)
+    with Session(engine) as s:
+        led = sorted(s.scalars(select(Action.code).where(Action.lead_account_id == CHRIS.account_id)))
+    engine.dispose()
+    assert offered == led and len(led) == 4
+    shot(page, "roles-chef")
+
+
+def test_a_directeur_deletes_an_oo_and_brings_it_back(role_server, page):
+    log_in(page, role_server.url, "bob", next_path="/Mise_à_jour?plan=bernissart")
+    page.get_by_role("tab", name="Objectifs").click()
+    page.get_by_text("Objectif opérationnel", exact=True).click()
+    wait_for_app(page)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Objectif").last.click()
+    option = page.get_by_role("option").filter(has_text=re.compile(r"^OO ")).first
+    chosen = option.inner_text().strip()
+    option.click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Supprimer").click()
+    page.get_by_role("button", name="Oui, supprimer").click()
+    page.get_by_text("supprimé avec").first.wait_for(timeout=15_000)
+    code = chosen.split(" · ")[0].removeprefix("OO ").strip()
+    engine = make_engine(role_server.database_url)
+
+    def oo_exists() -> bool:
+        with Session(engine) as s:
+            return s.scalar(select(OperationalObjective.id).join(StrategicObjective).join(Plan)
+                            .where(Plan.slug == "bernissart", OperationalObjective.code == code)) is not None
+
+    assert not oo_exists()
+    page.goto(f"{role_server.url}/Journal?plan=bernissart")
+    wait_for_app(page)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Modification").click()
+    page.get_by_role("option").first.click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Annuler cette modification").click()
+    page.get_by_text("Modification annulée").wait_for(timeout=15_000)
+    assert oo_exists()
+    engine.dispose()
+    shot(page, "roles-directeur-undo")
+
+
+def test_a_bureau_link_shows_the_slides_and_nothing_else(role_server, page, browser):
+    engine = make_engine(role_server.database_url)
+    accounts.set_setting(engine, Operator("tests"), "anonymous_read", False)  # a real CPAS
+    engine.dispose()
+    log_in(page, role_server.url, "bob", next_path="/Administration?plan=binche")
+    page.get_by_label("Nom du lien").fill("Écran de la salle du Bureau")
+    page.get_by_role("button", name="Créer un lien").click()
+    page.get_by_text("Adresse à ouvrir sur l'écran du Bureau").wait_for(timeout=15_000)
+    link = page.locator("[data-testid='stCode']").inner_text().strip()
+    assert "/Pr%C3%A9sentation?plan=binche&bureau=" in link
+
+    screen = browser.new_context(locale="fr-BE", viewport={"width": 1400, "height": 900}).new_page()
+    screen.goto(link)
+    wait_for_app(screen)
+    assert screen.get_by_text("Diapositive 1 /").is_visible()
+    assert "Binche" in screen.locator("[data-testid='stMain']").inner_text()
+    assert screen.locator("[data-testid='stSidebar']").is_hidden()
+    assert screen.get_by_role("textbox", name="Taux d'avancement (%)").count() == 0
+    assert screen.locator("button:has-text('Enregistrer')").count() == 0
+    assert screen.get_by_role("link", name="Mise à jour").count() == 0  # no way to the other pages
+    shot(screen, "roles-bureau-screen")
+    # The token opens nothing else.
+    screen.goto(link.replace("/Pr%C3%A9sentation?", "/Objectifs?"))
+    wait_for_app(screen)
+    screen.get_by_text("Ce lien ouvre seulement la présentation").wait_for(timeout=15_000)
+
+    # Revoked: the same address asks to log in.
+    page.goto(f"{role_server.url}/Administration?plan=binche")
+    wait_for_app(page)
+    page.get_by_role("button", name="Révoquer").click()
+    page.get_by_text("Lien révoqué").wait_for(timeout=15_000)
+    screen.wait_for_timeout(6_000)  # identities are cached 5 s
+    screen.goto(link)
+    wait_for_app(screen)
+    screen.get_by_text("Connectez-vous pour consulter").wait_for(timeout=15_000)
+    assert "Diapositive" not in screen.locator("[data-testid='stMain']").inner_text()
+    screen.context.close()
