@@ -10,7 +10,7 @@ import sys
 from tests.pages_support import ROOT
 
 RULES = ("progress", "plan_file", "plan_yaml", "dates", "clock", "fields", "errors", "filters", "timeline",
-         "views", "text", "formatting")
+         "views", "text", "formatting", "access")
 
 
 def test_the_rules_import_neither_sqlalchemy_nor_streamlit():
@@ -29,4 +29,17 @@ def test_no_commit_and_no_history_row_outside_the_unit_of_work():
             continue
         if re.search(r"\.commit\(\)|session\.begin\(|History\(", text):
             offenders.append(relative)
+    assert offenders == []
+
+
+def test_pages_never_make_an_identity_of_their_own():
+    """Pages and ui/ get the account from ui/auth.py (cookie or proxy header, checked in the
+    database): none builds an Actor, none writes as the command line's Operator (which skips
+    the roles), none keeps an identity in st.session_state."""
+    offenders = []
+    for path in [*ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py"), ROOT / "dashboard.py"]:
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"\bActor\(|\bOperator\(", text) or \
+                re.search(r"session_state\[[^]]*(actor|account|login|author|user)", text, re.I):
+            offenders.append(path.relative_to(ROOT).as_posix())
     assert offenders == []
