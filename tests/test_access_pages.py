@@ -1,0 +1,142 @@
+"""The pages of accounts and access (AppTest, real database): Administration for an admin and
+for a directeur, linking a chef de projet, Mon compte, reading without an account switched off,
+and a crafted session state that must save nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.engine import make_engine
+from db.models import Account, Action, History
+from pst_data import accounts
+from pst_data.uow import Operator
+from tests.pages_support import no_exception, open_page
+from tests.people import CHRIS, PASSWORD
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def text_input(at, label):
+    return next(t for t in at.text_input if t.label == label)
+
+
+def test_an_admin_creates_an_account_and_sees_its_password_once(app_db_url):
+    at = open_page("pages/10_Administration.py", app_db_url, login="alice")
+    no_exception(at)
+    text_input(at, "Identifiant").input("Marc.Lambert")
+    text_input(at, "Nom").input("Marc Lambert")
+    next(s for s in at.selectbox if s.label == "Rôle").select("chef")
+    button(at, "Créer le compte").click()
+    at.run()
+    no_exception(at)
+    assert any("Compte « marc.lambert » créé" in s.value for s in at.success)
+    shown = at.code[0].value
+    assert len(shown) >= 16
+    engine = make_engine(app_db_url)
+    assert accounts.log_in(engine, "marc.lambert", shown).token  # the password shown is the one stored
+    with Session(engine) as s:
+        stored = s.scalar(select(Account.password_hash).where(Account.login == "marc.lambert"))
+    engine.dispose()
+    assert stored.startswith("$argon2id$") and shown not in stored
+    at.run()
+    assert not at.code  # shown once
+    table = next(d.value for d in at.dataframe if "Identifiant" in d.value.columns)
+    assert "marc.lambert" in table["Identifiant"].tolist()
+
+
+def test_a_directeur_manages_bureau_links_but_not_accounts(app_db_url):
+    at = open_page("pages/10_Administration.py", app_db_url, login="bob", plan="binche")
+    no_exception(at)
+    headers = [h.value for h in at.header]
+    assert "Écran du Bureau permanent" in headers and "Comptes" not in headers
+    text_input(at, "Nom du lien").input("Salle du Bureau")
+    button(at, "Créer un lien").click()
+    at.run()
+    link = at.code[0].value
+    assert "/Pr%C3%A9sentation?plan=binche&bureau=" in link
+    engine = make_engine(app_db_url)
+    assert accounts.bureau_link_plan(engine, link.rsplit("=", 1)[1]) is not None
+    engine.dispose()
+
+
+def test_a_lecteur_is_shown_the_door_of_administration(app_db_url):
+    at = open_page("pages/10_Administration.py", app_db_url, login="lea.lecteur")
+    no_exception(at)
+    assert any("réservée aux directeurs" in i.value for i in at.info)
+    assert not at.header
+
+
+def test_a_directeur_links_a_chef_de_projet_who_can_then_update_their_actions(app_db_url):
+    engine = make_engine(app_db_url)
+    accounts.update_account(engine, Operator("tests"), CHRIS.login, plans=["binche"])
+    at = open_page("pages/5_Mise_à_jour.py", app_db_url, login="bob", plan="binche")
+    no_exception(at)
+    at.selectbox(key="lead_name").select("DOUBLET M.")
+    at.selectbox(key="lead_account").select(CHRIS.account_id)
+    button(at, "Relier").click()
+    at.run()
+    no_exception(at)
+    assert any("« DOUBLET M. » relié à Chris Chef (chris.chef)" in s.value for s in at.success)
+    with Session(engine) as s:
+        led = s.scalars(select(Action.code).where(Action.lead_account_id == CHRIS.account_id)).all()
+        recorded = s.scalar(select(func.count(History.id)).where(History.field == "lead_account"))
+    assert len(led) == 4 and recorded == 4
+    at = open_page("pages/5_Mise_à_jour.py", app_db_url, login="chris.chef", plan="binche")
+    no_exception(at)
+    assert sorted(at.selectbox(key="update_action").options)[0].startswith(sorted(led)[0])
+    assert len(at.selectbox(key="update_action").options) == 4
+    engine.dispose()
+
+
+def test_mon_compte_changes_the_password(app_db_url):
+    at = open_page("pages/9_Mon_compte.py", app_db_url, login="lea.lecteur")
+    no_exception(at)
+    text_input(at, "Mot de passe actuel").input("pas le bon")
+    text_input(at, "Nouveau mot de passe").input("une phrase de passe solide")
+    text_input(at, "Nouveau mot de passe (encore)").input("une phrase de passe solide")
+    button(at, "Changer le mot de passe").click()
+    at.run()
+    assert any("Mot de passe actuel incorrect" in e.value for e in at.error)
+    text_input(at, "Mot de passe actuel").input(PASSWORD)
+    text_input(at, "Nouveau mot de passe").input("une phrase de passe solide")
+    text_input(at, "Nouveau mot de passe (encore)").input("une phrase de passe solide")
+    button(at, "Changer le mot de passe").click()
+    at.run()
+    no_exception(at)
+    assert any("Mot de passe changé" in s.value for s in at.success)
+    engine = make_engine(app_db_url)
+    assert accounts.log_in(engine, "lea.lecteur", "une phrase de passe solide").token
+    assert accounts.log_in(engine, "lea.lecteur", PASSWORD).token is None
+    engine.dispose()
+
+
+def test_without_anonymous_reading_a_visitor_sees_no_plan(app_db_url):
+    engine = make_engine(app_db_url)
+    accounts.set_setting(engine, Operator("tests"), "anonymous_read", False)
+    engine.dispose()
+    for script in ("dashboard.py", "pages/1_Objectifs.py", "pages/7_Présentation.py"):
+        at = open_page(script, app_db_url, plan="binche")
+        no_exception(at)
+        assert any("Connectez-vous pour consulter" in i.value for i in at.info), script
+        assert not at.metric and not at.dataframe and not at.get("plotly_chart"), script
+        assert any("/connexion?suivant=" in m.value for m in at.markdown), script
+
+
+def test_a_crafted_session_state_saves_nothing(app_db_url):
+    """A lecteur's session with the bulk table's state filled in by hand (as a tampered client
+    might): the table is not drawn for them and nothing reaches the database."""
+    engine = make_engine(app_db_url)
+    with Session(engine) as s:
+        before = s.scalar(select(func.count(History.id)))
+    at = open_page("pages/5_Mise_à_jour.py", app_db_url, login="lea.lecteur", plan="binche")
+    at.session_state["bulk_1"] = {"edited_rows": {0: {"Taux": "1"}}, "added_rows": [], "deleted_rows": []}
+    at.session_state["pst_author"] = "Directeur général"
+    at.run()
+    no_exception(at)
+    assert not [b for b in at.button if b.label == "Enregistrer le tableau"]
+    with Session(engine) as s:
+        assert s.scalar(select(func.count(History.id))) == before
+    engine.dispose()
