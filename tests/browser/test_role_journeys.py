@@ -56,6 +56,15 @@ def test_reading_shows_no_enabled_save_button(role_server, page, login):
     if login:
         log_in(page, role_server.url, login, next_path="/?plan=binche")
         assert "Connecté : Léa Lecteur · Lecteur" in sidebar(page)
+        # The login survives a reload, a new tab and a move between pages.
+        page.reload()
+        wait_for_app(page)
+        assert "Connecté : Léa Lecteur" in sidebar(page)
+        tab = page.context.new_page()
+        tab.goto(f"{role_server.url}/Labels?plan=binche")
+        wait_for_app(tab)
+        assert "Connecté : Léa Lecteur" in sidebar(tab)
+        tab.close()
     else:
         page.goto(f"{role_server.url}/?plan=binche")
         wait_for_app(page)
