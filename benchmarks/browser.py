@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from benchmarks.report import ALL, Measurement
 from db.engine import make_engine
 from db.models import Action, OperationalObjective, Plan, StrategicObjective
+from benchmarks.scales import BENCH_LOGIN
+from pst_data.accounts import log_in_trusted
 from pst_data.services import set_progress
 from tests.browser.server import CHROMIUM_ARGS, StreamlitServer, chromium_path, wait_for_app
 from ui.frame import LIVE_REFRESH_SECONDS
@@ -117,6 +119,7 @@ def edit_visible(page, database_url: str, slug: str, runs: int, rng: random.Rand
     """Save a taux from outside the page ``runs`` times; ms until the page shows it."""
     targets = _unassessed_actions(database_url, slug)[:runs]
     engine = make_engine(database_url)
+    writer = log_in_trusted(engine, BENCH_LOGIN)  # another person saving, through the write path
     samples = []
     try:
         for action_id, version in targets:
@@ -132,7 +135,7 @@ def edit_visible(page, database_url: str, slug: str, runs: int, rng: random.Rand
               poll();
             }""", [METRIC_VALUE, before])
             time.sleep(rng.uniform(0, LIVE_REFRESH_SECONDS))  # any phase of the page's refresh cycle
-            set_progress(engine, action_id, version, 50, "Benchmark", "mesure")
+            set_progress(engine, action_id, version, 50, writer, "mesure")
             saved = time.time() * 1000
             page.wait_for_function("() => window.__bench.seenAt !== null", timeout=60_000)
             samples.append(page.evaluate("() => window.__bench.seenAt") - saved)

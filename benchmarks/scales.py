@@ -35,6 +35,8 @@ from pst_data.dates import parse_source_date
 from pst_data.importer import import_plan
 from pst_data.plan_file import load_plan_file
 from pst_data.seed import DEMO_SLUGS, PLANS_DIR, seed
+from pst_data import accounts
+from pst_data.uow import Operator
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
@@ -43,6 +45,7 @@ POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SCALES = ("S", "M", "L")
 BACKENDS = ("sqlite", "postgresql")
 GENERATED_PLANS = WALLOON_CPAS - len(DEMO_SLUGS)
+BENCH_LOGIN, BENCH_PASSWORD = "benchmark", "benchmark-mot-de-passe"
 CHUNK = 5000
 T = Base.metadata.tables
 
@@ -89,6 +92,11 @@ def fill(url: str, scale: str, log=print) -> None:
             started = time.perf_counter()
             bulk_insert(engine, generate_plans(GENERATED_PLANS))
             log(f"  {GENERATED_PLANS} generated plans inserted in {time.perf_counter() - started:.0f} s")
+        # Pages are measured as a directeur sees them (edit controls included); reading without
+        # an account stays on, like the demo, for the browser figures.
+        accounts.set_setting(engine, Operator("benchmark"), "anonymous_read", True)
+        accounts.create_account(engine, Operator("benchmark"), BENCH_LOGIN, "directeur", name="Benchmark",
+                                password=BENCH_PASSWORD)
         with engine.begin() as conn:  # what autovacuum would do soon after such a load
             if engine.dialect.name == "postgresql":
                 conn.execute(text("ANALYZE"))
