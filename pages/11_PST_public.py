@@ -105,6 +105,8 @@ bands = plan["evaluation_bands"]
 # heading"); the headings keep their id, so links to a heading still work.
 st.title(f"Programme stratégique transversal · {md_escape(plan['organisation'])}", anchor=False)
 period = f"{plan['period_start']}–{plan['period_end']}" if plan["period_start"] and plan["period_end"] else ""
+if period and str(plan["period_start"]) in (plan["title"] or ""):
+    period = ""  # "Programme Stratégique Transversal 2019-2024" already says it
 st.markdown(" · ".join(md_escape(x) for x in (plan["title"], period) if x))
 st.markdown(f"Situation au {fmt_date(today)}. Publié en application de l'article 27ter de la loi organique du "
             "8 juillet 1976 des CPAS, qui prévoit une évaluation à mi-parcours et en fin de législature.")
