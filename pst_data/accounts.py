@@ -277,8 +277,11 @@ def accounts_for_plan(session: Session, plan_id: int) -> list[tuple[int, str]]:
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
+    # Bytes: a typed lone surrogate cannot be encoded as UTF-8 and would raise instead of
+    # simply not matching (no stored password holds one: the policy refuses them).
+    secret = password.encode("utf-8", "surrogatepass")
     try:
-        return HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return HASHER.verify(password_hash or _DUMMY_HASH, secret) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -414,6 +417,7 @@ def revoke_bureau_link(engine: Engine, actor: Actor | Operator, link_id: int) ->
         link = uow.session.get(BureauLink, link_id)
         if link is None:
             raise EditError(["Ce lien n'existe plus."])
+        uow.require(Change(plan_id=link.plan_id, entity="bureau_link", kind="delete"))
         if uow.actor is not None and not uow.actor.directs(link.plan_id):
             raise EditError(["Seul un directeur de ce plan (ou un administrateur) révoque un lien pour le Bureau."])
         if link.revoked_at is None:

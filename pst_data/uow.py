@@ -172,6 +172,10 @@ def write(engine: Engine, actor: Actor | Operator, origin: str | None = None) ->
             if current is None:
                 raise EditError(["Votre compte est désactivé ou n'existe plus : rien n'a été enregistré."])
             uow = UnitOfWork(session, current.name, current, origin=origin)
+        if origin == "import":
+            # Asked before anything is written: an import that changes only the plan's own
+            # fields (or creates an empty plan) records no history row to be checked.
+            uow.require(Change(plan_id=None, entity="plan", kind="import", origin=origin))
         yield uow
         uow.finish()
 
@@ -200,6 +204,8 @@ def _transaction(engine: Engine) -> Iterator[Session]:
             yield session
     except DBAPIError as exc:
         reference = uuid.uuid4().hex[:8]
+        # The statement goes to the log, not its values: they may hold a password's hash.
+        exc.hide_parameters = True
         log.exception("write refused by the database (reference %s)", reference)
         raise EditError([_database_refusal(exc) + f" Rien n'a été enregistré (référence {reference})."]) from None
     finally:
