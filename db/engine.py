@@ -54,8 +54,11 @@ def _sqlite_setup(busy_timeout: float):
 
 def make_engine(url: str | None = None, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Engine:
     url = url or database_url()
+    # An error's SQL values stay out of logs and messages (they may hold a login or a hash);
+    # PST_DEBUG=1 shows them to a developer.
+    hide = not os.environ.get("PST_DEBUG")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": busy_timeout})
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=hide)
         event.listen(engine, "connect", _sqlite_setup(busy_timeout))
         # pysqlite defers BEGIN on its own; take over so that write transactions can start with
         # BEGIN IMMEDIATE (see writer_engine): a deferred read-then-write transaction fails with
@@ -63,7 +66,7 @@ def make_engine(url: str | None = None, busy_timeout: float = BUSY_TIMEOUT_SECON
         event.listen(engine, "connect", _disable_pysqlite_begin)
         event.listen(engine, "begin", _begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=hide)
 
 
 def _disable_pysqlite_begin(dbapi_connection, _record) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -331,15 +331,30 @@ def log_in(engine: Engine, login: str, password: str) -> LoginResult:
         return LoginResult(token, None, actor_of(account))
 
 
-def log_in_trusted(engine: Engine, login: str) -> Actor | None:
-    """Single sign-on: the reverse proxy authenticated ``login``; the account must exist and be
-    active (accounts are not created from a header)."""
+def active_actor(engine: Engine, login: str) -> Actor | None:
+    """The active account with this login, as it is (the CLI's --as)."""
     login = normalise_login(login)
     if login_problem(login):
         return None
     with read_session(engine) as session:
         account = session.scalars(select(Account).where(Account.login == login)).one_or_none()
         return actor_of(account) if account is not None and account.active else None
+
+
+def log_in_trusted(engine: Engine, login: str) -> Actor | None:
+    """Single sign-on: the reverse proxy authenticated ``login``; the account must exist and be
+    active (accounts are not created from a header). A password "to change" means nothing
+    here: it is dropped, so the person can work (and nobody logs in with it)."""
+    actor = active_actor(engine, login)
+    if actor is None:
+        return None
+    if actor.must_change_password:
+        with write(engine, Operator("connexion")) as uow:
+            uow.session.execute(update(Account).where(Account.id == actor.account_id)
+                                .values(must_change_password=False, password_hash=None, updated_at=uow.now))
+            uow.event("provisional_password_dropped", actor.login, "connexion par le portail")
+        actor = replace(actor, must_change_password=False)
+    return actor
 
 
 def session_actor(engine: Engine, token: str | None) -> Actor | None:
@@ -488,6 +503,9 @@ def link_lead(engine: Engine, actor: Actor | Operator, plan_id: int, lead_name: 
     """Link a chef de projet's name (as the plan's documents give it) to an account, on every
     action of the plan that names them; ``account_id`` None unlinks. Returns the number of
     actions changed. Recorded in each action's history."""
+    lead_name = " ".join((lead_name or "").split())
+    if not lead_name:
+        raise EditError(["Choisissez le nom d'un chef de projet."], ["project_lead"])
     with write(engine, actor) as uow:
         session = uow.session
         uow.lock_plan(plan_id)
@@ -537,5 +555,6 @@ EVENT_LABELS = {
     "account_enabled": "compte réactivé", "password_reset": "mot de passe réinitialisé",
     "password_changed": "mot de passe changé", "account_locked": "compte bloqué (essais infructueux)",
     "bureau_link_created": "lien Bureau créé", "bureau_link_revoked": "lien Bureau révoqué",
-    "setting_changed": "réglage modifié", "plan_published": "plan publié", "plan_unpublished": "plan retiré de la page publique",
+    "setting_changed": "réglage modifié",
+    "provisional_password_dropped": "mot de passe provisoire abandonné (portail)", "plan_published": "plan publié", "plan_unpublished": "plan retiré de la page publique",
 }

@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from db.engine import database_url, get_engine
 from db.migrate import upgrade
 from pst_data import accounts, clock
-from pst_data.accounts import log_in_trusted
+from pst_data.accounts import active_actor
 from pst_data.importer import export_plan, import_plan
 from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, load_plan_file
 from pst_data.seed import seed
@@ -112,7 +112,7 @@ def _actor(engine, login: str | None):
     """The account named by --as (its role applies), or the command line's operator."""
     if not login:
         return Operator(f"ligne de commande ({getpass.getuser()})")
-    actor = log_in_trusted(engine, login)
+    actor = active_actor(engine, login)
     if actor is None:
         raise EditError([f"Aucun compte actif « {login} »."])
     return actor

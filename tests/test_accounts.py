@@ -41,7 +41,7 @@ from pst_data.errors import EditError
 from pst_data.exports.excel import plan_workbook
 from pst_data.importer import export_plan
 from pst_data.plan_file import dump_plan_json
-from tests.people import ALICE, BOB, PASSWORD
+from tests.people import ALICE, BOB, CHRIS, PASSWORD
 
 QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PW = "Une phrase de passe 2026"
@@ -565,3 +565,23 @@ def test_a_database_refusal_logs_no_hash(empty_engine, monkeypatch, caplog):
     assert "INSERT INTO accounts" in caplog.text  # the details are there for the administrator...
     assert "$argon2" not in caplog.text and PW not in caplog.text  # ...but not the hash
     assert stored(empty_engine, "marc.test") is None
+
+
+def test_single_sign_on_drops_a_provisional_password_so_the_person_can_work(seeded_engine):
+    """Behind a portal there is no « Mon compte » password form: a password "to change" (a new
+    account, a reset) must not block the person's writes."""
+    from pst_data import services
+    from tests.test_services import action
+
+    accounts.reset_password(seeded_engine, ALICE, "bob")
+    assert accounts.active_actor(seeded_engine, "bob").must_change_password  # the CLI's --as leaves it
+    actor = accounts.log_in_trusted(seeded_engine, "bob")
+    assert not actor.must_change_password
+    a = action(seeded_engine, "binche", "1.1.1.1.1")
+    assert services.set_progress(seeded_engine, a.id, a.version, 81, actor).changed == ["progress"]
+    assert accounts.log_in(seeded_engine, "bob", "n'importe quoi").token is None
+
+
+def test_a_chef_de_projet_name_is_required_to_link_one(seeded_engine):
+    with pytest.raises(EditError, match="Choisissez le nom d'un chef de projet"):
+        accounts.link_lead(seeded_engine, BOB, 1, "  ", CHRIS.account_id)
