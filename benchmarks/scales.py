@@ -45,7 +45,7 @@ POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SCALES = ("S", "M", "L")
 BACKENDS = ("sqlite", "postgresql")
 GENERATED_PLANS = WALLOON_CPAS - len(DEMO_SLUGS)
-BENCH_LOGIN, BENCH_PASSWORD = "benchmark", "benchmark-mot-de-passe"
+BENCH_LOGIN, BENCH_PASSWORD = "benchmark", "mesure-des-pages-2026"
 CHUNK = 5000
 T = Base.metadata.tables
 
