@@ -138,7 +138,7 @@ def forget_cached_identity() -> None:
 def login_url(next_path: str = "/") -> str:
     from urllib.parse import quote
 
-    return f"{LOGIN_PATH}?suivant={quote(next_path, safe='/')}"
+    return f"{LOGIN_PATH}?suivant={quote(next_path, safe='')}"
 
 
 def logout_url() -> str:
@@ -153,4 +153,8 @@ def current_path() -> str:
         return "/"
     from urllib.parse import urlsplit
 
-    return urlsplit(url).path or "/"
+    from urllib.parse import urlencode
+
+    query = urlencode([(key, value) for key in st.query_params.keys() for value in st.query_params.get_all(key)
+                       if key != "bureau"])  # never carry a Bureau token into a login
+    return (urlsplit(url).path or "/") + (f"?{query}" if query else "")

@@ -8,6 +8,7 @@ session wrote is a link someone opened: it wins over the session's state.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -222,9 +223,15 @@ def _bureau_screen_only(title: str) -> None:
         st.stop()
 
 
+def same_tab_link(label: str, url: str) -> None:
+    """A link that opens in this tab (Streamlit's Markdown links open a new one: a login there
+    would leave this tab logged out). Our own label and URL, escaped all the same."""
+    st.markdown(f'<a href="{html.escape(url)}" target="_self">{html.escape(label)}</a>', unsafe_allow_html=True)
+
+
 def login_link(label: str = "Se connecter") -> None:
-    """A plain link (same tab) to the login page, coming back to this page."""
-    st.markdown(f"[{label}]({auth.login_url(auth.current_path())})")
+    """A link to the login page, coming back to this page."""
+    same_tab_link(label, auth.login_url(auth.current_path()))
 
 
 def _account_box(viewer: Viewer) -> None:
@@ -239,7 +246,7 @@ def _account_box(viewer: Viewer) -> None:
     if actor.role in ("admin", "directeur"):
         st.page_link(ADMIN_PAGE[0], label=ADMIN_PAGE[1], icon=ADMIN_PAGE[2])
     if not viewer.single_sign_on:  # behind a single sign-on proxy, the proxy logs people out
-        st.markdown(f"[Se déconnecter]({auth.logout_url()})")
+        same_tab_link("Se déconnecter", auth.logout_url())
 
 
 def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFrame,

@@ -19,7 +19,7 @@ from pst_data.uow import Operator
 from tests.browser.conftest import log_in, shot
 from tests.browser.server import wait_for_app
 from tests.browser.test_edit_journeys import action_id, quick_save
-from tests.people import BOB, CHRIS
+from tests.people import BOB, CHRIS, PASSWORD
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,16 @@ def test_reading_shows_no_enabled_save_button(role_server, page, login):
 
 def test_a_chef_updates_the_action_they_lead_and_nothing_else(role_server, page):
     mine, _ = action_id(role_server, "binche", "1.1.1.1.3")
-    log_in(page, role_server.url, "chris.chef", next_path=f"/Objectifs?plan=binche&action={mine}")
+    # From the page, « Se connecter » in the sidebar: the login page in the same tab, then back
+    # to the same page (same plan, same fiche).
+    page.goto(f"{role_server.url}/Objectifs?plan=binche&action={mine}")
+    wait_for_app(page)
+    page.get_by_role("link", name="Se connecter pour modifier").click()
+    page.get_by_label("Identifiant").fill("chris.chef")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    wait_for_app(page)
+    assert len(page.context.pages) == 1 and f"/Objectifs?plan=binche&action={mine}" in page.url
     page.get_by_text("en tant que Chris Chef").first.wait_for(timeout=15_000)
     quick_save(page, 35, "Premier bilan")
     page.get_by_text("Enregistré : 1.1.1.1.3 → 35 %").wait_for(timeout=15_000)
