@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from db.limits import AUTHOR_MAX, EMAIL_MAX, LINK_LABEL_MAX, PASSWORD_MAX, PASSWORD_MIN, ROLES  # noqa: F401 (forms)
+from db.limits import AUTHOR_MAX, EMAIL_MAX, LINK_LABEL_MAX, PASSWORD_MAX, PASSWORD_MIN  # noqa: F401 (read by the forms)
 from db.models import (
     Account,
     AccountEvent,
@@ -539,10 +539,6 @@ def link_lead(engine: Engine, actor: Actor | Operator, plan_id: int, lead_name: 
             action.updated_at, action.updated_by = uow.now, uow.author
             changed += 1
         return changed
-
-
-def roles_text() -> str:
-    return ", ".join(ROLES)
 
 
 def recent_events(session: Session, limit: int = 50) -> list[dict[str, Any]]:

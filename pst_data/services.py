@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-# AUTHOR_MAX and LABEL_NAME_MAX are read by the forms through this module (max_chars).
-from db.limits import AUTHOR_MAX, LABEL_DESCRIPTION_MAX, LABEL_NAME_MAX, TITLE_MAX  # noqa: F401
+# LABEL_NAME_MAX and LABEL_DESCRIPTION_MAX are read by the forms through this module (max_chars).
+from db.limits import LABEL_DESCRIPTION_MAX, LABEL_NAME_MAX, TITLE_MAX  # noqa: F401
 from db.models import (
     STATUSES,
     Action,

@@ -11,7 +11,7 @@ from db.engine import make_engine
 from db.models import Action, History, OperationalObjective, Plan, StrategicObjective
 from pst_data import services
 from tests.pages_support import metrics, no_exception, open_page, sign_in
-from tests.people import ALICE, BOB
+from tests.people import ALICE
 
 
 @pytest.fixture

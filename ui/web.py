@@ -47,6 +47,8 @@ _ready = False
 
 
 def _engine():
+    """The app's engine; the first call (in a worker thread: never on the event loop) brings
+    the database to the schema, as the pages do."""
     global _ready
     engine = get_engine(database_url())
     if not _ready:  # the login page may be the first thing served after a start
@@ -151,7 +153,7 @@ async def login_page(request: Request) -> Response:
             next_path, csrf, "Le formulaire a expiré ou ne vient pas de PST Pilot : saisissez à nouveau vos identifiants.",
             login), status=400), request, csrf)
     try:
-        result = await run_in_threadpool(accounts.log_in, _engine(), login, password)
+        result = await run_in_threadpool(lambda: accounts.log_in(_engine(), login, password))
     except Exception:  # the database is down: a French page, the detail in the log
         reference = secrets.token_hex(4)
         log.exception("login failed (reference %s)", reference)
@@ -174,7 +176,7 @@ async def login_page(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     try:
-        await run_in_threadpool(accounts.log_out, _engine(), token)
+        await run_in_threadpool(lambda: accounts.log_out(_engine(), token))
     except Exception:
         log.exception("logout: the session could not be ended in the database")
     response = RedirectResponse(f"{LOGIN_PATH}?fin=1", status_code=303, headers={"Cache-Control": "no-store"})
