@@ -129,15 +129,22 @@ def backend(request, tmp_path_factory):
     factory.close()
 
 
-@pytest.fixture(scope="session")
-def seeded_template_url(backend):
-    """A database with the schema and the five demo plans, used only as a template to copy."""
-    url = backend.new_url()
+def fill_seeded(url: str, anonymous_read: bool = False) -> None:
+    """The schema, the five demo plans and the test accounts; ``anonymous_read`` as the demo."""
     engine = make_engine(url)
     upgrade(engine)
     seed(engine)
     add_people(engine)
+    if anonymous_read:
+        accounts.set_setting(engine, Operator("tests"), "anonymous_read", True)
     engine.dispose()  # PostgreSQL refuses to copy a template that has open connections
+
+
+@pytest.fixture(scope="session")
+def seeded_template_url(backend):
+    """A database with the schema and the five demo plans, used only as a template to copy."""
+    url = backend.new_url()
+    fill_seeded(url)
     return url
 
 
@@ -163,14 +170,9 @@ def seeded_engine(backend, seeded_template_url):
 def seeded_sqlite_file(tmp_path_factory) -> Path:
     """A SQLite file with the five demo plans, for the page and browser tests to copy."""
     path = tmp_path_factory.mktemp("seeded") / "seeded.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    seed(engine)
-    add_people(engine)
     # Like the demo: the pages are readable without an account (tests of the other setting
     # turn it off).
-    accounts.set_setting(engine, Operator("tests"), "anonymous_read", True)
-    engine.dispose()
+    fill_seeded(f"sqlite:///{path}", anonymous_read=True)
     return path
 
 

@@ -7,17 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from db.engine import make_engine
-from db.migrate import upgrade
-from pst_data import accounts
 from pst_data.formatting import fmt_percent
-from pst_data.seed import seed
-from pst_data.uow import Operator
 from tests.browser.conftest import ARTIFACTS, log_in, shot
 from tests.browser.server import StreamlitServer, wait_for_app
 from tests.browser.test_edit_journeys import action_id, metric, quick_save
-from tests.conftest import IN_CI, POSTGRES_ADMIN_URL, POSTGRES_PROBLEM, RUN_ID
-from tests.people import add_people
+from tests.conftest import IN_CI, POSTGRES_ADMIN_URL, POSTGRES_PROBLEM, RUN_ID, fill_seeded
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +27,7 @@ def postgres_url():
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    seed(engine)
-    add_people(engine)
-    accounts.set_setting(engine, Operator("tests"), "anonymous_read", False)
-    engine.dispose()
+    fill_seeded(url)  # a CPAS's database: reading needs an account
     yield url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
