@@ -18,6 +18,7 @@ from ui.editing import edit_messages, flash, show_errors
 from ui.frame import page_frame
 
 SECRET_KEY = "pst_shown_once"  # a generated password or a new link, shown on the next run only
+FORMS_KEY = "pst_admin_forms"  # a refused form keeps what was typed; a saved one starts empty
 
 ctx = page_frame("Administration", icon="🛡️", live=False)
 plan, actor = ctx.plan, ctx.actor
@@ -39,6 +40,7 @@ def run(write, success: str, secret: tuple[str, str] | None = None) -> None:
     data.invalidate()
     if secret:
         st.session_state[SECRET_KEY] = (secret[0], secret[1].format(shown))
+    st.session_state[FORMS_KEY] = st.session_state.get(FORMS_KEY, 0) + 1  # empty forms after a success
     flash("success", success)
     st.rerun()
 
@@ -74,7 +76,7 @@ else:
             "Dernière utilisation": [fmt_datetime(link["last_used_at"]) for link in links],
             "État": ["révoqué le " + fmt_datetime(link["revoked_at"]) if link["revoked_at"] else "actif" for link in links],
         }), hide_index=True, width="stretch")
-    with st.form("bureau_link_form", clear_on_submit=True):
+    with st.form(f"bureau_link_form_{st.session_state.get(FORMS_KEY, 0)}"):
         label = st.text_input("Nom du lien", max_chars=accounts.LINK_LABEL_MAX, placeholder="ex. Écran de la salle du Bureau")
         if st.form_submit_button("Créer un lien", type="primary"):
             origin = site_origin()
@@ -109,7 +111,7 @@ st.dataframe(pd.DataFrame({
 
 create_tab, change_tab = st.tabs(["Nouveau compte", "Modifier un compte"])
 with create_tab:
-    with st.form("account_create", clear_on_submit=True):
+    with st.form(f"account_create_{st.session_state.get(FORMS_KEY, 0)}"):
         c1, c2 = st.columns(2)
         login = c1.text_input("Identifiant", max_chars=64, placeholder="ex. marie.dupont")
         name = c2.text_input("Nom", max_chars=120, placeholder="ex. Marie Dupont")

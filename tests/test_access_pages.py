@@ -140,3 +140,15 @@ def test_a_crafted_session_state_saves_nothing(app_db_url):
     with Session(engine) as s:
         assert s.scalar(select(func.count(History.id))) == before
     engine.dispose()
+
+
+def test_a_refused_account_says_why_and_keeps_what_was_typed(app_db_url):
+    at = open_page("pages/10_Administration.py", app_db_url, login="alice")
+    text_input(at, "Identifiant").input("Marie Dupont")  # a space: not a login
+    text_input(at, "Nom").input("**Marie** ![x](http://127.0.0.1:9/x.png)")
+    button(at, "Créer le compte").click()
+    at.run()
+    no_exception(at)
+    assert any("Identifiant invalide" in e.value for e in at.error)
+    assert text_input(at, "Nom").value == "**Marie** ![x](http://127.0.0.1:9/x.png)"
+    assert not at.code  # no password shown for an account that was not created
