@@ -41,7 +41,8 @@ else:
         # Every change can be undone but imports (re-import the previous file) and label or snapshot
         # changes (made on their own pages).
         undoable = rows[~rows["change_id"].isin(rows.loc[rows["kind"].eq("import") | rows["from_import"].astype(bool) |
-                                                          rows["entity"].isin(["label", "snapshot"]), "change_id"])]
+                                                          rows["entity"].isin(["label", "snapshot"]) |
+                                                          rows["field"].isin(services.NOT_UNDONE_HERE), "change_id"])]
         labels = {change_id: f"{fmt_datetime(group['changed_at'].iloc[0])} — {group['changed_by'].iloc[0]} — "
                              f"{change_summary(group)}"
                   for change_id, group in undoable.groupby("change_id", sort=False)}

@@ -517,6 +517,10 @@ def _objective_payload(session: Session, level: str, obj) -> dict[str, Any]:
 
 # -- undo ---------------------------------------------------------------------------------
 
+# Changes made on their own page, undone there (the journal does not offer them).
+NOT_UNDONE_HERE = frozenset({"lead_account"})
+
+
 def undo_change(engine: Engine, change_id: str, actor: Actor | Operator) -> list[SaveResult]:
     """Revert one change (all its history rows), recorded as a new change of kind "undo".
 
@@ -534,6 +538,9 @@ def undo_change(engine: Engine, change_id: str, actor: Actor | Operator) -> list
         if any(r.entity in ("label", "snapshot") for r in rows):
             raise EditError(["Les labels et les instantanés ne s'annulent pas depuis le journal : "
                              "modifiez-les depuis leur page."])
+        if any(r.field in NOT_UNDONE_HERE for r in rows):
+            raise EditError(["Le lien entre un chef de projet et un compte ne s'annule pas depuis le journal : "
+                             "changez-le dans Mise à jour → « Chefs de projet »."])
         if any(r.kind == "undo" and r.field in ("action", "objective") for r in rows):
             raise EditError(["Cette annulation a rétabli ou retiré un élément entier : elle ne s'annule pas "
                              "elle-même. Supprimez ou recréez l'élément si nécessaire."])

@@ -4,11 +4,12 @@ and a crafted session state that must save nothing."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
-from db.models import Account, Action, History
+from db.models import Account, Action, History, Plan
 from pst_data import accounts
 from pst_data.uow import Operator
 from tests.pages_support import no_exception, open_page
@@ -152,3 +153,25 @@ def test_a_refused_account_says_why_and_keeps_what_was_typed(app_db_url):
     assert any("Identifiant invalide" in e.value for e in at.error)
     assert text_input(at, "Nom").value == "**Marie** ![x](http://127.0.0.1:9/x.png)"
     assert not at.code  # no password shown for an account that was not created
+
+
+def test_a_chef_de_projet_link_is_not_undone_from_the_journal(app_db_url):
+    """Linking a name to an account is undone where it is made (Mise à jour), not in the
+    journal: the journal does not offer it, and the service refuses it in French."""
+    from pst_data import services
+    from pst_data.services import EditError
+    from tests.people import BOB
+
+    engine = make_engine(app_db_url)
+    accounts.update_account(engine, Operator("tests"), CHRIS.login, plans=["binche"])
+    with Session(engine) as s:
+        plan_id = s.scalar(select(Plan.id).where(Plan.slug == "binche"))
+    accounts.link_lead(engine, BOB, plan_id, "DOUBLET M.", CHRIS.account_id)
+    with Session(engine) as s:
+        change_id = s.scalar(select(History.change_id).where(History.field == "lead_account"))
+    with pytest.raises(EditError, match="Chefs de projet"):
+        services.undo_change(engine, change_id, BOB)
+    at = open_page("pages/6_Journal.py", app_db_url, login="bob", plan="binche")
+    no_exception(at)
+    assert change_id not in at.selectbox(key="undo_choice").options
+    engine.dispose()
