@@ -12,9 +12,13 @@ from ui.frame import page_frame
 
 ctx = page_frame("Comparaison", icon="⚖️", live_scope="all")
 st.title("Comparaison des plans")
-st.caption("Tous les plans de la base, sans filtre : taux moyen, bandes d'évaluation et part des actions en retard.")
+st.caption("Tous les plans que vous pouvez consulter, sans filtre : taux moyen, bandes d'évaluation et part des "
+           "actions en retard.")
 
+# Only the plans this person may read (the frame's list): a directeur of one CPAS does not see
+# another CPAS's figures here either.
 table = data.comparison(data.revision_key(), ctx.today)
+table = table[table["slug"].isin([p["slug"] for p in ctx.plans])].reset_index(drop=True)
 band_names = list(dict.fromkeys(b for bands in table["bands"] for b in bands))
 shown = pd.DataFrame({
     "Plan": table["organisation"],

@@ -175,3 +175,11 @@ def test_a_chef_de_projet_link_is_not_undone_from_the_journal(app_db_url):
     no_exception(at)
     assert change_id not in at.selectbox(key="undo_choice").options
     engine.dispose()
+
+
+def test_comparison_shows_only_the_plans_the_account_sees(app_db_url):
+    at = open_page("pages/4_Comparaison.py", app_db_url, login="dominique.dir")
+    no_exception(at)
+    assert at.dataframe[0].value["Plan"].tolist() == ["CPAS de Binche"]
+    at = open_page("pages/4_Comparaison.py", app_db_url, login="lea.lecteur")
+    assert len(at.dataframe[0].value) == 5
