@@ -19,7 +19,7 @@ from db.engine import database_url, get_engine
 from db.migrate import upgrade
 from pst_data import accounts, clock
 from pst_data.accounts import active_actor
-from pst_data.importer import export_plan, import_plan
+from pst_data.importer import export_plan, import_plan, preview_import
 from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, load_plan_file
 from pst_data.seed import seed
 from pst_data.services import EditError
@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_import = sub.add_parser("import", help="importer (ou mettre à jour) un fichier de plan YAML/JSON")
     p_import.add_argument("file", metavar="FICHIER")
+    p_import.add_argument("--dry-run", action="store_true",
+                          help="montrer ce que l'import changerait (champ par champ), sans rien écrire")
+    p_import.add_argument("--confirm-removals", action="store_true",
+                          help="accepter que l'import supprime les actions et objectifs absents du fichier")
     _as_account(p_import)
 
     p_export = sub.add_parser("export", help="exporter un plan sur la sortie standard")
@@ -181,7 +185,19 @@ def _engine():
 def cmd_import(args) -> int:
     plan = load_plan_file(args.file)  # validate before touching the database
     engine = _engine()
-    report = import_plan(engine, plan, _actor(engine, args.as_login))
+    actor = _actor(engine, args.as_login)
+    preview = preview_import(engine, plan, actor)  # the same import, rolled back
+    if args.dry_run:
+        print(preview.text())
+        print("Aperçu seulement (--dry-run) : rien n'a été écrit.")
+        return 0
+    if preview.removals and not args.confirm_removals:  # removals are never silent
+        lines = [f"  {line.element} « {line.old or ''} »" for line in preview.removals]
+        print("\n".join([f"Cet import supprimerait {len(lines)} élément(s) absent(s) du fichier :", *lines,
+                         "Rien n'a été écrit. Relancez avec --confirm-removals pour les supprimer "
+                         "(ou --dry-run pour voir tout ce qui changerait)."]), file=sys.stderr)
+        return 2
+    report = import_plan(engine, plan, actor)
     print(report.summary())
     return 0
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from db.models import (
     Action,
+    History,
     Label,
     OperationalObjective,
     Plan,
@@ -24,6 +25,7 @@ from db.models import (
 from pst_data.actions import action_payload, action_values, apply_action_values
 from pst_data.plan_file import DEFAULT_BANDS, validate_plan
 from pst_data.access import Actor
+from pst_data.fields import FIELD_LABELS
 from pst_data.uow import Operator, UnitOfWork, plan_by_slug, write
 
 # The labels every database starts with (Charleroi's PST announces PPI and PGP).
@@ -79,6 +81,80 @@ def import_plan(engine: Engine, plan_data: dict[str, Any], actor: Actor | Operat
     plan_data = validate_plan(plan_data)
     with write(engine, actor, origin="import") as uow:
         return _import(uow, plan_data)
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    kind: str  # create | update | delete
+    element: str  # "action 1.1.2", "OO 1.1", "plan"
+    field: str  # French field name ("" for a whole element)
+    old: str | None
+    new: str | None
+
+
+@dataclass
+class ImportPreview:
+    report: ImportReport
+    lines: list[PreviewLine]
+
+    @property
+    def removals(self) -> list[PreviewLine]:
+        return [line for line in self.lines if line.kind == "delete"]
+
+    def text(self) -> str:
+        """The preview as the CLI prints it, in French."""
+        out = [self.report.summary().replace(" créé :", " serait créé :").replace(" mis à jour :", " serait mis à jour :")]
+        if self.report.created:
+            return out[0]
+        reordered = self.report.actions_updated - len({line.element for line in self.lines
+                                                       if line.kind == "update" and line.element.startswith("action")})
+        if reordered > 0:
+            out.append(f"Dont {reordered} action(s) qui changent seulement de place dans l'ordre du plan.")
+        for kind, title in (("create", "À créer"), ("update", "À modifier"), ("delete", "À supprimer")):
+            lines = [line for line in self.lines if line.kind == kind]
+            if not lines:
+                continue
+            out.append(f"{title} ({len(lines)}) :")
+            for line in lines:
+                if kind == "update":
+                    out.append(f"  {line.element} · {line.field} : « {line.old or '—'} » → « {line.new or '—'} »")
+                else:
+                    out.append(f"  {line.element} « {(line.old if kind == 'delete' else line.new) or ''} »")
+        return "\n".join(out)
+
+
+class _DryRun(Exception):
+    """Raised inside the unit of work to roll the import back after looking at it."""
+
+    def __init__(self, preview: ImportPreview):
+        self.preview = preview
+
+
+def preview_import(engine: Engine, plan_data: dict[str, Any], actor: Actor | Operator = IMPORT_OPERATOR) -> ImportPreview:
+    """What importing ``plan_data`` would change, field by field, without writing anything: the
+    import runs through the same code (and the same role checks), then is rolled back."""
+    plan_data = validate_plan(plan_data)
+    try:
+        with write(engine, actor, origin="import") as uow:
+            report = _import(uow, plan_data)
+            lines = []
+            for row in uow.recorded:
+                if row.kind == "import":  # a new action: one line with its title (not its taux, status)
+                    if row.field == "progress":
+                        lines.append(PreviewLine("create", f"action {row.action_code}", "", None,
+                                                 uow.session.get(Action, row.entity_id).title))
+                elif row.field != "position":  # a new order alone is not worth a line
+                    lines.append(_preview_line(row))
+            raise _DryRun(ImportPreview(report, lines))
+    except _DryRun as dry:
+        return dry.preview
+
+
+def _preview_line(row: History) -> PreviewLine:
+    element = {"action": "action", "os": "OS", "oo": "OO"}.get(row.entity, row.entity) + f" {row.action_code}"
+    whole = row.field in ("action", "objective")
+    return PreviewLine(kind=row.kind, element=element, field="" if whole else FIELD_LABELS.get(row.field, row.field),
+                       old=row.old_value, new=row.new_value)
 
 
 def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:

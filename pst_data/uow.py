@@ -54,6 +54,7 @@ class UnitOfWork:
     origin: str | None = None  # "import": marked in every row (an import is not undone from the journal)
     _locked: set[int] = field(default_factory=set)
     _touched: set[int] = field(default_factory=set)
+    recorded: list[History] = field(default_factory=list)  # this change's rows (an import's preview)
 
     @property
     def account_id(self) -> int | None:
@@ -153,6 +154,7 @@ class UnitOfWork:
             payload={**(payload or {}), "origin": self.origin} if self.origin else payload,
         )
         self.session.add(row)
+        self.recorded.append(row)
         return row
 
 

@@ -211,3 +211,46 @@ def test_cli_import_export_and_errors(tmp_path):
     assert "Traceback" not in refused.stderr
     unknown = _cli("export", "--plan", "nulle-part", url=url)
     assert unknown.returncode == 2 and "Plan « nulle-part » inconnu" in unknown.stderr
+
+
+def test_a_preview_shows_every_change_and_writes_nothing(seeded_engine):
+    """--dry-run's preview: the same import, rolled back; field by field, removals named."""
+    from pst_data.importer import preview_import
+
+    data = copy.deepcopy(load_plan_file(ROOT / "pst_data" / "plans" / "saint-ghislain.yaml"))
+    actions = data["strategic_objectives"][0]["operational_objectives"][0]["actions"]
+    actions[0]["progress"], actions[0]["title"] = 77, "Nouveau titre"
+    gone = actions.pop(1)
+    actions.append({**gone, "code": "1.1.99", "title": "Une nouvelle action"})
+    before = _counts(seeded_engine)
+    with Session(seeded_engine) as s:
+        history = s.scalar(select(func.count(History.id)))
+    preview = preview_import(seeded_engine, data, MARIE)
+    text = preview.text()
+    assert "serait mis à jour : 1 action(s) ajoutée(s)" in text
+    assert "action 1.1.1 · Taux d'avancement : « 25 » → « 77 »" in text
+    assert "action 1.1.1 · Intitulé : « " in text and "→ « Nouveau titre »" in text
+    assert "À créer (1) :\n  action 1.1.99 « Une nouvelle action »" in text
+    assert [(line.element, line.old) for line in preview.removals] == [("action 1.1.2", gone["title"])]
+    assert _counts(seeded_engine) == before
+    with Session(seeded_engine) as s:
+        assert s.scalar(select(func.count(History.id))) == history
+
+
+def test_cli_import_shows_a_dry_run_and_never_removes_silently(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    source = ROOT / "pst_data" / "plans" / "saint-ghislain.yaml"
+    dry = _cli("import", str(source), "--dry-run", url=url)
+    assert dry.returncode == 0 and "serait créé : 34 action(s)" in dry.stdout and "rien n'a été écrit" in dry.stdout
+    assert "34 action(s) importée(s)" in _cli("import", str(source), url=url).stdout  # nothing before: created now
+    shorter = yaml.safe_load(source.read_text(encoding="utf-8"))
+    removed = shorter["strategic_objectives"][0]["operational_objectives"][0]["actions"].pop(1)
+    path = tmp_path / "shorter.yaml"
+    path.write_text(yaml.safe_dump(shorter, allow_unicode=True), encoding="utf-8")
+    refused = _cli("import", str(path), url=url)
+    assert refused.returncode == 2
+    assert f"action {removed['code']} « {removed['title']} »" in refused.stderr
+    assert "--confirm-removals" in refused.stderr and "Traceback" not in refused.stderr
+    assert "déjà à jour" in _cli("import", str(source), url=url).stdout  # the refused import wrote nothing
+    confirmed = _cli("import", str(path), "--confirm-removals", url=url)
+    assert confirmed.returncode == 0 and "1 supprimée(s)" in confirmed.stdout
