@@ -10,6 +10,8 @@ from db.limits import ROLES
 from pst_data import accounts
 from pst_data.access import ROLE_LABELS
 from pst_data.formatting import fmt_datetime
+from pst_data.importer import import_plan, preview_import
+from pst_data.plan_file import PlanFileError, parse_plan_bytes
 from pst_data.services import EditError
 from pst_data.text import md_escape
 from pst_data.uow import read_session
@@ -153,6 +155,38 @@ with change_tab:
                     f"Compte « {picked} » désactivé : ses sessions sont fermées.")
         elif c2.button("Réactiver le compte", key="enable_account"):
             run(lambda: accounts.set_active(data.engine(), actor, picked, True), f"Compte « {picked} » réactivé.")
+
+# -- importing a plan ---------------------------------------------------------------------
+st.header("Importer un plan")
+st.caption("Un fichier de plan YAML ou JSON (format décrit dans pst_data/README.md). L'aperçu montre tout ce que "
+           "l'import changerait, champ par champ ; rien n'est écrit avant « Importer ».")
+upload = st.file_uploader("Fichier du plan", type=["yaml", "yml", "json"], key="plan_upload")
+if upload is not None:
+    try:
+        plan_data = parse_plan_bytes(upload.getvalue(), upload.name)
+        preview = preview_import(data.engine(), plan_data, actor)
+    except PlanFileError as exc:
+        show_errors(exc.errors, head=f"Fichier refusé ({upload.name}) : rien n'a été importé.")
+    except EditError as exc:
+        show_errors(exc.errors)
+    else:
+        st.text(preview.text())  # plain text: the file's titles are shown as written
+        confirmed = True
+        if preview.removals:
+            st.warning(f"Cet import supprimerait {len(preview.removals)} élément(s) absent(s) du fichier "
+                       "(listés ci-dessus) : le journal les garde.", icon=":material/delete:")
+            confirmed = st.checkbox(f"Je confirme la suppression de {len(preview.removals)} élément(s)",
+                                    key="confirm_removals")
+        if preview.report.changed and st.button("Importer", type="primary", disabled=not confirmed,
+                                                key="import_button"):
+            try:
+                report = import_plan(data.engine(), plan_data, actor)
+            except EditError as exc:
+                show_errors(exc.errors)
+            else:
+                data.invalidate()
+                flash("success", report.summary())
+                st.rerun()
 
 # -- settings -----------------------------------------------------------------------------
 st.header("Réglages")

@@ -154,14 +154,19 @@ def load_plan_file(path: str | Path) -> dict[str, Any]:
         raise PlanFileError([f"le fichier « {path} » n'existe pas."], str(path)) from None
     except OSError as exc:
         raise PlanFileError([f"le fichier ne peut pas être lu ({exc.strerror})."], str(path)) from None
+    return parse_plan_bytes(data, str(path))
+
+
+def parse_plan_bytes(data: bytes, source: str | None = None) -> dict[str, Any]:
+    """A plan file's content (a file read, or uploaded in the app), checked like a file."""
     problem = size_problem(len(data), exact=False)  # the file grew, or stat could not tell
     if problem:
-        raise PlanFileError([problem], str(path))
+        raise PlanFileError([problem], source)
     try:
         text = decode_text(data)  # UTF-8 only
     except PlanYamlError as exc:
-        raise PlanFileError(exc.errors, str(path)) from None
-    return parse_plan_text(text, str(path))
+        raise PlanFileError(exc.errors, source) from None
+    return parse_plan_text(text, source)
 
 
 def parse_plan_text(text: str, source: str | None = None) -> dict[str, Any]:

@@ -183,3 +183,41 @@ def test_comparison_shows_only_the_plans_the_account_sees(app_db_url):
     assert at.dataframe[0].value["Plan"].tolist() == ["CPAS de Binche"]
     at = open_page("pages/4_Comparaison.py", app_db_url, login="lea.lecteur")
     assert len(at.dataframe[0].value) == 5
+
+
+def test_an_admin_uploads_a_plan_sees_the_preview_and_confirms_removals(app_db_url):
+    import yaml
+
+    from tests.pages_support import ROOT
+
+    source = yaml.safe_load((ROOT / "pst_data" / "plans" / "saint-ghislain.yaml").read_text(encoding="utf-8"))
+    actions = source["strategic_objectives"][0]["operational_objectives"][0]["actions"]
+    actions[0]["progress"] = 77
+    gone = actions.pop(1)
+    content = yaml.safe_dump(source, allow_unicode=True).encode()
+    engine = make_engine(app_db_url)
+    with Session(engine) as s:
+        history = s.scalar(select(func.count(History.id)))
+
+    at = open_page("pages/10_Administration.py", app_db_url, login="alice")
+    at.file_uploader(key="plan_upload").set_value(("saint-ghislain.yaml", content, "application/yaml"))
+    at.run()
+    no_exception(at)
+    shown = " ".join(t.value for t in at.text)
+    assert "action 1.1.1 · Taux d'avancement : « 25 » → « 77 »" in shown
+    assert f"action {gone['code']} « {gone['title']} »" in shown
+    assert at.button(key="import_button").disabled  # the removal is not confirmed yet
+    with Session(engine) as s:
+        assert s.scalar(select(func.count(History.id))) == history  # the preview wrote nothing
+    at.checkbox(key="confirm_removals").check().run()
+    at.button(key="import_button").click().run()
+    no_exception(at)
+    assert any("1 supprimée(s)" in m.value for m in at.success)
+    with Session(engine) as s:
+        assert s.scalar(select(func.count(History.id))) > history
+
+    at.file_uploader(key="plan_upload").set_value(("mauvais.yaml", b"slug: [", "application/yaml"))
+    at.run()
+    no_exception(at)
+    assert any("Fichier refusé (mauvais.yaml)" in e.value for e in at.error)
+    engine.dispose()
