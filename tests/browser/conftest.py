@@ -23,15 +23,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    path = chromium_path()
+def required_tool(path: str | None, message: str) -> str:
+    """A program the journeys need: without it they skip and say why, except in CI, where a
+    green run must mean they ran."""
     if path is None:
-        message = "Chromium introuvable (apt-get install chromium) : parcours navigateur non exécutés"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    return required_tool(chromium_path(), "Chromium introuvable (apt-get install chromium) : parcours navigateur non exécutés")
 
 
 def _server(tmp_path_factory, seeded_sqlite_file, name):

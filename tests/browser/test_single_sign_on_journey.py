@@ -23,9 +23,8 @@ from unittest import mock
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.conftest import ARTIFACTS, shot
+from tests.browser.conftest import ARTIFACTS, required_tool, shot
 from tests.browser.server import StreamlitServer, free_port, wait_for_app
-from tests.conftest import IN_CI
 
 USER_HEADER = "X-Remote-User"
 NGINX_PASSWORDS = {"claire.martin": "mot-de-passe-nginx-claire", "lea.lecteur": "mot-de-passe-nginx-lea"}
@@ -40,13 +39,8 @@ def nginx_path() -> str | None:
 
 @pytest.fixture(scope="module")
 def nginx_binary(chromium):
-    path = nginx_path()
-    if path is None:
-        message = "nginx introuvable (apt-get install nginx) : parcours d'authentification unique non exécutés"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return required_tool(nginx_path(), "nginx introuvable (apt-get install nginx) : parcours d'authentification "
+                                       "unique non exécutés")
 
 
 @pytest.fixture(scope="module")
