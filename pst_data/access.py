@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from db.limits import LOGIN_MAX, PASSWORD_MAX, PASSWORD_MIN, ROLES
+from pst_data.text import has_invalid_character
 
 ROLE_LABELS = {"lecteur": "Lecteur", "chef": "Chef de projet", "directeur": "Directeur", "admin": "Administrateur"}
 # What a chef de projet may change on the actions they lead (and health, once it exists).
@@ -136,7 +137,7 @@ def password_problems(password: str, login: str = "", name: str = "") -> list[st
         problems.append(f"Mot de passe trop court : au moins {PASSWORD_MIN} caractères.")
     if len(password) > PASSWORD_MAX:
         problems.append(f"Mot de passe trop long (maximum {PASSWORD_MAX} caractères).")
-    if "\x00" in password or any("\ud800" <= c <= "\udfff" for c in password):
+    if has_invalid_character(password):
         problems.append("Le mot de passe contient un caractère invalide.")
     lowered = password.lower()
     if login and login.lower() in lowered or name and name.strip() and name.strip().lower() in lowered:

@@ -41,6 +41,7 @@ from pst_data.access import (
     role_problem,
 )
 from pst_data.errors import EditError
+from pst_data.text import has_invalid_character
 from pst_data.uow import Operator, actor_of, current_actor, read_session, write
 
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -72,7 +73,7 @@ def _name(text: str | None, login: str) -> str:
     name = " ".join((text or "").split()) or login
     if len(name) > AUTHOR_MAX:
         raise EditError([f"Nom trop long ({len(name)} caractères, maximum {AUTHOR_MAX})."], ["name"])
-    if any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in name):
+    if has_invalid_character(name):
         raise EditError(["Le nom contient un caractère invalide."], ["name"])
     return name
 
@@ -411,7 +412,7 @@ def create_bureau_link(engine: Engine, actor: Actor | Operator, plan_id: int, la
     label = " ".join((label or "").split())
     if not label:
         raise EditError(["Donnez un nom au lien (ex. « Écran de la salle du Bureau »)."], ["label"])
-    if len(label) > LINK_LABEL_MAX or any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in label):
+    if len(label) > LINK_LABEL_MAX or has_invalid_character(label):
         raise EditError([f"Nom du lien trop long ou invalide (maximum {LINK_LABEL_MAX} caractères)."], ["label"])
     token = new_token()
     with write(engine, actor) as uow:

@@ -44,7 +44,7 @@ from pst_data.plan_yaml import (
     plain_numbers,
     size_problem,
 )
-from pst_data.text import sorted_names
+from pst_data.text import has_invalid_character, sorted_names
 
 FORMAT_VERSION = 1
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -405,7 +405,7 @@ class PlanChecker:
         value = value.strip()
         if len(value) > CODE_MAX:
             self.error(where, f"code trop long ({len(value)} caractères, maximum {CODE_MAX}).")
-        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+        if has_invalid_character(value):
             self.error(where, "le code contient un caractère invalide.")
         return value
 

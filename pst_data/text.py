@@ -6,6 +6,12 @@ import re
 import unicodedata
 
 
+def has_invalid_character(text: str) -> bool:
+    """A NUL or a lone UTF-16 surrogate: no database column stores them (PostgreSQL refuses
+    NUL, and a surrogate cannot be encoded), so every validator refuses them."""
+    return any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in text)
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: "Évaluation" -> "evaluation"."""
     text = unicodedata.normalize("NFKD", text.casefold())
