@@ -17,6 +17,7 @@ CODE_MAX = 40
 TITLE_MAX = 500
 TEXT_MAX = 20_000  # free text (descriptions, comments, list items): no database limit, a sane one
 ORGANISATION_MAX = 200
+INS_CODE_MAX = 5
 DOCUMENT_MAX = 200
 AXIS_MAX = 200
 NAME_MAX = 300  # chef de projet, département, service

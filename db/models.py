@@ -50,6 +50,7 @@ from db.limits import (  # noqa: F401  (STATUSES re-exported for pages and servi
     DOCUMENT_MAX,
     LABEL_NAME_MAX,
     NAME_MAX,
+    INS_CODE_MAX,
     ORGANISATION_MAX,
     PRIORITY_MAX,
     SLUG_MAX,
@@ -96,6 +97,8 @@ class Plan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
     organisation: Mapped[str] = mapped_column(String(ORGANISATION_MAX))
+    # The CPAS's INS code (five digits): how eComptes names the CPAS in its PST files.
+    ins_code: Mapped[str | None] = mapped_column(String(INS_CODE_MAX))
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     period_start: Mapped[int | None]
     period_end: Mapped[int | None]

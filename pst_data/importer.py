@@ -72,7 +72,7 @@ def ensure_seed_labels(session: Session) -> None:
             session.add(Label(name=name, description=description, colour=colour))
 
 
-PLAN_FIELDS = ("organisation", "title", "document", "source", "priority_scale",
+PLAN_FIELDS = ("organisation", "ins_code", "title", "document", "source", "priority_scale",
                "evaluation_bands", "stated_totals", "notes")
 
 
@@ -329,6 +329,7 @@ def export_plan(session: Session, slug: str) -> dict[str, Any]:
         "format": 1,
         "slug": plan.slug,
         "organisation": plan.organisation,
+        "ins_code": plan.ins_code,
         "title": plan.title,
         "period": period,
         "source": plan.source,

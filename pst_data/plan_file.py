@@ -61,6 +61,8 @@ PLAN_KEYS: dict[str, Any] = {
     "format": FORMAT_VERSION,
     "slug": None,
     "organisation": None,
+    # the CPAS's INS code (5 digits, e.g. "52011" for Charleroi): eComptes identifies it so
+    "ins_code": None,
     "title": None,
     "period": None,
     "source": None,
@@ -125,6 +127,7 @@ SUB_ACTION_KEYS: dict[str, Any] = {
 INDICATOR_KEYS: dict[str, Any] = {"label": None, "target": None, "reached": None}
 # What a person may type for a taux: 0 to 100, an optional "%"; nothing else ("7,5", "1e2").
 TAUX_PATTERN = re.compile(r"^\s*([0-9]{1,3})\s*%?\s*$")  # ASCII digits: int("٣") is 3
+INS_PATTERN = re.compile(r"^[1-9][0-9]{4}$")  # the Belgian NIS/INS code of a commune (and its CPAS)
 # An amount typed in French or English: "12 345,50", "12345.5", "1 000 €".
 AMOUNT_PATTERN = re.compile(r"^([0-9]+)(?:[.,]([0-9]+))?$")
 
@@ -142,22 +145,27 @@ class PlanFileError(ValueError):
 
 
 def load_plan_file(path: str | Path) -> dict[str, Any]:
+    return parse_plan_bytes(read_plan_path(path), str(path))
+
+
+def read_plan_path(path: str | Path) -> bytes:
+    """A plan file's bytes, bounded: a huge file is refused before anything is read."""
     path = Path(path)
     try:
-        # the size first: a huge file is refused before anything is read
         problem = size_problem(path.stat().st_size)
         if problem:
             raise PlanFileError([problem], str(path))
         with path.open("rb") as handle:
-            data = handle.read(MAX_PLAN_FILE_BYTES + 1)  # bounded: stat says 0 for a pipe or /dev/zero
+            return handle.read(MAX_PLAN_FILE_BYTES + 1)  # bounded: stat says 0 for a pipe or /dev/zero
     except FileNotFoundError:
         raise PlanFileError([f"le fichier « {path} » n'existe pas."], str(path)) from None
+    except IsADirectoryError:
+        raise PlanFileError([f"« {path} » est un dossier, pas un fichier."], str(path)) from None
     except OSError as exc:
         raise PlanFileError([f"le fichier ne peut pas être lu ({exc.strerror})."], str(path)) from None
-    return parse_plan_bytes(data, str(path))
 
 
-def parse_plan_bytes(data: bytes, source: str | None = None) -> dict[str, Any]:
+def parse_plan_bytes(data: bytes, source: str | None = None, slug: str | None = None) -> dict[str, Any]:
     """A plan file's content (a file read, or uploaded in the app), checked like a file."""
     problem = size_problem(len(data), exact=False)  # the file grew, or stat could not tell
     if problem:
@@ -166,16 +174,18 @@ def parse_plan_bytes(data: bytes, source: str | None = None) -> dict[str, Any]:
         text = decode_text(data)  # UTF-8 only
     except PlanYamlError as exc:
         raise PlanFileError(exc.errors, source) from None
-    return parse_plan_text(text, source)
+    return parse_plan_text(text, source, slug)
 
 
-def parse_plan_text(text: str, source: str | None = None) -> dict[str, Any]:
+def parse_plan_text(text: str, source: str | None = None, slug: str | None = None) -> dict[str, Any]:
     try:
         # JSON is valid YAML: both formats load here; load_yaml first refuses a text larger than
         # MAX_PLAN_FILE_BYTES or holding a NUL
         data = load_yaml(text)
     except PlanYamlError as exc:
         raise PlanFileError(exc.errors, source) from None
+    if slug and isinstance(data, dict):
+        data["slug"] = slug  # « import --slug »: the same file under another identifier
     # the checker reads numbers with their source text (codes); the plan it returns holds plain
     # ints and floats only
     return plain_numbers(validate_plan(data, source))
@@ -227,10 +237,13 @@ class PlanChecker:
             self.error("plan", f"format {plan['format']!r} inconnu (attendu : {FORMAT_VERSION}).")
         slug = plan["slug"]
         if not isinstance(slug, str) or not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX:
-            self.error("plan", f"identifiant (slug) {slug!r} invalide : minuscules, chiffres et tirets.")
+            shown = "manquant" if slug is None else f"{slug!r} invalide"
+            self.error("plan", f"identifiant (slug) {shown} : minuscules, chiffres et tirets (ex. cpas-de-namur).",
+                       "slug")
         plan["organisation"] = self.text(plan["organisation"], "plan", "organisation", required=True,
                                          limit=ORGANISATION_MAX)
         plan["title"] = self.text(plan["title"], "plan", "title", required=True, limit=TITLE_MAX)
+        plan["ins_code"] = self.ins_code(plan["ins_code"])
         for key in ("source", "document"):
             plan[key] = self.text(plan[key], "plan", key, limit=DOCUMENT_MAX)
         plan["period"] = self.period(plan["period"])
@@ -429,6 +442,16 @@ class PlanChecker:
         elif any("\ud800" <= c <= "\udfff" for c in value):
             self.error(where, f"« {name} » contient un caractère invalide (demi-paire UTF-16), refusé.", key)
         return value
+
+    def ins_code(self, value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(getattr(value, "source", value)).strip()
+        if isinstance(value, bool) or not INS_PATTERN.match(text):
+            self.error("plan", f"code INS « {text[:20]} » invalide : cinq chiffres sont attendus (ex. 52011).",
+                       "ins_code")
+            return None
+        return text
 
     def string_list(self, value: Any, where: str, key: str, limit: int = TEXT_MAX) -> list[str]:
         if not isinstance(value, list):
