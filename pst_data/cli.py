@@ -20,7 +20,8 @@ from db.migrate import upgrade
 from pst_data import accounts, clock
 from pst_data.accounts import active_actor
 from pst_data.importer import export_plan, import_plan, preview_import
-from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, load_plan_file
+from pst_data.exchange.files import read_plan_data
+from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, read_plan_path
 from pst_data.seed import seed
 from pst_data.services import EditError
 from pst_data.uow import Operator, read_session
@@ -34,8 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
-    p_import = sub.add_parser("import", help="importer (ou mettre à jour) un fichier de plan YAML/JSON")
+    p_import = sub.add_parser("import", help="importer (ou mettre à jour) un plan : YAML/JSON, classeur Excel "
+                                             "(modèle) ou XML eComptes, reconnu par son contenu")
     p_import.add_argument("file", metavar="FICHIER")
+    p_import.add_argument("--slug", metavar="SLUG", help="importer sous cet identifiant plutôt que celui du fichier")
     p_import.add_argument("--dry-run", action="store_true",
                           help="montrer ce que l'import changerait (champ par champ), sans rien écrire")
     p_import.add_argument("--confirm-removals", action="store_true",
@@ -44,10 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_export = sub.add_parser("export", help="exporter un plan sur la sortie standard")
     p_export.add_argument("--plan", required=True, metavar="SLUG", help="ex. charleroi")
-    p_export.add_argument("--format", choices=("json", "yaml", "xlsx", "pptx"), default="json")
-    p_export.add_argument("--output", metavar="FICHIER", help="fichier à écrire (obligatoire pour xlsx et pptx)")
+    p_export.add_argument("--format", choices=EXPORT_FORMATS, default="json",
+                          help="json, yaml ; xlsx : le classeur modèle (à modifier puis réimporter) ; "
+                               "xml : eComptes (SPW) ; xlsx-synthese : chiffres et actions ; pptx : Bureau")
+    p_export.add_argument("--output", metavar="FICHIER", help="fichier à écrire (obligatoire sauf json et yaml)")
+    p_export.add_argument("--exercice", metavar="AAAA", type=int,
+                          help="xml : exercice déclaré à eComptes (par défaut : l'année en cours)")
     p_export.add_argument("--depuis", metavar="AAAA-MM-JJ", type=_day,
                           help="pptx : date du dernier Bureau (par défaut : il y a 30 jours)")
+
+    p_template = sub.add_parser("template", help="le classeur Excel modèle, vide, à remplir")
+    p_template.add_argument("--output", required=True, metavar="FICHIER", help="ex. modele-pst.xlsx")
 
     p_report = sub.add_parser("report", help="rapport d'évaluation PDF (mi-parcours ou finale)")
     p_report.add_argument("--plan", required=True, metavar="SLUG")
@@ -103,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXPORT_FORMATS = ("json", "yaml", "xlsx", "xml", "xlsx-synthese", "pptx")
 ROLE_CHOICES = ("lecteur", "chef", "directeur", "admin")
 
 
@@ -183,8 +194,17 @@ def _engine():
 
 
 def cmd_import(args) -> int:
-    plan = load_plan_file(args.file)  # validate before touching the database
+    data = read_plan_path(args.file)
     engine = _engine()
+
+    def existing(slug: str):
+        with read_session(engine) as session:
+            try:
+                return export_plan(session, slug)
+            except LookupError:
+                return None
+
+    plan = read_plan_data(data, args.file, slug=args.slug, existing=existing)  # validated before any write
     actor = _actor(engine, args.as_login)
     preview = preview_import(engine, plan, actor)  # the same import, rolled back
     if args.dry_run:
@@ -203,10 +223,11 @@ def cmd_import(args) -> int:
 
 
 def cmd_export(args) -> int:
-    if args.format in ("xlsx", "pptx") and not args.output:
-        print(f"Indiquez le fichier à écrire : --output plan.{args.format}", file=sys.stderr)
+    if args.format not in ("json", "yaml") and not args.output:
+        extension = args.format.split("-")[0]
+        print(f"Indiquez le fichier à écrire : --output plan.{extension}", file=sys.stderr)
         return 2
-    if args.format == "xlsx":
+    if args.format == "xlsx-synthese":
         return _export_xlsx(args)
     if args.format == "pptx":
         return _export_pptx(args)
@@ -216,6 +237,19 @@ def cmd_export(args) -> int:
         except LookupError:
             print(f"Plan « {args.plan} » inconnu.", file=sys.stderr)
             return 2
+    if args.format == "xlsx":
+        from pst_data.exchange.workbook import plan_workbook
+
+        return _write(args.output, plan_workbook(plan), "Classeur")
+    if args.format == "xml":
+        from pst_data.exchange.ecomptes import EcomptesExportError, write_ecomptes
+
+        try:
+            content = write_ecomptes(plan, exercice=args.exercice or clock.today().year)
+        except EcomptesExportError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        return _write(args.output, content, "Fichier eComptes")
     if args.format == "json":
         print(dump_plan_json(plan))
     else:
@@ -296,8 +330,14 @@ def cmd_seed(args) -> int:
     return 0
 
 
+def cmd_template(args) -> int:
+    from pst_data.exchange.workbook import template_workbook
+
+    return _write(args.output, template_workbook(), "Modèle")
+
+
 def cmd_check(args) -> int:
-    plan = load_plan_file(args.file)
+    plan = read_plan_data(read_plan_path(args.file), args.file)
     counts = {"os": len(plan["strategic_objectives"])}
     counts["oo"] = sum(len(o["operational_objectives"]) for o in plan["strategic_objectives"])
     counts["actions"] = sum(1 for _ in iter_actions(plan))
@@ -379,6 +419,7 @@ COMMANDS = {
     "export": cmd_export,
     "seed": cmd_seed,
     "check": cmd_check,
+    "template": cmd_template,
     "migrate": cmd_migrate,
     "report": cmd_report,
     "snapshot": cmd_snapshot,

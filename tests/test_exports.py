@@ -98,8 +98,12 @@ def test_cli_writes_the_workbook(tmp_path):
     out = tmp_path / "sg.xlsx"
     done = run("export", "--plan", "saint-ghislain", "--format", "xlsx", "--output", str(out))
     assert done.returncode == 0, done.stderr
-    rows = _rows(load_workbook(out)["Actions"])
-    assert len(rows) == 34 and rows[0]["Statut"] == "En cours"
+    rows = [r for r in _rows(load_workbook(out)["Actions"]) if r["Code action"] and not r["Code sous-action"]]
+    assert len(rows) == 34 and rows[0]["Statut"] == "En cours"  # the template: one row per action
+    summary = tmp_path / "synthese.xlsx"
+    done = run("export", "--plan", "saint-ghislain", "--format", "xlsx-synthese", "--output", str(summary))
+    assert done.returncode == 0, done.stderr
+    assert load_workbook(summary).sheetnames[0] == "Chiffres par OS"
     missing = run("export", "--plan", "saint-ghislain", "--format", "xlsx")
     assert missing.returncode == 2 and "--output" in missing.stderr
 
