@@ -5,8 +5,9 @@
 | lecteur   | read the plans they can see                                                          |
 | chef      | update taux, status and comment of the actions they lead (linked to their account)   |
 | directeur | everything inside the plans they direct: fields, structure, labels on actions,       |
-|           | snapshots, reports, Bureau links, linking chefs de projet to accounts                |
-| admin     | accounts, plans, label definitions, imports, settings, publishing; across plans      |
+|           | snapshots, reports, Bureau links, linking chefs de projet to accounts, imports of    |
+|           | their plan (from a file)                                                             |
+| admin     | accounts, new plans, label definitions, settings, publishing; across plans           |
 
 The unit of work asks ``refusal(actor, change)`` for every history row it records, so no write
 reaches the database without a role that allows it, wherever it comes from; pages only use the
@@ -79,6 +80,18 @@ class Change:
     origin: str | None = None  # "import"
 
 
+def _import_refusal(actor: Actor, change: Change) -> str | None:
+    """An import: an admin's, or a directeur's into a plan they direct (not a new plan)."""
+    if actor.role != "directeur":
+        return "Seul un administrateur, ou un directeur pour son plan, peut importer un plan."
+    if change.entity == "plan" and change.kind == "create":
+        return ("Seul un administrateur peut créer un nouveau plan ; un directeur met à jour, par import, "
+                "le plan qu'il dirige.")
+    if change.plan_id is not None and not actor.sees(change.plan_id):
+        return "Votre compte n'a pas accès à ce plan : rien n'a été importé."
+    return None
+
+
 def refusal(actor: Actor, change: Change) -> str | None:
     """None if ``actor`` may make ``change``; else the French reason (nothing is then saved)."""
     if actor.must_change_password:
@@ -86,7 +99,9 @@ def refusal(actor: Actor, change: Change) -> str | None:
     if actor.role == "admin":
         return None
     if change.origin == "import" or change.kind == "import":
-        return "Seul un administrateur peut importer un plan."
+        reason = _import_refusal(actor, change)
+        if reason or change.entity != "label":  # a label definition stays the admin's, even by import
+            return reason
     if change.entity in ADMIN_ENTITIES:
         return {
             "label": "Seul un administrateur peut créer ou modifier la définition d'un label (partagée par tous les plans).",

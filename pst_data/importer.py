@@ -24,7 +24,7 @@ from db.models import (
 )
 from pst_data.actions import action_payload, action_values, apply_action_values
 from pst_data.plan_file import DEFAULT_BANDS, validate_plan
-from pst_data.access import Actor
+from pst_data.access import Actor, Change
 from pst_data.fields import FIELD_LABELS
 from pst_data.uow import Operator, UnitOfWork, plan_by_slug, write
 
@@ -165,6 +165,9 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
     ensure_seed_labels(session)
 
     plan = plan_by_slug(session, data["slug"])
+    # who may import here: an admin, or a directeur of this (existing) plan
+    uow.require(Change(plan_id=plan.id if plan else None, entity="plan", kind="create" if plan is None else "import",
+                       origin="import"))
     if plan is None:
         plan = Plan(slug=data["slug"], revision=0, created_at=now, updated_at=now)
         session.add(plan)

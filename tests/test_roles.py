@@ -62,10 +62,11 @@ DIRECTEUR_WRITES = (
     "title", "progress_and_title", "labels", "bulk_title", "undo_title", "create_action", "move_action", "delete_action",
     "create_os", "rename_os", "reorder_os", "delete_os", "create_oo", "rename_oo", "reorder_oo", "delete_oo",
     "snapshot_take", "snapshot_delete", "link_lead", "bureau_create", "bureau_revoke",
+    "import", "import_plan_fields",  # a directeur imports a file into the plan they direct
 )
 # Shared across plans or about the instance: only an admin.
 ADMIN_WRITES = (
-    "label_definition", "import", "import_plan_fields", "import_new_plan", "publish", "setting",
+    "label_definition", "import_new_plan", "publish", "setting",
     "create_account", "update_account", "disable_account", "reset_password",
 )
 # The writes aimed at one existing action: only these get the "chef on an action of someone
@@ -91,8 +92,12 @@ def expected_reason(role: str, kind: str) -> str:
         return "Votre compte est désactivé"
     if role == "must_change":
         return "Changez d'abord le mot de passe reçu"
-    if kind.startswith("import"):
-        return "Seul un administrateur peut importer un plan."
+    if kind.startswith("import") and role in ("lecteur", "chef_own", "chef_other"):
+        return "Seul un administrateur, ou un directeur pour son plan, peut importer un plan."
+    if kind == "import_new_plan":
+        return "Seul un administrateur peut créer un nouveau plan"
+    if kind.startswith("import") and role == "dir_other":
+        return "Votre compte n'a pas accès à ce plan : rien n'a été importé."
     if kind in ADMIN_WRITES:
         return "Seul un administrateur"
     if role == "lecteur":
