@@ -1,5 +1,5 @@
-"""Administration: links for the Bureau's screen (directeur of the plan), and for the admin:
-accounts, reading without an account, the public page."""
+"""Administration: links for the Bureau's screen and importing or exporting a plan (directeur of
+the plan), and for the admin: accounts, reading without an account, the public page."""
 
 from urllib.parse import quote, urlsplit
 
@@ -10,8 +10,12 @@ from db.limits import ROLES
 from pst_data import accounts
 from pst_data.access import ROLE_LABELS
 from pst_data.formatting import fmt_datetime
-from pst_data.importer import import_plan, preview_import
-from pst_data.plan_file import PlanFileError, parse_plan_bytes
+from pst_data import clock
+from pst_data.exchange.ecomptes import write_ecomptes
+from pst_data.exchange.files import ACCEPTED_EXTENSIONS, read_plan_data
+from pst_data.exchange.workbook import plan_workbook, template_workbook
+from pst_data.importer import DatabasePlans, export_plan, import_plan, preview_import
+from pst_data.plan_file import PlanFileError
 from pst_data.services import EditError
 from pst_data.text import md_escape
 from pst_data.uow import read_session
@@ -20,6 +24,7 @@ from ui.editing import edit_messages, flash, show_errors
 from ui.frame import page_frame
 
 SECRET_KEY = "pst_shown_once"  # a generated password or a new link, shown on the next run only
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMS_KEY = "pst_admin_forms"  # a refused form keeps what was typed; a saved one starts empty
 
 ctx = page_frame("Administration", icon="🛡️", live=False)
@@ -93,6 +98,74 @@ else:
         if c2.button("Révoquer", key="revoke_button"):
             run(lambda: accounts.revoke_bureau_link(data.engine(), actor, revoked), "Lien révoqué : il n'ouvre plus rien.")
 
+# -- importing and exporting a plan --------------------------------------------------------
+st.header("Importer ou exporter un plan")
+st.caption("Le classeur Excel (modèle) s'ouvre dans Excel ou LibreOffice, se modifie et se réimporte : seul ce qui "
+           "a été modifié change. Le XML eComptes est le format du SPW (plateforme eComptes).")
+current_slug, engine = plan["slug"], data.engine()
+
+
+def plan_file(build):
+    """The plan as exported now, handed to ``build`` when the button is clicked (not before)."""
+    def content():
+        with read_session(engine) as session:
+            return build(export_plan(session, current_slug))
+    return content
+
+
+c1, c2, c3 = st.columns(3)
+c1.download_button("Modèle Excel vide", template_workbook, "modele-pst.xlsx", mime=XLSX_MIME,
+                   icon=":material/grid_on:", width="stretch")
+c2.download_button("Ce plan en Excel", plan_file(plan_workbook), f"{current_slug}.xlsx", mime=XLSX_MIME,
+                   icon=":material/download:", width="stretch")
+if plan.get("ins_code"):
+    c3.download_button("Ce plan en XML eComptes",
+                       plan_file(lambda p: write_ecomptes(p, exercice=clock.today().year)),
+                       f"{current_slug}-ecomptes.xml", mime="application/xml", icon=":material/download:",
+                       width="stretch")
+else:
+    c3.caption("XML eComptes : le code INS du CPAS manque. Indiquez-le dans la feuille « Plan » du classeur "
+               "Excel de ce plan, puis réimportez-le.")
+
+# Where a file goes: an admin may create a plan; a directeur updates the plans they direct.
+targets = {p["slug"]: f"{p['organisation']} · {p['title']}" for p in ctx.plans
+           if actor.is_admin or (actor.role == "directeur" and actor.directs(p["id"]))}
+FROM_FILE = ""
+if actor.is_admin:
+    targets = {FROM_FILE: "Celui que nomme le fichier (nouveau plan ou mise à jour)", **targets}
+target = st.selectbox("Importer dans", list(targets), format_func=targets.get, key="import_target",
+                      index=list(targets).index(current_slug) if not actor.is_admin and current_slug in targets else 0)
+upload = st.file_uploader("Fichier du plan : classeur Excel (.xlsx), XML eComptes (.xml), YAML ou JSON",
+                          type=list(ACCEPTED_EXTENSIONS), key="plan_upload") if targets else None
+if not targets:
+    st.caption("Un directeur importe un fichier dans les plans qu'il dirige ; votre compte n'en dirige aucun.")
+if upload is not None:
+    try:
+        plan_data = read_plan_data(upload.getvalue(), upload.name, slug=target or None, known=DatabasePlans(engine))
+        preview = preview_import(engine, plan_data, actor)
+    except PlanFileError as exc:
+        show_errors(exc.errors, head=f"Fichier refusé ({upload.name}) : rien n'a été importé.")
+    except EditError as exc:
+        show_errors(exc.errors)
+    else:
+        st.text(preview.text())  # plain text: the file's titles are shown as written
+        confirmed = True
+        if preview.removals:
+            st.warning(f"Cet import supprimerait {len(preview.removals)} élément(s) absent(s) du fichier "
+                       "(listés ci-dessus) : le journal les garde.", icon=":material/delete:")
+            confirmed = st.checkbox(f"Je confirme la suppression de {len(preview.removals)} élément(s)",
+                                    key="confirm_removals")
+        if preview.report.changed and st.button("Importer", type="primary", disabled=not confirmed,
+                                                key="import_button"):
+            try:
+                report = import_plan(engine, plan_data, actor)
+            except EditError as exc:
+                show_errors(exc.errors)
+            else:
+                data.invalidate()
+                flash("success", report.summary())
+                st.rerun()
+
 if not actor.is_admin:
     st.stop()
 
@@ -155,38 +228,6 @@ with change_tab:
                     f"Compte « {picked} » désactivé : ses sessions sont fermées.")
         elif c2.button("Réactiver le compte", key="enable_account"):
             run(lambda: accounts.set_active(data.engine(), actor, picked, True), f"Compte « {picked} » réactivé.")
-
-# -- importing a plan ---------------------------------------------------------------------
-st.header("Importer un plan")
-st.caption("Un fichier de plan YAML ou JSON (format décrit dans pst_data/README.md). L'aperçu montre tout ce que "
-           "l'import changerait, champ par champ ; rien n'est écrit avant « Importer ».")
-upload = st.file_uploader("Fichier du plan", type=["yaml", "yml", "json"], key="plan_upload")
-if upload is not None:
-    try:
-        plan_data = parse_plan_bytes(upload.getvalue(), upload.name)
-        preview = preview_import(data.engine(), plan_data, actor)
-    except PlanFileError as exc:
-        show_errors(exc.errors, head=f"Fichier refusé ({upload.name}) : rien n'a été importé.")
-    except EditError as exc:
-        show_errors(exc.errors)
-    else:
-        st.text(preview.text())  # plain text: the file's titles are shown as written
-        confirmed = True
-        if preview.removals:
-            st.warning(f"Cet import supprimerait {len(preview.removals)} élément(s) absent(s) du fichier "
-                       "(listés ci-dessus) : le journal les garde.", icon=":material/delete:")
-            confirmed = st.checkbox(f"Je confirme la suppression de {len(preview.removals)} élément(s)",
-                                    key="confirm_removals")
-        if preview.report.changed and st.button("Importer", type="primary", disabled=not confirmed,
-                                                key="import_button"):
-            try:
-                report = import_plan(data.engine(), plan_data, actor)
-            except EditError as exc:
-                show_errors(exc.errors)
-            else:
-                data.invalidate()
-                flash("success", report.summary())
-                st.rerun()
 
 # -- settings -----------------------------------------------------------------------------
 st.header("Réglages")

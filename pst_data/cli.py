@@ -19,7 +19,7 @@ from db.engine import database_url, get_engine
 from db.migrate import upgrade
 from pst_data import accounts, clock
 from pst_data.accounts import active_actor
-from pst_data.importer import export_plan, import_plan, preview_import
+from pst_data.importer import DatabasePlans, export_plan, import_plan, preview_import
 from pst_data.exchange.files import read_plan_data
 from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, read_plan_path
 from pst_data.seed import seed
@@ -196,15 +196,7 @@ def _engine():
 def cmd_import(args) -> int:
     data = read_plan_path(args.file)
     engine = _engine()
-
-    def existing(slug: str):
-        with read_session(engine) as session:
-            try:
-                return export_plan(session, slug)
-            except LookupError:
-                return None
-
-    plan = read_plan_data(data, args.file, slug=args.slug, existing=existing)  # validated before any write
+    plan = read_plan_data(data, args.file, slug=args.slug, known=DatabasePlans(engine))  # validated before any write
     actor = _actor(engine, args.as_login)
     preview = preview_import(engine, plan, actor)  # the same import, rolled back
     if args.dry_run:

@@ -308,6 +308,26 @@ def _set_all(obj: Any, values: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     return changed
 
 
+class DatabasePlans:
+    """The plans a file reader may update (pst_data.exchange.files.KnownPlans)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def export(self, slug: str) -> dict[str, Any] | None:
+        with Session(self.engine) as session:
+            try:
+                return export_plan(session, slug)
+            except LookupError:
+                return None
+
+    def slugs_for_ins(self, ins_code: str | None) -> list[str]:
+        if not ins_code:
+            return []
+        with Session(self.engine) as session:
+            return list(session.scalars(select(Plan.slug).where(Plan.ins_code == ins_code).order_by(Plan.slug)))
+
+
 # -- export -------------------------------------------------------------------------------
 
 def export_plan(session: Session, slug: str) -> dict[str, Any]:

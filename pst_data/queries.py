@@ -43,6 +43,7 @@ def _plan_dict(p: Plan) -> dict[str, Any]:
         "id": p.id,
         "slug": p.slug,
         "organisation": p.organisation,
+        "ins_code": p.ins_code,
         "title": p.title,
         "document": p.document,
         "period_start": p.period_start,

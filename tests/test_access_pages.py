@@ -221,3 +221,74 @@ def test_an_admin_uploads_a_plan_sees_the_preview_and_confirms_removals(app_db_u
     no_exception(at)
     assert any("Fichier refusé (mauvais.yaml)" in e.value for e in at.error)
     engine.dispose()
+
+
+def _binche_workbook(app_db_url, change) -> bytes:
+    """Binche's workbook as the page exports it, edited as Excel would."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from pst_data.exchange.workbook import plan_workbook
+    from pst_data.importer import export_plan
+
+    engine = make_engine(app_db_url)
+    with Session(engine) as s:
+        exported = export_plan(s, "binche")
+    engine.dispose()
+    wb = load_workbook(io.BytesIO(plan_workbook(exported)))
+    change(wb["Actions"], exported)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_a_directeur_imports_a_workbook_into_the_plan_they_direct(app_db_url):
+    def edit(ws, exported):
+        header = [c.value for c in ws[1]]
+        first = exported["strategic_objectives"][0]["operational_objectives"][0]["actions"][0]
+        row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("Code action")].value == first["code"])
+        row[header.index("Taux d'avancement (%)")].value = 3
+        row[header.index("Commentaire")].value = "<b>gras</b> **pas du Markdown**"
+
+    content = _binche_workbook(app_db_url, edit)
+    at = open_page("pages/10_Administration.py", app_db_url, login="dominique.dir", plan="binche")
+    no_exception(at)
+    assert at.selectbox(key="import_target").value == "binche"
+    at.file_uploader(key="plan_upload").set_value(("binche.xlsx", content, XLSX))
+    at.run()
+    no_exception(at)
+    shown = " ".join(t.value for t in at.text)
+    assert "action 1.1.1.1.1 · Taux d'avancement : « 80 » → « 3 »" in shown
+    assert "→ « <b>gras</b> **pas du Markdown** »" in shown  # shown as typed, as text
+    assert not at.checkbox  # nothing to remove, nothing to confirm
+    at.button(key="import_button").click().run()
+    no_exception(at)
+    assert [m.value for m in at.success] == ["Plan « binche » mis à jour : 0 action(s) ajoutée(s), 1 modifiée(s), "
+                                             "0 supprimée(s), 0 objectif(s) modifié(s)."]
+
+
+def test_a_directeur_cannot_create_a_plan_and_a_lecteur_cannot_import(app_db_url):
+    from pst_data.exchange.workbook import plan_workbook
+    from pst_data.plan_file import load_plan_file
+    from tests.pages_support import ROOT
+
+    at = open_page("pages/10_Administration.py", app_db_url, login="lea.lecteur")
+    assert any("réservée aux directeurs" in i.value for i in at.info)
+    assert not at.get("file_uploader")
+
+    at = open_page("pages/10_Administration.py", app_db_url, login="alice")
+    fresh = load_plan_file(ROOT / "pst_data" / "plans" / "saint-ghislain.yaml")
+    fresh["slug"] = "nouveau-cpas"
+    at.file_uploader(key="plan_upload").set_value(("nouveau.xlsx", plan_workbook(fresh), XLSX))
+    at.run()
+    no_exception(at)
+    assert "Plan « nouveau-cpas » serait créé : 34 action(s) importée(s)." in " ".join(t.value for t in at.text)
+
+    # the directeur's target is their plan: the same file updates Binche, it never creates a plan
+    at = open_page("pages/10_Administration.py", app_db_url, login="dominique.dir", plan="binche")
+    assert at.selectbox(key="import_target").value == "binche"
+    assert "" not in at.selectbox(key="import_target").options
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -4,9 +4,9 @@ reader returns the same validated plan, or PlanFileError with every problem in F
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
+from db.limits import SLUG_MAX
 from pst_data.plan_file import SLUG_PATTERN, PlanFileError, parse_plan_bytes
 from pst_data.plan_yaml import size_problem
 
@@ -27,17 +27,25 @@ def kind_of(data: bytes) -> str:
     return "yaml"
 
 
+class KnownPlans(Protocol):
+    """What a reader asks the database (pst_data.importer.DatabasePlans answers)."""
+
+    def export(self, slug: str) -> dict[str, Any] | None: ...  # the plan in export shape, or None
+
+    def slugs_for_ins(self, ins_code: str | None) -> list[str]: ...  # the plans of that CPAS
+
+
 def read_plan_data(data: bytes, source: str | None = None, *, slug: str | None = None,
-                   existing: Callable[[str], dict[str, Any] | None] | None = None) -> dict[str, Any]:
+                   known: KnownPlans | None = None) -> dict[str, Any]:
     """The validated plan a file's bytes hold.
 
     ``slug``: import under this identifier instead of the file's (« --slug »).
-    ``existing``: slug -> the plan already in the database (export shape) or None; eComptes
-    carries only part of a plan, so what it does not carry is kept from there.
+    ``known``: the plans already in the database. eComptes names a CPAS by its INS code, not by
+    our slug: its file updates the plan of that CPAS, and keeps what eComptes does not carry.
     """
-    if slug is not None and (not SLUG_PATTERN.match(slug) or len(slug) > 60):
+    if slug is not None and (not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX):
         raise PlanFileError([f"identifiant (slug) « {slug[:80]} » invalide : minuscules, chiffres et tirets "
-                             "(ex. cpas-de-namur), 60 caractères au plus."], source)
+                             f"(ex. cpas-de-namur), {SLUG_MAX} caractères au plus."], source)
     problem = size_problem(len(data), exact=False)
     if problem:  # before anything looks inside
         raise PlanFileError([problem], source)
@@ -53,6 +61,16 @@ def read_plan_data(data: bytes, source: str | None = None, *, slug: str | None =
         from pst_data.exchange.ecomptes import read_ecomptes
 
         plan = read_ecomptes(data, source, slug=slug)
-        base = existing(plan["slug"]) if existing else None
-        return read_ecomptes(data, source, slug=plan["slug"], base=base) if base else plan
+        if known is None:
+            return plan
+        target = slug
+        if target is None:
+            plans = known.slugs_for_ins(plan["ins_code"])
+            if len(plans) > 1:  # two legislatures of one CPAS, say: the person chooses
+                raise PlanFileError([f"{len(plans)} plans portent le code INS {plan['ins_code']} "
+                                     f"({', '.join(plans)}) : choisissez celui que ce fichier met à jour "
+                                     "(« Importer dans », ou --slug en ligne de commande)."], source)
+            target = plans[0] if plans else plan["slug"]
+        base = known.export(target)
+        return read_ecomptes(data, source, slug=target, base=base) if base or target != plan["slug"] else plan
     return parse_plan_bytes(data, source, slug)
