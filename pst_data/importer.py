@@ -8,7 +8,7 @@ history row; an unchanged file writes nothing at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -45,12 +45,15 @@ class ImportReport:
     actions_updated: int = 0
     actions_deleted: int = 0
     objectives_changed: int = 0
+    actions_unchanged: int = 0
+    # the plan's own fields that changed: (field, old, new), shown by the preview
+    plan_fields: list[tuple[str, Any, Any]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(
             self.created or self.actions_created or self.actions_updated or self.actions_deleted
-            or self.objectives_changed
+            or self.objectives_changed or self.plan_fields
         )
 
     def summary(self) -> str:
@@ -58,10 +61,11 @@ class ImportReport:
             return f"Plan « {self.slug} » créé : {self.actions_created} action(s) importée(s)."
         if not self.changed:
             return f"Plan « {self.slug} » : déjà à jour, rien n'a changé."
+        plan_fields = (f", {len(self.plan_fields)} champ(s) du plan modifié(s)" if self.plan_fields else "")
         return (
             f"Plan « {self.slug} » mis à jour : {self.actions_created} action(s) ajoutée(s), "
             f"{self.actions_updated} modifiée(s), {self.actions_deleted} supprimée(s), "
-            f"{self.objectives_changed} objectif(s) modifié(s)."
+            f"{self.objectives_changed} objectif(s) modifié(s){plan_fields}."
         )
 
 
@@ -110,6 +114,11 @@ class ImportPreview:
                                                        if line.kind == "update" and line.element.startswith("action")})
         if reordered > 0:
             out.append(f"Dont {reordered} action(s) qui changent seulement de place dans l'ordre du plan.")
+        out.append(f"Inchangée(s) : {self.report.actions_unchanged} action(s).")
+        if self.report.plan_fields:
+            out.append(f"Champs du plan à modifier ({len(self.report.plan_fields)}) :")
+            for name, old, new in self.report.plan_fields:
+                out.append(f"  plan · {PLAN_FIELD_LABELS.get(name, name)} : « {_shown(old)} » → « {_shown(new)} »")
         for kind, title in (("create", "À créer"), ("update", "À modifier"), ("delete", "À supprimer")):
             lines = [line for line in self.lines if line.kind == kind]
             if not lines:
@@ -121,6 +130,24 @@ class ImportPreview:
                 else:
                     out.append(f"  {line.element} « {(line.old if kind == 'delete' else line.new) or ''} »")
         return "\n".join(out)
+
+
+PLAN_FIELD_LABELS = {
+    "organisation": "Organisation", "ins_code": "Code INS", "title": "Intitulé du plan", "document": "Document",
+    "source": "Source", "priority_scale": "Échelle des priorités", "evaluation_bands": "Bandes d'évaluation",
+    "stated_totals": "Totaux annoncés", "notes": "Notes", "period_start": "Première année",
+    "period_end": "Dernière année",
+}
+
+
+def _shown(value: Any) -> str:
+    """A plan field's value on one line of the preview."""
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, list):
+        return " ; ".join(f"{v['label']} {v['min']}-{v['max']}" if isinstance(v, dict) and "label" in v else str(v)
+                          for v in value)
+    return str(value)
 
 
 class _DryRun(Exception):
@@ -178,7 +205,10 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
     plan_values["period_end"] = period.get("end")
     plan_changed = False
     for key, value in plan_values.items():
-        if getattr(plan, key, None) != value:
+        old = getattr(plan, key, None)
+        if old != value:
+            if not report.created:
+                report.plan_fields.append((key, old, value))
             setattr(plan, key, value)
             plan_changed = True
     session.flush()
@@ -275,6 +305,8 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
                     for name, old, new in changes:
                         record(action, "update", name, old, new)
                     report.actions_updated += 1
+                else:
+                    report.actions_unchanged += 1
         for oo_gone in existing_oo.values():
             gone_oos.append(oo_gone)
     for code, action in existing_actions.items():

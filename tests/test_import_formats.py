@@ -4,6 +4,7 @@ writes and refuses a bad file without writing anything."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
@@ -169,3 +170,31 @@ def test_the_command_line_speaks_ecomptes(tmp_path):
     assert _cli("import", str(no_ins), url=url).returncode == 0
     missing = _cli("export", "--plan", "sans-ins", "--format", "xml", "--output", str(tmp_path / "x.xml"), url=url)
     assert missing.returncode == 2 and "code INS" in missing.stderr
+
+
+def test_a_change_of_the_plan_s_own_fields_is_previewed_and_applied(seeded_engine):
+    from pst_data.importer import preview_import
+
+    original = _export(seeded_engine, "charleroi")
+    data = plan_workbook(original)
+    wb = load_workbook(io.BytesIO(data))
+    for row in wb["Plan"].iter_rows(min_row=2):
+        if row[0].value == "Intitulé du plan":
+            row[1].value = "PST 2019-2024 (révisé)"
+        if row[0].value == "Échelle des priorités":
+            row[1].value = "Niveau 1\nNiveau 2"
+    out = io.BytesIO()
+    wb.save(out)
+    plan = read_plan_data(out.getvalue(), "charleroi.xlsx")
+    preview = preview_import(seeded_engine, plan, OPERATOR)
+    assert preview.text().splitlines() == [
+        "Plan « charleroi » serait mis à jour : 0 action(s) ajoutée(s), 0 modifiée(s), 0 supprimée(s), "
+        "0 objectif(s) modifié(s), 2 champ(s) du plan modifié(s).",
+        "Inchangée(s) : 97 action(s).",
+        "Champs du plan à modifier (2) :",
+        "  plan · Intitulé du plan : « Programme Stratégique Transversal 2019-2024 » → « PST 2019-2024 (révisé) »",
+        "  plan · Échelle des priorités : « Niveau 1 » → « Niveau 1 ; Niveau 2 »",
+    ]
+    assert _export(seeded_engine, "charleroi")["title"] == original["title"]  # the preview wrote nothing
+    assert import_plan(seeded_engine, plan, OPERATOR).changed
+    assert _export(seeded_engine, "charleroi")["priority_scale"] == ["Niveau 1", "Niveau 2"]
