@@ -197,3 +197,38 @@ def test_a_bureau_link_shows_the_slides_and_nothing_else(role_server, page, brow
     screen.get_by_text("Connectez-vous pour consulter").wait_for(timeout=15_000)
     assert "Diapositive" not in screen.locator("[data-testid='stMain']").inner_text()
     screen.context.close()
+
+
+def test_an_admin_downloads_the_workbook_edits_it_and_imports_it_back(role_server, page, tmp_path):
+    """The round trip a CPAS makes: « Ce plan en Excel », an edit in the spreadsheet, the upload,
+    the preview naming the change, « Importer », and the plan shows the new taux."""
+    from openpyxl import load_workbook
+
+    log_in(page, role_server.url, "alice", next_path="/Administration?plan=saint-ghislain")
+    page.get_by_role("heading", name="Importer ou exporter un plan").wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Ce plan en Excel").click()
+    assert download.value.suggested_filename == "saint-ghislain.xlsx"
+    path = tmp_path / "saint-ghislain.xlsx"
+    download.value.save_as(path)
+
+    wb = load_workbook(path)  # what Excel or LibreOffice would do: change one cell, save
+    ws = wb["Actions"]
+    header = [c.value for c in ws[1]]
+    assert ws[2][header.index("Code action")].value == "1.1.1"
+    ws[2][header.index("Taux d'avancement (%)")].value = 88
+    wb.save(path)
+
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
+    page.get_by_text("action 1.1.1 · Taux d'avancement : « 25 » → « 88 »").wait_for()
+    shot(page, "import-preview")
+    page.get_by_role("button", name="Importer").click()
+    page.get_by_text("Plan « saint-ghislain » mis à jour : 0 action(s) ajoutée(s), 1 modifiée(s)").wait_for()
+    engine = make_engine(role_server.database_url)
+    with Session(engine) as s:
+        action = s.scalars(select(Action).join(OperationalObjective).join(StrategicObjective).join(Plan)
+                           .where(Plan.slug == "saint-ghislain", Action.code == "1.1.1")).one()
+        assert action.progress == 88
+        last = s.scalars(select(History).where(History.entity_id == action.id).order_by(History.id.desc())).first()
+        assert (last.field, last.old_value, last.new_value, last.changed_by) == ("progress", "25", "88", "Alice")
+    engine.dispose()
