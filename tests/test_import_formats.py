@@ -5,8 +5,7 @@ writes and refuses a bad file without writing anything."""
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
+from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
@@ -42,9 +41,18 @@ def test_the_five_plans_go_through_the_workbook_and_come_back_equal(seeded_engin
         assert not import_plan(seeded_engine, read_plan_data(plan_workbook(original)), OPERATOR).changed
 
 
-def _cli(*args, url):
-    return subprocess.run([sys.executable, "-m", "pst_data", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={"PST_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}, timeout=120)
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """The command line, in this process (an interpreter start per command would cost ~1.5 s);
+    test_plan_files.py runs `python -m pst_data` itself."""
+    from pst_data.cli import main
+
+    def run(*args, url):
+        monkeypatch.setenv("PST_DATABASE_URL", url)
+        returncode = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=returncode, stdout=out, stderr=err)
+    return run
 
 
 def _history(url: str) -> int:
@@ -57,11 +65,11 @@ def _history(url: str) -> int:
     return count
 
 
-def test_the_command_line_previews_imports_and_refuses_bad_workbooks(tmp_path):
+def test_the_command_line_previews_imports_and_refuses_bad_workbooks(tmp_path, cli):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    assert _cli("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml"), url=url).returncode == 0
+    assert cli("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml"), url=url).returncode == 0
     workbook = tmp_path / "sg.xlsx"
-    done = _cli("export", "--plan", "saint-ghislain", "--format", "xlsx", "--output", str(workbook), url=url)
+    done = cli("export", "--plan", "saint-ghislain", "--format", "xlsx", "--output", str(workbook), url=url)
     assert done.returncode == 0, done.stderr
 
     wb = load_workbook(workbook)
@@ -74,23 +82,23 @@ def test_the_command_line_previews_imports_and_refuses_bad_workbooks(tmp_path):
     renamed.write_bytes(workbook.read_bytes())
     before = _history(url)
 
-    preview = _cli("import", str(renamed), "--dry-run", url=url)
+    preview = cli("import", str(renamed), "--dry-run", url=url)
     assert preview.returncode == 0, preview.stderr
     assert "Taux d'avancement : « 25 » → « 99 »" in preview.stdout
     assert "rien n'a été écrit" in preview.stdout
     assert _history(url) == before
 
-    checked = _cli("check", str(renamed), url=url)
+    checked = cli("check", str(renamed), url=url)
     assert checked.returncode == 0 and "Fichier valide : plan « saint-ghislain »" in checked.stdout
 
-    done = _cli("import", str(renamed), url=url)
+    done = cli("import", str(renamed), url=url)
     assert done.returncode == 0 and "1 modifiée(s)" in done.stdout, done.stderr
     assert _history(url) == before + 1
 
     first[header.index("Taux d'avancement (%)")].value = 140
     first[header.index("Statut")].value = "Bientôt"
     wb.save(workbook)
-    refused = _cli("import", str(workbook), url=url)
+    refused = cli("import", str(workbook), url=url)
     assert refused.returncode == 2
     assert "feuille « Actions », ligne 2, colonne R « Taux d'avancement (%) »" in refused.stderr
     assert "feuille « Actions », ligne 2, colonne Q « Statut »" in refused.stderr
@@ -98,15 +106,15 @@ def test_the_command_line_previews_imports_and_refuses_bad_workbooks(tmp_path):
     assert _history(url) == before + 1
 
     template = tmp_path / "modele.xlsx"
-    assert _cli("template", "--output", str(template), url=url).returncode == 0
+    assert cli("template", "--output", str(template), url=url).returncode == 0
     assert load_workbook(template).sheetnames[:2] == ["Lisez-moi", "Plan"]
-    wrong_slug = _cli("import", str(workbook), "--slug", "Pas Un Slug", url=url)
+    wrong_slug = cli("import", str(workbook), "--slug", "Pas Un Slug", url=url)
     assert wrong_slug.returncode == 2 and "identifiant (slug) « Pas Un Slug » invalide" in wrong_slug.stderr
 
 
-def test_a_new_slug_imports_a_copy(tmp_path):
+def test_a_new_slug_imports_a_copy(tmp_path, cli):
     url = f"sqlite:///{tmp_path / 'copy.sqlite3'}"
-    assert _cli("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml"), "--slug", "sg-copie", url=url).returncode == 0
+    assert cli("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml"), "--slug", "sg-copie", url=url).returncode == 0
     from db.engine import make_engine
 
     engine = make_engine(url)
@@ -144,22 +152,22 @@ def test_the_five_plans_go_through_ecomptes_xml_with_what_it_carries(seeded_engi
         assert f"2 plans portent le code INS {original['ins_code']} ({slug}, {slug}-xml)" in str(caught.value)
 
 
-def test_the_command_line_speaks_ecomptes(tmp_path):
+def test_the_command_line_speaks_ecomptes(tmp_path, cli):
     url = f"sqlite:///{tmp_path / 'xml.sqlite3'}"
-    assert _cli("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml"), url=url).returncode == 0
+    assert cli("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml"), url=url).returncode == 0
     xml = tmp_path / "sg.xml"
-    done = _cli("export", "--plan", "saint-ghislain", "--format", "xml", "--exercice", "2026", "--output", str(xml),
+    done = cli("export", "--plan", "saint-ghislain", "--format", "xml", "--exercice", "2026", "--output", str(xml),
                 url=url)
     assert done.returncode == 0, done.stderr
     assert b"<INS>53070</INS>" in xml.read_bytes() and b"<Exercice>2026</Exercice>" in xml.read_bytes()
-    copy = _cli("import", str(xml), "--slug", "sg-ecomptes", url=url)
+    copy = cli("import", str(xml), "--slug", "sg-ecomptes", url=url)
     assert copy.returncode == 0 and "Plan « sg-ecomptes » créé : 34 action(s) importée(s)." in copy.stdout, copy.stderr
 
     hostile = tmp_path / "entite.xml"
     hostile.write_bytes(b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><dataroot>&e;'
                         b"</dataroot>")
     before = _history(url)
-    refused = _cli("import", str(hostile), url=url)
+    refused = cli("import", str(hostile), url=url)
     assert refused.returncode == 2 and "refusé par sécurité" in refused.stderr, refused.stderr
     assert "root:" not in refused.stderr + refused.stdout and _history(url) == before
 
@@ -167,8 +175,8 @@ def test_the_command_line_speaks_ecomptes(tmp_path):
     no_ins.write_text((ROOT / "pst_data/plans/saint-ghislain.yaml").read_text(encoding="utf-8")
                       .replace('ins_code: "53070"', "ins_code: null").replace("slug: saint-ghislain", "slug: sans-ins"),
                       encoding="utf-8")
-    assert _cli("import", str(no_ins), url=url).returncode == 0
-    missing = _cli("export", "--plan", "sans-ins", "--format", "xml", "--output", str(tmp_path / "x.xml"), url=url)
+    assert cli("import", str(no_ins), url=url).returncode == 0
+    missing = cli("export", "--plan", "sans-ins", "--format", "xml", "--output", str(tmp_path / "x.xml"), url=url)
     assert missing.returncode == 2 and "code INS" in missing.stderr
 
 

@@ -196,9 +196,9 @@ def plan_workbook(plan: dict[str, Any]) -> bytes:
     _table(wb, OBJECTIVES_SHEET, OBJECTIVE_COLUMNS, objectives)
     ws = _table(wb, ACTIONS_SHEET, ACTION_COLUMNS, actions)
     for row, values in enumerate(actions, start=2):
-        if values.get("sub_code"):
-            for cell in ws[row]:
-                cell.fill = SUB_FILL
+        if values.get("sub_code"):  # a sub-action's row, lightly shaded under its action
+            for index in range(1, len(ACTION_COLUMNS) + 1):
+                ws.cell(row, index).fill = SUB_FILL
     _table(wb, INDICATORS_SHEET, INDICATOR_COLUMNS, indicators)
     _validations(wb, ws, plan, len(actions))
     wb.active = 0
@@ -230,10 +230,9 @@ def _plan_sheet(wb: Workbook, plan: dict[str, Any]) -> None:
         "notes": LIST_SEPARATOR.join(plan.get("notes") or []) or None,
         "stated_totals": _json_text(plan.get("stated_totals")),
     }
-    for key, label in PLAN_ROWS:
-        ws.append([label, None])
-        cell = ws.cell(ws.max_row, 2)
-        _put(cell, values.get(key), "code" if key in ("slug", "ins_code") else "text")
+    for row, (key, label) in enumerate(PLAN_ROWS, start=2):
+        ws.cell(row, 1).value = label
+        _put(ws.cell(row, 2), values.get(key), "code" if key in ("slug", "ins_code") else "text")
     _header(ws, 2)
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 90
@@ -242,10 +241,9 @@ def _plan_sheet(wb: Workbook, plan: dict[str, Any]) -> None:
 def _table(wb: Workbook, title: str, columns: list[Column], rows: list[dict[str, Any]]):
     ws = wb.create_sheet(title)
     ws.append([c.header for c in columns])
-    for values in rows:
-        ws.append([None] * len(columns))
+    for row, values in enumerate(rows, start=2):  # (ws.max_row would scan the sheet each time)
         for index, column in enumerate(columns, start=1):
-            _put(ws.cell(ws.max_row, index), values.get(column.key), column.kind)
+            _put(ws.cell(row, index), values.get(column.key), column.kind)
     _header(ws, len(columns))
     for index, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
