@@ -147,6 +147,9 @@ def test_the_five_plans_go_through_ecomptes_xml_with_what_it_carries(seeded_engi
         again = _export(seeded_engine, f"{slug}-xml")
         assert again["ins_code"] == original["ins_code"] and again["title"] == original["title"]
         assert _carried(again) == _carried(original), slug
+        with pytest.raises(PlanFileError) as caught:  # another CPAS's plan: refused, not overwritten
+            read_plan_data(xml, "pst.xml", slug="charleroi" if slug != "charleroi" else "binche", known=known)
+        assert f"ce fichier eComptes est celui du CPAS de code INS {original['ins_code']}" in str(caught.value)
         with pytest.raises(PlanFileError) as caught:  # now two plans of that CPAS: which one?
             read_plan_data(xml, "pst.xml", known=known)
         assert f"2 plans portent le code INS {original['ins_code']} ({slug}, {slug}-xml)" in str(caught.value)

@@ -72,5 +72,9 @@ def read_plan_data(data: bytes, source: str | None = None, *, slug: str | None =
                                      "(« Importer dans », ou --slug en ligne de commande)."], source)
             target = plans[0] if plans else plan["slug"]
         base = known.export(target)
+        if base and base.get("ins_code") and plan["ins_code"] and base["ins_code"] != plan["ins_code"]:
+            raise PlanFileError([f"ce fichier eComptes est celui du CPAS de code INS {plan['ins_code']} ; le plan "
+                                 f"« {target} » est celui du code INS {base['ins_code']}. Choisissez le bon plan "
+                                 "(ou corrigez son code INS)."], source)
         return read_ecomptes(data, source, slug=target, base=base) if base or target != plan["slug"] else plan
     return parse_plan_bytes(data, source, slug)
