@@ -44,3 +44,11 @@ FIELD_LABELS = {
     "snapshot": "Instantané",
     "lead_account": "Compte du chef de projet",
 }
+
+# The plan's own fields (import preview, change log).
+PLAN_FIELD_LABELS = {
+    "organisation": "Organisation", "ins_code": "Code INS", "title": "Intitulé du plan", "document": "Document",
+    "source": "Source", "priority_scale": "Échelle des priorités", "evaluation_bands": "Bandes d'évaluation",
+    "stated_totals": "Totaux annoncés", "notes": "Notes", "period_start": "Première année",
+    "period_end": "Dernière année",
+}

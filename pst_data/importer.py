@@ -25,7 +25,7 @@ from db.models import (
 from pst_data.actions import action_payload, action_values, apply_action_values
 from pst_data.plan_file import DEFAULT_BANDS, validate_plan
 from pst_data.access import Actor, Change
-from pst_data.fields import FIELD_LABELS
+from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.uow import Operator, UnitOfWork, plan_by_slug, write
 
 # The labels every database starts with (Charleroi's PST announces PPI and PGP).
@@ -132,14 +132,6 @@ class ImportPreview:
         return "\n".join(out)
 
 
-PLAN_FIELD_LABELS = {
-    "organisation": "Organisation", "ins_code": "Code INS", "title": "Intitulé du plan", "document": "Document",
-    "source": "Source", "priority_scale": "Échelle des priorités", "evaluation_bands": "Bandes d'évaluation",
-    "stated_totals": "Totaux annoncés", "notes": "Notes", "period_start": "Première année",
-    "period_end": "Dernière année",
-}
-
-
 def _shown(value: Any) -> str:
     """A plan field's value on one line of the preview."""
     if value in (None, "", [], {}):
@@ -170,6 +162,8 @@ def preview_import(engine: Engine, plan_data: dict[str, Any], actor: Actor | Ope
                     if row.field == "progress":
                         lines.append(PreviewLine("create", f"action {row.action_code}", "", None,
                                                  uow.session.get(Action, row.entity_id).title))
+                elif row.entity == "plan":  # listed apart, from report.plan_fields
+                    continue
                 elif row.field != "position":  # a new order alone is not worth a line
                     lines.append(_preview_line(row))
             raise _DryRun(ImportPreview(report, lines))
@@ -213,6 +207,8 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
             plan_changed = True
     session.flush()
     uow.lock_plan(plan.id)  # the whole import holds the plan: saves wait (or are refused in French)
+    for key, old, value in report.plan_fields:  # the plan's own fields, in the change log too
+        uow.record(plan.id, "update", key, old, value, code=plan.slug, entity="plan", entity_id=plan.id)
 
     existing_actions = {
         a.code: a

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data.fields import FIELD_LABELS
+from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_number, fmt_percent
 from pst_data.progress import rollup
 
@@ -80,7 +80,7 @@ def summary_line(mean: float | None, actions: int, unassessed: int) -> str:
 
 
 ENTITY_PREFIX = {"os": "OS ", "oo": "OO "}
-ENTITY_NAMES = {"label": "Label", "snapshot": "Instantané"}
+ENTITY_NAMES = {"label": "Label", "snapshot": "Instantané", "plan": "Plan"}
 
 
 def element_name(entity: str | None, code: str) -> str:
@@ -100,11 +100,18 @@ def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
         "Quand": [fmt_datetime(v) for v in changes["changed_at"]],
         "Qui": changes["changed_by"],
         "Élément": [element_name(e, c) for e, c in zip(entities, changes["action_code"], strict=True)],
-        "Champ": [FIELD_LABELS.get(f, f) for f in changes["field"]],
+        "Champ": [field_label(e, f) for e, f in zip(entities, changes["field"], strict=True)],
         "Avant": [_history_value(v, f) for v, f in zip(changes["old_value"], changes["field"], strict=True)],
         "Après": [_history_value(v, f) for v, f in zip(changes["new_value"], changes["field"], strict=True)],
         "Commentaire": changes["comment"].fillna(""),
     })
+
+
+def field_label(entity: str | None, field: str) -> str:
+    """A history row's field in French (the plan's own fields have names of their own)."""
+    if entity == "plan" and field in PLAN_FIELD_LABELS:
+        return PLAN_FIELD_LABELS[field]
+    return FIELD_LABELS.get(field, field)
 
 
 def _history_value(value, field: str) -> str:
@@ -143,7 +150,7 @@ def change_summary(group: pd.DataFrame) -> str:
         return f"ordre des {'OS' if entity == 'os' else 'OO'}"
     if group["action_code"].nunique() > 1:
         return f"{group['action_code'].nunique()} actions ({', '.join(group['action_code'].unique()[:4])}…)"
-    fields = ", ".join(dict.fromkeys(FIELD_LABELS.get(f, f) for f in group["field"]))
+    fields = ", ".join(dict.fromkeys(field_label(entity, f) for f in group["field"]))
     return f"{name if entity != 'action' else 'action ' + name} : {fields}"
 
 

@@ -209,3 +209,14 @@ def test_a_change_of_the_plan_s_own_fields_is_previewed_and_applied(seeded_engin
     assert _export(seeded_engine, "charleroi")["title"] == original["title"]  # the preview wrote nothing
     assert import_plan(seeded_engine, plan, OPERATOR).changed
     assert _export(seeded_engine, "charleroi")["priority_scale"] == ["Niveau 1", "Niveau 2"]
+    # … and written in the change log, field by field, old → new
+    from pst_data.queries import recent_changes
+    from pst_data.uow import plan_by_slug
+    from pst_data.views import changes_table
+
+    with Session(seeded_engine) as session:
+        table = changes_table(recent_changes(session, plan_by_slug(session, "charleroi").id))
+    assert table[["Élément", "Champ", "Avant", "Après"]].values.tolist() == [
+        ["Plan", "Échelle des priorités", "Niveau 1", "Niveau 1, Niveau 2"],
+        ["Plan", "Intitulé du plan", "Programme Stratégique Transversal 2019-2024", "PST 2019-2024 (révisé)"],
+    ]
