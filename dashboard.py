@@ -7,7 +7,7 @@ from pst_data.formatting import fmt_number, fmt_percent
 from pst_data.progress import rollup, summarise
 from pst_data.text import md_escape
 from ui import data
-from pst_data.views import changes_table
+from pst_data.views import changes_in_view, changes_table, element_titles
 from ui.components import cached_chart
 from ui.frame import filter_summary, page_frame
 
@@ -79,8 +79,12 @@ if figures:
             st.markdown(f"- {md_escape(note)}")
 
 st.subheader("Dernières modifications")
-changes = data.recent_changes(plan["id"], ctx.revision)
+changes = data.recent_changes(plan["id"], ctx.revision, 200)
+if ctx.filters.active:  # the filters of the sidebar apply here too
+    changes = changes[changes_in_view(changes, ctx.actions)]
+changes = changes.head(10)
 if changes.empty:
-    st.caption("Aucune modification depuis l'import du plan.")
+    st.caption("Aucune modification depuis l'import du plan." if not ctx.filters.active
+               else "Aucune modification récente des actions filtrées.")
 else:
-    st.dataframe(changes_table(changes), hide_index=True, width="stretch")
+    st.dataframe(changes_table(changes, element_titles(ctx.all_actions)), hide_index=True, width="stretch")

@@ -12,7 +12,7 @@ from pst_data.services import EditError
 from pst_data.text import md_escape, plotly_escape
 from pst_data.timeline import PLAN_SCOPE, progress_timeline
 from ui import data
-from pst_data.views import change_summary, changes_table
+from pst_data.views import change_summary, changes_in_view, changes_table, element_titles
 from ui.components import PLOTLY_CONFIG
 from ui.editing import edit_messages, flash, show_errors
 from ui.frame import page_frame
@@ -20,7 +20,8 @@ from ui.frame import page_frame
 ctx = page_frame("Journal", icon="🕘")
 plan = ctx.plan
 st.title("Journal des modifications")
-st.caption(f"{md_escape(plan['organisation'])} · qui a changé quoi, quand ; l'objectif stratégique suit le filtre de la barre latérale.")
+st.caption(f"{md_escape(plan['organisation'])} · qui a changé quoi, quand (heure de Bruxelles) ; "
+           "les filtres de la barre latérale s'appliquent.")
 edit_messages()
 
 c1, c2 = st.columns(2)
@@ -30,10 +31,12 @@ people = c2.multiselect("Personnes", data.journal_people(plan["id"], ctx.revisio
                         placeholder="Tout le monde")
 start, end = (period + (None,))[:2] if isinstance(period, tuple) else (period, period)
 rows = data.journal(plan["id"], ctx.revision, start, end, tuple(people), ctx.filters.os_codes)
+if ctx.filters.active and not rows.empty:  # every filter of the sidebar, not only the OS
+    rows = rows[changes_in_view(rows, ctx.actions)]
 if rows.empty:
     st.info("Aucune modification pour cette période et ces filtres.")
 else:
-    st.dataframe(changes_table(rows), hide_index=True, width="stretch")
+    st.dataframe(changes_table(rows, element_titles(ctx.all_actions)), hide_index=True, width="stretch")
 
     author = ctx.actor if ctx.directs else None  # undo is a directeur's (the write path checks it too)
     if author is not None:

@@ -91,20 +91,88 @@ def element_name(entity: str | None, code: str) -> str:
     return ENTITY_PREFIX.get(entity, "") + str(code)
 
 
-def changes_table(changes: pd.DataFrame) -> pd.DataFrame:
-    """History rows as users read them."""
+def element_titles(actions: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(entity, code) -> title for the elements of an actions frame: a change names what it is
+    about (« 1.1.3 · Créer un guichet social »), not only its code."""
+    if actions.empty:
+        return {}
+    titles: dict[tuple[str, str], str] = {}
+    for entity, code_col, title_col in (("os", "os_code", "os_title"), ("oo", "oo_code", "oo_title"),
+                                        ("action", "code", "title")):
+        titles.update({(entity, str(c)): str(t) for c, t in zip(actions[code_col], actions[title_col], strict=True)})
+    return titles
+
+
+def changes_in_view(changes: pd.DataFrame, actions: pd.DataFrame) -> pd.Series:
+    """The changes about the shown actions and their OS and OO: the filters apply to them too."""
+    entity = changes["entity"].fillna("action") if "entity" in changes else pd.Series("action", index=changes.index)
+    code = changes["action_code"].astype(str)
+    return ((entity.eq("action") & code.isin(actions["code"].astype(str)))
+            | (entity.eq("os") & code.isin(actions["os_code"].astype(str)))
+            | (entity.eq("oo") & code.isin(actions["oo_code"].astype(str))))
+
+
+def changes_table(changes: pd.DataFrame, titles: dict[tuple[str, str], str] | None = None) -> pd.DataFrame:
+    """History rows as users read them: « 1.1.3 · Titre », « Labels », « + PGP, − PPI »."""
     if changes.empty:
-        return pd.DataFrame(columns=["Quand", "Qui", "Élément", "Champ", "Avant", "Après", "Commentaire"])
+        return pd.DataFrame(columns=["Quand", "Qui", "Élément", "Champ", "Modification", "Commentaire"])
     entities = changes["entity"] if "entity" in changes else ["action"] * len(changes)
+    kinds = changes["kind"] if "kind" in changes else ["update"] * len(changes)
+    titles = titles or {}
+
+    def element(entity: str | None, code: str) -> str:
+        name = element_name(entity, code)
+        title = titles.get((entity or "action", str(code)))
+        return f"{name} · {title}" if title else name
+
     return pd.DataFrame({
         "Quand": [fmt_datetime(v) for v in changes["changed_at"]],
         "Qui": changes["changed_by"],
-        "Élément": [element_name(e, c) for e, c in zip(entities, changes["action_code"], strict=True)],
+        "Élément": [element(e, c) for e, c in zip(entities, changes["action_code"], strict=True)],
         "Champ": [field_label(e, f) for e, f in zip(entities, changes["field"], strict=True)],
-        "Avant": [_history_value(v, f) for v, f in zip(changes["old_value"], changes["field"], strict=True)],
-        "Après": [_history_value(v, f) for v, f in zip(changes["new_value"], changes["field"], strict=True)],
+        "Modification": [change_text(k, f, o, n) for k, f, o, n in
+                         zip(kinds, changes["field"], changes["old_value"], changes["new_value"], strict=True)],
         "Commentaire": changes["comment"].fillna(""),
     })
+
+
+def change_text(kind: str, field: str, old: Any, new: Any) -> str:
+    """What one history row did, in words: « 40 % → 55 % », « + PGP, − PPI », « création »."""
+    if field in ("action", "objective"):  # a whole element
+        if kind == "delete" or (kind == "undo" and _missing(new)):
+            return "suppression"
+        if kind in ("create", "import") or (kind == "undo" and _missing(old)):
+            return "création" if kind != "undo" else "rétablissement"
+        return f"{_history_value(old, field)} → {_history_value(new, field)}"
+    before, after = _history_list(old), _history_list(new)
+    if before is not None and after is not None:
+        added = [f"+ {v}" for v in after if v not in before]
+        removed = [f"− {v}" for v in before if v not in after]
+        if added or removed:
+            return ", ".join(added + removed)
+        if before != after:
+            return "nouvel ordre : " + (", ".join(after) or EMPTY)
+    return f"{_history_value(old, field)} → {_history_value(new, field)}"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value))
+
+
+def _history_list(value: Any) -> list[str] | None:
+    """A list field's history value (JSON) as its items' names; None for any other value.
+    An empty value beside a list (a first label) counts as the empty list."""
+    if _missing(value) or value == "":
+        return []
+    if not isinstance(value, str) or not value.startswith("["):
+        return None
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(items, list):
+        return None
+    return [str(i.get("title") or i.get("label") or i) if isinstance(i, dict) else str(i) for i in items]
 
 
 def field_label(entity: str | None, field: str) -> str:

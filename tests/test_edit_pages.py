@@ -129,7 +129,7 @@ def test_undo_from_the_journal(db):
     at = sign_in(open_page("pages/6_Journal.py", url, plan="binche"), "Bob")
     no_exception(at)
     table = at.dataframe[0].value
-    assert table.iloc[0]["Élément"] == "1.1.1.1.3" and table.iloc[0]["Après"] == "75\u00a0%"
+    assert table.iloc[0]["Élément"] == f"1.1.1.1.3 · {a.title}" and table.iloc[0]["Modification"].endswith("→ 75\u00a0%")
     at.selectbox(key="undo_choice").select(result.change_id).run()
     next(b for b in at.button if b.label == "Annuler cette modification").click()
     at.run()
@@ -177,3 +177,17 @@ def test_a_directeur_sees_only_the_plans_they_direct(db):
     no_exception(at)
     assert at.selectbox(key="w_plan").options == ["CPAS de Binche"]
     assert any("charleroi" in w.value for w in at.warning)  # the link asked for a plan they cannot see
+
+
+def test_latest_changes_on_the_overview_name_the_action_and_follow_the_filters(db):
+    url, engine = db
+    a = action(engine, "binche", "1.1.1.1.3")
+    services.set_progress(engine, a.id, a.version, 75, ALICE)
+    at = open_page("dashboard.py", url, plan="binche")
+    no_exception(at)
+    latest = at.dataframe[-1].value
+    assert latest.iloc[0]["Élément"] == f"1.1.1.1.3 · {a.title}"
+    assert latest.iloc[0]["Champ"] == "Taux d'avancement" and latest.iloc[0]["Modification"].endswith("→ 75\u00a0%")
+    other_os = open_page("dashboard.py", url, plan="binche", os="2.1")
+    no_exception(other_os)
+    assert any(c.value == "Aucune modification récente des actions filtrées." for c in other_os.caption)

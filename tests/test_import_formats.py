@@ -216,7 +216,7 @@ def test_a_change_of_the_plan_s_own_fields_is_previewed_and_applied(seeded_engin
 
     with Session(seeded_engine) as session:
         table = changes_table(recent_changes(session, plan_by_slug(session, "charleroi").id))
-    assert table[["Élément", "Champ", "Avant", "Après"]].values.tolist() == [
-        ["Plan", "Échelle des priorités", "Niveau 1", "Niveau 1, Niveau 2"],
-        ["Plan", "Intitulé du plan", "Programme Stratégique Transversal 2019-2024", "PST 2019-2024 (révisé)"],
+    assert table[["Élément", "Champ", "Modification"]].values.tolist() == [
+        ["Plan", "Échelle des priorités", "+ Niveau 2"],
+        ["Plan", "Intitulé du plan", "Programme Stratégique Transversal 2019-2024 → PST 2019-2024 (révisé)"],
     ]

@@ -26,9 +26,28 @@ def test_elements_and_values_read_as_words():
          "old_value": "Climat", "new_value": "Plan climat"},
     ))
     assert table["Élément"].tolist() == ["1.1.3", "OS 7", "OO 7.1", "1.1.3", "Label"]
-    assert table["Avant"].tolist() == ["40\u00a0%", "A", "3ᵉ", "PPI, PGP", "Climat"]
-    assert table["Après"].tolist() == ["55\u00a0%", "B", "1ᵉ", "—", "Plan climat"]
+    assert table["Modification"].tolist() == ["40\u00a0% → 55\u00a0%", "A → B", "3ᵉ → 1ᵉ", "− PPI, − PGP",
+                                              "Climat → Plan climat"]
     assert table["Champ"].tolist() == ["Taux d'avancement", "Intitulé", "Ordre", "Labels", "Nom du label"]
+
+
+def test_list_changes_say_what_was_added_and_removed_and_elements_carry_their_title():
+    table = changes_table(rows(
+        {"kind": "update", "action_code": "1.1.3", "field": "labels", "old_value": "[]", "new_value": '["PGP"]'},
+        {"kind": "update", "action_code": "1.1.3", "field": "labels", "old_value": None, "new_value": '["PGP", "PPI"]'},
+        {"kind": "update", "action_code": "1.1.3", "field": "services",
+         "old_value": '["Social", "RH"]', "new_value": '["RH", "Énergie"]'},
+        {"kind": "update", "action_code": "1.1.3", "field": "partners", "old_value": '["A", "B"]', "new_value": '["B", "A"]'},
+        {"kind": "update", "action_code": "1.1.3", "field": "progress", "old_value": None, "new_value": "20"},
+        {"kind": "delete", "action_code": "1.2", "entity": "oo", "field": "objective", "old_value": "Logement"},
+        {"kind": "create", "action_code": "9", "entity": "os", "field": "objective", "new_value": "Climat"},
+        {"kind": "update", "action_code": "1.1.3", "field": "title", "old_value": "[brouillon] x", "new_value": "x"},
+    ), titles={("action", "1.1.3"): "Créer un guichet social", ("os", "9"): "Climat"})
+    assert table["Modification"].tolist() == [
+        "+ PGP", "+ PGP, + PPI", "+ Énergie, − Social", "nouvel ordre : B, A", "— → 20\u00a0%",
+        "suppression", "création", "[brouillon] x → x"]
+    assert table["Élément"].tolist()[:1] == ["1.1.3 · Créer un guichet social"]
+    assert table["Élément"].tolist()[5:7] == ["OO 1.2", "OS 9 · Climat"]
 
 
 def test_a_change_is_named_by_what_it_did():
