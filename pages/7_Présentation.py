@@ -1,25 +1,23 @@
-"""Présentation: the PST shown to the Bureau permanent, one slide at a time, for a projector."""
+"""Présentation: the PST shown to the Bureau permanent, one slide at a time.
+
+``?projecteur=1`` is the projector mode: the slide alone, full screen, turned with the arrow keys
+(or a presenter's remote: Page suivante / précédente). One link sets up the room's laptop:
+``/Présentation?plan=SLUG&slide=1&projecteur=1``."""
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import streamlit as st
 
-from pst_data.progress import rollup
 from pst_data.slides import build_deck
 from pst_data.text import md_escape
 from ui import data
-from pst_data.views import changes_table
-from ui.components import cached_chart
 from ui.frame import filter_summary, page_frame
+from ui.slides import PROJECTOR_CSS, SLIDE_CSS, slide_html
 
-ctx = page_frame("Présentation", icon="📽️", extra_params=("slide", "depuis"))
+ctx = page_frame("Présentation", icon="📽️", extra_params=("slide", "depuis", "projecteur"))
 plan = ctx.plan
-# Projector styling: large type, no clutter (the sidebar starts folded on this page).
-st.markdown("""<style>
-[data-testid='stMain'] h1 {font-size: 3rem;} [data-testid='stMain'] p, [data-testid='stMain'] li {font-size: 1.4rem;}
-[data-testid='stMain'] [data-testid='stMetricValue'] p {font-size: 3rem; font-weight: 600;}
-[data-testid='stMain'] [data-testid='stMetricLabel'] p {font-size: 1.2rem;}
-</style>""", unsafe_allow_html=True)
+projector = st.query_params.get("projecteur") == "1"
 
 default_since = ctx.today - dt.timedelta(days=30)
 try:
@@ -28,57 +26,49 @@ except ValueError:
     st.warning("Date « depuis » illisible dans l'adresse : le dernier mois est utilisé.")
     since = default_since
 changes = data.recent_changes(plan["id"], ctx.revision, 500, since)
-deck = build_deck(plan, ctx.actions, changes, since, ctx.today, filter_summary(ctx, md_escape), escape=md_escape)
+deck = build_deck(plan, ctx.actions, changes, since, ctx.today, filter_summary(ctx))
 
 requested = st.query_params.get("slide", "1")
 index = min(max(int(requested) if requested.isdigit() else 1, 1), len(deck)) - 1
 slide = deck[index]
 
-nav = st.columns([2, 4, 2, 2, 2], vertical_alignment="bottom")
-if nav[0].button("◀ Précédent", disabled=index == 0, shortcut="left", key="prev_slide"):
-    st.query_params["slide"] = str(index)
-    st.rerun()
-nav[1].caption(f"Diapositive {index + 1} / {len(deck)} · flèches ← → du clavier")
-if nav[2].button("Suivant ▶", disabled=index == len(deck) - 1, shortcut="right", key="next_slide"):
-    st.query_params["slide"] = str(index + 2)
-    st.rerun()
-picked = nav[3].date_input("Dernier Bureau", value=since, format="DD/MM/YYYY", key="since_bureau")
-if picked != since:
-    st.query_params["depuis"] = picked.isoformat()
-    st.rerun()
-nav[4].download_button(
-    "PowerPoint", icon=":material/download:",
-    data=lambda: data.deck(plan, ctx.revision, ctx.filters, since, ctx.today, filter_summary(ctx)),
-    file_name=f"bureau-{plan['slug']}-{ctx.today:%Y-%m-%d}.pptx",
-    mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    help="Ces diapositives (filtres compris) en présentation PowerPoint modifiable, graphiques inclus.")
 
-st.title(slide.title)
-if slide.subtitle:
-    st.markdown(slide.subtitle)
-if slide.figures:
-    for col, (label, value) in zip(st.columns(len(slide.figures)), slide.figures, strict=True):
-        col.metric(label, value)
-if slide.kind == "title" and not ctx.actions.empty:
-    per_os = rollup(ctx.actions, ["os_code", "os_title"], plan["evaluation_bands"])
-    left, right = st.columns(2)
-    with left:
-        cached_chart("progress_bars", per_os, "os_code", "os_title", key="slide_progress")
-    with right:
-        cached_chart("band_split", per_os, "os_code", "os_title", plan["evaluation_bands"], key="slide_bands")
-elif slide.kind == "os":
-    mine = ctx.actions[ctx.actions["os_code"] == slide.os_code]
-    per_oo = rollup(mine, ["oo_code", "oo_title"], plan["evaluation_bands"])
-    cached_chart("progress_bars", per_oo, "oo_code", "oo_title", title="Taux moyen par objectif opérationnel",
-                 key="slide_oo")
-    st.dataframe(slide.rows, hide_index=True, width="stretch")
-elif slide.kind == "changes":
-    if slide.rows is None:
-        st.info("Aucune modification depuis cette date.")
-    else:
-        st.dataframe(changes_table(slide.rows), hide_index=True, width="stretch")
-elif slide.kind == "late":
-    if slide.rows is None:
-        st.success("Aucun projet en retard.")
-    else:
-        st.dataframe(slide.rows, hide_index=True, width="stretch")
+def go_to(number: int) -> None:
+    st.query_params["slide"] = str(number)
+
+
+with st.container(key="slide_controls"):
+    nav = st.columns([2, 3, 2, 2, 2, 2], vertical_alignment="bottom")
+    nav[0].button("◀ Précédent", disabled=index == 0, shortcut="left", key="prev_slide",
+                  on_click=go_to, args=(index,))
+    nav[1].caption(f"Diapositive {index + 1} / {len(deck)} · flèches ← → du clavier")
+    nav[2].button("Suivant ▶", disabled=index == len(deck) - 1, shortcut="right", key="next_slide",
+                  on_click=go_to, args=(index + 2,))
+    # A presenter's remote sends Page suivante / Page précédente.
+    st.button("Page précédente", disabled=index == 0, shortcut="pageup", key="prev_slide_remote",
+              on_click=go_to, args=(index,), type="tertiary")
+    st.button("Page suivante", disabled=index == len(deck) - 1, shortcut="pagedown", key="next_slide_remote",
+              on_click=go_to, args=(index + 2,), type="tertiary")
+    picked = nav[3].date_input("Dernier Bureau", value=since, format="DD/MM/YYYY", key="since_bureau")
+    if picked != since:
+        st.query_params["depuis"] = picked.isoformat()
+        st.rerun()
+    params = {k: v for k, v in st.query_params.to_dict().items() if k != "projecteur"}
+    nav[4].link_button("Mode projecteur", f"?{urlencode({**params, 'projecteur': '1'})}",
+                       icon=":material/slideshow:", width="stretch",
+                       help="La diapositive seule, en plein écran (touche F11 du navigateur), "
+                            "tournée avec les flèches du clavier ou une télécommande de présentation.")
+    nav[5].download_button(
+        "PowerPoint", icon=":material/download:",
+        data=lambda: data.deck(plan, ctx.revision, ctx.filters, since, ctx.today, filter_summary(ctx)),
+        file_name=f"bureau-{plan['slug']}-{ctx.today:%Y-%m-%d}.pptx",
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        help="Ces diapositives (filtres compris) en présentation PowerPoint modifiable, graphiques inclus.")
+
+leave = "?" + urlencode({k: v for k, v in st.query_params.to_dict().items() if k != "projecteur"}) if projector else None
+# The style travels with the slide (one element): never a slide drawn without it.
+st.html(f"<style>{SLIDE_CSS}{PROJECTOR_CSS if projector else ''}</style>"
+        + slide_html(slide, index + 1, len(deck), plan["evaluation_bands"], counter_href=leave))
+if not projector:
+    st.caption(md_escape(f"Pour la salle du Bureau : « Mode projecteur » ouvre cette diapositive seule ; "
+                         f"F11 met le navigateur en plein écran."))

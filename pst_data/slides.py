@@ -1,72 +1,196 @@
-"""The presentation to the Bureau permanent, as data: one slide after another. The page shows it;
-the PowerPoint export writes the same slides.
+"""The presentation to the Bureau permanent, as data: one slide after another. The page (normal and
+projector mode) and the PowerPoint export show the same slides.
 
-Titles, subtitles and figure labels quote the plan's text; ``build_deck(escape=md_escape)`` gives
-them for Markdown (the page), the default leaves them plain (PowerPoint). Tables stay plain: a
-table cell shows its text as it is."""
+A slide holds at most what a projector shows readably: long lists (objectives, late projects,
+changes) continue on further slides (« suite 2/3 ») instead of shrinking or scrolling. How many
+rows fit is counted in lines: a long OS or OO title wraps, it is never cut.
+
+Every text is plain (the plan's words as they are): the page escapes it as HTML, PowerPoint
+writes it as text."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from pst_data.formatting import fmt_date, fmt_percent
-from pst_data.progress import NO_BAND, rollup, summarise, top_priority
+from pst_data.formatting import fmt_date, fmt_percent, plural
+from pst_data.progress import NO_BAND, band_for, rollup, summarise, top_priority
+from pst_data.views import changes_in_view, changes_table, element_titles
+
+# What one 16:9 slide holds at projector sizes (text of 22 px at 1920 × 1080), counted in lines
+# of that text; the page's style (ui/slides.py) is drawn to the same measures.
+BAR_NAME_WIDTH = 64  # characters of an OS/OO code and name per line, beside its bar
+BAR_LINES = 2  # a bar's height (its value and action count), however short its name
+TITLE_WIDTH = 62  # characters of a slide title per line (its lines count 1.9 of the text's)
+SUBTITLE_WIDTH = 125  # characters of a subtitle per line
+BAR_GAP = 0.5  # the space between two bars
+ROW_GAP = 0.5  # a table row's padding
+TITLE_SLIDE_BUDGET = 24.5  # the bars under the title slide's figures
+OS_SLIDE_BUDGET = 25.0  # the bars under an OS slide's figures (one-line title, no note)
+BARS_ONLY_BUDGET = 29.5  # a continuation slide: bars only (one-line title)
+TABLE_BUDGET = 29.0  # a list slide (late projects, changes)
+# A list's columns: their share of the slide's width (ui/slides.py) and characters per line.
+LATE_COLUMNS = {"Code": (8, 0), "Action": (52, 68), "Taux": (7, 0), "Échéance": (11, 0), "Chef de projet": (22, 24)}
+CHANGES_COLUMNS = {"Quand": (13, 0), "Qui": (13, 15), "Élément": (30, 38), "Modification": (24, 30),
+                   "Commentaire": (20, 24)}
+COLUMN_SHARES = {name: share for columns in (LATE_COLUMNS, CHANGES_COLUMNS) for name, (share, _) in columns.items()}
 
 
 @dataclass
 class Slide:
-    kind: str  # title | os | changes | late
+    kind: str  # title | overview | os | changes | late
     title: str
     subtitle: str = ""
     figures: list[tuple[str, str]] = field(default_factory=list)  # (label, value)
-    rows: pd.DataFrame | None = None  # a table to show
+    note: str = ""  # one line under the figures (the top-priority codes of an OS)
+    bars: pd.DataFrame | None = None  # code, name, mean_progress, actions, unassessed, band
+    bars_title: str = ""
+    rows: pd.DataFrame | None = None  # a list to show (already in words)
+    empty: str = ""  # what to say when there is nothing to list
     os_code: str | None = None
+    part: tuple[int, int] | None = None  # (2, 3): the second of three slides of one list
+
+
+def wrapped_lines(text: str, width: int) -> int:
+    return max(1, len(textwrap.wrap(" ".join(str(text).split()), width)))
+
+
+def _chunks(items: list[Any], cost, first_budget: float, budget: float) -> list[list[Any]]:
+    """Consecutive chunks whose summed ``cost`` stays within the budget (the first chunk's own,
+    then ``budget``), evened out: 9 bars make slides of 5 and 4, not of 8 and 1. An item
+    bigger than a budget gets a chunk of its own."""
+    costs = [cost(item) for item in items]
+
+    def greedy(first: float, rest: float) -> list[list[Any]]:
+        chunks: list[list[Any]] = [[]]
+        used, limit = 0.0, first
+        for item, c in zip(items, costs, strict=True):
+            if chunks[-1] and used + c > limit:
+                chunks.append([])
+                used, limit = 0.0, rest
+            chunks[-1].append(item)
+            used += c
+        return chunks
+
+    chunks = greedy(first_budget, budget)
+    if len(chunks) > 1:
+        # The smallest fill that still needs no more slides: every slide about as full.
+        low, high = max(costs), max(first_budget, budget)
+        for _ in range(30):
+            middle = (low + high) / 2
+            if len(greedy(min(first_budget, middle), min(budget, middle))) <= len(chunks):
+                high = middle
+            else:
+                low = middle
+        chunks = greedy(min(first_budget, high), min(budget, high))
+    return chunks
+
+
+def _bars(rows: pd.DataFrame, code_col: str, title_col: str, prefix: str, bands) -> pd.DataFrame:
+    return pd.DataFrame({
+        "code": [f"{prefix}{c}" for c in rows[code_col]],
+        "name": [str(t) for t in rows[title_col]],
+        "mean_progress": rows["mean_progress"].tolist(),
+        "actions": rows["actions"].astype(int).tolist(),
+        "unassessed": rows["unassessed"].astype(int).tolist(),
+        "band": [band_for(v, bands) for v in rows["mean_progress"]],
+    })
+
+
+def _bar_cost(row: pd.Series) -> float:
+    return max(wrapped_lines(f"{row['code']} {row['name']}", BAR_NAME_WIDTH), BAR_LINES) + BAR_GAP
+
+
+def _title_extra(title: str) -> float:
+    """The lines a long slide title takes beyond its first (at twice the text's size)."""
+    return 1.9 * (wrapped_lines(title, TITLE_WIDTH) - 1)
+
+
+def _split_bars(bars: pd.DataFrame, first_budget: float, budget: float) -> list[pd.DataFrame]:
+    chunks = _chunks(list(range(len(bars))), lambda i: _bar_cost(bars.iloc[i]), first_budget, budget)
+    return [bars.iloc[chunk].reset_index(drop=True) for chunk in chunks]
+
+
+def _split_rows(rows: pd.DataFrame, columns: dict[str, tuple[int, int]]) -> list[pd.DataFrame]:
+    def cost(i: int) -> float:
+        return max(wrapped_lines(rows.iloc[i][c], width) for c, (_, width) in columns.items() if width) + ROW_GAP
+
+    chunks = _chunks(list(range(len(rows))), cost, TABLE_BUDGET, TABLE_BUDGET)
+    return [rows.iloc[chunk].reset_index(drop=True) for chunk in chunks]
+
+
+def _parts(slides: list[Slide]) -> list[Slide]:
+    """Number the slides of one list (« 2/3 ») and mark the continuations in their title."""
+    if len(slides) > 1:
+        for n, slide in enumerate(slides, start=1):
+            slide.part = (n, len(slides))
+            if n > 1:
+                slide.title = f"{slide.title} (suite)"
+    return slides
 
 
 def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFrame,
-               since: dt.date, today: dt.date, filter_text: str,
-               escape: Callable[[str], str] = str) -> list[Slide]:
-    """``filter_text`` is inserted as given: escape it the same way as ``escape`` does."""
+               since: dt.date, today: dt.date, filter_text: str) -> list[Slide]:
     bands = plan["evaluation_bands"]
     total = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)
-    deck = [Slide(
-        "title", f"{escape(plan['organisation'])} — suivi du PST",
-        f"{escape(plan['title'])} · situation au {fmt_date(today)} · {filter_text}",
-        [("Actions", str(total.actions)), ("Taux moyen", fmt_percent(total.mean_progress)),
-         ("Sans taux", str(total.unassessed))]
-        + [(escape(label), str(count)) for label, count in total.band_counts.items() if count and label != NO_BAND],
-    )]
+    figures = [("Actions", str(total.actions)), ("Taux moyen", fmt_percent(total.mean_progress)),
+               ("Sans taux", str(total.unassessed))]
+    figures += [(label, str(count)) for label, count in total.band_counts.items() if count and label != NO_BAND]
+    per_os = _bars(rollup(actions, ["os_code", "os_title"], bands), "os_code", "os_title", "OS ", bands)
+    title = f"{plan['organisation']} — suivi du PST"
+    subtitle = f"{plan['title']} · situation au {fmt_date(today)} · {filter_text}"
+    first_budget = TITLE_SLIDE_BUDGET - _title_extra(title) - 1.1 * (wrapped_lines(subtitle, SUBTITLE_WIDTH) - 1)
+    overview = _split_bars(per_os, first_budget, BARS_ONLY_BUDGET - _title_extra(title))
+    deck = _parts([Slide("title" if n == 0 else "overview", title, subtitle if n == 0 else "",
+                         figures if n == 0 else [], bars=chunk,
+                         bars_title="Taux d'avancement moyen par objectif stratégique")
+                   for n, chunk in enumerate(overview)])
+
     top = top_priority(plan["priority_scale"])
     for _, os_row in rollup(actions, ["os_code", "os_title"], bands).iterrows():
         mine = actions[actions["os_code"] == os_row["os_code"]]
-        per_oo = rollup(mine, ["oo_code", "oo_title"], bands)
-        table = pd.DataFrame({
-            "OO": per_oo["oo_code"], "Objectif opérationnel": per_oo["oo_title"],
-            "Taux moyen": [fmt_percent(v) for v in per_oo["mean_progress"]], "Actions": per_oo["actions"]})
+        per_oo = _bars(rollup(mine, ["oo_code", "oo_title"], bands), "oo_code", "oo_title", "OO ", bands)
         moved = changes[(changes["field"] == "progress") & changes["action_code"].isin(mine["code"])]
         figures = [("Taux moyen", fmt_percent(os_row["mean_progress"])), ("Actions", str(os_row["actions"])),
                    ("Sans taux", str(os_row["unassessed"])), ("Taux modifiés depuis le dernier Bureau", str(len(moved)))]
+        note = ""
         if top:
             prio = mine[mine["is_top_priority"]]
-            figures.append((f"Priorité « {escape(top)} »", ", ".join(escape(c) for c in prio["code"]) or "aucune"))
-        deck.append(Slide("os", f"OS {escape(os_row['os_code'])} · {escape(os_row['os_title'])}", "", figures, table,
-                          os_code=os_row["os_code"]))
-    shown = changes[changes["action_code"].isin(actions["code"])]
-    deck.append(Slide(
-        "changes", "Ce qui a changé depuis le dernier Bureau",
-        f"depuis le {fmt_date(since)} : {len(shown)} modification(s)", [],
-        shown[["changed_at", "changed_by", "action_code", "field", "old_value", "new_value", "comment"]]
-        if not shown.empty else None))
+            figures.append((f"Priorité « {top} »", str(len(prio))))
+            if len(prio):
+                note = f"Priorité « {top} » : " + ", ".join(str(c) for c in prio["code"])
+        title = f"OS {os_row['os_code']} · {os_row['os_title']}"
+        first_budget = OS_SLIDE_BUDGET - _title_extra(title) - (wrapped_lines(note, 130) if note else 0)
+        chunks = _split_bars(per_oo, first_budget, BARS_ONLY_BUDGET - _title_extra(title))
+        deck += _parts([Slide("os", title, "",
+                              figures if n == 0 else [], note if n == 0 else "", bars=chunk,
+                              bars_title="Taux d'avancement moyen par objectif opérationnel",
+                              os_code=os_row["os_code"])
+                        for n, chunk in enumerate(chunks)])
+
+    shown = changes[changes_in_view(changes, actions)]
+    table = changes_table(shown, element_titles(actions))
+    table["Modification"] = table["Champ"] + " : " + table["Modification"]
+    table = table.drop(columns=["Champ"])
+    subtitle = f"depuis le {fmt_date(since)} : {plural(len(shown), 'modification')}"
+    deck += _parts([Slide("changes", "Ce qui a changé depuis le dernier Bureau", subtitle, rows=chunk if len(chunk) else None,
+                          empty="Aucune modification depuis cette date.")
+                    for chunk in (_split_rows(table, CHANGES_COLUMNS) if len(table) else [table])])
+
     late = actions[actions["is_late"]]
-    deck.append(Slide(
-        "late", "Projets en retard", f"{len(late)} action(s) dont l'échéance est dépassée", [],
-        pd.DataFrame({"Code": late["code"], "Action": late["title"],
-                      "Taux": [fmt_percent(v, 0) for v in late["progress"]],
-                      "Échéance": [fmt_date(d) for d in late["end_date"]],
-                      "Chef de projet": late["project_lead"].fillna("—")}) if not late.empty else None))
+    no_dates = actions.empty or actions["end_date"].isna().all()
+    late_rows = pd.DataFrame({"Code": late["code"].astype(str), "Action": late["title"].astype(str),
+                              "Taux": [fmt_percent(v, 0) for v in late["progress"]],
+                              "Échéance": [fmt_date(d) for d in late["end_date"]],
+                              "Chef de projet": late["project_lead"].fillna("—").astype(str)})
+    subtitle = f"{plural(len(late), 'action')} dont l'échéance est dépassée"
+    deck += _parts([Slide("late", "Projets en retard", subtitle, rows=chunk if len(chunk) else None,
+                          empty="Aucune action n'a d'échéance dans ce plan : le retard ne peut pas être calculé."
+                          if no_dates else "Aucun projet en retard.")
+                    for chunk in (_split_rows(late_rows, LATE_COLUMNS) if len(late_rows) else [late_rows])])
     return deck
+

@@ -1,46 +1,138 @@
-"""The Bureau presentation: slides built from the data, walked with Précédent / Suivant."""
+"""The Bureau presentation: slides built from the data, walked with Précédent / Suivant, the
+projector mode, and long lists spread over slides that fit (pure rules first)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import re
+
+import pandas as pd
+
 from pst_data.formatting import fmt_percent
-from tests.pages_support import metrics, no_exception, open_page
+from pst_data.slides import TABLE_BUDGET, build_deck, wrapped_lines
+from tests.pages_support import no_exception, open_page
+from ui.slides import slide_html
+
+TODAY = dt.date(2026, 12, 1)
+
+
+def _slide_html(at) -> str:
+    return next(h.proto.body for h in at.get("html") if "pst-slide" in h.proto.body)
+
+
+def _text(fragment: str) -> str:
+    return re.sub(r"[ \n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+
+def slide_title(at) -> str:
+    return _text(re.search(r"<h1>(.*?)</h1>", _slide_html(at), re.S).group(1))
+
+
+def slide_text(at) -> str:
+    return _text(re.sub(r"<style>.*?</style>", "", _slide_html(at), flags=re.S))
+
+
+def figures(at) -> dict[str, str]:
+    found = re.findall(r"pst-figure-value'>(.*?)</div><div class='pst-figure-label'>(.*?)</div>", _slide_html(at))
+    return {_text(label): _text(value) for value, label in found}
 
 
 def test_presentation_walks_title_os_changes_and_late_slides(app_db_url, plan_files):
     at = open_page("pages/7_Présentation.py", app_db_url, plan="binche")
     no_exception(at)
-    assert at.title[0].value == "CPAS de Binche — suivi du PST"
-    assert metrics(at)["Taux moyen"] == "58,9\u00a0%"
-    assert metrics(at)["Actions"] == "47"
+    assert slide_title(at) == "CPAS de Binche — suivi du PST"
+    assert figures(at)["Taux moyen"] == "58,9\u00a0%"
+    assert figures(at)["Actions"] == "47"
+    assert "1 / 16" in slide_text(at)
     next(b for b in at.button if b.label == "Suivant ▶").click()
     at.run()
     os_ = plan_files["binche"]["strategic_objectives"][0]
     rates = [a["progress"] for oo in os_["operational_objectives"] for a in oo["actions"]]
-    assert at.title[0].value == f"OS {os_['code']} · {os_['title']}"
-    assert metrics(at)["Taux moyen"] == fmt_percent(sum(rates) / len(rates))
-    assert metrics(at)["Priorité « Très haute »"] == "1.1.1.1.1"
-    # 1 title + 9 OS + changes + late = 12 slides; jump to the last one by URL.
+    assert slide_title(at) == f"OS {os_['code']} · {os_['title']}"
+    assert figures(at)["Taux moyen"] == fmt_percent(sum(rates) / len(rates))
+    assert figures(at)["Priorité « Très haute »"] == "1"
+    assert "Priorité « Très haute » : 1.1.1.1.1" in slide_text(at)
+    # The last slide by URL: late projects, continued from the slides before.
+    at.query_params["slide"] = "99"
+    at.run()
+    assert slide_title(at) == "Projets en retard (suite)"
+    assert "40 actions dont l'échéance est dépassée" in slide_text(at)
     at.query_params["slide"] = "12"
     at.run()
-    assert at.title[0].value == "Projets en retard"
-    assert any("40 action(s) dont l'échéance est dépassée" in m.value for m in at.markdown)
-    at.query_params["slide"] = "11"
-    at.run()
-    assert at.title[0].value == "Ce qui a changé depuis le dernier Bureau"
-    assert any("Aucune modification depuis cette date" in i.value for i in at.info)
+    assert slide_title(at) == "Ce qui a changé depuis le dernier Bureau"
+    assert "Aucune modification depuis cette date." in slide_text(at)
 
 
 def test_presentation_respects_filters(app_db_url):
     at = open_page("pages/7_Présentation.py", app_db_url, plan="charleroi", label="États généraux")
     no_exception(at)
-    assert metrics(at)["Actions"] == "36"
-    assert any("labels : États généraux" in m.value for m in at.markdown)
+    assert figures(at)["Actions"] == "36"
+    assert "labels : États généraux" in slide_text(at)
 
 
 def test_late_slide_of_a_plan_whose_late_actions_have_no_taux(app_db_url):
     """Saint-Ghislain's late actions have no taux (pd.NA): shown as "—", not a crash."""
     at = open_page("pages/7_Présentation.py", app_db_url, plan="saint-ghislain", slide="99")
     no_exception(at)
-    assert at.title[0].value == "Projets en retard"
-    late = at.dataframe[0].value
-    assert len(late) > 0 and "—" in set(late["Taux"])
+    assert slide_title(at).startswith("Projets en retard")
+    assert "<td>—</td>" in _slide_html(at)
+
+
+def test_a_plan_without_due_dates_says_so_instead_of_no_late_project(app_db_url):
+    at = open_page("pages/7_Présentation.py", app_db_url, plan="charleroi", slide="99")
+    no_exception(at)
+    assert "Aucune action n'a d'échéance dans ce plan : le retard ne peut pas être calculé." in slide_text(at)
+
+
+def test_projector_mode_shows_the_slide_alone_with_a_way_back(app_db_url):
+    at = open_page("pages/7_Présentation.py", app_db_url, plan="binche", slide="3", projecteur="1")
+    no_exception(at)
+    body = _slide_html(at)
+    assert "[data-testid='stSidebar']" in body and "display: none" in body  # the framework's chrome hidden
+    assert re.search(r"<a class='pst-counter' href='\?plan=binche&amp;slide=3' title='Quitter le mode projecteur'>"
+                     r"3 / 16</a>", body)
+    normal = open_page("pages/7_Présentation.py", app_db_url, plan="binche", slide="3")
+    assert "[data-testid='stSidebar']" not in _slide_html(normal)
+    assert any(b.label == "Mode projecteur" for b in normal.get("link_button"))
+
+
+# -- the deck as data (no page) -------------------------------------------------------------
+
+def _actions(n_os: int, oo_per_os: int, title: str, late: int = 0) -> pd.DataFrame:
+    rows = []
+    for o in range(1, n_os + 1):
+        for k in range(1, oo_per_os + 1):
+            rows.append({"os_code": str(o), "os_title": f"OS {title}", "oo_code": f"{o}.{k}",
+                         "oo_title": f"OO {title}", "code": f"{o}.{k}.1", "title": f"Action {title}",
+                         "progress": 50.0, "weight": 1.0, "is_top_priority": False,
+                         "is_late": len(rows) < late, "end_date": dt.date(2024, 12, 31), "project_lead": "<b>X</b>"})
+    return pd.DataFrame(rows)
+
+
+PLAN = {"organisation": "CPAS <script>alert(1)</script>", "title": "PST", "evaluation_bands": None,
+        "priority_scale": ["Haute"]}
+NO_CHANGES = pd.DataFrame(columns=["changed_at", "changed_by", "action_code", "field", "old_value", "new_value",
+                                   "comment", "kind", "entity"])
+
+
+def test_long_lists_continue_on_further_slides_evenly_and_nothing_is_cut():
+    long_title = "mot " * 60  # 240 characters: wraps on four lines beside its bar
+    deck = build_deck(PLAN, _actions(30, 3, long_title, late=50), NO_CHANGES, TODAY, TODAY, "tous")
+    overview = [s for s in deck if s.kind in ("title", "overview")]
+    assert len(overview) > 2 and [s.part for s in overview] == [(n, len(overview)) for n in range(1, len(overview) + 1)]
+    sizes = [len(s.bars) for s in overview]
+    assert sum(sizes) == 30 and max(sizes) - min(sizes) <= 2  # evened out, no lonely last OS
+    assert all(s.bars["name"].str.len().eq(len("OS " + long_title)).all() for s in overview)  # full names
+    late = [s for s in deck if s.kind == "late"]
+    assert sum(len(s.rows) for s in late) == 50 and late[1].title == "Projets en retard (suite)"
+    for s in late:
+        assert sum(wrapped_lines(t, 68) + 0.5 for t in s.rows["Action"]) <= TABLE_BUDGET
+
+
+def test_a_slide_shows_the_plan_s_text_as_text():
+    deck = build_deck(PLAN, _actions(1, 1, "<img src=x onerror=alert(1)>", late=1), NO_CHANGES, TODAY, TODAY,
+                      "tous")
+    page = "".join(slide_html(s, n, len(deck), None) for n, s in enumerate(deck, start=1))
+    assert "<script>" not in page and "<img" not in page and "<b>X</b>" not in page
+    assert "CPAS &lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;X&lt;/b&gt;" in page

@@ -20,10 +20,8 @@ from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from pst_data.charts import band_colours
-from pst_data.progress import band_for, rollup
 from pst_data.slides import Slide, build_deck
 from pst_data.text import shorten
-from pst_data.views import changes_table
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
@@ -31,7 +29,6 @@ TITLE_ONLY = 5  # layout of python-pptx's default template
 NAVY = RGBColor(0x1A, 0x23, 0x7E)
 GREY = RGBColor(0x55, 0x5F, 0x6D)
 HEADER = RGBColor(0x19, 0x76, 0xD2)
-TABLE_ROWS = 9  # more would not be readable on a projector; the rest is counted
 PERCENT = '0" %"'
 
 
@@ -78,22 +75,21 @@ def _figures(slide, figures: list[tuple[str, str]], top) -> None:
         _text(slide, left, top + Inches(0.75), Emu(int(width)), Inches(0.6), label, 13)
 
 
-def _bar_chart(slide, rows: pd.DataFrame, code_col: str, title_col: str, bands, left, top, width, height,
-               title: str) -> None:
+def _bar_chart(slide, bars: pd.DataFrame, bands, left, top, width, height, title: str) -> None:
     data = CategoryChartData(number_format=PERCENT)
-    data.categories = [f"{c} · {_short(t, 45)}" for c, t in zip(rows[code_col], rows[title_col], strict=True)]
-    means = [None if pd.isna(v) else round(float(v), 1) for v in rows["mean_progress"]]
+    data.categories = [f"{c} · {_short(t, 70)}" for c, t in zip(bars["code"], bars["name"], strict=True)]
+    means = [None if pd.isna(v) else round(float(v), 1) for v in bars["mean_progress"]]
     data.add_series("Taux moyen", means)
     chart = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, left, top, width, height, data).chart
     chart.has_legend = False
     chart.has_title = True
     chart.chart_title.text_frame.text = title
-    chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(14)
+    chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(16)
     chart.category_axis.reverse_order = True  # first objective on top, as in the plan
-    chart.category_axis.tick_labels.font.size = Pt(11)
+    chart.category_axis.tick_labels.font.size = Pt(13)
     axis = chart.value_axis
     axis.minimum_scale, axis.maximum_scale, axis.major_unit = 0, 100, 25
-    axis.tick_labels.font.size = Pt(10)
+    axis.tick_labels.font.size = Pt(12)
     axis.tick_labels.number_format, axis.tick_labels.number_format_is_linked = PERCENT, False
     plot = chart.plots[0]
     plot.gap_width = 60
@@ -101,80 +97,65 @@ def _bar_chart(slide, rows: pd.DataFrame, code_col: str, title_col: str, bands, 
     labels = plot.data_labels
     labels.number_format, labels.number_format_is_linked = PERCENT, False
     labels.position = XL_LABEL_POSITION.OUTSIDE_END
-    labels.font.size = Pt(11)
+    labels.font.size = Pt(14)
     colours = band_colours(bands)
-    for point, mean in zip(plot.series[0].points, means, strict=True):
+    for point, band in zip(plot.series[0].points, bars["band"], strict=True):
         point.format.fill.solid()
-        point.format.fill.fore_color.rgb = _rgb(colours[band_for(mean, bands)])
+        point.format.fill.fore_color.rgb = _rgb(colours[band])
 
 
 def _table(slide, rows: pd.DataFrame, top, widths: dict[str, float] | None = None) -> None:
-    shown = rows.head(TABLE_ROWS)
-    height = Inches(0.4) * (len(shown) + 1)
-    table = slide.shapes.add_table(len(shown) + 1, len(rows.columns), MARGIN, top, WIDTH - 2 * MARGIN, height).table
+    """The slide's rows (the deck already spread a long list over several slides)."""
+    height = Inches(0.4) * (len(rows) + 1)
+    table = slide.shapes.add_table(len(rows) + 1, len(rows.columns), MARGIN, top, WIDTH - 2 * MARGIN, height).table
     total = sum((widths or {}).get(c, 1.0) for c in rows.columns)
     for j, column in enumerate(rows.columns):
         table.columns[j].width = Emu(int((WIDTH - 2 * MARGIN) * (widths or {}).get(column, 1.0) / total))
         table.cell(0, j).text = str(column)
-    for i, row in enumerate(shown.itertuples(index=False), start=1):
+    for i, row in enumerate(rows.itertuples(index=False), start=1):
         for j, value in enumerate(row):
             table.cell(i, j).text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) \
-                else _short(value, 90)
-    for i in range(len(shown) + 1):
+                else " ".join(str(value).split())
+    for i in range(len(rows) + 1):
         for j in range(len(rows.columns)):
             for paragraph in table.cell(i, j).text_frame.paragraphs:
                 for run in paragraph.runs:
-                    run.font.size = Pt(11 if i else 12)
-    if len(rows) > len(shown):
-        # At the foot of the slide: rows grow with their text, so the table's end is not known.
-        _text(slide, MARGIN, HEIGHT - Inches(0.5), WIDTH - 2 * MARGIN, Inches(0.4),
-              f"… et {len(rows) - len(shown)} autre(s) : la liste complète est dans l'application.", 12)
+                    run.font.size = Pt(12 if i else 13)
 
 
-def _add(prs: Presentation, spec: Slide, plan: dict[str, Any], actions: pd.DataFrame) -> None:
+def _add(prs: Presentation, spec: Slide, plan: dict[str, Any], number: int, total: int) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
     _title(slide, spec.title)
     bands = plan["evaluation_bands"]
+    top = Inches(1.35)
     if spec.subtitle:
-        _text(slide, MARGIN, Inches(1.25), WIDTH - 2 * MARGIN, Inches(0.5), spec.subtitle, 16)
-    if spec.kind == "title":
-        _figures(slide, spec.figures, Inches(1.9))
-        per_os = rollup(actions, ["os_code", "os_title"], bands)
-        if not per_os.empty:
-            _bar_chart(slide, per_os, "os_code", "os_title", bands, MARGIN, Inches(3.4), WIDTH - 2 * MARGIN,
-                       Inches(3.9), "Taux moyen par objectif stratégique")
-    elif spec.kind == "os":
-        cards = [(label, value) for label, value in spec.figures if not label.startswith("Priorité")]
-        _figures(slide, cards, Inches(1.45))
-        top_priority = [(label, value) for label, value in spec.figures if label.startswith("Priorité")]
-        for label, value in top_priority:
-            _text(slide, MARGIN, Inches(2.75), WIDTH - 2 * MARGIN, Inches(0.5), f"{label} : {value}", 14)
-        mine = actions[actions["os_code"] == spec.os_code]
-        per_oo = rollup(mine, ["oo_code", "oo_title"], bands)
-        _bar_chart(slide, per_oo, "oo_code", "oo_title", bands, MARGIN, Inches(3.2), WIDTH - 2 * MARGIN,
-                   Inches(4.1), "Taux moyen par objectif opérationnel")
-    elif spec.kind == "changes":
-        if spec.rows is None:
-            _text(slide, MARGIN, Inches(2.0), WIDTH - 2 * MARGIN, Inches(0.6), "Aucune modification depuis cette date.", 20)
-        else:
-            _table(slide, changes_table(spec.rows), Inches(1.9),
-                   {"Quand": 1.3, "Qui": 1.3, "Action": 0.8, "Champ": 1.2, "Avant": 1.0, "Après": 1.0,
-                    "Commentaire": 2.4})
-    elif spec.kind == "late":
-        if spec.rows is None:
-            _text(slide, MARGIN, Inches(2.0), WIDTH - 2 * MARGIN, Inches(0.6), "Aucun projet en retard.", 20)
-        else:
-            _table(slide, spec.rows, Inches(1.9), {"Code": 0.7, "Action": 4.0, "Taux": 0.7, "Échéance": 1.0,
-                                                    "Chef de projet": 1.6})
+        _text(slide, MARGIN, top, WIDTH - 2 * MARGIN, Inches(0.5), spec.subtitle, 16)
+        top += Inches(0.55)
+    if spec.figures:
+        _figures(slide, spec.figures, top)
+        top += Inches(1.3)
+    if spec.note:
+        _text(slide, MARGIN, top, WIDTH - 2 * MARGIN, Inches(0.5), spec.note, 14)
+        top += Inches(0.5)
+    if spec.bars is not None and not spec.bars.empty:
+        _bar_chart(slide, spec.bars, bands, MARGIN, top, WIDTH - 2 * MARGIN, HEIGHT - top - Inches(0.45),
+                   spec.bars_title)
+    if spec.kind == "changes" and spec.rows is not None:
+        _table(slide, spec.rows, top, {"Quand": 1.1, "Qui": 1.1, "Élément": 2.4, "Modification": 2.0, "Commentaire": 1.6})
+    elif spec.kind == "late" and spec.rows is not None:
+        _table(slide, spec.rows, top, {"Code": 0.7, "Action": 4.0, "Taux": 0.7, "Échéance": 1.0, "Chef de projet": 1.6})
+    elif spec.kind in ("changes", "late"):
+        _text(slide, MARGIN, top + Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.6), spec.empty, 20)
+    _text(slide, WIDTH - Inches(1.6), HEIGHT - Inches(0.45), Inches(1.2), Inches(0.35), f"{number} / {total}", 11)
 
 
-def build_pptx(plan: dict[str, Any], deck: list[Slide], actions: pd.DataFrame) -> bytes:
+def build_pptx(plan: dict[str, Any], deck: list[Slide]) -> bytes:
     prs = Presentation()
     prs.slide_width, prs.slide_height = WIDTH, HEIGHT
     prs.core_properties.title = deck[0].title if deck else plan["title"]
     prs.core_properties.language = "fr-BE"
-    for spec in deck:
-        _add(prs, spec, plan, actions)
+    for number, spec in enumerate(deck, start=1):
+        _add(prs, spec, plan, number, len(deck))
     out = io.BytesIO()
     prs.save(out)
     return out.getvalue()
@@ -186,4 +167,4 @@ def plan_deck(session, plan: dict[str, Any], actions: pd.DataFrame, since: dt.da
     from pst_data import queries
 
     changes = queries.recent_changes(session, plan["id"], 500, since)
-    return build_pptx(plan, build_deck(plan, actions, changes, since, today, filter_text), actions)
+    return build_pptx(plan, build_deck(plan, actions, changes, since, today, filter_text))
