@@ -5,7 +5,7 @@ import streamlit as st
 
 from pst_data import services
 from pst_data.text import md_escape
-from pst_data.views import NO_LABEL, action_rows, by_label, label_by_os, label_by_priority
+from pst_data.views import NO_LABEL, action_rows, by_label, label_by_os, label_by_priority, label_change_preview
 from ui import data
 from ui.components import cached_chart, label_tags
 from ui.editing import edit_messages, run_write
@@ -25,7 +25,7 @@ author = ctx.actor if ctx.actor is not None and ctx.actor.is_admin else None
 with st.expander("Gérer les labels (communs à tous les plans)", icon=":material/sell:"):
     if author is None:
         st.caption("Les labels sont communs à tous les plans : un administrateur les crée et les renomme. "
-                   "Un directeur les attribue aux actions (fiche d'action).")
+                   "Un directeur les attribue aux actions ci-dessous ou depuis la fiche d'une action.")
     else:
         known = {int(r.id): r for r in ctx.labels.itertuples()}
         picked = st.selectbox("Label", [None, *known], key="label_pick",
@@ -40,6 +40,36 @@ with st.expander("Gérer les labels (communs à tous les plans)", icon=":materia
             if st.form_submit_button("Enregistrer le label", type="primary"):
                 run_write(lambda: services.save_label(data.engine(), author, name, colour, description, picked),
                           f"Label « {' '.join(name.split())} » enregistré.")
+
+if ctx.directs and not ctx.labels.empty and not actions.empty:
+    st.subheader("Attribuer ou retirer un label")
+    names = dict(zip(ctx.labels["id"].astype(int), ctx.labels["name"], strict=True))
+    pick, mode = st.columns([3, 2], vertical_alignment="bottom")
+    label_id = pick.selectbox("Label", list(names), format_func=names.get, index=None, key="assign_label",
+                              placeholder="Choisissez un label")
+    give = mode.segmented_control("Opération", ["Ajouter", "Retirer"], default="Ajouter", key="assign_mode",
+                                  label_visibility="collapsed") != "Retirer"
+    chosen_only = st.toggle("Seulement certaines des actions affichées", key="assign_some")
+    targets = actions
+    if chosen_only:
+        titles = dict(zip(actions["id"].astype(int), actions["code"] + " · " + actions["title"], strict=True))
+        picked_ids = st.multiselect("Actions", list(titles), format_func=titles.get, key="assign_actions",
+                                    placeholder="Choisissez les actions")
+        targets = actions[actions["id"].isin(picked_ids)]
+    if label_id is not None:
+        name = names[label_id]
+        changing, unchanged = label_change_preview(targets, name, give)
+        verb = "ajouté à" if give else "retiré de"
+        st.text(f"« {name} » sera {verb} {len(changing)} action(s) "
+                f"({filter_summary(ctx) if not chosen_only else 'actions choisies'})"
+                + (f" : {', '.join(changing['code'].head(12))}{' …' if len(changing) > 12 else ''}" if len(changing) else "")
+                + (f". {unchanged} action(s) restent telles quelles ({'elles le portent déjà' if give else 'elles ne le portent pas'})."
+                   if unchanged else "."))
+        button = f"{'Ajouter' if give else 'Retirer'} « {name} » ({len(changing)} action(s))"
+        if st.button(md_escape(button), type="primary", disabled=changing.empty, key="assign_button"):
+            ids = [int(i) for i in changing["id"]]
+            run_write(lambda: services.label_actions(data.engine(), ctx.actor, label_id, ids, give),
+                      f"« {name} » {'ajouté à' if give else 'retiré de'} {len(ids)} action(s).")
 
 if actions.empty:
     st.info("Aucune action ne correspond aux filtres choisis.")

@@ -823,9 +823,30 @@ def save_label(engine: Engine, actor: Actor | Operator, name: str, colour: str, 
         return label.id
 
 
+def label_actions(engine: Engine, actor: Actor | Operator, label_id: int, action_ids: list[int], give: bool,
+                  comment: str | None = None) -> list[SaveResult]:
+    """Give one label to many actions at once, or take it away. Each action's labels are read
+    inside the write, so a label someone gave it meanwhile is kept; an action that already has
+    the label (or lacks it) is left alone. One change in the journal, undone as one."""
+    comment = _comment(comment)
+    with write(engine, actor) as uow:
+        label = uow.session.get(Label, label_id)
+        if label is None:
+            raise EditError(["Ce label n'existe plus (quelqu'un l'a peut-être supprimé) : rechargez la page."])
+        results = []
+        for action_id in dict.fromkeys(action_ids):
+            action = _action(uow.session, action_id)
+            names = list(action_values(action)["labels"])
+            if (label.name in names) == give:
+                continue
+            new = [*names, label.name] if give else [n for n in names if n != label.name]
+            results.append(_update(uow, action, action.version, {"labels": new}, comment))
+        return [r for r in results if r.changed]
+
+
 __all__ = [
     "STATUSES", "BulkResult", "CellConflict", "Conflict", "ConflictError", "EditError", "RowEdit",
     "SaveResult", "bulk_update", "coherent_status_and_progress", "create_action",
-    "delete_action", "delete_objective", "move_action", "parse_progress", "reorder_objectives",
+    "delete_action", "delete_objective", "label_actions", "move_action", "parse_progress", "reorder_objectives",
     "save_label", "save_objective", "set_progress", "suggests_finalising", "undo_change", "update_action",
 ]

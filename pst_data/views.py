@@ -307,3 +307,13 @@ def public_action_table(actions: pd.DataFrame, show_names: bool) -> pd.DataFrame
     if show_names:
         table["Chef de projet"] = [n if isinstance(n, str) and n else "—" for n in actions["project_lead"]]
     return table
+
+
+def label_change_preview(actions: pd.DataFrame, label: str, give: bool) -> tuple[pd.DataFrame, int]:
+    """The actions that giving (or taking away) ``label`` would change, and how many are left
+    as they are (they already have it, or never had it)."""
+    if actions.empty:
+        return actions, 0
+    has = actions["labels"].map(lambda names: label in names)
+    changing = actions[~has] if give else actions[has]
+    return changing, len(actions) - len(changing)

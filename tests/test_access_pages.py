@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.engine import make_engine
-from db.models import Account, Action, History, Plan
+from db.models import Account, Action, History, Label, Plan
 from pst_data import accounts
 from pst_data.uow import Operator
 from tests.pages_support import no_exception, open_page
@@ -292,3 +292,27 @@ def test_a_directeur_cannot_create_a_plan_and_a_lecteur_cannot_import(app_db_url
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_a_directeur_gives_a_label_to_the_filtered_actions_from_the_labels_page(app_db_url):
+    at = open_page("pages/3_Labels.py", app_db_url, login="dominique.dir", plan="binche", os="2.1")
+    no_exception(at)
+    engine = make_engine(app_db_url)
+    with Session(engine) as s:
+        pgp = s.scalar(select(Label.id).where(Label.name == "PGP"))
+    assert "PGP" in at.selectbox(key="assign_label").options
+    at.selectbox(key="assign_label").set_value(pgp).run()
+    preview = next(t.value for t in at.text if "« PGP » sera ajouté à" in t.value)
+    assert preview.startswith("« PGP » sera ajouté à 6 action(s) (Filtres : OS 2.1) : 2.1.1.1, 2.1.2.1.1,")
+    button = at.button(key="assign_button")
+    assert button.label == "Ajouter « PGP » (6 action(s))"
+    button.click().run()
+    no_exception(at)
+    assert any("« PGP » ajouté à 6 action(s)." in s.value for s in at.success)
+    with Session(engine) as s:
+        tagged = s.scalar(select(func.count(History.id)).where(History.field == "labels", History.changed_by == "Dominique Binche"))
+    engine.dispose()
+    assert tagged == 6
+    # A lecteur sees the figures, not the tool.
+    reader = open_page("pages/3_Labels.py", app_db_url, login="lea.lecteur", plan="binche")
+    assert not [s for s in reader.selectbox if s.key == "assign_label"]

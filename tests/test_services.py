@@ -13,7 +13,7 @@ from db.models import Action, History, OperationalObjective, Plan, StrategicObje
 from pst_data import accounts, services
 from pst_data.services import ConflictError, EditError, RowEdit
 from pst_data.access import Actor
-from tests.people import ALICE, BOB, CARLA, CLAIRE, CLAIRE_MARTIN, NADIA, PAUL
+from tests.people import ALICE, BOB, CARLA, CHRIS, CLAIRE, CLAIRE_MARTIN, DOMINIQUE, LEA, NADIA, PAUL
 
 WRITERS = (ALICE, BOB, CARLA, CLAIRE, CLAIRE_MARTIN, NADIA, PAUL)
 
@@ -300,3 +300,51 @@ def test_labels_are_created_renamed_and_validated(seeded_engine):
         services.save_label(seeded_engine, BOB, "Neuf", "#123456")
     with Session(seeded_engine) as s:
         assert s.scalar(select(func.count(Label.id))) == count
+
+
+def test_a_label_is_given_to_many_actions_at_once_and_taken_back(seeded_engine):
+    from db.models import Label
+
+    with Session(seeded_engine) as s:
+        pgp = s.scalar(select(Label).where(Label.name == "PGP"))
+    targets = [action(seeded_engine, "binche", code) for code in ("1.1.1.1.1", "1.1.1.1.2", "1.1.1.1.3")]
+    # Someone gives 1.1.1.1.2 the label PPI after the page was drawn: it is kept.
+    services.update_action(seeded_engine, targets[1].id, targets[1].version, {"labels": ["PPI"]}, BOB)
+    before = revision(seeded_engine, "binche")
+    saved = services.label_actions(seeded_engine, DOMINIQUE, pgp.id, [a.id for a in targets] * 2, give=True)
+    assert [r.code for r in saved] == ["1.1.1.1.1", "1.1.1.1.2", "1.1.1.1.3"]
+    assert len({r.change_id for r in saved}) == 1 and revision(seeded_engine, "binche") == before + 1
+    with Session(seeded_engine) as s:
+        labels = {a.code: sorted(label.name for label in s.get(Action, a.id).labels) for a in targets}
+    assert labels["1.1.1.1.2"] == ["PGP", "PPI"] and labels["1.1.1.1.1"] == ["PGP"]
+    assert history(seeded_engine, targets[0].id)[-1][:4] == ("update", "labels", "[]", '["PGP"]')
+    # Again: nothing to do, nothing written.
+    assert services.label_actions(seeded_engine, DOMINIQUE, pgp.id, [a.id for a in targets], give=True) == []
+    assert revision(seeded_engine, "binche") == before + 1
+    # Taken away from two of them.
+    removed = services.label_actions(seeded_engine, DOMINIQUE, pgp.id, [targets[0].id, targets[1].id], give=False)
+    assert [r.code for r in removed] == ["1.1.1.1.1", "1.1.1.1.2"]
+    with Session(seeded_engine) as s:
+        assert sorted(label.name for label in s.get(Action, targets[1].id).labels) == ["PPI"]
+    # Undone as one change from the journal.
+    services.undo_change(seeded_engine, removed[0].change_id, BOB)
+    with Session(seeded_engine) as s:
+        assert "PGP" in [label.name for label in s.get(Action, targets[0].id).labels]
+
+
+def test_giving_a_label_is_a_directeur_s_and_a_vanished_label_is_refused(seeded_engine):
+    from db.models import Label
+
+    with Session(seeded_engine) as s:
+        pgp = s.scalar(select(Label).where(Label.name == "PGP"))
+    binche = action(seeded_engine, "binche", "1.1.1.1.1")
+    charleroi = action(seeded_engine, "charleroi", "1.1.1")
+    for who, target, message in [(LEA, binche, "lecteur"), (CHRIS, charleroi, "chef de projet"),
+                                 (DOMINIQUE, charleroi, "accès")]:
+        with pytest.raises(EditError) as error:
+            services.label_actions(seeded_engine, who, pgp.id, [target.id], give=True)
+        assert any(message in m for m in error.value.errors), error.value.errors
+    with pytest.raises(EditError, match="Ce label n'existe plus"):
+        services.label_actions(seeded_engine, BOB, 10_000, [binche.id], give=True)
+    with Session(seeded_engine) as s:
+        assert "PGP" not in [x.name for x in s.get(Action, binche.id).labels]

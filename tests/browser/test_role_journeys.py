@@ -232,3 +232,26 @@ def test_an_admin_downloads_the_workbook_edits_it_and_imports_it_back(role_serve
         last = s.scalars(select(History).where(History.entity_id == action.id).order_by(History.id.desc())).first()
         assert (last.field, last.old_value, last.new_value, last.changed_by) == ("progress", "25", "88", "Alice")
     engine.dispose()
+
+
+def test_a_directeur_gives_pgp_to_the_filtered_actions_in_three_clicks(role_server, page):
+    log_in(page, role_server.url, "dominique.dir", next_path="/Labels?plan=binche&os=2.1")
+    page.get_by_text("Attribuer ou retirer un label").wait_for(timeout=15_000)
+    clicks = 0
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Label").click()
+    clicks += 1
+    page.get_by_role("option", name="PGP", exact=True).click()
+    clicks += 1
+    page.get_by_text("« PGP » sera ajouté à 6 action(s)").wait_for(timeout=15_000)
+    shot(page, "labels-give-preview")
+    page.get_by_role("button", name="Ajouter « PGP » (6 action(s))").click()
+    clicks += 1
+    page.get_by_text("« PGP » ajouté à 6 action(s).").wait_for(timeout=15_000)
+    assert clicks <= 3
+    engine = make_engine(role_server.database_url)
+    with Session(engine) as s:
+        tagged = s.scalars(select(History.action_code).where(History.field == "labels",
+                                                             History.changed_by == "Dominique Binche")).all()
+    engine.dispose()
+    assert len(tagged) == 6 and all(code.startswith("2.1.") for code in tagged)
+    shot(page, "labels-given")
