@@ -19,6 +19,7 @@ from db.engine import database_url, get_engine
 from db.migrate import upgrade
 from pst_data import accounts, clock
 from pst_data.accounts import active_actor
+from pst_data.cli_french import FrenchArgumentParser
 from pst_data.importer import DatabasePlans, export_plan, import_plan, preview_import
 from pst_data.exchange.files import read_plan_data
 from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, read_plan_path
@@ -28,7 +29,7 @@ from pst_data.uow import Operator, read_session
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = FrenchArgumentParser(  # argparse's own texts in French; its sub-parsers inherit the class
         prog="python -m pst_data",
         description="PST Pilot : importer, exporter et vérifier les plans (PST). "
         "Base de données : variable PST_DATABASE_URL, sinon SQLite dans le dossier data/.",
