@@ -8,7 +8,7 @@ from pst_data.progress import rollup, summarise
 from pst_data.text import md_escape
 from ui import data
 from pst_data.views import changes_in_view, changes_table, element_titles
-from ui.components import cached_chart
+from ui.components import cached_chart, show_table
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Vue d'ensemble", icon="📊")
@@ -63,14 +63,14 @@ else:
             for label, count in summary.band_counts.items()
             for b in [next((x for x in bands if x["label"] == label), None)]
         ]
-        st.dataframe(band_rows, hide_index=True, width="stretch")
+        show_table(band_rows, hide_index=True, width="stretch")
 
 objectives = data.objectives(plan["id"], ctx.revision)
 figures = stated_vs_computed(plan, ctx.all_actions, objectives)
 if figures:
     with st.expander("Ce que le document annonce, comparé à ses fiches", expanded=not all(f.agrees for f in figures)):
         st.caption("Les chiffres du tableau de bord sont calculés à partir des fiches (toutes les actions du plan, sans filtre).")
-        st.dataframe(
+        show_table(
             [{"Indicateur": f.what, "Document": f.stated, "Calculé des fiches": f.computed,
               "Concordance": "oui" if f.agrees else "écart"} for f in figures],
             hide_index=True, width="stretch",
@@ -87,4 +87,4 @@ if changes.empty:
     st.caption("Aucune modification depuis l'import du plan." if not ctx.filters.active
                else "Aucune modification récente des actions filtrées.")
 else:
-    st.dataframe(changes_table(changes, element_titles(ctx.all_actions)), hide_index=True, width="stretch")
+    show_table(changes_table(changes, element_titles(ctx.all_actions)), hide_index=True, width="stretch")

@@ -22,6 +22,7 @@ from pst_data.uow import read_session
 from ui import auth, data
 from ui.editing import edit_messages, flash, show_errors
 from ui.frame import page_frame
+from ui.components import show_table
 
 SECRET_KEY = "pst_shown_once"  # a generated password or a new link, shown on the next run only
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -76,7 +77,7 @@ else:
     with read_session(data.engine()) as session:
         links = accounts.list_bureau_links(session, plan["id"])
     if links:
-        st.dataframe(pd.DataFrame({
+        show_table(pd.DataFrame({
             "Lien": [link["label"] for link in links],
             "Créé le": [fmt_datetime(link["created_at"]) for link in links],
             "Par": [link["created_by"] for link in links],
@@ -174,7 +175,7 @@ st.header("Comptes")
 with read_session(data.engine()) as session:
     people = accounts.list_accounts(session)
 slugs = {p["slug"]: p["organisation"] for p in ctx.plans}
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     "Identifiant": [a.login for a in people],
     "Nom": [a.name for a in people],
     "Rôle": [a.role_label for a in people],
@@ -257,7 +258,7 @@ for p in ctx.plans:
 
 st.header("Journal des comptes et des accès")
 if events:
-    st.dataframe(pd.DataFrame({
+    show_table(pd.DataFrame({
         "Quand": [fmt_datetime(e["at"]) for e in events],
         "Par": [e["by"] for e in events],
         "Quoi": [accounts.EVENT_LABELS.get(e["event"], e["event"]) for e in events],

@@ -8,7 +8,7 @@ from pst_data.text import md_escape
 from pst_data.views import action_rows, summary_line
 from ui import data
 from pst_data import services
-from ui.components import chart
+from ui.components import chart, show_table
 from ui.editing import (
     base_version,
     chef_form,
@@ -66,14 +66,14 @@ with tree_tab:
                     "Indicateurs": " ; ".join(oo["oo_indicators"] or []),
                 })
             if oo_table:
-                st.dataframe(oo_table, hide_index=True, width="stretch",
+                show_table(oo_table, hide_index=True, width="stretch",
                              column_config={"Taux moyen": TAUX})
             if os_actions.empty:
                 st.caption("Aucune action sous cet objectif.")
             else:
                 table = action_rows(os_actions)
                 table.insert(0, "OO", os_actions["oo_code"].values)
-                st.dataframe(table, hide_index=True, width="stretch", column_config={"Taux": TAUX})
+                show_table(table, hide_index=True, width="stretch", column_config={"Taux": TAUX})
 with map_tab:
     if actions.empty:
         st.info("Rien à afficher.")

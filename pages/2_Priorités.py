@@ -7,7 +7,7 @@ from pst_data.formatting import fmt_number, fmt_percent
 from pst_data.progress import summarise
 from pst_data.text import md_escape
 from pst_data.views import REST, TOP, action_rows, priority_vs_rest
-from ui.components import chart
+from ui.components import chart, show_table
 from ui.editing import edit_messages, editor_box, may_edit_action, quick_edit
 from ui.frame import filter_summary, page_frame
 
@@ -41,7 +41,7 @@ if priority.empty:
     st.info("Aucune action de priorité 1 ne correspond aux filtres choisis.")
 else:
     st.subheader(f"Les projets « {md_escape(top)} »")
-    st.dataframe(action_rows(priority), hide_index=True, width="stretch",
+    show_table(action_rows(priority), hide_index=True, width="stretch",
                  column_config={"Taux": st.column_config.ProgressColumn(
                      "Taux", min_value=0, max_value=100, format="%.0f %%")})
 

@@ -7,7 +7,7 @@ from pst_data import services
 from pst_data.text import md_escape
 from pst_data.views import NO_LABEL, action_rows, by_label, label_by_os, label_by_priority, label_change_preview
 from ui import data
-from ui.components import cached_chart, label_tags
+from ui.components import cached_chart, label_tags, show_table
 from ui.editing import edit_messages, run_write
 from ui.frame import filter_summary, page_frame
 
@@ -84,7 +84,7 @@ shown = pd.DataFrame({
     "Sans taux": table["unassessed"],
     **{band: table[band] for band in [b["label"] for b in bands]},
 })
-st.dataframe(shown, hide_index=True, width="stretch", column_config={
+show_table(shown, hide_index=True, width="stretch", column_config={
     "Taux moyen": st.column_config.ProgressColumn("Taux moyen", min_value=0, max_value=100, format="%.0f %%")})
 empty_labels = table.loc[(table["actions"] == 0) & (table["label"] != NO_LABEL), "label"].tolist()
 if empty_labels:
@@ -99,11 +99,11 @@ with right:
                  key="label_bands")
 
 st.subheader("Répartition par objectif stratégique")
-st.dataframe(label_by_os(actions, label_names).rename(columns=lambda c: f"OS {c}"), width="stretch")
+show_table(label_by_os(actions, label_names).rename(columns=lambda c: f"OS {c}"), width="stretch")
 
 if plan["priority_scale"]:
     st.subheader("Labels et priorités")
-    st.dataframe(label_by_priority(actions, label_names, plan["priority_scale"]), width="stretch")
+    show_table(label_by_priority(actions, label_names, plan["priority_scale"]), width="stretch")
 
 st.subheader("Actions sans label")
 unlabelled = actions[actions["labels"].map(len) == 0]
@@ -111,5 +111,5 @@ if unlabelled.empty:
     st.caption("Toutes les actions affichées portent au moins un label.")
 else:
     st.caption(f"{len(unlabelled)} action(s) ne sont reliées à aucun autre plan.")
-    st.dataframe(action_rows(unlabelled), hide_index=True, width="stretch", column_config={
+    show_table(action_rows(unlabelled), hide_index=True, width="stretch", column_config={
         "Taux": st.column_config.ProgressColumn("Taux", min_value=0, max_value=100, format="%.0f %%")})

@@ -7,7 +7,7 @@ from pst_data import charts
 from pst_data.formatting import fmt_percent
 from pst_data.text import md_escape
 from ui import data
-from ui.components import chart
+from ui.components import chart, show_table
 from ui.frame import page_frame
 
 ctx = page_frame("Comparaison", icon="⚖️", live_scope="all")
@@ -29,7 +29,7 @@ shown = pd.DataFrame({
     "Part en retard": [fmt_percent(v) for v in table["late_share"]],
     **{b: [bands.get(b, 0) for bands in table["bands"]] for b in band_names},
 })
-st.dataframe(shown, hide_index=True, width="stretch", column_config={
+show_table(shown, hide_index=True, width="stretch", column_config={
     "Taux moyen": st.column_config.ProgressColumn("Taux moyen", min_value=0, max_value=100, format="%.0f %%")})
 
 assessed = table[table["assessed"] > 0]

@@ -23,6 +23,7 @@ from ui.editing import (
     show_errors,
 )
 from ui.frame import filter_summary, page_frame
+from ui.components import show_table
 
 BULK_PIN = "pst_bulk_pin"
 BULK_CONFLICTS = "pst_bulk_conflicts"
@@ -131,8 +132,8 @@ with bulk_tab:
                 st.rerun()
         key = f"bulk_{pin['generation']}"
         with st.form("bulk_form", border=False):
-            st.data_editor(
-                editor_frame(pin["actions"]), key=key, hide_index=True, width="stretch",
+            st.data_editor(  # empty cells empty, not « None »
+                editor_frame(pin["actions"]), key=key, hide_index=True, width="stretch", placeholder="",
                 # A chef de projet changes taux and status; the write path refuses the rest anyway.
                 disabled=["Code", "Action"] if directs else ["Code", "Action", "Priorité", "Labels", "Chef de projet", "Échéance"],
                 column_config={
@@ -184,7 +185,7 @@ if directs:
         objectives = data.objectives(plan["id"], ctx.revision)
         st.markdown("**Objectifs stratégiques et opérationnels**")
         os_rows = objectives.drop_duplicates("os_id")
-        st.dataframe(pd.DataFrame({"OS": os_rows["os_code"], "Intitulé": os_rows["os_title"]}),
+        show_table(pd.DataFrame({"OS": os_rows["os_code"], "Intitulé": os_rows["os_title"]}),
                      hide_index=True, width="stretch")
         level = st.radio("Niveau", ["os", "oo"], horizontal=True, key="structure_level",
                          format_func={"os": "Objectif stratégique", "oo": "Objectif opérationnel"}.get)
@@ -245,7 +246,7 @@ if directs:
             with read_session(data.engine()) as session:
                 choices = dict(accounts.accounts_for_plan(session, plan["id"]))
             linked = leads.groupby("project_lead")["lead_account_id"].agg(lambda v: sorted({int(x) for x in v.dropna()}))
-            st.dataframe(pd.DataFrame({
+            show_table(pd.DataFrame({
                 "Chef de projet (document)": linked.index,
                 "Actions": leads.groupby("project_lead").size().reindex(linked.index).tolist(),
                 "Compte": [", ".join(choices.get(i, f"compte n° {i}") for i in ids) or "—" for ids in linked],

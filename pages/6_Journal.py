@@ -13,7 +13,7 @@ from pst_data.text import md_escape, plotly_escape
 from pst_data.timeline import PLAN_SCOPE, progress_timeline
 from ui import data
 from pst_data.views import change_summary, changes_in_view, changes_table, element_titles
-from ui.components import PLOTLY_CONFIG
+from ui.components import PLOTLY_CONFIG, show_table
 from ui.editing import edit_messages, flash, show_errors
 from ui.frame import page_frame
 
@@ -36,7 +36,7 @@ if ctx.filters.active and not rows.empty:  # every filter of the sidebar, not on
 if rows.empty:
     st.info("Aucune modification pour cette période et ces filtres.")
 else:
-    st.dataframe(changes_table(rows, element_titles(ctx.all_actions)), hide_index=True, width="stretch")
+    show_table(changes_table(rows, element_titles(ctx.all_actions)), hide_index=True, width="stretch")
 
     author = ctx.actor if ctx.directs else None  # undo is a directeur's (the write path checks it too)
     if author is not None:

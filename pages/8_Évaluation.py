@@ -16,7 +16,7 @@ from pst_data.views import (
     snapshot_os_table,
 )
 from ui import data
-from ui.components import chart
+from ui.components import chart, show_table
 from ui.editing import edit_messages, run_write
 from ui.frame import filter_summary, page_frame
 
@@ -79,7 +79,7 @@ if listed.empty:
     st.info("Aucun instantané pour ce plan.")
     st.stop()
 
-st.dataframe(snapshot_list_table(listed), hide_index=True, width="stretch")
+show_table(snapshot_list_table(listed), hide_index=True, width="stretch")
 
 names = dict(zip(listed["id"], listed["name"], strict=True))
 chosen = st.selectbox("Comparer aujourd'hui avec", list(names), format_func=names.get, key="snapshot_chosen")
@@ -91,13 +91,13 @@ st.markdown(f"**{md_escape(row['name'])}** (état au {fmt_date(row['as_of'])}) c
 chart(charts.grouped_progress(snapshot_chart_rows(per_os, f"Taux {then_label}"), "os_code", "os_title", "moment",
                               [f"Taux {then_label}", "Aujourd'hui"], title="Taux moyen par OS : alors et aujourd'hui"),
       key="snapshot_chart")
-st.dataframe(snapshot_os_table(per_os, then_label), hide_index=True, width="stretch")
+show_table(snapshot_os_table(per_os, then_label), hide_index=True, width="stretch")
 moved_only = st.toggle("Seulement les actions qui ont changé", value=True, key="snapshot_moved_only")
 table = snapshot_action_table(per_action, then_label, moved_only)
 if table.empty:
     st.info("Aucune action n'a changé de taux depuis cet instantané.")
 else:
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table, hide_index=True, width="stretch")
 
 if author is not None:
     with st.popover("Supprimer cet instantané", icon=":material/delete:"):

@@ -8,10 +8,17 @@ import pandas as pd
 import streamlit as st
 
 from pst_data import charts
+from pst_data.formatting import EMPTY
 from pst_data.text import md_escape
 
 
 PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr"}
+
+
+def show_table(data, **kwargs):
+    """st.dataframe with empty cells shown « — » (Streamlit writes « None »)."""
+    kwargs.setdefault("placeholder", EMPTY)
+    return st.dataframe(data, **kwargs)
 
 
 def chart(fig, key: str | None = None) -> None:

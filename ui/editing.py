@@ -296,17 +296,17 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
         risks = st.text_area("Risques (un par ligne)", value="\n".join(fiche["risks"]), height=80)
         deliverables = st.text_area("Livrables", value=fiche["deliverables"] or "", height=68)
         st.markdown("Indicateurs")
-        indicators = st.data_editor(
+        indicators = st.data_editor(  # empty cells empty, not « None »
             pd.DataFrame(fiche["indicators"] or [], columns=["label", "target", "reached"]),
-            num_rows="dynamic", width="stretch", key=f"{key}_indicators_{fiche.get('id', 'new')}",
+            num_rows="dynamic", width="stretch", key=f"{key}_indicators_{fiche.get('id', 'new')}", placeholder="",
             column_config={"label": st.column_config.TextColumn("Indicateur", required=True),
                            "target": st.column_config.TextColumn("Cible"),
                            "reached": st.column_config.TextColumn("Valeur atteinte")})
         st.markdown("Sous-actions")
-        subs = st.data_editor(
+        subs = st.data_editor(  # empty cells empty, not « None »
             pd.DataFrame([{k: s.get(k) for k in ("code", "title", "evaluation")} for s in fiche["sub_actions"]],
                          columns=["code", "title", "evaluation"]),
-            num_rows="dynamic", width="stretch", key=f"{key}_subs_{fiche.get('id', 'new')}",
+            num_rows="dynamic", width="stretch", key=f"{key}_subs_{fiche.get('id', 'new')}", placeholder="",
             column_config={"code": st.column_config.TextColumn("Code", required=True),
                            "title": st.column_config.TextColumn("Sous-action", required=True),
                            "evaluation": st.column_config.TextColumn("Évaluation")})

@@ -13,7 +13,7 @@ from pst_data.actions import FIELD_LABELS
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
 from pst_data.text import md_escape
 from pst_data.views import changes_table
-from ui.components import label_tags
+from ui.components import label_tags, show_table
 
 
 def _date(text: str | None, date) -> str:
@@ -52,7 +52,7 @@ def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame) -> No
     ]
     if fiche["budget"] is not None and fiche["budget_text"]:
         rows.insert(7, ("Budget (texte)", fiche["budget_text"]))
-    st.dataframe(pd.DataFrame([(k, v or EMPTY) for k, v in rows], columns=["Champ", "Valeur"]),
+    show_table(pd.DataFrame([(k, v or EMPTY) for k, v in rows], columns=["Champ", "Valeur"]),
                  hide_index=True, width="stretch")
 
     for key in ("description", "context", "evaluation", "comment"):
@@ -64,17 +64,17 @@ def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame) -> No
         st.markdown("\n".join(f"- {md_escape(r)}" for r in fiche["risks"]))
     if fiche["indicators"]:
         st.markdown("**Indicateurs**")
-        st.dataframe(pd.DataFrame([{"Indicateur": i["label"], "Cible": i.get("target") or EMPTY,
+        show_table(pd.DataFrame([{"Indicateur": i["label"], "Cible": i.get("target") or EMPTY,
                                     "Atteint": i.get("reached") or EMPTY} for i in fiche["indicators"]]),
                      hide_index=True, width="stretch")
     if fiche["sub_actions"]:
         st.markdown("**Sous-actions**")
-        st.dataframe(pd.DataFrame([{"Code": s["code"], "Sous-action": s["title"],
+        show_table(pd.DataFrame([{"Code": s["code"], "Sous-action": s["title"],
                                     "Évaluation": s.get("evaluation") or ""} for s in fiche["sub_actions"]]),
                      hide_index=True, width="stretch")
     st.markdown("**Historique**")
     if history.empty:
         st.caption("Aucun changement enregistré.")
     else:
-        st.dataframe(changes_table(history.assign(action_code=fiche["code"])),
+        show_table(changes_table(history.assign(action_code=fiche["code"])),
                      hide_index=True, width="stretch")

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from db.engine import database_url, get_engine
 from pst_data import accounts
 from pst_data.seed import ensure_ready
+from ui.framework_fr import script as french_script
 
 log = logging.getLogger("pst_pilot.web")
 
@@ -191,10 +192,14 @@ def routes() -> list[Route]:
     ]
 
 
+FRENCH_SCRIPT = french_script().encode()
+
+
 class FrenchPages:
     """ASGI middleware: Streamlit's page shell says ``<html lang="en">``; ours speak French
-    (screen readers pick their voice from it, WCAG 3.1.1). Only the small HTML shell is
-    rewritten; everything else streams through untouched."""
+    (screen readers pick their voice from it, WCAG 3.1.1), and it carries the script that puts
+    the framework's few English texts in French (ui/framework_fr.py). Only the small HTML shell
+    is rewritten; everything else streams through untouched."""
 
     def __init__(self, app):
         self.app = app
@@ -221,6 +226,7 @@ class FrenchPages:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body"):
                     body = b"".join(chunks).replace(b'<html lang="en"', b'<html lang="fr"', 1)
+                    body = body.replace(b"</head>", FRENCH_SCRIPT + b"</head>", 1)
                     headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
                     headers.append((b"content-length", str(len(body)).encode()))
                     await send({**start, "headers": headers})

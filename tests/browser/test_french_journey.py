@@ -1,0 +1,89 @@
+"""French to the last word: an administrator walks every page (and opens the widgets whose texts
+appear only on use: a form being typed in, a search with no result, a date picker, an upload);
+no English text of the framework is left, in the page or in what a screen reader reads."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from tests.browser.conftest import log_in, shot
+from tests.browser.server import wait_for_app
+from tests.browser.test_dashboard_journeys import no_exception
+
+PAGES = ["/", "/Objectifs?plan=binche", "/Priorités?plan=binche", "/Labels?plan=binche", "/Comparaison",
+         "/Mise_à_jour?plan=binche", "/Journal?plan=binche", "/Présentation?plan=binche", "/Évaluation?plan=binche",
+         "/Mon_compte", "/Administration?plan=binche", "/PST_public"]
+
+# What the framework writes in English (whole texts), and English words inside longer texts.
+ENGLISH_TEXTS = {"None", "Press Enter to submit form", "Press Enter to apply", "No results", "Choose an option",
+                 "Choose options", "Choose date", "Choose date range", "Select...", "Download as CSV", "Search",
+                 "Fullscreen", "Show/hide columns", "Add row", "Autoscale", "Reset axes", "Zoom in", "Zoom out",
+                 "Pan", "Print", "Rerun", "Settings", "Main menu", "Browse files", "Upload", "Collapse sidebar",
+                 "Expand sidebar", "Skip to main content", "Link to heading", "Show password", "Open", "Clear value",
+                 "Clear all", "file upload", "Running...", "Download plot as a PNG", "Sidebar", "Date range"}
+ENGLISH_INSIDE = re.compile(r"Drag and drop|per file|Selected [Dd]ate|\b(start|end) date\b|^(day|month|year), |dd ?/ ?mm ?/ ?yyyy|\b\d+(\.\d+)?\s?(KB|MB)\b|"
+                            r"\b(January|February|March|April|June|July|August|September|October|November|December)\b")
+
+COLLECT = """() => {
+  const out = [];
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (w.nextNode()) { const t = w.currentNode.nodeValue.trim(); if (t) out.push(t); }
+  const attributes = ['placeholder', 'aria-label', 'aria-valuetext', 'aria-roledescription', 'title', 'data-title'];
+  for (const el of document.querySelectorAll(attributes.map(a => '[' + a + ']').join(', ')))
+    for (const a of attributes) { const v = el.getAttribute(a); if (v) out.push(v.trim()); }
+  return out;
+}"""
+
+
+def english_left(page) -> list[str]:
+    return sorted({t for t in page.evaluate(COLLECT) if t in ENGLISH_TEXTS or ENGLISH_INSIDE.search(t)})
+
+
+def test_every_page_speaks_french_even_its_framework(app_server, page):
+    log_in(page, app_server.url, "alice")
+    found = {}
+    for path in PAGES:
+        page.goto(app_server.url + quote(path, safe="/?=&"))
+        wait_for_app(page)
+        no_exception(page)
+        page.wait_for_timeout(300)  # the last widgets' texts (the observer follows within a frame)
+        if english_left(page):
+            found[path] = english_left(page)
+    assert found == {}
+
+
+def test_widgets_speak_french_when_used(app_server, page, tmp_path):
+    log_in(page, app_server.url, "alice", next_path="/Mise_à_jour?plan=binche")
+    # A search that finds nothing, in a select box.
+    box = page.locator("[data-testid='stSelectbox']").first
+    box.click()
+    page.keyboard.type("zzzz introuvable")
+    page.get_by_text("Aucun résultat").wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    # A date picker: months and days in French.
+    page.goto(f"{app_server.url}/{quote('Journal')}?plan=binche")
+    wait_for_app(page)
+    page.locator("[data-testid='stDateInput'] [role='spinbutton']").first.click()
+    page.keyboard.press("Alt+ArrowDown")  # the calendar
+    page.locator("[role='dialog'] [role='grid'], [data-baseweb='calendar']").first.wait_for(timeout=10_000)
+    page.wait_for_timeout(300)
+    assert english_left(page) == []
+    shot(page, "french-widgets-calendar")
+    page.keyboard.press("Escape")
+    # Typing in a form's text field, then an upload (its size in French units).
+    page.goto(f"{app_server.url}/Administration?plan=binche")
+    wait_for_app(page)
+    field = page.locator("[data-testid='stMain']").locator("[data-testid='stForm'] input[type='text']:visible").first
+    field.click()
+    page.keyboard.type("5")
+    page.get_by_text("Entrée pour valider le formulaire").wait_for(timeout=10_000)
+    assert english_left(page) == []
+    shot(page, "french-widgets-form")
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text("slug: essai\n" + "# " + "x" * 3000 + "\n", encoding="utf-8")
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(plan_file))
+    page.get_by_text(re.compile(r"\d+,\d\u00a0Ko")).first.wait_for(timeout=15_000)
+    wait_for_app(page)
+    assert english_left(page) == []
+    shot(page, "french-widgets-upload")
