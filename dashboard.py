@@ -1,13 +1,17 @@
 """Vue d'ensemble: what a director opens every morning (the app's home page)."""
 
+import datetime as dt
+
+import pandas as pd
 import streamlit as st
 
 from pst_data.consistency import stated_vs_computed
-from pst_data.formatting import fmt_number, fmt_percent
+from pst_data.filters import apply_filters
+from pst_data.formatting import fmt_date
 from pst_data.progress import rollup, summarise
 from pst_data.text import md_escape
 from ui import data
-from pst_data.views import changes_in_view, changes_table, element_titles
+from pst_data.views import changes_in_view, changes_table, element_titles, key_figures
 from ui.components import cached_chart, show_table
 from ui.frame import filter_summary, page_frame
 
@@ -25,17 +29,23 @@ button.download_button(
 st.caption(f"{md_escape(plan['title'])} · {md_escape(plan['document'])} · {filter_summary(ctx, md_escape)}")
 
 summary = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)
-late = int(actions["is_late"].sum())
-finalised = int((actions["status"] == "Finalisé").sum())
-
-cols = st.columns(5)
-cols[0].metric("Actions", fmt_number(summary.actions, 0))
-cols[1].metric("Taux d'avancement moyen", fmt_percent(summary.mean_progress),
-               help="Moyenne pondérée des actions qui ont un taux ; les actions sans taux ne comptent pas pour 0.")
-cols[2].metric("Finalisées", fmt_number(finalised, 0))
-cols[3].metric("En retard", fmt_number(late, 0),
-               help="Échéance dépassée, taux sous 100 % et ni finalisée ni abandonnée.")
-cols[4].metric("Sans taux", fmt_number(summary.unassessed, 0))
+# The trend: the same filters on the plan as it stood at the last snapshot (taken for a Bureau),
+# or a month ago (rebuilt from the history).
+snapshots = data.snapshots(plan["id"], ctx.revision)
+if not snapshots.empty:
+    last = snapshots.iloc[0]
+    then_day = pd.Timestamp(last["as_of"]).date()
+    since = f"depuis « {last['name']} »"
+else:
+    then_day = ctx.today - dt.timedelta(days=30)
+    since = "sur 30 jours"
+then = apply_filters(data.actions_as_of(plan, ctx.revision, then_day), ctx.filters) if then_day < ctx.today else None
+for col, figure in zip(st.columns(5), key_figures(actions, bands, then, since), strict=True):
+    col.metric(figure.label, figure.value, figure.delta, delta_color="off" if figure.delta_arrow == "off" else figure.delta_color,
+               delta_arrow=figure.delta_arrow, help=figure.help)
+st.caption(md_escape(f"Évolution {since} (le {fmt_date(then_day)})." if then is not None else "")
+           + " « Finalisées » compte le statut déclaré ; les bandes d'évaluation ("
+           + ", ".join(md_escape(b["label"]) for b in bands or []) + ") classent le taux d'avancement.")
 
 if actions.empty:
     st.info("Aucune action ne correspond aux filtres choisis." if ctx.filters.active
@@ -65,19 +75,6 @@ else:
         ]
         show_table(band_rows, hide_index=True, width="stretch")
 
-objectives = data.objectives(plan["id"], ctx.revision)
-figures = stated_vs_computed(plan, ctx.all_actions, objectives)
-if figures:
-    with st.expander("Ce que le document annonce, comparé à ses fiches", expanded=not all(f.agrees for f in figures)):
-        st.caption("Les chiffres du tableau de bord sont calculés à partir des fiches (toutes les actions du plan, sans filtre).")
-        show_table(
-            [{"Indicateur": f.what, "Document": f.stated, "Calculé des fiches": f.computed,
-              "Concordance": "oui" if f.agrees else "écart"} for f in figures],
-            hide_index=True, width="stretch",
-        )
-        for note in plan["notes"]:
-            st.markdown(f"- {md_escape(note)}")
-
 st.subheader("Dernières modifications")
 changes = data.recent_changes(plan["id"], ctx.revision, 200)
 if ctx.filters.active:  # the filters of the sidebar apply here too
@@ -88,3 +85,22 @@ if changes.empty:
                else "Aucune modification récente des actions filtrées.")
 else:
     show_table(changes_table(changes, element_titles(ctx.all_actions)), hide_index=True, width="stretch")
+
+objectives = data.objectives(plan["id"], ctx.revision)
+figures = stated_vs_computed(plan, ctx.all_actions, objectives)
+# Where the plan comes from: its document's own figures against its fiches, and the notes of its
+# transcription. For whoever checks the data, folded for the director.
+if figures or plan["notes"]:
+    with st.expander("Source du plan : le document, ses chiffres et les notes de transcription", icon=":material/description:"):
+        st.caption(md_escape(f"Document : {plan['document'] or 'non précisé'}."))
+        if figures:
+            st.caption("Les chiffres du tableau de bord sont calculés à partir des fiches (toutes les actions du plan, sans filtre).")
+            show_table(
+                [{"Indicateur": f.what, "Document": f.stated, "Calculé des fiches": f.computed,
+                  "Concordance": "oui" if f.agrees else "écart"} for f in figures],
+                hide_index=True, width="stretch",
+            )
+        for note in plan["notes"]:
+            st.markdown(f"- {md_escape(note)}")
+    if figures and not all(f.agrees for f in figures):
+        st.caption("Le document annonce certains chiffres autrement que ses fiches : voir « Source du plan » ci-dessus.")

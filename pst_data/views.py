@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_number, fmt_percent
-from pst_data.progress import rollup
+from pst_data.progress import rollup, summarise
 
 NO_LABEL = "Sans label"
 TOP = "Priorité 1"
@@ -317,3 +318,66 @@ def label_change_preview(actions: pd.DataFrame, label: str, give: bool) -> tuple
     has = actions["labels"].map(lambda names: label in names)
     changing = actions[~has] if give else actions[has]
     return changing, len(actions) - len(changing)
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One figure of the home page, honest about what it cannot say."""
+
+    label: str
+    value: str
+    help: str
+    delta: str | None = None  # « +2,5 pts sur 30 jours » (a leading "-" draws the arrow down)
+    delta_color: str = "normal"  # normal | inverse (fewer is better) | off
+
+    @property
+    def delta_arrow(self) -> str:
+        """No arrow for « inchangé » (an arrow up would say it rose)."""
+        return "off" if self.delta and self.delta.startswith("inchangé") else "auto"
+
+
+def _delta(now: float | None, then: float | None, unit: str, since: str, decimals: int = 0) -> str | None:
+    if now is None or then is None or pd.isna(now) or pd.isna(then):
+        return None
+    diff = round(float(now) - float(then), decimals)
+    if diff == 0:
+        return f"inchangé {since}"
+    sign = "+" if diff > 0 else "-"
+    return f"{sign}{fmt_number(abs(diff), decimals)} {unit}{'s' if abs(diff) >= 2 else ''} {since}"
+
+
+def key_figures(actions: pd.DataFrame, bands: Sequence[dict[str, Any]] | None,
+                then: pd.DataFrame | None = None, since: str = "") -> list[KeyFigure]:
+    """Actions, mean taux, finalised, late, without taux; with the change since ``then`` (the
+    same filters, at the last Bureau) when given. A plan whose document gives no taux or no
+    due date says so instead of showing 0."""
+    def figures(frame: pd.DataFrame) -> dict[str, Any]:
+        summary = summarise(frame["progress"].tolist(), frame["weight"].tolist(), bands)
+        return {"actions": summary.actions, "mean": summary.mean_progress, "assessed": summary.assessed,
+                "finalised": int((frame["status"] == "Finalisé").sum()), "late": int(frame["is_late"].sum()),
+                "dated": int(frame["end_date"].notna().sum()), "unassessed": summary.unassessed}
+
+    now = figures(actions)
+    before = figures(then) if then is not None and not then.empty else None
+    old = (lambda key: before[key]) if before else (lambda key: None)
+    no_taux = now["assessed"] == 0
+    no_dates = now["dated"] == 0
+    return [
+        KeyFigure("Actions", fmt_number(now["actions"], 0), "Actions du plan qui passent les filtres.",
+                  _delta(now["actions"], old("actions"), "action", since), "off"),
+        KeyFigure("Taux d'avancement moyen", EMPTY if no_taux else fmt_percent(now["mean"]),
+                  "Aucune action n'a encore de taux : le document source n'en donne pas." if no_taux else
+                  "Moyenne pondérée des actions qui ont un taux ; les actions sans taux ne comptent pas pour 0.",
+                  None if no_taux else _delta(now["mean"], old("mean") if before and before["assessed"] else None,
+                                              "pt", since, 1)),
+        KeyFigure("Finalisées (statut)", fmt_number(now["finalised"], 0),
+                  "Le statut déclaré « Finalisé ». À ne pas confondre avec la bande « Réalisé », qui classe "
+                  "le taux d'avancement : une action peut être dans la bande la plus haute sans être finalisée.",
+                  _delta(now["finalised"], old("finalised"), "action", since)),
+        KeyFigure("En retard", EMPTY if no_dates else fmt_number(now["late"], 0),
+                  "Aucune action n'a d'échéance dans ce plan : le retard ne peut pas être calculé." if no_dates else
+                  "Échéance dépassée, taux sous 100 % et ni finalisée ni abandonnée.",
+                  None if no_dates else _delta(now["late"], old("late"), "action", since), "inverse"),
+        KeyFigure("Sans taux", fmt_number(now["unassessed"], 0), "Actions dont le taux n'est pas renseigné.",
+                  _delta(now["unassessed"], old("unassessed"), "action", since), "inverse"),
+    ]

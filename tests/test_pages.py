@@ -172,3 +172,16 @@ def test_a_new_label_is_created_from_the_labels_page(app_db_url):
     assert any("Plan de cohésion sociale" in m.value and "#aa3366" in m.value for m in at.markdown)
     shown = at.dataframe[0].value
     assert "Plan de cohésion sociale" in shown["Label"].tolist()
+
+
+def test_the_home_page_of_a_plan_without_taux_or_dates_says_so(db_url, plan_files):
+    at = open_page("dashboard.py", db_url, plan="charleroi")
+    no_exception(at)
+    shown = metrics(at)
+    assert shown["Taux d'avancement moyen"] == "—" and shown["En retard"] == "—"  # not « 0 »
+    assert shown["Sans taux"] == "97"
+    # The transcription notes live, folded, in « Source du plan », not open on the home page.
+    source = next(e for e in at.expander if e.label.startswith("Source du plan"))
+    assert source.proto.expanded is False
+    notes = plan_files["charleroi"]["notes"]
+    assert notes and any(notes[0][:40] in m.value.replace("\\", "") for m in source.markdown)

@@ -64,3 +64,37 @@ def test_a_change_is_named_by_what_it_did():
     assert change_summary(rows({"kind": "update", "action_code": "2", "entity": "os", "field": "position"},
                                {"kind": "update", "action_code": "1", "entity": "os", "field": "position"})) == \
         "ordre des OS"
+
+
+def _frame(progress, status=None, late=None, end=None):
+    n = len(progress)
+    return pd.DataFrame({"progress": progress, "weight": [1.0] * n, "status": status or ["En cours"] * n,
+                         "is_late": late or [False] * n, "end_date": end or [dt.date(2024, 12, 31)] * n})
+
+
+def test_key_figures_say_what_they_cannot_compute_instead_of_zero():
+    from pst_data.views import key_figures
+
+    figures = {f.label: f for f in key_figures(_frame([None, None], end=[None, None]), None)}
+    assert figures["Taux d'avancement moyen"].value == "—"
+    assert "le document source n'en donne pas" in figures["Taux d'avancement moyen"].help
+    assert figures["En retard"].value == "—" and "Aucune action n'a d'échéance" in figures["En retard"].help
+    assert figures["Sans taux"].value == "2"
+    assert "bande « Réalisé »" in figures["Finalisées (statut)"].help  # a status is not a band
+
+
+def test_key_figures_show_the_trend_since_the_last_bureau():
+    from pst_data.views import key_figures
+
+    then = _frame([40.0, 50.0], late=[True, False])
+    now = _frame([45.0, 50.0, 70.0], status=["Finalisé", "En cours", "En cours"], late=[False, False, False])
+    figures = {f.label: f for f in key_figures(now, None, then, "depuis « Bureau de novembre »")}
+    assert figures["Taux d'avancement moyen"].value == "55\u00a0%"
+    assert figures["Taux d'avancement moyen"].delta == "+10 pts depuis « Bureau de novembre »"
+    assert figures["Actions"].delta == "+1 action depuis « Bureau de novembre »"
+    assert figures["Finalisées (statut)"].delta == "+1 action depuis « Bureau de novembre »"
+    late = figures["En retard"]
+    assert late.delta == "-1 action depuis « Bureau de novembre »" and late.delta_color == "inverse"
+    assert figures["Sans taux"].delta == "inchangé depuis « Bureau de novembre »"
+    assert figures["Sans taux"].delta_arrow == "off" and late.delta_arrow == "auto"
+    assert all(f.delta is None for f in key_figures(now, None))  # no past: no trend
