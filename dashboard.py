@@ -12,7 +12,7 @@ from pst_data.progress import rollup, summarise
 from pst_data.text import md_escape
 from ui import data
 from pst_data.views import changes_in_view, changes_table, element_titles, key_figures
-from ui.components import cached_chart, show_table
+from ui.components import cached_chart, clicked_rows, show_table
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Vue d'ensemble", icon="📊")
@@ -58,7 +58,12 @@ else:
                 "le document source n'en donne pas. Les taux apparaîtront au fil des mises à jour.")
     left, right = st.columns(2)
     with left:
-        cached_chart("progress_bars", per_os, "os_code", "os_title", key="os_progress")
+        clicked = clicked_rows(cached_chart("progress_bars", per_os, "os_code", "os_title", key="os_progress",
+                                            on_select="rerun"), per_os)
+        if not clicked.empty:  # a bar opens its OS in Objectifs, with the same filters
+            st.switch_page("pages/1_Objectifs.py", query_params={**ctx.filters.to_query_params(),
+                                                                 "os": str(clicked["os_code"].iloc[0])})
+        st.caption("Cliquez sur une barre pour ouvrir cet objectif.")
     with right:
         cached_chart("band_split", per_os, "os_code", "os_title", bands, key="os_bands")
 

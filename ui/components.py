@@ -21,8 +21,20 @@ def show_table(data, **kwargs):
     return st.dataframe(data, **kwargs)
 
 
-def chart(fig, key: str | None = None) -> None:
-    st.plotly_chart(fig, width="stretch", config=PLOTLY_CONFIG, key=key)
+def chart(fig, key: str | None = None, on_select: str = "ignore"):
+    """A plotly figure; ``on_select="rerun"`` returns the clicked bars (selection points)."""
+    if on_select == "ignore":
+        return st.plotly_chart(fig, width="stretch", config=PLOTLY_CONFIG, key=key)
+    return st.plotly_chart(fig, width="stretch", config=PLOTLY_CONFIG, key=key, on_select=on_select,
+                           selection_mode="points")
+
+
+def clicked_rows(event, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``rows`` whose bar was clicked (horizontal bars are drawn last row on top)."""
+    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
+        getattr(getattr(event, "selection", None), "points", []) or []
+    indexes = sorted({len(rows) - 1 - p["point_index"] for p in points if 0 <= p.get("point_index", -1) < len(rows)})
+    return rows.iloc[indexes]
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -30,10 +42,11 @@ def _figure(builder: str, rows: pd.DataFrame, args: tuple, kwargs: tuple) -> dic
     return getattr(charts, builder)(rows, *args, **dict(kwargs)).to_dict()
 
 
-def cached_chart(builder: str, rows: pd.DataFrame, *args, key: str | None = None, **kwargs) -> None:
+def cached_chart(builder: str, rows: pd.DataFrame, *args, key: str | None = None, on_select: str = "ignore",
+                 **kwargs):
     """``charts.<builder>(rows, ...)`` drawn from a cache keyed by its (small) input: building a
     plotly figure is about half of a warm page run (benchmarks/README.md)."""
-    chart(_figure(builder, rows, args, tuple(sorted(kwargs.items()))), key=key)
+    return chart(_figure(builder, rows, args, tuple(sorted(kwargs.items()))), key=key, on_select=on_select)
 
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from urllib.parse import parse_qs, quote, urlparse
 
 from pst_data.plan_file import iter_actions
@@ -68,3 +70,16 @@ def test_switch_plan(app_server, page):
     assert "saint-ghislain" in page.url
     no_exception(page)
     shot(page, "journey-switch-plan")
+
+
+def test_a_bar_of_the_home_page_opens_its_objective(app_server, page):
+    page.goto(f"{app_server.url}/?plan=binche")
+    wait_for_app(page)
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    bar = chart.locator(".bars .point path").nth(7)  # bars are drawn bottom-up: the 8th is the 2nd OS, 1.2
+    box = bar.bounding_box()  # plotly's drag layer is above the bars: click where the bar is, as a person does
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(r"/Objectifs\?.*os=1\.2"), timeout=15_000)
+    wait_for_app(page)
+    no_exception(page)
+    assert "1.2" in page.locator("[data-testid='stMain']").inner_text()
