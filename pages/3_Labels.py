@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from pst_data import services
+from pst_data.formatting import fmt_percent
 from pst_data.text import md_escape
 from pst_data.views import NO_LABEL, action_rows, by_label, label_by_os, label_by_priority, label_change_preview
 from ui import data
@@ -80,12 +81,11 @@ st.subheader("Actions et avancement par label")
 shown = pd.DataFrame({
     "Label": table["label"],
     "Actions": table["actions"],
-    "Taux moyen": table["mean_progress"],
+    "Taux moyen": [fmt_percent(v) for v in table["mean_progress"]],  # one decimal, like every mean
     "Sans taux": table["unassessed"],
     **{band: table[band] for band in [b["label"] for b in bands]},
 })
-show_table(shown, hide_index=True, width="stretch", column_config={
-    "Taux moyen": st.column_config.ProgressColumn("Taux moyen", min_value=0, max_value=100, format="%.0f %%")})
+show_table(shown, hide_index=True, width="stretch")
 empty_labels = table.loc[(table["actions"] == 0) & (table["label"] != NO_LABEL), "label"].tolist()
 if empty_labels:
     st.caption("Aucune action ne porte encore : " + ", ".join(md_escape(n) for n in empty_labels) + ".")

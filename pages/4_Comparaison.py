@@ -24,13 +24,12 @@ shown = pd.DataFrame({
     "Plan": table["organisation"],
     "Actions": table["actions"],
     "Avec taux": table["assessed"],
-    "Taux moyen": table["mean_progress"],
+    "Taux moyen": [fmt_percent(v) for v in table["mean_progress"]],  # one decimal, like every mean
     "En retard": table["late"],
     "Part en retard": [fmt_percent(v) for v in table["late_share"]],
     **{b: [bands.get(b, 0) for bands in table["bands"]] for b in band_names},
 })
-show_table(shown, hide_index=True, width="stretch", column_config={
-    "Taux moyen": st.column_config.ProgressColumn("Taux moyen", min_value=0, max_value=100, format="%.0f %%")})
+show_table(shown, hide_index=True, width="stretch")
 
 assessed = table[table["assessed"] > 0]
 left, right = st.columns(2)

@@ -178,7 +178,7 @@ def grouped_progress(rows: pd.DataFrame, code_col: str, title_col: str, group_co
         fig.add_bar(
             name=esc(group), x=[f"OS {esc(c)}" for c in order], y=[None if pd.isna(v) else v for v in values],
             marker_color=palette[i % len(palette)],
-            text=[fmt_percent(v, 0) if not pd.isna(v) else "" for v in values], textposition="outside",
+            text=[fmt_percent(v) if not pd.isna(v) else "" for v in values], textposition="outside",
             hovertemplate=[
                 f"<b>OS {esc(c)}</b> {esc(shorten(str(titles.get(c, ''))))}<br>{esc(group)} : {fmt_percent(v)}"
                 f" ({plural(int(n) if not pd.isna(n) else 0, 'action')})<extra></extra>"

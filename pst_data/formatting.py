@@ -2,11 +2,16 @@
 
 Babel's fr_BE data gives the decimal comma and the narrow no-break space between thousands:
 58,9 % ; 1 234,5 € ; 31/12/2024. Printf-style formats would print a dot.
+
+One rounding rule for every percentage (pages, slides, Excel, PowerPoint, PDF): a mean taux has
+one decimal (58,9 %), an action's own taux is whole (75 %, as it is entered); halves round away
+from zero (58,25 → 58,3), as Excel and a calculator do, not to the even neighbour.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -28,11 +33,16 @@ def _missing(value: Any) -> bool:
         return False
 
 
+def round_half_up(value: Any, decimals: int = 1) -> Decimal:
+    """58.25 -> 58.3 (Python's round() and Babel would give 58.2)."""
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
 def fmt_number(value: Any, decimals: int = 1) -> str:
     if _missing(value):
         return EMPTY
     pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=LOCALE)
+    return format_decimal(round_half_up(value, decimals), format=pattern, locale=LOCALE)
 
 
 def fmt_percent(value: Any, decimals: int = 1) -> str:

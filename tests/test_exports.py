@@ -53,6 +53,14 @@ def test_excel_values_equal_the_database(seeded_engine):
     assert sheet.cell(row=2, column=progress_col).number_format == '0" %"'
     figures = {r["OS"]: r for r in _rows(wb["Chiffres par OS"])}
     assert round(figures["1.4"]["Taux moyen"], 1) == 90.0
+    per_os = wb["Chiffres par OS"]
+    headers = [c.value for c in per_os[1]]
+    assert headers.count("Sans taux") == 1  # the band « Sans taux » is that column already
+    assert per_os.cell(row=2, column=headers.index("Taux moyen") + 1).number_format == '0.0" %"'  # 58,9 %, not 59 %
+    dated = [c.value for c in sheet[1]].index("Échéance (date)") + 1
+    assert isinstance(sheet.cell(row=2, column=dated).value, dt.datetime)  # a real date, shown dd/mm/yyyy
+    assert sheet.cell(row=2, column=dated).number_format == "DD/MM/YYYY"
+    assert "Début (date)" in [c.value for c in sheet[1]]
     assert sum(r["Actions"] for r in figures.values()) == 47
     assert len(_rows(wb["OS"])) == 9 and len(_rows(wb["OO"])) == 33
     assert len(_rows(wb["Sous-actions"])) == 212

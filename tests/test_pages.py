@@ -154,7 +154,7 @@ def test_comparaison_page(db_url, plan_files):
     no_exception(at)
     table = at.dataframe[0].value.set_index("Plan")
     assert len(table) == 5
-    assert table.loc["CPAS de Binche", "Taux moyen"] == pytest.approx(2770 / 47)
+    assert table.loc["CPAS de Binche", "Taux moyen"] == fmt_percent(2770 / 47) == "58,9\u00a0%"
     assert table.loc["CPAS de Charleroi", "Actions"] == 97
     assert table.loc["CPAS de Charleroi", "Avec taux"] == 0
 

@@ -98,3 +98,11 @@ def test_key_figures_show_the_trend_since_the_last_bureau():
     assert figures["Sans taux"].delta == "inchangé depuis « Bureau de novembre »"
     assert figures["Sans taux"].delta_arrow == "off" and late.delta_arrow == "auto"
     assert all(f.delta is None for f in key_figures(now, None))  # no past: no trend
+
+
+def test_one_rounding_rule_halves_away_from_zero_means_with_one_decimal():
+    from pst_data.formatting import fmt_percent
+
+    assert fmt_percent(58.25) == "58,3\u00a0%" and fmt_percent(58.35) == "58,4\u00a0%"  # not to the even neighbour
+    assert fmt_percent(58.94) == "58,9\u00a0%" and fmt_percent(59.0) == "59\u00a0%"
+    assert fmt_percent(62.5, 0) == "63\u00a0%" and fmt_percent(0.05) == "0,1\u00a0%"

@@ -14,11 +14,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from pst_data.actions import FIELD_LABELS
-from pst_data.progress import band_labels, rollup
+from pst_data.progress import NO_BAND, band_labels, rollup
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 HEADER_FILL = PatternFill("solid", fgColor="1976D2")
-PERCENT = '0" %"'  # a taux is stored 0-100, not 0-1
+PERCENT = '0" %"'  # an action's taux: whole, stored 0-100 (not 0-1)
+MEAN_PERCENT = '0.0" %"'  # a mean taux: one decimal, as everywhere (pst_data/formatting.py)
 
 
 def _cell_value(value: Any) -> Any:
@@ -30,7 +31,8 @@ def _cell_value(value: Any) -> Any:
 
 
 def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[Any]],
-           percent_columns: Sequence[str] = (), widths: dict[str, int] | None = None) -> None:
+           percent_columns: Sequence[str] = (), widths: dict[str, int] | None = None,
+           mean_columns: Sequence[str] = ()) -> None:
     ws = wb.create_sheet(title)
     ws.append(headers)
     for cell in ws[1]:
@@ -43,10 +45,11 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[Any]],
         for cell in row:
             if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
                 cell.data_type = "s"  # keep it text: a title can never run as a formula
-    for name in percent_columns:
-        col = headers.index(name) + 1
-        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-            cell.number_format = PERCENT
+    for names, number_format in ((percent_columns, PERCENT), (mean_columns, MEAN_PERCENT)):
+        for name in names:
+            col = headers.index(name) + 1
+            for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+                cell.number_format = number_format
     for i, header in enumerate(headers, start=1):
         ws.column_dimensions[get_column_letter(i)].width = (widths or {}).get(header, max(12, min(40, len(header) + 4)))
     ws.freeze_panes = "A2"
@@ -59,7 +62,8 @@ ACTION_COLUMNS = [
     ("priority", FIELD_LABELS["priority"]), ("labels", FIELD_LABELS["labels"]),
     ("services", FIELD_LABELS["services"]), ("partners", FIELD_LABELS["partners"]),
     ("project_lead", FIELD_LABELS["project_lead"]), ("department", FIELD_LABELS["department"]),
-    ("start", FIELD_LABELS["start"]), ("end", FIELD_LABELS["end"]), ("end_date", "Échéance (date)"),
+    ("start", FIELD_LABELS["start"]), ("end", FIELD_LABELS["end"]), ("start_date", "Début (date)"),
+    ("end_date", "Échéance (date)"),
     ("late", "En retard"), ("budget", FIELD_LABELS["budget"]), ("budget_text", FIELD_LABELS["budget_text"]),
     ("staff_fte", FIELD_LABELS["staff_fte"]), ("staff_text", FIELD_LABELS["staff_text"]),
     ("indicators", FIELD_LABELS["indicators"]), ("risks", FIELD_LABELS["risks"]),
@@ -78,12 +82,12 @@ def build_workbook(plan: dict, objectives: pd.DataFrame, actions: pd.DataFrame,
     bands = plan["evaluation_bands"]
 
     per_os = rollup(actions, ["os_code", "os_title"], bands)
-    band_names = band_labels(bands)
+    band_names = [b for b in band_labels(bands) if b != NO_BAND]  # « Sans taux » has its own column
     _sheet(wb, "Chiffres par OS",
            ["OS", "Objectif stratégique", "Actions", "Taux moyen", "Sans taux", *band_names],
            [[r["os_code"], r["os_title"], r["actions"], r["mean_progress"], r["unassessed"],
              *[r[b] for b in band_names]] for _, r in per_os.iterrows()],
-           percent_columns=["Taux moyen"], widths={"Objectif stratégique": 60})
+           mean_columns=["Taux moyen"], widths={"Objectif stratégique": 60})
 
     os_rows = objectives.drop_duplicates("os_code")
     _sheet(wb, "OS", ["Code", "Objectif stratégique", "Axe / volet"],
@@ -99,6 +103,7 @@ def build_workbook(plan: dict, objectives: pd.DataFrame, actions: pd.DataFrame,
         fiche = fiches[int(action.id)]
         values = {**fiche, "os_code": action.os_code, "oo_code": action.oo_code,
                   "late": "oui" if action.is_late else "non",
+                  "start_date": None if pd.isna(action.start_date) else action.start_date,
                   "end_date": None if pd.isna(action.end_date) else action.end_date,
                   "indicators": [f"{i['label']} (cible : {i.get('target') or '—'} ; atteint : "
                                  f"{i.get('reached') or '—'})" for i in fiche["indicators"]]}
@@ -107,9 +112,10 @@ def build_workbook(plan: dict, objectives: pd.DataFrame, actions: pd.DataFrame,
     headers = [label for _, label in ACTION_COLUMNS]
     _sheet(wb, "Actions", headers, rows, percent_columns=[FIELD_LABELS["progress"]],
            widths={FIELD_LABELS["title"]: 60, FIELD_LABELS["description"]: 60})
-    for (cell,) in wb["Actions"].iter_rows(min_row=2, min_col=headers.index("Échéance (date)") + 1,
-                                           max_col=headers.index("Échéance (date)") + 1):
-        cell.number_format = "DD/MM/YYYY"
+    for dated in ("Début (date)", "Échéance (date)"):  # real Excel dates (the text columns keep the document's words)
+        for (cell,) in wb["Actions"].iter_rows(min_row=2, min_col=headers.index(dated) + 1,
+                                               max_col=headers.index(dated) + 1):
+            cell.number_format = "DD/MM/YYYY"
     _sheet(wb, "Sous-actions", ["Action", "Code", "Sous-action", "Évaluation"], subs,
            widths={"Sous-action": 70, "Évaluation": 50})
     wb.properties.title = f"{plan['organisation']} — {plan['title']}"

@@ -151,7 +151,7 @@ class ReportPDF(FPDF):
                 self.set_fill_color(*_hex(colours[band_for(mean, bands)]))
                 self.rect(self.l_margin + label_w, top + 1, bar_w * float(mean) / 100, row_h - 2, style="F")
             self.set_xy(self.l_margin + label_w + bar_w + 1, top)
-            self.cell(15, row_h, fmt_percent(mean, 0) if not _missing(mean) else "sans taux")
+            self.cell(15, row_h, fmt_percent(mean) if not _missing(mean) else "sans taux")
             self.set_xy(self.l_margin, top + row_h)
         self.ln(2)
 
