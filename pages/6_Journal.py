@@ -82,5 +82,8 @@ else:
         )
     fig.update_yaxes(range=[0, 100], ticksuffix=" %", title="Taux moyen")
     fig.update_xaxes(tickformat="%d/%m/%Y")
+    last = timeline.groupby("scope", sort=False).tail(1)
     st.plotly_chart(layout(fig, height=420, title="Taux moyen du plan et de chaque OS"),
-                    width="stretch", config=PLOTLY_CONFIG)
+                    width="stretch", config=PLOTLY_CONFIG,
+                    alt="Taux moyen du plan et de chaque OS au fil du temps ; dernières valeurs : "
+                        + " ; ".join(f"{s} : {fmt_percent(v)}" for s, v in zip(last["scope"], last["mean_progress"], strict=True)))

@@ -21,15 +21,17 @@ from pst_data.progress import NO_BAND, band_labels, weighted_mean
 from pst_data.text import plotly_escape as esc
 from pst_data.text import shorten
 
-BAND_COLOURS = ["#2e7d32", "#1976d2", "#f9a825", "#c62828", "#6a1b9a", "#00838f"]
-NO_BAND_COLOUR = "#bdbdbd"
+# Every colour reads at least 3:1 on white (WCAG 1.4.11, graphics): a bar is seen from the back
+# of the room and by colour-weak eyes; the amber is a dark one for that reason.
+BAND_COLOURS = ["#2e7d32", "#1976d2", "#b26a00", "#c62828", "#6a1b9a", "#00838f"]
+NO_BAND_COLOUR = "#8a8a8a"
 STATUS_COLOURS = {
-    "À programmer": "#90a4ae",
+    "À programmer": "#607d8b",
     "En cours": "#1976d2",
     "Finalisé": "#2e7d32",
-    "Suspendu": "#f9a825",
+    "Suspendu": "#b26a00",
     "Abandonné": "#c62828",
-    "Non renseigné": "#bdbdbd",
+    "Non renseigné": "#8a8a8a",
 }
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=14)
 
@@ -152,7 +154,7 @@ def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avanc
             ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
             marker=dict(colors=colours, cmin=-10, cmax=100,
                         colorscale=[[0, "#e0e0e0"], [0.0909, "#e0e0e0"], [0.0910, "#c62828"],
-                                    [0.55, "#f9a825"], [0.75, "#1976d2"], [1, "#2e7d32"]],
+                                    [0.55, "#b26a00"], [0.75, "#1976d2"], [1, "#2e7d32"]],
                         colorbar=dict(title="Taux", ticksuffix=" %", tickvals=[0, 25, 50, 75, 100])),
             hovertemplate="%{customdata}<extra></extra>", customdata=hovers, maxdepth=3,
         )
@@ -168,7 +170,7 @@ def comparison_bars(rows: pd.DataFrame, title: str = "Taux d'avancement moyen pa
 def grouped_progress(rows: pd.DataFrame, code_col: str, title_col: str, group_col: str,
                      groups: Sequence[str], title: str = "Taux moyen par groupe") -> go.Figure:
     """Side-by-side bars per code: one bar per group (e.g. priority 1 vs the others)."""
-    palette = ["#1976d2", "#90a4ae", "#2e7d32", "#f9a825"]
+    palette = ["#1976d2", "#607d8b", "#2e7d32", "#b26a00"]
     order = list(dict.fromkeys(rows[code_col]))
     titles = dict(zip(rows[code_col], rows[title_col], strict=False))
     fig = go.Figure()
@@ -187,3 +189,26 @@ def grouped_progress(rows: pd.DataFrame, code_col: str, title_col: str, group_co
         )
     fig.update_yaxes(range=[0, 115], ticksuffix=" %", title="Taux moyen", gridcolor="#eeeeee")
     return layout(fig, height=420, title=title, barmode="group")
+
+
+def text_alternative(figure: dict[str, Any], limit: int = 40) -> str:
+    """What a chart says, in words, for screen readers: its title, then each bar's name and value
+    (« 1.1 · Améliorer… : 54,7 % »). Plotly's texts are escaped for plotly: read back as text."""
+    from html import unescape
+
+    layout = figure.get("layout") or {}
+    title = layout.get("title") or {}
+    parts = [unescape(str(title.get("text") if isinstance(title, dict) else title or "Graphique"))]
+    for trace in figure.get("data") or []:
+        if trace.get("type") != "bar":
+            continue
+        names = trace.get("y") if trace.get("orientation") == "h" else trace.get("x")
+        values = trace.get("text") or trace.get("x" if trace.get("orientation") == "h" else "y") or []
+        series = unescape(str(trace.get("name") or ""))
+        pairs = [f"{unescape(str(n))} : {v}" for n, v in zip(list(names or [])[::-1] if trace.get("orientation") == "h"
+                                                             else names or [], list(values)[::-1]
+                                                             if trace.get("orientation") == "h" else values, strict=False)
+                 if v not in (None, "")]
+        if pairs:
+            parts.append((f"{series} — " if series else "") + " ; ".join(pairs[:limit]) + (" ; …" if len(pairs) > limit else ""))
+    return ". ".join(parts)

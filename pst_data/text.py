@@ -100,3 +100,20 @@ def plotly_escape(text: object) -> str:
     text = "" if text is None else str(text)
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace("%", "&#37;").replace("$", "&#36;"))
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG's contrast ratio of two "#rrggbb" colours (1 to 21)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_colour_on(background: str) -> str:
+    """White or near-black, whichever reads better on a label's colour (a user picks it)."""
+    return "#ffffff" if contrast_ratio("#ffffff", background) >= contrast_ratio("#1b1b1b", background) else "#1b1b1b"

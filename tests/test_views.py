@@ -106,3 +106,22 @@ def test_one_rounding_rule_halves_away_from_zero_means_with_one_decimal():
     assert fmt_percent(58.25) == "58,3\u00a0%" and fmt_percent(58.35) == "58,4\u00a0%"  # not to the even neighbour
     assert fmt_percent(58.94) == "58,9\u00a0%" and fmt_percent(59.0) == "59\u00a0%"
     assert fmt_percent(62.5, 0) == "63\u00a0%" and fmt_percent(0.05) == "0,1\u00a0%"
+
+
+def test_a_chart_has_a_text_alternative_naming_each_bar():
+    from pst_data.charts import progress_bars, text_alternative
+
+    rows = pd.DataFrame({"os_code": ["1", "2"], "os_title": ["Logement <b>digne</b>", "Emploi"],
+                         "mean_progress": [54.66, None], "actions": [3, 2], "unassessed": [0, 2]})
+    alt = text_alternative(progress_bars(rows, "os_code", "os_title", title="Taux moyen par OS").to_dict())
+    assert alt == "Taux moyen par OS. 1 · Logement <b>digne</b> : 54,7\u00a0% ; 2 · Emploi : aucun taux"
+
+
+def test_band_and_status_colours_read_on_white():
+    from pst_data.charts import BAND_COLOURS, NO_BAND_COLOUR, STATUS_COLOURS
+    from pst_data.text import contrast_ratio, text_colour_on
+
+    for colour in [*BAND_COLOURS, NO_BAND_COLOUR, *STATUS_COLOURS.values()]:
+        assert contrast_ratio(colour, "#ffffff") >= 3, colour  # WCAG 1.4.11, graphics
+    for label_colour in ["#ff7f0e", "#2ca02c", "#1f77b4", "#ffff00", "#000000"]:  # a user's label colours
+        assert contrast_ratio(text_colour_on(label_colour), label_colour) >= 4.5, label_colour

@@ -9,7 +9,7 @@ import streamlit as st
 
 from pst_data import charts
 from pst_data.formatting import EMPTY
-from pst_data.text import md_escape
+from pst_data.text import md_escape, text_colour_on
 
 
 PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr"}
@@ -23,10 +23,11 @@ def show_table(data, **kwargs):
 
 def chart(fig, key: str | None = None, on_select: str = "ignore"):
     """A plotly figure; ``on_select="rerun"`` returns the clicked bars (selection points)."""
+    alt = charts.text_alternative(fig if isinstance(fig, dict) else fig.to_dict())  # what screen readers say
     if on_select == "ignore":
-        return st.plotly_chart(fig, width="stretch", config=PLOTLY_CONFIG, key=key)
+        return st.plotly_chart(fig, width="stretch", config=PLOTLY_CONFIG, key=key, alt=alt)
     return st.plotly_chart(fig, width="stretch", config=PLOTLY_CONFIG, key=key, on_select=on_select,
-                           selection_mode="points")
+                           selection_mode="points", alt=alt)
 
 
 def clicked_rows(event, rows: pd.DataFrame) -> pd.DataFrame:
@@ -67,7 +68,7 @@ def label_tags(names: list[str], labels: pd.DataFrame) -> str:
         return value if COLOUR.match(value) else DEFAULT_TAG_COLOUR
 
     return " ".join(
-        f"<span style='background:{colour(n)};color:white;border-radius:0.6em;"
+        f"<span style='background:{colour(n)};color:{text_colour_on(colour(n))};border-radius:0.6em;"
         f"padding:0.1em 0.6em;font-size:0.85em;white-space:nowrap'>{md_escape(n)}</span>"
         for n in names
     )
