@@ -1,9 +1,12 @@
 """Objectifs: drill down OS -> OO -> actions, the plan as a treemap, and each action's fiche."""
 
+from functools import partial
+
 import streamlit as st
 
 from pst_data import charts
 from pst_data.progress import rollup, summarise
+from pst_data.formatting import fmt_percent
 from pst_data.text import md_escape
 from pst_data.views import action_rows, summary_line
 from ui import data
@@ -31,7 +34,14 @@ bands = plan["evaluation_bands"]
 st.title("Objectifs")
 st.caption(f"{md_escape(plan['organisation'])} · {filter_summary(ctx, md_escape)}")
 
-TAUX = st.column_config.ProgressColumn("Taux", min_value=0, max_value=100, format="%.0f %%")
+TAUX = st.column_config.ProgressColumn("Taux", min_value=0, max_value=100, format="%.0f %%")  # an action's: whole
+
+
+def open_fiche(table_key: str, action_ids: list[int]) -> None:
+    """A row clicked in an actions table opens that action's fiche (as a shared link would)."""
+    rows = st.session_state[table_key].selection.rows
+    if rows:
+        st.query_params["action"] = str(action_ids[rows[0]])
 objectives = data.objectives(plan["id"], ctx.revision)
 
 tree_tab, map_tab = st.tabs(["Arborescence", "Carte du plan"])
@@ -66,14 +76,19 @@ with tree_tab:
                     "Indicateurs": " ; ".join(oo["oo_indicators"] or []),
                 })
             if oo_table:
-                show_table(oo_table, hide_index=True, width="stretch",
-                             column_config={"Taux moyen": TAUX})
+                for row in oo_table:  # a mean: one decimal, like everywhere (not the bar's whole number)
+                    row["Taux moyen"] = fmt_percent(row["Taux moyen"])
+                show_table(oo_table, hide_index=True, width="stretch")
             if os_actions.empty:
                 st.caption("Aucune action sous cet objectif.")
             else:
                 table = action_rows(os_actions)
                 table.insert(0, "OO", os_actions["oo_code"].values)
-                show_table(table, hide_index=True, width="stretch", column_config={"Taux": TAUX})
+                key = f"actions_of_os_{os_code}"
+                show_table(table, hide_index=True, width="stretch", column_config={"Taux": TAUX}, key=key,
+                           on_select=partial(open_fiche, key, [int(i) for i in os_actions["id"]]),
+                           selection_mode="single-row")
+                st.caption("Cochez une ligne (case à gauche) pour ouvrir la fiche de l'action, plus bas.")
 with map_tab:
     if actions.empty:
         st.info("Rien à afficher.")

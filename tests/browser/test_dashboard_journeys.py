@@ -83,3 +83,18 @@ def test_a_bar_of_the_home_page_opens_its_objective(app_server, page):
     wait_for_app(page)
     no_exception(page)
     assert "1.2" in page.locator("[data-testid='stMain']").inner_text()
+
+
+def test_a_row_of_objectifs_opens_its_fiche(app_server, page):
+    page.goto(f"{app_server.url}/Objectifs?plan=binche&os=1.2")  # one OS: its panel is open
+    wait_for_app(page)
+    grid = page.locator("[data-testid='stDataFrame']").nth(1)  # the OO table first, then the actions
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)  # the first row's selection box, below the header
+    page.wait_for_function("() => /action=\\d+/.test(location.search)", timeout=15_000)
+    wait_for_app(page)
+    heading = page.get_by_role("heading", name=re.compile(r"^1\.2\.1\.1\.1 — "))
+    heading.wait_for(timeout=15_000)
+    no_exception(page)
+    shot(page, "journey-row-opens-fiche")
