@@ -81,7 +81,9 @@ else:
                            for t, v in zip(part["changed_at"], part["mean_progress"], strict=True)],
         )
     fig.update_yaxes(range=[0, 100], ticksuffix=" %", title="Taux moyen")
-    fig.update_xaxes(tickformat="%d/%m/%Y")
+    # Days on a long span, the hour once zoomed to a day (not the same day repeated on every tick).
+    fig.update_xaxes(tickformatstops=[dict(dtickrange=[None, 86_400_000], value="%d/%m %Hh%M"),
+                                      dict(dtickrange=[86_400_000, None], value="%d/%m/%Y")])
     last = timeline.groupby("scope", sort=False).tail(1)
     st.plotly_chart(layout(fig, height=420, title="Taux moyen du plan et de chaque OS"),
                     width="stretch", config=PLOTLY_CONFIG,

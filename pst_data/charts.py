@@ -109,7 +109,12 @@ def band_split(
     fig.update_xaxes(title="Nombre d'actions", showgrid=True, gridcolor="#eeeeee")
     fig.update_yaxes(automargin=True)
     fig.update_layout(legend_traceorder="normal")
-    return layout(fig, height=max(240, 40 * len(rows) + 140), title=title, barmode="stack")
+    layout(fig, height=max(260, 40 * len(rows) + 170), title=title, barmode="stack")
+    # The legend at the figure's foot, under the axis title (not on it): anchored to the
+    # container, with room kept for it.
+    fig.update_layout(legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left"),
+                      margin=dict(b=90))
+    return fig
 
 
 def status_split(actions: pd.DataFrame, title: str = "Répartition par statut") -> go.Figure:

@@ -52,6 +52,25 @@ def label_by_priority(actions: pd.DataFrame, label_names: Sequence[str],
     return table.reindex(index=list(label_names) + [NO_LABEL], columns=columns, fill_value=0)
 
 
+def label_vs_rest(actions: pd.DataFrame, label: str, bands: Sequence[dict[str, Any]] | None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The actions carrying ``label`` against all the others: one row per group (actions, mean
+    taux, without taux, late) and the same per OS, for a grouped chart; and the two group names."""
+    names = [f"« {label} »", "Les autres actions"]
+    group = actions["labels"].map(lambda labels: names[0] if label in labels else names[1])
+    grouped = actions.assign(group=group)
+    totals = rollup(grouped, ["group"], bands).set_index("group").reindex(names).reset_index()
+    late = grouped.groupby("group")["is_late"].sum()
+    table = pd.DataFrame({
+        "Actions": names,
+        "Nombre": totals["actions"].fillna(0).astype(int),
+        "Taux moyen": [fmt_percent(v) for v in totals["mean_progress"]],
+        "Sans taux": totals["unassessed"].fillna(0).astype(int),
+        "En retard": [int(late.get(n, 0)) for n in names],
+    })
+    return table, rollup(grouped, ["os_code", "os_title", "group"], bands), names
+
+
 def priority_vs_rest(actions: pd.DataFrame, bands: Sequence[dict[str, Any]] | None) -> pd.DataFrame:
     """Per OS, the mean taux of the top-priority actions and of the others."""
     group = actions["is_top_priority"].map({True: TOP, False: REST})
@@ -64,11 +83,12 @@ def action_rows(actions: pd.DataFrame) -> pd.DataFrame:
         "Code": actions["code"],
         "Action": actions["title"],
         "Taux": actions["progress"].astype("float"),
-        "Statut": actions["status"].fillna("—"),
-        "Chef de projet": actions["project_lead"].fillna("—"),
+        # Lateness beside the taux: at 1 440 px the last columns are behind a scroll bar.
+        "En retard": actions["is_late"].map({True: "oui", False: ""}),
         "Échéance": [fmt_date(d) if not pd.isna(d) else (t or "—")
                      for d, t in zip(actions["end_date"], actions["end_text"], strict=True)],
-        "En retard": actions["is_late"].map({True: "oui", False: ""}),
+        "Statut": actions["status"].fillna("—"),
+        "Chef de projet": actions["project_lead"].fillna("—"),
     })
 
 

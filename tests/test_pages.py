@@ -185,3 +185,11 @@ def test_the_home_page_of_a_plan_without_taux_or_dates_says_so(db_url, plan_file
     assert source.proto.expanded is False
     notes = plan_files["charleroi"]["notes"]
     assert notes and any(notes[0][:40] in m.value.replace("\\", "") for m in source.markdown)
+
+
+def test_labels_page_compares_etats_generaux_with_the_rest(db_url):
+    at = open_page("pages/3_Labels.py", db_url, plan="charleroi")
+    no_exception(at)
+    versus = next(df.value for df in at.dataframe if "Nombre" in df.value.columns)
+    assert versus["Actions"].tolist() == ["« États généraux »", "Les autres actions"]
+    assert versus["Nombre"].sum() == 97 and versus["Nombre"].iloc[0] == 36

@@ -125,3 +125,16 @@ def test_band_and_status_colours_read_on_white():
         assert contrast_ratio(colour, "#ffffff") >= 3, colour  # WCAG 1.4.11, graphics
     for label_colour in ["#ff7f0e", "#2ca02c", "#1f77b4", "#ffff00", "#000000"]:  # a user's label colours
         assert contrast_ratio(text_colour_on(label_colour), label_colour) >= 4.5, label_colour
+
+
+def test_a_label_against_the_rest_of_the_plan():
+    from pst_data.views import label_vs_rest
+
+    actions = pd.DataFrame({"os_code": ["1", "1", "2"], "os_title": ["A", "A", "B"],
+                            "labels": [["États généraux"], [], ["PPI", "États généraux"]],
+                            "progress": [40.0, 80.0, None], "weight": [1.0] * 3, "is_late": [True, False, False]})
+    table, per_os, groups = label_vs_rest(actions, "États généraux", None)
+    assert groups == ["« États généraux »", "Les autres actions"]
+    assert table.values.tolist() == [["« États généraux »", 2, "40\u00a0%", 1, 1],
+                                     ["Les autres actions", 1, "80\u00a0%", 0, 0]]
+    assert set(per_os["group"]) == set(groups)
