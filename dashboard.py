@@ -35,15 +35,18 @@ snapshots = data.snapshots(plan["id"], ctx.revision)
 if not snapshots.empty:
     last = snapshots.iloc[0]
     then_day = pd.Timestamp(last["as_of"]).date()
-    since = f"depuis « {last['name']} »"
+    # Metric deltas read Markdown: the snapshot's name (typed by a user) stays in the caption.
+    since = f"depuis l'instantané du {fmt_date(then_day)}"
+    since_named = f"depuis l'instantané « {last['name']} » du {fmt_date(then_day)}"
 else:
     then_day = ctx.today - dt.timedelta(days=30)
     since = "sur 30 jours"
+    since_named = f"sur 30 jours (depuis le {fmt_date(then_day)})"
 then = apply_filters(data.actions_as_of(plan, ctx.revision, then_day), ctx.filters) if then_day < ctx.today else None
 for col, figure in zip(st.columns(5), key_figures(actions, bands, then, since), strict=True):
     col.metric(figure.label, figure.value, figure.delta, delta_color="off" if figure.delta_arrow == "off" else figure.delta_color,
                delta_arrow=figure.delta_arrow, help=figure.help)
-st.caption(md_escape(f"Évolution {since} (le {fmt_date(then_day)})." if then is not None else "")
+st.caption(md_escape(f"Évolution {since_named}." if then is not None else "")
            + " « Finalisées » compte le statut déclaré ; les bandes d'évaluation ("
            + ", ".join(md_escape(b["label"]) for b in bands or []) + ") classent le taux d'avancement.")
 
