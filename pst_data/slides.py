@@ -140,7 +140,8 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
     figures = [("Actions", str(total.actions)), ("Taux moyen", fmt_percent(total.mean_progress)),
                ("Sans taux", str(total.unassessed))]
     figures += [(label, str(count)) for label, count in total.band_counts.items() if count and label != NO_BAND]
-    per_os = _bars(rollup(actions, ["os_code", "os_title"], bands), "os_code", "os_title", "OS ", bands)
+    os_rollup = rollup(actions, ["os_code", "os_title"], bands)
+    per_os = _bars(os_rollup, "os_code", "os_title", "OS ", bands)
     title = f"{plan['organisation']} — suivi du PST"
     subtitle = f"{plan['title']} · situation au {fmt_date(today)} · {filter_text}"
     first_budget = TITLE_SLIDE_BUDGET - _title_extra(title) - 1.1 * (wrapped_lines(subtitle, SUBTITLE_WIDTH) - 1)
@@ -151,7 +152,7 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
                    for n, chunk in enumerate(overview)])
 
     top = top_priority(plan["priority_scale"])
-    for _, os_row in rollup(actions, ["os_code", "os_title"], bands).iterrows():
+    for _, os_row in os_rollup.iterrows():
         mine = actions[actions["os_code"] == os_row["os_code"]]
         per_oo = _bars(rollup(mine, ["oo_code", "oo_title"], bands), "oo_code", "oo_title", "OO ", bands)
         moved = changes[(changes["field"] == "progress") & changes["action_code"].isin(mine["code"])]
