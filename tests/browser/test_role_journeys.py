@@ -238,7 +238,8 @@ def test_a_directeur_gives_pgp_to_the_filtered_actions_in_three_clicks(role_serv
     log_in(page, role_server.url, "dominique.dir", next_path="/Labels?plan=binche&os=2.1")
     page.get_by_text("Attribuer ou retirer un label").wait_for(timeout=15_000)
     clicks = 0
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Label").click()
+    page.locator("[data-testid='stSelectbox']").filter(
+        has=page.locator("[data-testid='stWidgetLabel']", has_text=re.compile(r"^Label$"))).click()
     clicks += 1
     page.get_by_role("option", name="PGP", exact=True).click()
     clicks += 1
