@@ -125,9 +125,9 @@ SCRIPT = """
     [/^(January|February|March|April|May|June|July|August|September|October|November|December) (\\d{4})$/,
       (_, m, y) => month(m) + " " + y],
     [/^(January|February|March|April|May|June|July|August|September|October|November|December)$/, (_, m) => month(m)],
-    [/^(\d{1,2}) \u2013 (January|February|March|April|May|June|July|August|September|October|November|December)$/,
-      (_, d, m) => d + " \u2013 " + month(m)],
-    [/^(January|February|March|April|May|June|July|August|September|October|November|December) (\d{1,2}), (\d{4})$/,
+    [/^(\\d{1,2}) \\u2013 (January|February|March|April|May|June|July|August|September|October|November|December)$/,
+      (_, d, m) => d + " \\u2013 " + month(m)],
+    [/^(January|February|March|April|May|June|July|August|September|October|November|December) (\\d{1,2}), (\\d{4})$/,
       (_, m, d, y) => d + " " + month(m) + " " + y],
     // a date field's parts, read aloud: "day, Période start date"
     [/^day, (.*)$/, (_, r) => "jour, " + r], [/^month, (.*)$/, (_, r) => "mois, " + r], [/^year, (.*)$/, (_, r) => "année, " + r],
