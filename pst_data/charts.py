@@ -56,9 +56,21 @@ def layout(fig: go.Figure, height: int, **kwargs: Any) -> go.Figure:
     return fig
 
 
+NAME_WIDTH = 60  # characters of a bar's name (written above the bar, across the chart's width)
+
+
 def _axis_names(rows: pd.DataFrame, code_col: str, title_col: str) -> list[str]:
-    return [f"{esc(c)} · {esc(shorten(str(t), 34))}" if c != t else esc(shorten(str(t), 40))
+    return [f"{esc(c)} · {esc(shorten(str(t), NAME_WIDTH - len(str(c)) - 3))}" if c != t
+            else esc(shorten(str(t), NAME_WIDTH))
             for c, t in zip(rows[code_col], rows[title_col], strict=True)]
+
+
+def _names_above_bars(fig: go.Figure, count: int) -> None:
+    """Each bar's name on its own line above the bar, not in a left margin: on a phone a margin
+    of names would take two thirds of the chart; here the bars keep the whole width."""
+    fig.update_yaxes(ticklabelposition="inside top", ticklabelshift=-14, ticklabelstandoff=0,
+                     range=[-0.5, count - 0.5 + 0.35], automargin=True)
+    fig.update_layout(bargap=0.5)
 
 
 def progress_bars(
@@ -81,10 +93,11 @@ def progress_bars(
             cliponaxis=False, marker_color="#1976d2", hovertemplate=hover,
         )
     )
-    fig.update_xaxes(range=[0, 118], ticksuffix=" %", tickvals=[0, 25, 50, 75, 100],
+    # Each bar prints its value: no tick labels (the names above the bars would hide the first ones).
+    fig.update_xaxes(range=[0, 118], tickvals=[0, 25, 50, 75, 100], showticklabels=False,
                      showgrid=True, gridcolor="#eeeeee")
-    fig.update_yaxes(automargin=True)
-    return layout(fig, height=max(220, 40 * len(rows) + 80), title=title, showlegend=False)
+    _names_above_bars(fig, len(rows))
+    return layout(fig, height=max(220, 60 * len(rows) + 90), title=title, showlegend=False)
 
 
 def band_split(
@@ -106,10 +119,14 @@ def band_split(
             hovertemplate=[f"{n}<br>{esc(label)} : {plural(c, 'action')}<extra></extra>"
                            for n, c in zip(names, counts, strict=True)],
         )
-    fig.update_xaxes(title="Nombre d'actions", showgrid=True, gridcolor="#eeeeee")
-    fig.update_yaxes(automargin=True)
+    # A fixed range: with names above the bars, plotly's own range would make room for them on
+    # the left. Each segment prints its count, so no tick labels.
+    totals = [sum(int(rows[label].iloc[i]) for label in band_labels(bands) if label in rows) for i in range(len(rows))]
+    fig.update_xaxes(range=[0, max(totals, default=1) * 1.05 or 1], showticklabels=False, showgrid=True,
+                     gridcolor="#eeeeee")
+    _names_above_bars(fig, len(rows))
     fig.update_layout(legend_traceorder="normal")
-    layout(fig, height=max(260, 40 * len(rows) + 170), title=title, barmode="stack")
+    layout(fig, height=max(260, 60 * len(rows) + 180), title=title, barmode="stack")
     # The legend at the figure's foot, under the axis title (not on it): anchored to the
     # container, with room kept for it.
     fig.update_layout(legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left"),
