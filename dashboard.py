@@ -11,7 +11,7 @@ from pst_data.formatting import fmt_date
 from pst_data.progress import rollup, summarise
 from pst_data.text import md_escape
 from ui import data
-from pst_data.views import changes_in_view, changes_table, element_titles, key_figures
+from pst_data.views import changes_in_view, changes_table, element_titles, key_figures, resource_totals
 from ui.components import cached_chart, clicked_rows, show_table
 from ui.frame import filter_summary, page_frame
 
@@ -82,6 +82,16 @@ else:
             for b in [next((x for x in bands if x["label"] == label), None)]
         ]
         show_table(band_rows, hide_index=True, width="stretch")
+
+if not actions.empty:
+    st.subheader("Budget et personnel")
+    resources = resource_totals(actions)
+    if resources.iloc[-1]["Budget (€)"] == "—" and resources.iloc[-1]["ETP"] == "—":
+        st.caption("Aucune fiche de ces actions ne chiffre de budget ni d'ETP.")
+    else:
+        st.caption("Sommes des fiches ; « Sans budget » et « Sans ETP » comptent les actions qui n'en donnent pas : "
+                   "la somme ne couvre qu'elles.")
+        show_table(resources, hide_index=True, width="stretch")
 
 st.subheader("Dernières modifications")
 changes = data.recent_changes(plan["id"], ctx.revision, 200)

@@ -35,6 +35,7 @@ ACTION_COLUMNS = [
     "is_top_priority", "labels", "services", "project_lead", "department", "status", "progress",
     "band", "weight", "start_date", "end_date", "start_text", "end_text", "is_late", "version",
     "updated_at", "updated_by", "os_position", "oo_position", "position", "lead_account_id",
+    "budget", "staff_fte",
 ]
 
 
@@ -113,6 +114,7 @@ def actions_frame(
             Action.start_text, Action.end_text, Action.version, Action.updated_at, Action.updated_by,
             StrategicObjective.position.label("os_position"),
             OperationalObjective.position.label("oo_position"), Action.position, Action.lead_account_id,
+            Action.budget, Action.staff_fte,
         )
         .join(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
         .join(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
@@ -124,6 +126,8 @@ def actions_frame(
         return pd.DataFrame(columns=ACTION_COLUMNS)
     labels = _names_by_action(session, plan["id"], action_labels, Label, action_labels.c.label_id)
     services = _names_by_action(session, plan["id"], action_services, Service, action_services.c.service_id)
+    for amount in ("budget", "staff_fte"):  # Decimal from the database: floats to sum (NaN: none given)
+        frame[amount] = [float("nan") if v is None else float(v) for v in frame[amount]]
     frame["labels"] = [labels.get(i, []) for i in frame["id"]]
     frame["services"] = [services.get(i, []) for i in frame["id"]]
     return add_derived_columns(frame, plan, today)[ACTION_COLUMNS]

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
-from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_number, fmt_percent
+from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
 from pst_data.progress import rollup, summarise
 
 NO_LABEL = "Sans label"
@@ -401,3 +401,20 @@ def key_figures(actions: pd.DataFrame, bands: Sequence[dict[str, Any]] | None,
         KeyFigure("Sans taux", fmt_number(now["unassessed"], 0), "Actions dont le taux n'est pas renseigné.",
                   _delta(now["unassessed"], old("unassessed"), "action", since), "inverse"),
     ]
+
+
+def resource_totals(actions: pd.DataFrame) -> pd.DataFrame:
+    """Budget (€) and staff (ETP) summed per OS and for the whole selection (the documents give
+    them per fiche), with how many actions give none: a sum over half the fiches is not the
+    plan's budget, and the table says so."""
+    def row(code: str, title: str, part: pd.DataFrame) -> dict[str, Any]:
+        return {"OS": code, "Objectif stratégique": title,
+                "Budget (€)": fmt_euro(part["budget"].sum()) if part["budget"].notna().any() else EMPTY,
+                "Sans budget": f"{int(part['budget'].isna().sum())} / {len(part)}",
+                "ETP": fmt_number(part["staff_fte"].sum(), 2) if part["staff_fte"].notna().any() else EMPTY,
+                "Sans ETP": f"{int(part['staff_fte'].isna().sum())} / {len(part)}"}
+
+    rows = [row(str(code), str(group["os_title"].iloc[0]), group)
+            for code, group in actions.groupby("os_code", sort=False)]
+    rows.append(row("Total", "Toutes les actions affichées", actions))
+    return pd.DataFrame(rows)

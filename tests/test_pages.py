@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from db.engine import make_engine
-from pst_data.formatting import fmt_percent
+from pst_data.formatting import fmt_euro, fmt_percent
 from pst_data.plan_file import iter_actions
 from tests.pages_support import metrics, no_exception, open_page, plotly_specs
 
@@ -193,3 +193,17 @@ def test_labels_page_compares_etats_generaux_with_the_rest(db_url):
     versus = next(df.value for df in at.dataframe if "Nombre" in df.value.columns)
     assert versus["Actions"].tolist() == ["« États généraux »", "Les autres actions"]
     assert versus["Nombre"].sum() == 97 and versus["Nombre"].iloc[0] == 36
+
+
+def test_the_overview_sums_budgets_and_staff_of_the_fiches(db_url, plan_files):
+    at = open_page("dashboard.py", db_url, plan="binche")
+    no_exception(at)
+    table = next(df.value for df in at.dataframe if "Sans budget" in df.value.columns)
+    actions = [a for os_ in plan_files["binche"]["strategic_objectives"] for oo in os_["operational_objectives"]
+               for a in oo["actions"]]
+    budgets = [a["budget"] for a in actions if a.get("budget") is not None]
+    total = table.iloc[-1]
+    assert total["OS"] == "Total" and total["Sans budget"] == f"{len(actions) - len(budgets)} / {len(actions)}"
+    assert total["Budget (€)"] == fmt_euro(sum(budgets))
+    charleroi = open_page("dashboard.py", db_url, plan="charleroi")
+    assert any(c.value == "Aucune fiche de ces actions ne chiffre de budget ni d'ETP." for c in charleroi.caption)

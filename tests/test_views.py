@@ -138,3 +138,15 @@ def test_a_label_against_the_rest_of_the_plan():
     assert table.values.tolist() == [["« États généraux »", 2, "40\u00a0%", 1, 1],
                                      ["Les autres actions", 1, "80\u00a0%", 0, 0]]
     assert set(per_os["group"]) == set(groups)
+
+
+def test_budgets_and_staff_add_up_per_os_and_say_how_many_fiches_give_none():
+    from pst_data.views import resource_totals
+
+    actions = pd.DataFrame({"os_code": ["1", "1", "2"], "os_title": ["A", "A", "B"],
+                            "budget": [1000.5, float("nan"), 250000.0], "staff_fte": [0.5, 1.25, float("nan")]})
+    table = resource_totals(actions)
+    assert table["OS"].tolist() == ["1", "2", "Total"]
+    assert table["Budget (€)"].tolist() == ["1\u202f000,5\u00a0€", "250\u202f000\u00a0€", "251\u202f000,5\u00a0€"]
+    assert table["Sans budget"].tolist() == ["1 / 2", "0 / 1", "1 / 3"]
+    assert table["ETP"].tolist() == ["1,75", "—", "1,75"] and table["Sans ETP"].tolist() == ["0 / 2", "1 / 1", "1 / 3"]
