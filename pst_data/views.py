@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
-from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
+from pst_data.formatting import EMPTY, _missing, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
 from pst_data.progress import rollup, summarise
 
 NO_LABEL = "Sans label"
@@ -176,10 +176,6 @@ def change_text(kind: str, field: str, old: Any, new: Any) -> str:
     return f"{_history_value(old, field)} → {_history_value(new, field)}"
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value))
-
-
 def _history_list(value: Any) -> list[str] | None:
     """A list field's history value (JSON) as its items' names; None for any other value.
     An empty value beside a list (a first label) counts as the empty list."""
@@ -204,20 +200,16 @@ def field_label(entity: str | None, field: str) -> str:
 
 
 def _history_value(value, field: str) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if _missing(value):
         return EMPTY
     if field == "progress":
         return fmt_percent(float(value), 0)
     if field == "position":
         return f"{int(value) + 1}ᵉ"
-    if isinstance(value, str) and value.startswith("["):
-        try:  # lists (labels, services, partners…) are kept as JSON: shown as "a, b"
-            items = json.loads(value)
-        except ValueError:
-            return value
-        if isinstance(items, list):
-            return ", ".join(i.get("title") or i.get("label") or str(i) if isinstance(i, dict) else str(i)
-                             for i in items) or EMPTY
+    # lists (labels, services, partners…) are kept as JSON: shown as "a, b"
+    items = _history_list(value) if isinstance(value, str) and value.startswith("[") else None
+    if items is not None:
+        return ", ".join(items) or EMPTY
     return str(value)
 
 
