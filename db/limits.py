@@ -12,6 +12,19 @@ from decimal import Decimal
 
 # The statuses an action may have (a check constraint of the schema).
 STATUSES = ("À programmer", "En cours", "Finalisé", "Suspendu", "Abandonné")
+# How the chef de projet judges an action is going (beside its taux), as iA.PST does.
+HEALTHS = ("Bon", "À surveiller", "En difficulté", "En pause")
+HEALTH_MAX = 40
+# The meetings a plan is reported to: « depuis le dernier Bureau » counts from them.
+MEETING_KINDS = ("bureau", "conseil")
+MEETING_NOTE_MAX = 200
+# Days without an update after which an open action is « non mise à jour » (per plan).
+STALE_DAYS_DEFAULT = 60
+STALE_DAYS_MAX = 3650
+# Days before the next Bureau when the automatic reminder goes out (per plan).
+REMINDER_DAYS_DEFAULT = 7
+REMINDER_DAYS_MAX = 90
+REMINDER_TEXT_MAX = 5000
 
 CODE_MAX = 40
 TITLE_MAX = 500

@@ -37,6 +37,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from db.limits import (  # noqa: F401  (STATUSES re-exported for pages and services)
     STATUSES,
+    HEALTHS,
+    HEALTH_MAX,
+    MEETING_KINDS,
+    MEETING_NOTE_MAX,
+    REMINDER_DAYS_DEFAULT,
+    REMINDER_DAYS_MAX,
+    STALE_DAYS_DEFAULT,
+    STALE_DAYS_MAX,
     AUTHOR_MAX,
     AXIS_MAX,
     CODE_MAX,
@@ -119,6 +127,14 @@ class Plan(Base):
     # names are left out unless the admin chooses to show them.
     published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     published_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Follow-up between Bureaus, set by the plan's directeur: an open action not updated for
+    # this many days is « non mise à jour »; the automatic reminder goes out this many days
+    # before the next Bureau, with this text (None: the default text).
+    stale_after_days: Mapped[int] = mapped_column(default=STALE_DAYS_DEFAULT,
+                                                  server_default=str(STALE_DAYS_DEFAULT))
+    reminder_days_before: Mapped[int] = mapped_column(default=REMINDER_DAYS_DEFAULT,
+                                                      server_default=str(REMINDER_DAYS_DEFAULT))
+    reminder_text: Mapped[str | None] = mapped_column(Text)
 
     strategic_objectives: Mapped[list[StrategicObjective]] = relationship(
         back_populates="plan",
@@ -130,7 +146,13 @@ class Plan(Base):
         back_populates="plan", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __table_args__ = (CheckConstraint("revision >= 0", name="revision_positive"),)
+    __table_args__ = (
+        CheckConstraint("revision >= 0", name="revision_positive"),
+        CheckConstraint(f"stale_after_days >= 1 AND stale_after_days <= {STALE_DAYS_MAX}",
+                        name="stale_after_days_range"),
+        CheckConstraint(f"reminder_days_before >= 0 AND reminder_days_before <= {REMINDER_DAYS_MAX}",
+                        name="reminder_days_range"),
+    )
 
 
 class StrategicObjective(Base):
@@ -238,6 +260,9 @@ class Action(Base):
     end_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     status: Mapped[str | None] = mapped_column(String(STATUS_MAX))
     progress: Mapped[int | None]
+    # The chef de projet's judgement (Bon, À surveiller, En difficulté, En pause) and why.
+    health: Mapped[str | None] = mapped_column(String(HEALTH_MAX))
+    health_reason: Mapped[str | None] = mapped_column(Text)
     indicators: Mapped[list[Any]] = mapped_column(default=list)
     budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     budget_text: Mapped[str | None] = mapped_column(Text)
@@ -275,6 +300,10 @@ class Action(Base):
         CheckConstraint(
             "status IS NULL OR status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")",
             name="status_known",
+        ),
+        CheckConstraint(
+            "health IS NULL OR health IN (" + ", ".join(f"'{h}'" for h in HEALTHS) + ")",
+            name="health_known",
         ),
         CheckConstraint("weight >= 0", name="weight_positive"),
         CheckConstraint("version >= 1", name="version_positive"),
@@ -488,3 +517,46 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class Meeting(Base):
+    """A meeting the plan is reported to: the Bureau permanent (monthly) or the Conseil.
+    « Depuis le dernier Bureau » counts from the last Bureau before today."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(MEETING_NOTE_MAX))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(AUTHOR_MAX))
+
+    __table_args__ = (
+        UniqueConstraint("plan_id", "kind", "held_on", name="uq_meetings_plan_kind_day"),
+        CheckConstraint("kind IN (" + ", ".join(f"'{k}'" for k in MEETING_KINDS) + ")", name="kind_known"),
+    )
+
+
+class Reminder(Base):
+    """An e-mail reminder sent to a chef de projet. ``once_key`` is set for the automatic one
+    (plan, next Bureau, account): unique, so running the cron command twice sends it once."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    trigger: Mapped[str] = mapped_column(String(20))  # auto (the cron command) | manual (« Relancer »)
+    once_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    recipient: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    subject: Mapped[str] = mapped_column(String(300))
+    actions: Mapped[int]
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    sent_by: Mapped[str] = mapped_column(String(AUTHOR_MAX))
+
+    __table_args__ = (
+        CheckConstraint("trigger IN ('auto', 'manual')", name="trigger_known"),
+    )

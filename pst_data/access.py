@@ -3,7 +3,7 @@
 | role      | may                                                                                  |
 |-----------|--------------------------------------------------------------------------------------|
 | lecteur   | read the plans they can see                                                          |
-| chef      | update taux, status and comment of the actions they lead (linked to their account)   |
+| chef      | update taux, status, health and comment of the actions they lead (linked to account) |
 | directeur | everything inside the plans they direct: fields, structure, labels on actions,       |
 |           | snapshots, reports, Bureau links, linking chefs de projet to accounts, imports of    |
 |           | their plan (from a file)                                                             |
@@ -23,8 +23,8 @@ from db.limits import LOGIN_MAX, PASSWORD_MAX, PASSWORD_MIN, ROLES
 from pst_data.text import has_invalid_character
 
 ROLE_LABELS = {"lecteur": "Lecteur", "chef": "Chef de projet", "directeur": "Directeur", "admin": "Administrateur"}
-# What a chef de projet may change on the actions they lead (and health, once it exists).
-CHEF_FIELDS = frozenset({"progress", "status", "comment"})
+# What a chef de projet may change on the actions they lead.
+CHEF_FIELDS = frozenset({"progress", "status", "comment", "health", "health_reason"})
 # Writes no directeur makes: shared across plans, or about the instance itself.
 ADMIN_ENTITIES = frozenset({"label", "account", "plan", "setting"})
 
@@ -118,7 +118,7 @@ def refusal(actor: Actor, change: Change) -> str | None:
         if change.lead_account_id != actor.account_id:
             return "Vous n'êtes pas le chef de projet de cette action : seul son chef de projet ou un directeur peut la modifier."
         if change.field not in CHEF_FIELDS:
-            return ("Un chef de projet modifie le taux, le statut et le commentaire de ses actions ; "
+            return ("Un chef de projet modifie le taux, le statut, la santé et le commentaire de ses actions ; "
                     "les autres champs reviennent au directeur.")
         return None
     return "Votre rôle (lecteur) permet de consulter, pas de modifier."

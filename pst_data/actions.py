@@ -23,7 +23,7 @@ from pst_data.text import sorted_names
 # Scalar fields stored as they are (plan-file key == column name).
 SCALAR_FIELDS = (
     "title", "description", "priority", "project_lead", "department", "status", "progress",
-    "budget_text", "staff_text", "deliverables", "context", "evaluation", "comment",
+    "health", "health_reason", "budget_text", "staff_text", "deliverables", "context", "evaluation", "comment",
 )
 NUMBER_FIELDS = ("budget", "staff_fte", "weight")
 LIST_FIELDS = ("partners", "risks", "indicators")

@@ -80,6 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     p_compare.add_argument("--name", required=True, metavar="NOM")
 
     sub.add_parser("seed", help="charger les cinq plans de démonstration")
+
+    p_remind = sub.add_parser(
+        "remind", help="relance automatique par e-mail avant le prochain Bureau (pour cron ; "
+                       "n'envoie jamais deux fois la même relance)")
+    p_remind.add_argument("--plan", required=True, metavar="SLUG")
+    p_remind.add_argument("--dry-run", action="store_true", help="dire qui serait relancé, sans rien envoyer")
+    p_meeting = sub.add_parser("meeting", help="calendrier des Bureaux et Conseils d'un plan")
+    meeting = p_meeting.add_subparsers(dest="meeting_command", required=True, metavar="ACTION")
+    p_madd = meeting.add_parser("add", help="ajouter une réunion")
+    p_madd.add_argument("--plan", required=True, metavar="SLUG")
+    p_madd.add_argument("--date", required=True, metavar="JJ/MM/AAAA")
+    p_madd.add_argument("--kind", choices=("bureau", "conseil"), default="bureau")
+    _as_account(p_madd)
+    p_mlist = meeting.add_parser("list", help="lister les réunions")
+    p_mlist.add_argument("--plan", required=True, metavar="SLUG")
     p_check = sub.add_parser("check", help="vérifier un fichier de plan sans rien écrire")
     p_check.add_argument("file", metavar="FICHIER")
     sub.add_parser("migrate", help="mettre le schéma de la base à jour (Alembic) ; crée le premier compte admin")
@@ -323,6 +338,38 @@ def cmd_seed(args) -> int:
     return 0
 
 
+def cmd_remind(args) -> int:
+    from pst_data.reminders import send_reminders
+
+    engine = _engine()
+    with read_session(engine) as session:
+        plan = _plan(session, args.plan)
+    outcome = send_reminders(engine, Operator(f"relance automatique ({getpass.getuser()})"), plan["id"],
+                             automatic=True, dry_run=args.dry_run)
+    print("\n".join(outcome.lines()))
+    return 1 if outcome.failed else 0
+
+
+def cmd_meeting(args) -> int:
+    from pst_data.meetings import add_meeting, list_meetings, meeting_name
+
+    engine = _engine()
+    with read_session(engine) as session:
+        plan = _plan(session, args.plan)
+        meetings = list_meetings(session, plan["id"])
+    if args.meeting_command == "add":
+        meeting_id = add_meeting(engine, _actor(engine, args.as_login), plan["id"], args.kind, args.date)
+        with read_session(engine) as session:
+            added = next(m for m in list_meetings(session, plan["id"]) if m["id"] == meeting_id)
+        print(f"Ajouté au calendrier : {meeting_name(added['kind'], added['held_on'])}.")
+        return 0
+    if not meetings:
+        print("Aucune réunion au calendrier de ce plan.")
+    for m in meetings:
+        print(meeting_name(m["kind"], m["held_on"]) + (f" · {m['note']}" if m["note"] else ""))
+    return 0
+
+
 def cmd_template(args) -> int:
     from pst_data.exchange.workbook import template_workbook
 
@@ -409,6 +456,8 @@ def cmd_setting(args) -> int:
 
 COMMANDS = {
     "import": cmd_import,
+    "remind": cmd_remind,
+    "meeting": cmd_meeting,
     "export": cmd_export,
     "seed": cmd_seed,
     "check": cmd_check,

@@ -16,6 +16,8 @@ FIELD_LABELS = {
     "end": "Fin",
     "status": "Statut",
     "progress": "Taux d'avancement",
+    "health": "Santé",
+    "health_reason": "Raison (santé)",
     "indicators": "Indicateurs",
     "budget": "Budget (€)",
     "budget_text": "Budget (texte)",
@@ -43,6 +45,10 @@ FIELD_LABELS = {
     "label_description": "Description du label",
     "snapshot": "Instantané",
     "lead_account": "Compte du chef de projet",
+    "meeting": "Réunion",
+    "stale_after_days": "Non mise à jour après (jours)",
+    "reminder_days_before": "Relance automatique (jours avant le Bureau)",
+    "reminder_text": "Texte de la relance",
 }
 
 # The plan's own fields (import preview, change log).

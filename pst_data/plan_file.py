@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from db.limits import (
+    HEALTH_MAX,
+    HEALTHS,
     AMOUNT_DECIMALS,
     STATUSES,
     AXIS_MAX,
@@ -105,6 +107,8 @@ ACTION_KEYS: dict[str, Any] = {
     "end": None,
     "status": None,
     "progress": None,
+    "health": None,
+    "health_reason": None,
     "indicators": [],
     "budget": None,
     "budget_text": None,
@@ -374,6 +378,7 @@ class PlanChecker:
                 "status",
             )
         action["progress"] = self.progress(action["progress"], where)
+        self.health(action, where)
         action["budget"] = self.amount(action["budget"], where, "budget", BUDGET_MAX)
         action["staff_fte"] = self.amount(action["staff_fte"], where, "staff_fte", STAFF_FTE_MAX)
         weight = self.amount(action["weight"], where, "weight", WEIGHT_MAX)
@@ -384,6 +389,17 @@ class PlanChecker:
         action["sub_actions"] = [self.sub_action(item, where) for item in subs]
         self.unique_codes(action["sub_actions"], where, "sous-action")
         return action
+
+    def health(self, action: dict, where: str) -> None:
+        """Health is one of HEALTHS; anything but « Bon » says why (the Bureau asks)."""
+        action["health_reason"] = self.text(action["health_reason"], where, "health_reason")
+        health = action["health"] = self.text(action["health"], where, "health", limit=HEALTH_MAX)
+        if health is None:
+            return
+        if health not in HEALTHS:
+            self.error(where, f"santé « {health} » inconnue ; valeurs permises : {', '.join(HEALTHS)}.", "health")
+        elif health != HEALTHS[0] and not (action["health_reason"] or "").strip():
+            self.error(where, f"santé « {health} » : indiquez-en la raison (« Raison (santé) »).", "health_reason")
 
     def sub_action(self, data: Any, parent: str) -> dict:
         if not isinstance(data, dict):

@@ -28,6 +28,8 @@ from db.models import (
 )
 from pst_data import clock
 from pst_data.actions import action_values
+from db.limits import STALE_DAYS_DEFAULT
+from pst_data.follow_up import add_follow_up_columns
 from pst_data.progress import CLOSED_STATUSES, add_derived_columns, band_for, band_labels
 
 ACTION_COLUMNS = [
@@ -35,7 +37,8 @@ ACTION_COLUMNS = [
     "is_top_priority", "labels", "services", "project_lead", "department", "status", "progress",
     "band", "weight", "start_date", "end_date", "start_text", "end_text", "is_late", "version",
     "updated_at", "updated_by", "os_position", "oo_position", "position", "lead_account_id",
-    "budget", "staff_fte",
+    "budget", "staff_fte", "health", "health_reason", "last_update", "last_update_day",
+    "days_since_update", "is_stale",
 ]
 
 
@@ -56,6 +59,8 @@ def _plan_dict(p: Plan) -> dict[str, Any]:
         "revision": p.revision,
         "published": bool(p.published),
         "published_names": bool(p.published_names),
+        "stale_after_days": p.stale_after_days,
+        "reminder_days_before": p.reminder_days_before,
     }
 
 
@@ -114,7 +119,7 @@ def actions_frame(
             Action.start_text, Action.end_text, Action.version, Action.updated_at, Action.updated_by,
             StrategicObjective.position.label("os_position"),
             OperationalObjective.position.label("oo_position"), Action.position, Action.lead_account_id,
-            Action.budget, Action.staff_fte,
+            Action.budget, Action.staff_fte, Action.health, Action.health_reason,
         )
         .join(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
         .join(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
@@ -130,7 +135,21 @@ def actions_frame(
         frame[amount] = [float("nan") if v is None else float(v) for v in frame[amount]]
     frame["labels"] = [labels.get(i, []) for i in frame["id"]]
     frame["services"] = [services.get(i, []) for i in frame["id"]]
-    return add_derived_columns(frame, plan, today)[ACTION_COLUMNS]
+    last = last_updates(session, plan["id"])
+    frame["last_update"] = [last.get(i) for i in frame["id"]]
+    frame["last_update_day"] = [None if t is None else clock.local_day(t) for t in frame["last_update"]]
+    frame = add_derived_columns(frame, plan, today)
+    return add_follow_up_columns(frame, today, plan.get("stale_after_days") or STALE_DAYS_DEFAULT)[ACTION_COLUMNS]
+
+
+def last_updates(session: Session, plan_id: int) -> dict[int, dt.datetime]:
+    """action id -> the instant of its last recorded change (any field, any kind: an import
+    from a file is an update too). One grouped read on the history's (plan, time) index."""
+    return dict(session.execute(
+        select(History.action_id, func.max(History.changed_at))
+        .where(History.plan_id == plan_id, History.entity == "action", History.action_id.is_not(None))
+        .group_by(History.action_id)
+    ).all())
 
 
 def _names_by_action(session: Session, plan_id: int, link, entity, link_column) -> dict[int, list[str]]:
@@ -309,3 +328,48 @@ def progress_events(session: Session, plan_id: int) -> pd.DataFrame:
         .order_by(History.changed_at, History.id)
     )
     return pd.DataFrame(rows.mappings().all(), columns=["changed_at", "action_id", "field", "new_value", "kind"])
+
+
+MY_ACTION_COLUMNS = [
+    "plan_id", "plan_slug", "organisation", "id", "version", "os_code", "oo_code", "code", "title", "end_date",
+    "is_late", "progress", "status", "health", "health_reason", "comment", "last_update_day", "days_since_update",
+    "is_stale", "lead_account_id", "last_bureau", "next_bureau", "to_update", "stale_after_days",
+]
+
+
+def my_actions(session: Session, actor, today: dt.date | None = None) -> pd.DataFrame:
+    """The actions an account leads, across the plans it sees: what « Mes actions » edits.
+    ``to_update``: open and not changed since its plan's last Bureau (or within the plan's
+    stale threshold when no Bureau is recorded). Those come first, by next Bureau."""
+    from db.models import Meeting
+    from pst_data.follow_up import calendar, is_open, reference, updated_since
+
+    today = today or clock.today()
+    plan_ids = session.scalars(
+        select(StrategicObjective.plan_id).join(OperationalObjective).join(Action)
+        .where(Action.lead_account_id == actor.account_id).distinct()
+    ).all()
+    frames = []
+    for plan_id in sorted(plan_ids):
+        if not actor.sees(plan_id):
+            continue
+        plan = find_plan(session, plan_id=plan_id)
+        actions = actions_frame(session, plan, today)
+        actions = actions[actions["lead_account_id"] == actor.account_id].copy()
+        meetings = session.execute(select(Meeting.kind, Meeting.held_on).where(Meeting.plan_id == plan_id)).all()
+        cal = calendar([(m.kind, m.held_on) for m in meetings], today)
+        ref = reference(cal, today, plan["stale_after_days"])
+        comments = dict(session.execute(select(Action.id, Action.comment).where(Action.id.in_(actions["id"].tolist()))).all())
+        actions["comment"] = [comments.get(i) for i in actions["id"]]
+        actions["plan_id"], actions["plan_slug"], actions["organisation"] = plan_id, plan["slug"], plan["organisation"]
+        actions["last_bureau"], actions["next_bureau"] = cal.last_bureau, cal.next_bureau
+        actions["stale_after_days"] = plan["stale_after_days"]
+        actions["to_update"] = actions["status"].map(is_open) & ~updated_since(actions, ref.day)
+        frames.append(actions)
+    if not frames:
+        return pd.DataFrame(columns=MY_ACTION_COLUMNS)
+    mine = pd.concat(frames, ignore_index=True)
+    far = dt.date.max
+    mine["_order"] = [(not u, nb or far, e if isinstance(e, dt.date) else far) for u, nb, e in
+                      zip(mine["to_update"], mine["next_bureau"], mine["end_date"], strict=True)]
+    return mine.sort_values("_order", kind="stable").reset_index(drop=True)[MY_ACTION_COLUMNS]

@@ -535,9 +535,9 @@ def undo_change(engine: Engine, change_id: str, actor: Actor | Operator) -> list
         uow.lock_plan(rows[0].plan_id)
         if any(r.kind == "import" or (r.payload or {}).get("origin") == "import" for r in rows):
             raise EditError(["Un import ne s'annule pas ici : réimportez le fichier précédent."])
-        if any(r.entity in ("label", "snapshot") for r in rows):
-            raise EditError(["Les labels et les instantanés ne s'annulent pas depuis le journal : "
-                             "modifiez-les depuis leur page."])
+        if any(r.entity in ("label", "snapshot", "calendar") for r in rows):
+            raise EditError(["Les labels, les instantanés et le calendrier des Bureaux ne s'annulent pas depuis "
+                             "le journal : modifiez-les depuis leur page."])
         if any(r.field in NOT_UNDONE_HERE for r in rows):
             raise EditError(["Le lien entre un chef de projet et un compte ne s'annule pas depuis le journal : "
                              "changez-le dans Mise à jour → « Chefs de projet »."])

@@ -101,7 +101,7 @@ def summary_line(mean: float | None, actions: int, unassessed: int) -> str:
 
 
 ENTITY_PREFIX = {"os": "OS ", "oo": "OO "}
-ENTITY_NAMES = {"label": "Label", "snapshot": "Instantané", "plan": "Plan"}
+ENTITY_NAMES = {"label": "Label", "snapshot": "Instantané", "plan": "Plan", "calendar": "Calendrier et relances"}
 
 
 def element_name(entity: str | None, code: str) -> str:

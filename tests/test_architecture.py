@@ -10,7 +10,7 @@ import sys
 from tests.pages_support import ROOT
 
 RULES = ("progress", "plan_file", "plan_yaml", "dates", "clock", "fields", "errors", "filters", "timeline",
-         "views", "text", "formatting", "access", "exchange.workbook", "exchange.files", "exchange.ecomptes")
+         "views", "text", "formatting", "access", "follow_up", "exchange.workbook", "exchange.files", "exchange.ecomptes")
 
 
 def test_the_rules_import_neither_sqlalchemy_nor_streamlit():

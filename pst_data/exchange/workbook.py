@@ -28,7 +28,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from db.limits import STATUSES
+from db.limits import HEALTHS, STATUSES
 from pst_data.dates import parse_source_date
 from pst_data.plan_file import (
     DEFAULT_BANDS,
@@ -104,6 +104,8 @@ ACTION_COLUMNS = [
     Column("end", "Fin", 13, "date"),
     Column("status", "Statut", 14),
     Column("progress", "Taux d'avancement (%)", 12, "taux"),
+    Column("health", "Santé", 14),
+    Column("health_reason", "Raison (santé)", 30),
     Column("budget", "Budget (€)", 14, "number"),
     Column("budget_text", "Budget (texte)", 24),
     Column("staff_fte", "ETP", 8, "number"),
@@ -152,6 +154,8 @@ README_LINES = [
     f"Statut : une valeur de la liste ({', '.join(STATUSES)}) ou vide.",
     "Priorité : une valeur de l'échelle du plan ou vide.",
     "Taux d'avancement : un nombre entier de 0 à 100, ou vide (« sans taux »).",
+    f"Santé : une valeur de la liste ({', '.join(HEALTHS)}) ou vide ; sauf « {HEALTHS[0]} », "
+    "dites-en la raison dans « Raison (santé) ».",
     "Budget (€) et ETP : des nombres positifs, deux décimales au plus. Poids : 0 à 1 000 (1 par défaut).",
     "Début et Fin : une date (JJ/MM/AAAA) ou un texte (« 2024 », « 2e semestre 2025 »).",
     "Labels, services, partenaires, risques : un élément par ligne dans la cellule (Alt+Entrée).",
@@ -299,11 +303,12 @@ def _validations(wb: Workbook, ws, plan: dict[str, Any], rows: int) -> None:
     """Drop-down lists for statut and priorité (read from the hidden « Listes » sheet, so a
     value with a comma works) and a whole number 0–100 for the taux."""
     lists = wb.create_sheet(LISTS_SHEET)
-    lists.append(["Statuts", "Priorités"])
+    lists.append(["Statuts", "Priorités", "Santé"])
     scale = plan.get("priority_scale") or []
-    for index in range(max(len(STATUSES), len(scale))):
+    for index in range(max(len(STATUSES), len(scale), len(HEALTHS))):
         lists.append([STATUSES[index] if index < len(STATUSES) else None,
-                      scale[index] if index < len(scale) else None])
+                      scale[index] if index < len(scale) else None,
+                      HEALTHS[index] if index < len(HEALTHS) else None])
     lists.sheet_state = "hidden"
     last = max(rows + 500, 1000)  # room for the rows a person adds
 
@@ -323,6 +328,9 @@ def _validations(wb: Workbook, ws, plan: dict[str, Any], rows: int) -> None:
         add(DataValidation(type="list", formula1=f"{LISTS_SHEET}!$B$2:$B${len(scale) + 1}", allow_blank=True,
                            errorTitle="Priorité", error="Choisissez une priorité de l'échelle du plan."),
             "priority")
+    add(DataValidation(type="list", formula1=f"{LISTS_SHEET}!$C$2:$C${len(HEALTHS) + 1}", allow_blank=True,
+                       errorTitle="Santé", error=f"Choisissez une valeur de la liste : {', '.join(HEALTHS)}."),
+        "health")
     add(DataValidation(type="whole", operator="between", formula1="0", formula2="100", allow_blank=True,
                        errorTitle="Taux d'avancement", error="Un nombre entier de 0 à 100 est attendu."),
         "progress")

@@ -1,0 +1,215 @@
+"""Keeping a plan alive between Bureaus, as plain rules: the Bureau calendar, who has updated
+since the last Bureau, staleness, and the reminder e-mail's text.
+
+- The last Bureau is the latest Bureau meeting *before* today (on the day of a Bureau, the
+  Bureau being prepared is still the next one); the next Bureau is the first on or after today.
+- An action is « à jour » when someone changed it (any field, by any means) after the day of
+  the last Bureau. Only open actions are followed: a finalised or abandoned one has nothing
+  left to report.
+- An open action is « non mise à jour » (stale) when its last change is ``stale_after_days``
+  days old or more (the plan's setting).
+- Without any Bureau recorded, « since the last Bureau » falls back to the stale threshold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from db.limits import HEALTHS, REMINDER_TEXT_MAX
+from pst_data.formatting import fmt_date
+from pst_data.progress import CLOSED_STATUSES
+
+MEETING_LABELS = {"bureau": "Bureau permanent", "conseil": "Conseil de l'action sociale"}
+NO_LEAD = "(sans chef de projet)"
+NO_HEALTH = "Non renseignée"
+HEALTH_COLOURS = {"Bon": "#2e7d32", "À surveiller": "#b26a00", "En difficulté": "#c62828", "En pause": "#546e7a",
+                  NO_HEALTH: "#9e9e9e"}
+assert tuple(HEALTH_COLOURS)[:len(HEALTHS)] == HEALTHS
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The Bureau dates that matter today."""
+
+    last_bureau: dt.date | None
+    next_bureau: dt.date | None
+
+    @property
+    def since_label(self) -> str:
+        return f"depuis le Bureau du {fmt_date(self.last_bureau)}" if self.last_bureau else ""
+
+
+def calendar(meetings: Iterable[tuple[str, dt.date]], today: dt.date) -> Calendar:
+    """``meetings``: (kind, day) pairs; only Bureau meetings set the follow-up rhythm."""
+    bureaus = sorted(day for kind, day in meetings if kind == "bureau")
+    past = [d for d in bureaus if d < today]
+    coming = [d for d in bureaus if d >= today]
+    return Calendar(past[-1] if past else None, coming[0] if coming else None)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What « à jour » is measured from: the day after which a change counts."""
+
+    day: dt.date
+    text: str  # « depuis le Bureau du 10/11/2026 » / « sur les 60 derniers jours »
+    from_bureau: bool
+
+
+def reference(cal: Calendar, today: dt.date, stale_after_days: int) -> Reference:
+    if cal.last_bureau is not None:
+        return Reference(cal.last_bureau, cal.since_label, True)
+    day = today - dt.timedelta(days=stale_after_days)
+    return Reference(day, f"sur les {stale_after_days} derniers jours (aucun Bureau passé n'est enregistré)", False)
+
+
+def is_open(status: str | None) -> bool:
+    return status not in CLOSED_STATUSES
+
+
+def add_follow_up_columns(frame: pd.DataFrame, today: dt.date, stale_after_days: int) -> pd.DataFrame:
+    """From ``last_update_day`` (the Brussels day of the action's last change): the days since
+    then, and whether an open action is stale."""
+    days = [None if d is None or pd.isna(d) else (today - d).days for d in frame["last_update_day"]]
+    frame["days_since_update"] = pd.array(days, dtype="Int64")
+    frame["is_stale"] = [
+        is_open(s) and (n is None or n >= stale_after_days) for s, n in zip(frame["status"], days, strict=True)
+    ]
+    return frame
+
+
+def updated_since(actions: pd.DataFrame, day: dt.date) -> pd.Series:
+    """True for actions changed after ``day`` (the day of the last Bureau)."""
+    return actions["last_update_day"].map(lambda d: d is not None and not pd.isna(d) and d > day).astype(bool)
+
+
+def open_actions(actions: pd.DataFrame) -> pd.DataFrame:
+    return actions[actions["status"].map(is_open)] if not actions.empty else actions
+
+
+def update_table(actions: pd.DataFrame, ref: Reference, by: str) -> pd.DataFrame:
+    """Who has updated since ``ref`` and who has not, per chef de projet (``by="lead"``) or
+    per OS (``by="os"``): the open actions only, the most behind first."""
+    followed = open_actions(actions)
+    columns = (["Chef de projet"] if by == "lead" else ["OS", "Objectif stratégique"]) + [
+        "Actions suivies", "À jour", "Pas à jour", "Dernière mise à jour", "À mettre à jour"]
+    if followed.empty:
+        return pd.DataFrame(columns=columns)
+    followed = followed.assign(_fresh=updated_since(followed, ref.day),
+                               _lead=followed["project_lead"].fillna(NO_LEAD))
+    keys = ["_lead"] if by == "lead" else ["os_code", "os_title"]
+    rows = []
+    for key, group in followed.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        late = group[~group["_fresh"]]
+        last = group["last_update_day"].dropna()
+        rows.append([*key, len(group), int(group["_fresh"].sum()), len(late),
+                     fmt_date(max(last)) if len(last) else "—", ", ".join(late["code"].astype(str)) or "—"])
+    table = pd.DataFrame(rows, columns=columns)
+    if by == "lead":
+        table = table.sort_values(["Pas à jour", "Chef de projet"], ascending=[False, True],
+                                  key=lambda c: c.str.casefold() if c.dtype == object else c, kind="stable")
+    return table.reset_index(drop=True)
+
+
+def health_counts(actions: pd.DataFrame) -> dict[str, int]:
+    """Open actions per health (« Non renseignée » last)."""
+    followed = open_actions(actions)
+    health = followed["health"].fillna(NO_HEALTH) if not followed.empty else pd.Series(dtype=object)
+    return {h: int((health == h).sum()) for h in (*HEALTHS, NO_HEALTH)}
+
+
+def health_text(health: str | None, reason: str | None) -> str:
+    if not health:
+        return "—"
+    return f"{health} — {reason}" if reason else health
+
+
+def staleness_text(days: Any, stale_after_days: int) -> str:
+    """« mise à jour il y a 12 jours » / « non mise à jour depuis 75 jours »."""
+    if days is None or pd.isna(days):
+        return "jamais mise à jour"
+    days = int(days)
+    if days >= stale_after_days:
+        return f"non mise à jour depuis {days} jours"
+    return "mise à jour aujourd'hui" if days == 0 else \
+        "mise à jour hier" if days == 1 else f"mise à jour il y a {days} jours"
+
+
+# -- reminders --------------------------------------------------------------------------------
+
+DEFAULT_SUBJECT = "PST : mise à jour de vos actions avant le Bureau du {date_bureau}"
+DEFAULT_REMINDER = """Bonjour {nom},
+
+Le Bureau permanent du {date_bureau} fera le point sur le Programme stratégique transversal ({plan}).
+Pourriez-vous mettre à jour, d'ici là, le taux d'avancement, le statut et la santé de ces actions ?
+
+{actions}
+
+Vous les trouvez toutes dans PST Pilot, page « Mes actions » : un seul tableau, un seul enregistrement.
+
+Merci d'avance,
+{signature}"""
+PLACEHOLDERS = ("nom", "date_bureau", "plan", "actions", "signature")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+def reminder_text_problems(text: str) -> list[str]:
+    """A directeur's reminder text: the list of actions must be in it; braces name only the
+    known placeholders (a typo would otherwise reach every chef de projet)."""
+    problems = []
+    if not text.strip():
+        problems.append("Le texte de la relance est vide.")
+    if len(text) > REMINDER_TEXT_MAX:
+        problems.append(f"Texte de la relance trop long ({len(text)} caractères, maximum {REMINDER_TEXT_MAX}).")
+    if "\x00" in text:
+        problems.append("Le texte de la relance contient un caractère nul (\\0), refusé.")
+    unknown = sorted({m for m in _PLACEHOLDER.findall(text) if m not in PLACEHOLDERS})
+    if unknown:
+        problems.append("Champ(s) inconnu(s) dans le texte de la relance : "
+                        + ", ".join("{" + u + "}" for u in unknown)
+                        + " ; champs permis : " + ", ".join("{" + p + "}" for p in PLACEHOLDERS) + ".")
+    if "{actions}" not in text:
+        problems.append("Le texte de la relance doit contenir {actions} (la liste des actions à mettre à jour).")
+    return problems
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """Put the values in place of {nom}, {actions}…: plain replacement, never str.format (which
+    reads attributes: a text typed in a form must not reach the program's objects)."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def action_lines(rows: Sequence[dict[str, Any]], stale_after_days: int) -> str:
+    """One line per action in the reminder: code, title, taux, last update."""
+    lines = []
+    for row in rows:
+        taux = "sans taux" if row.get("progress") is None or pd.isna(row.get("progress")) else f"{int(row['progress'])} %"
+        lines.append(f"- {row['code']} · {row['title']} ({taux} ; "
+                     f"{staleness_text(row.get('days_since_update'), stale_after_days)})")
+    return "\n".join(lines)
+
+
+def reminder_message(template: str | None, *, name: str, next_bureau: dt.date | None, plan: str,
+                     rows: Sequence[dict[str, Any]], stale_after_days: int, signature: str) -> tuple[str, str]:
+    """(subject, body) of one person's reminder."""
+    when = fmt_date(next_bureau) if next_bureau else "prochain Bureau"
+    values = {"nom": name, "date_bureau": when, "plan": plan, "signature": signature,
+              "actions": action_lines(rows, stale_after_days)}
+    subject = fill(DEFAULT_SUBJECT, values) if next_bureau else "PST : mise à jour de vos actions"
+    return subject, fill(template or DEFAULT_REMINDER, values)
+
+
+def late_by_person(actions: pd.DataFrame, ref: Reference) -> dict[int, pd.DataFrame]:
+    """lead account id -> their open actions not updated since ``ref`` (those with an account)."""
+    followed = open_actions(actions)
+    if followed.empty:
+        return {}
+    late = followed[~updated_since(followed, ref.day) & followed["lead_account_id"].notna()]
+    return {int(account): group for account, group in late.groupby("lead_account_id", sort=True)}
