@@ -7,6 +7,7 @@ import streamlit as st
 
 from pst_data.consistency import stated_vs_computed
 from pst_data.filters import apply_filters
+from pst_data.follow_up import calendar, health_counts, open_actions, reference, update_table, updated_since
 from pst_data.formatting import fmt_date
 from pst_data.progress import rollup, summarise
 from pst_data.text import md_escape
@@ -29,10 +30,14 @@ button.download_button(
 st.caption(f"{md_escape(plan['title'])} · {md_escape(plan['document'])} · {filter_summary(ctx, md_escape)}")
 
 summary = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)
-# The trend: the same filters on the plan as it stood at the last snapshot (taken for a Bureau),
-# or a month ago (rebuilt from the history).
+# The trend: the same filters on the plan as it stood at the last Bureau, else at the last
+# snapshot, else a month ago (rebuilt from the history).
 snapshots = data.snapshots(plan["id"], ctx.revision)
-if not snapshots.empty:
+cal = calendar([(m["kind"], m["held_on"]) for m in data.meetings(plan["id"], ctx.revision)], ctx.today)
+if cal.last_bureau is not None:  # the Bureau calendar sets the rhythm, when there is one
+    then_day = cal.last_bureau
+    since = since_named = f"depuis le Bureau du {fmt_date(then_day)}"
+elif not snapshots.empty:
     last = snapshots.iloc[0]
     then_day = pd.Timestamp(last["as_of"]).date()
     # Metric deltas read Markdown: the snapshot's name (typed by a user) stays in the caption.
@@ -84,6 +89,37 @@ else:
         show_table(band_rows, hide_index=True, width="stretch")
 
 if not actions.empty:
+    # Who has updated since the last Bureau (or within the plan's threshold): no filter needed.
+    ref = reference(cal, ctx.today, plan["stale_after_days"])
+    st.subheader("Mises à jour depuis le dernier Bureau" if ref.from_bureau else "Mises à jour récentes")
+    followed = open_actions(actions)
+    fresh = int(updated_since(followed, ref.day).sum()) if not followed.empty else 0
+    healths = health_counts(actions)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("À jour", f"{fresh} / {len(followed)}", help=f"Actions en cours modifiées {ref.text}.")
+    m2.metric("Pas encore", len(followed) - fresh,
+              help=f"Prochain Bureau le {fmt_date(cal.next_bureau)}." if cal.next_bureau else None)
+    m3.metric(f"Sans mise à jour ≥ {plan['stale_after_days']} j", int(actions["is_stale"].sum()),
+              help="Actions en cours dont la dernière modification date de ce nombre de jours ou plus "
+                   "(réglage du plan, page « Bureau et relances »).")
+    m4.metric("En difficulté", healths["En difficulté"], help="Santé déclarée par les chefs de projet.")
+    st.caption(md_escape(f"Actions en cours, {ref.text}"
+                         + (f" ; prochain Bureau le {fmt_date(cal.next_bureau)}" if cal.next_bureau else "")
+                         + ". Santé : " + ", ".join(f"{h} {n}" for h, n in healths.items()) + "."))
+    if not ref.from_bureau:
+        st.caption("Ajoutez les dates des Bureaux (page « Bureau et relances ») : « depuis le dernier Bureau » s'en servira.")
+    by_lead, by_os = st.tabs(["Par chef de projet", "Par objectif stratégique"])
+    with by_lead:
+        show_table(update_table(actions, ref, "lead"), hide_index=True, width="stretch")
+    with by_os:
+        show_table(update_table(actions, ref, "os"), hide_index=True, width="stretch")
+    troubled = followed[followed["health"].isin(["En difficulté", "À surveiller"])] if not followed.empty else followed
+    if not troubled.empty:
+        st.markdown("**Actions en difficulté ou à surveiller**")
+        show_table(pd.DataFrame({"Code": troubled["code"], "Action": troubled["title"], "Santé": troubled["health"],
+                                 "Raison": troubled["health_reason"], "Chef de projet": troubled["project_lead"]}),
+                   hide_index=True, width="stretch")
+
     st.subheader("Budget et personnel")
     resources = resource_totals(actions)
     if resources.iloc[-1]["Budget (€)"] == "—" and resources.iloc[-1]["ETP"] == "—":

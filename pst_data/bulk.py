@@ -7,7 +7,9 @@ from typing import Any
 
 import pandas as pd
 
+from pst_data.follow_up import staleness_text
 from pst_data.formatting import fmt_date
+from pst_data.progress import CLOSED_STATUSES
 from pst_data.services import RowEdit
 
 # Column shown -> action field.
@@ -19,6 +21,44 @@ COLUMNS = {
     "Chef de projet": "project_lead",
     "Échéance": "end",
 }
+
+
+# « Mes actions »: what a chef de projet updates between Bureaus.
+MY_COLUMNS = {
+    "Taux": "progress",
+    "Statut": "status",
+    "Santé": "health",
+    "Raison (santé)": "health_reason",
+    "Commentaire": "comment",
+}
+
+
+def my_editor_frame(mine: pd.DataFrame, several_plans: bool) -> pd.DataFrame:
+    """The « Mes actions » table, rows in the order given (matched back by position)."""
+    frame = pd.DataFrame({
+        "Plan": mine["organisation"].tolist(),
+        "Code": mine["code"].tolist(),
+        "Action": mine["title"].tolist(),
+        "À faire": [to_do_text(r) for r in mine.to_dict("records")],
+        "Échéance": [None if pd.isna(d) else fmt_date(d) for d in mine["end_date"]],
+        "Taux": ["" if pd.isna(p) else str(int(p)) for p in mine["progress"]],
+        "Statut": mine["status"].tolist(),
+        "Santé": mine["health"].tolist(),
+        "Raison (santé)": mine["health_reason"].tolist(),
+        "Commentaire": mine["comment"].tolist(),
+        "Dernière mise à jour": [staleness_text(d, int(n)) for d, n in
+                                 zip(mine["days_since_update"], mine["stale_after_days"], strict=True)],
+    })
+    return frame if several_plans else frame.drop(columns=["Plan"])
+
+
+def to_do_text(row: dict[str, Any]) -> str:
+    """Why an action is on top of « Mes actions »."""
+    if not row["to_update"]:
+        return "À jour" if row["status"] not in CLOSED_STATUSES else "Clôturée"
+    if row["next_bureau"] is not None and not pd.isna(row["next_bureau"]):
+        return f"Pour le Bureau du {fmt_date(row['next_bureau'])}"
+    return "À mettre à jour"
 
 
 def editor_frame(actions: pd.DataFrame) -> pd.DataFrame:
@@ -53,18 +93,19 @@ def _value(column: str, value: Any) -> Any:
         return fmt_date(value)
     if column == "Labels":
         return list(value)
-    if column in ("Chef de projet",) and isinstance(value, str):
+    if column in ("Chef de projet", "Raison (santé)", "Commentaire") and isinstance(value, str):
         return value.strip() or None
     return value
 
 
-def row_edits(actions: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]]) -> list[RowEdit]:
+def row_edits(actions: pd.DataFrame, edited_rows: dict[Any, dict[str, Any]],
+              columns: dict[str, str] = COLUMNS) -> list[RowEdit]:
     """st.data_editor's ``edited_rows`` ({position: {column: value}}) -> one RowEdit per row,
     with the version each row was loaded at (the service refuses stale ones)."""
     edits = []
     for position, cells in sorted(edited_rows.items(), key=lambda kv: int(kv[0])):
         row = actions.iloc[int(position)]
-        changes = {COLUMNS[col]: _value(col, value) for col, value in cells.items() if col in COLUMNS}
+        changes = {columns[col]: _value(col, value) for col, value in cells.items() if col in columns}
         if changes:
             edits.append(RowEdit(int(row["id"]), int(row["version"]), changes, str(row["code"])))
     return edits

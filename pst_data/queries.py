@@ -337,8 +337,10 @@ MY_ACTION_COLUMNS = [
 ]
 
 
-def my_actions(session: Session, actor, today: dt.date | None = None) -> pd.DataFrame:
-    """The actions an account leads, across the plans it sees: what « Mes actions » edits.
+def my_actions(session: Session, account_id: int, plan_ids: frozenset[int] | None,
+               today: dt.date | None = None) -> pd.DataFrame:
+    """The actions an account leads, across the plans it sees (``plan_ids``; None: all):
+    what « Mes actions » edits.
     ``to_update``: open and not changed since its plan's last Bureau (or within the plan's
     stale threshold when no Bureau is recorded). Those come first, by next Bureau."""
     from db.models import Meeting
@@ -347,15 +349,15 @@ def my_actions(session: Session, actor, today: dt.date | None = None) -> pd.Data
     today = today or clock.today()
     plan_ids = session.scalars(
         select(StrategicObjective.plan_id).join(OperationalObjective).join(Action)
-        .where(Action.lead_account_id == actor.account_id).distinct()
+        .where(Action.lead_account_id == account_id).distinct()
     ).all()
     frames = []
     for plan_id in sorted(plan_ids):
-        if not actor.sees(plan_id):
+        if plan_ids is not None and plan_id not in plan_ids:
             continue
         plan = find_plan(session, plan_id=plan_id)
         actions = actions_frame(session, plan, today)
-        actions = actions[actions["lead_account_id"] == actor.account_id].copy()
+        actions = actions[actions["lead_account_id"] == account_id].copy()
         meetings = session.execute(select(Meeting.kind, Meeting.held_on).where(Meeting.plan_id == plan_id)).all()
         cal = calendar([(m.kind, m.held_on) for m in meetings], today)
         ref = reference(cal, today, plan["stale_after_days"])

@@ -121,6 +121,15 @@ class Situation:
     reference: Reference
     late: dict[int, pd.DataFrame]  # account id -> their actions to update
     unlinked: pd.DataFrame  # late actions whose chef de projet has no account
+    people: dict[int, Person]  # the late accounts
+    reminder_text: str | None  # the plan's own text (None: the default)
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str | None
+    active: bool
 
 
 def situation(session: Session, plan_id: int, today: dt.date) -> Situation:
@@ -135,7 +144,10 @@ def situation(session: Session, plan_id: int, today: dt.date) -> Situation:
     followed = open_actions(actions)
     unlinked = followed[~updated_since(followed, ref.day) & followed["lead_account_id"].isna()] \
         if not followed.empty else followed
-    return Situation(plan, actions, cal, ref, late, unlinked)
+    people = {a.id: Person(a.name, (a.email or "").strip() or None, bool(a.active))
+              for a in session.scalars(select(Account).where(Account.id.in_(list(late))))}
+    text = session.scalar(select(Plan.reminder_text).where(Plan.id == plan_id))
+    return Situation(plan, actions, cal, ref, late, unlinked, people, text)
 
 
 def reminder_history(session: Session, plan_id: int, limit: int = 50) -> pd.DataFrame:
@@ -189,9 +201,8 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
     with write(engine, actor) as uow:  # the role is checked before anything is read or sent
         uow.require(Change(plan_id=plan_id, entity="reminder", kind="create"))
         state = situation(uow.session, plan_id, today)
-        plan_row = uow.session.get(Plan, plan_id)
-        template = text if text is not None else plan_row.reminder_text
-        people = {a.id: a for a in uow.session.scalars(select(Account).where(Account.id.in_(list(state.late))))}
+        template = text if text is not None else state.reminder_text
+        people = state.people
         signature = (f"{uow.author}" if actor is not None and not isinstance(actor, Operator)
                      else f"PST Pilot — {state.plan['organisation']}")
     outcome = Outcome()
@@ -217,7 +228,7 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
         if person is None or not person.active:
             outcome.skipped.append(f"{name} ({count}) : compte désactivé.")
             continue
-        if not (person.email or "").strip():
+        if not person.email:
             outcome.skipped.append(f"{name} ({count}) : pas d'adresse e-mail sur son compte.")
             continue
         subject, body = reminder_message(
@@ -225,7 +236,7 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
             rows=rows.to_dict("records"), stale_after_days=state.plan["stale_after_days"], signature=signature)
         once_key = f"auto:{plan_id}:{cal.next_bureau.isoformat()}:{account_id}" if automatic else None
         if dry_run:
-            outcome.sent.append(f"{name} <{person.email.strip()}> : {count} (essai : rien n'est envoyé).")
+            outcome.sent.append(f"{name} <{person.email}> : {count} (essai : rien n'est envoyé).")
             continue
         try:
             with write(engine, actor) as uow:
@@ -241,11 +252,11 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
                     if cal.next_bureau else None
                 uow.session.add(Reminder(
                     plan_id=plan_id, account_id=account_id, meeting_id=meeting_id,
-                    trigger="auto" if automatic else "manual", once_key=once_key, recipient=person.email.strip(),
+                    trigger="auto" if automatic else "manual", once_key=once_key, recipient=person.email,
                     subject=subject[:300], actions=len(rows), sent_at=uow.now, sent_by=uow.author))
                 uow.session.flush()
                 with _connect(settings) as smtp:
-                    smtp.send_message(_message(settings, person.name, person.email.strip(), subject, body,
+                    smtp.send_message(_message(settings, person.name, person.email, subject, body,
                                                state.plan["organisation"]))
         except (smtplib.SMTPException, OSError) as exc:
             outcome.failed.append(f"{name} : le serveur d'e-mail a refusé ou n'a pas répondu ({type(exc).__name__}).")
@@ -253,7 +264,7 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
         except EditError as exc:
             outcome.failed.append(f"{name} : {' '.join(exc.errors)}")
             continue
-        outcome.sent.append(f"{name} <{person.email.strip()}> : {count}.")
+        outcome.sent.append(f"{name} <{person.email}> : {count}.")
     if wanted is None and not state.unlinked.empty:
         counts = state.unlinked["project_lead"].fillna("(sans chef de projet)").value_counts(sort=False)
         outcome.skipped.append(

@@ -222,7 +222,7 @@ def test_a_chef_updates_three_actions_in_one_save_and_the_history_shows_three_ch
     ids = _binche_chefs(seeded_engine)
     chef = accounts.active_actor(seeded_engine, "m.doublet")
     with Session(seeded_engine) as s:
-        mine = queries.my_actions(s, chef, TODAY)
+        mine = queries.my_actions(s, chef.account_id, chef.plan_ids, TODAY)
     assert len(mine) == 4 and set(mine["plan_slug"]) == {"binche"}
     assert set(mine["lead_account_id"]) == {ids["DOUBLET M."]}
     rows = mine.head(3).to_dict("records")
@@ -308,7 +308,8 @@ def test_remind_waits_for_the_window_and_sends_nothing_without_late_people(binch
         assert "Rien à envoyer aujourd'hui" in early.heading and mailbox.messages == []
         # Every action of Doublet updated since the Bureau: Doublet is no longer late.
         with Session(engine) as s:
-            mine = queries.my_actions(s, accounts.active_actor(engine, "m.doublet"), today)
+            doublet = accounts.active_actor(engine, "m.doublet")
+            mine = queries.my_actions(s, doublet.account_id, doublet.plan_ids, today)
         services.bulk_update(engine, [RowEdit(r["id"], r["version"], {"comment": "À jour"}, r["code"])
                                       for r in mine.to_dict("records")], accounts.active_actor(engine, "m.doublet"))
         outcome = send_reminders(engine, Operator("cron"), binche["id"], automatic=True, settings=settings, today=today)

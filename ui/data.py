@@ -83,6 +83,20 @@ def comparison(revision_key: str, today: dt.date) -> pd.DataFrame:
         return queries.comparison_frame(session, today)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def my_actions(account_id: int, plan_ids: frozenset | None, revision_key: str, today: dt.date) -> pd.DataFrame:
+    with read_session(engine()) as session:
+        return queries.my_actions(session, account_id, plan_ids, today)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def meetings(plan_id: int, revision: int) -> list[dict]:
+    from pst_data.meetings import list_meetings
+
+    with read_session(engine()) as session:
+        return list_meetings(session, plan_id)
+
+
 def revision_key() -> str:
     """A short digest of every plan's revision (changes when any plan changes). A digest, not
     the tuple of pairs: st.cache_data hashes its arguments on every call, and 262 pairs cost

@@ -39,6 +39,7 @@ LIVE_REFRESH_SECONDS = 2
 
 NAVIGATION = (  # (script, label, icon): the pages/ folder, with French labels
     ("dashboard.py", "Vue d'ensemble", ":material/dashboard:"),
+    ("pages/12_Mes_actions.py", "Mes actions", ":material/task_alt:"),
     ("pages/1_Objectifs.py", "Objectifs", ":material/account_tree:"),
     ("pages/2_Priorités.py", "Priorités", ":material/star:"),
     ("pages/3_Labels.py", "Labels", ":material/sell:"),
@@ -47,6 +48,7 @@ NAVIGATION = (  # (script, label, icon): the pages/ folder, with French labels
     ("pages/6_Journal.py", "Journal", ":material/history:"),
     ("pages/7_Présentation.py", "Présentation", ":material/slideshow:"),
     ("pages/8_Évaluation.py", "Évaluation", ":material/assignment:"),
+    ("pages/13_Bureau_et_relances.py", "Bureau et relances", ":material/event:"),
 )
 ACCOUNT_PAGE = ("pages/9_Mon_compte.py", "Mon compte", ":material/person:")
 ADMIN_PAGE = ("pages/10_Administration.py", "Administration", ":material/admin_panel_settings:")
