@@ -23,6 +23,7 @@ from ui.editing import (
     quick_edit,
     run_save,
 )
+from pst_data.follow_up import staleness_text
 from ui.fiche import render_fiche
 from ui.frame import filter_summary, page_frame
 
@@ -128,7 +129,10 @@ else:
         tab_names = ["Fiche"] + (["Modifier la fiche"] if may_edit else []) + (["Déplacer ou supprimer"] if ctx.directs else [])
         tabs = st.tabs(tab_names)
         with tabs[0]:
-            render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels)
+            shown = ctx.all_actions[ctx.all_actions["id"] == selected]
+            freshness = staleness_text(shown["days_since_update"].iloc[0], plan["stale_after_days"]) \
+                if not shown.empty else None
+            render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels, freshness)
         if may_edit:
             with tabs[1]:
                 version = base_version(f"fiche_{fiche['id']}", fiche["version"])
@@ -136,7 +140,7 @@ else:
                     known = sorted({s for names in ctx.all_actions["services"] for s in names})
                     changes = fiche_form(fiche, plan, ctx.labels, known, key="edit")
                 else:
-                    st.caption("En tant que chef de projet, vous mettez à jour le statut, le taux et le commentaire ; "
+                    st.caption("En tant que chef de projet, vous mettez à jour le statut, le taux, la santé et le commentaire ; "
                                "les autres champs reviennent au directeur.")
                     changes = chef_form(fiche, key="chef")
                 if changes is not None:

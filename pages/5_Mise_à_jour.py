@@ -237,7 +237,7 @@ if directs:
 
     with tabs[4]:
         st.caption("Les documents donnent le chef de projet par son nom. Reliez chaque nom au compte de la personne : "
-                   "elle pourra alors mettre à jour le taux, le statut et le commentaire de ses actions. "
+                   "elle pourra alors mettre à jour le taux, le statut, la santé et le commentaire de ses actions (page « Mes actions »). "
                    "Le lien est inscrit dans l'historique de chaque action.")
         leads = ctx.all_actions.dropna(subset=["project_lead"])
         if leads.empty:

@@ -12,6 +12,7 @@ import streamlit as st
 from pst_data.slides import build_deck
 from pst_data.text import md_escape
 from ui import data
+from pst_data.follow_up import calendar
 from ui.frame import filter_summary, page_frame
 from ui.slides import PROJECTOR_CSS, SLIDE_CSS, slide_html
 
@@ -19,11 +20,14 @@ ctx = page_frame("Présentation", icon="📽️", extra_params=("slide", "depuis
 plan = ctx.plan
 projector = st.query_params.get("projecteur") == "1"
 
-default_since = ctx.today - dt.timedelta(days=30)
+# « Depuis le dernier Bureau »: the Bureau calendar's last Bureau, else a month back.
+last_bureau = calendar([(m["kind"], m["held_on"]) for m in data.meetings(plan["id"], ctx.revision)], ctx.today).last_bureau
+default_since = last_bureau or ctx.today - dt.timedelta(days=30)
 try:
     since = dt.date.fromisoformat(st.query_params.get("depuis", "")) if st.query_params.get("depuis") else default_since
 except ValueError:
-    st.warning("Date « depuis » illisible dans l'adresse : le dernier mois est utilisé.")
+    st.warning("Date « depuis » illisible dans l'adresse : "
+               + ("la date du dernier Bureau est utilisée." if last_bureau else "le dernier mois est utilisé."))
     since = default_since
 changes = data.recent_changes(plan["id"], ctx.revision, 500, since)
 deck = build_deck(plan, ctx.actions, changes, since, ctx.today, filter_summary(ctx))

@@ -23,7 +23,7 @@ plans = "tous les plans" if actor.plan_ids is None else ", ".join(
 st.markdown(f"**{md_escape(actor.name)}** · identifiant `{md_escape(actor.login)}` · {actor.role_label} · {plans}")
 st.caption({
     "lecteur": "Vous consultez les plans de votre CPAS.",
-    "chef": "Vous mettez à jour le taux, le statut et le commentaire des actions dont vous êtes chef de projet.",
+    "chef": "Vous mettez à jour le taux, le statut, la santé et le commentaire des actions dont vous êtes chef de projet (page « Mes actions »).",
     "directeur": "Vous modifiez tout dans les plans que vous dirigez : fiches, structure, labels des actions, "
                  "instantanés, liens pour l'écran du Bureau.",
     "admin": "Vous gérez les comptes, les plans, les labels, les imports et les réglages.",

@@ -1,7 +1,7 @@
 """The shared filters: what they mean, how they read from and write to a URL, how they apply.
 
 URL form (every page): ``?plan=binche&priority=1&label=PPI&label=PGP&service=...&lead=...
-&status=En+cours&os=1&late=1&q=texte``. Reading a URL never raises: unknown values are dropped
+&status=En+cours&os=1&late=1&health=En+difficulté&stale=1&q=texte``. Reading a URL never raises: unknown values are dropped
 and reported in French so the page can say so.
 """
 
@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from db.limits import STATUSES
+from db.limits import HEALTHS, STATUSES
 from pst_data.text import fold
 
 NO_STATUS = "Non renseigné"
+NO_HEALTH = "Non renseignée"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Filters:
     os_codes: tuple[str, ...] = ()
     late: bool = False
     search: str = ""
+    healths: tuple[str, ...] = ()
+    stale: bool = False  # open actions not updated for the plan's number of days
 
     @property
     def active(self) -> bool:
@@ -52,6 +55,10 @@ class Filters:
                 params[key] = list(values)
         if self.late:
             params["late"] = "1"
+        if self.healths:
+            params["health"] = list(self.healths)
+        if self.stale:
+            params["stale"] = "1"
         if self.search:
             params["q"] = self.search
         return params
@@ -101,6 +108,10 @@ def parse_query_params(
     bad_status = [s for s in statuses if s not in STATUSES + (NO_STATUS,)]
     if bad_status:
         problems.append(f"Statut(s) inconnu(s) ignoré(s) : {', '.join(bad_status)}.")
+    healths = _values(params, "health")
+    bad_health = [h for h in healths if h not in HEALTHS + (NO_HEALTH,)]
+    if bad_health:
+        problems.append(f"Santé(s) inconnue(s) ignorée(s) : {', '.join(bad_health)}.")
     filters = Filters(
         plan=plan,
         priority1=_values(params, "priority")[:1] == ["1"],
@@ -110,6 +121,8 @@ def parse_query_params(
         statuses=tuple(s for s in statuses if s not in bad_status),
         os_codes=tuple(_values(params, "os")),
         late=_values(params, "late")[:1] == ["1"],
+        healths=tuple(h for h in healths if h not in bad_health),
+        stale=_values(params, "stale")[:1] == ["1"],
         search=(_values(params, "q") or [""])[0].strip()[:200],
     )
     return ParsedFilters(filters, problems)
@@ -165,6 +178,10 @@ def apply_filters(actions: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         mask &= actions["os_code"].isin(filters.os_codes)
     if filters.late:
         mask &= actions["is_late"].astype(bool)
+    if filters.healths:
+        mask &= actions["health"].fillna(NO_HEALTH).isin(filters.healths)
+    if filters.stale:
+        mask &= actions["is_stale"].astype(bool)
     if filters.search:
         needle = fold(filters.search)
         haystack = (actions["code"].astype(str) + " " + actions["title"].astype(str)).map(fold)

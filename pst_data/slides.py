@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 
 from pst_data.formatting import fmt_date, fmt_percent, plural
-from pst_data.progress import NO_BAND, band_for, rollup, summarise, top_priority
+from pst_data.follow_up import health_counts
+from pst_data.progress import CLOSED_STATUSES, NO_BAND, band_for, rollup, summarise, top_priority
 from pst_data.views import changes_in_view, changes_table, element_titles
 
 # What one 16:9 slide holds at projector sizes (text of 22 px at 1920 × 1080), counted in lines
@@ -37,12 +38,16 @@ TABLE_BUDGET = 29.0  # a list slide (late projects, changes)
 LATE_COLUMNS = {"Code": (8, 0), "Action": (52, 68), "Taux": (7, 0), "Échéance": (11, 0), "Chef de projet": (22, 24)}
 CHANGES_COLUMNS = {"Quand": (13, 0), "Qui": (13, 15), "Élément": (30, 38), "Modification": (24, 30),
                    "Commentaire": (20, 24)}
-COLUMN_SHARES = {name: share for columns in (LATE_COLUMNS, CHANGES_COLUMNS) for name, (share, _) in columns.items()}
+HEALTH_COLUMNS = {"Code": (8, 0), "Action": (36, 46), "Santé": (13, 0), "Raison": (27, 34), "Chef de projet": (16, 18)}
+# kind -> column -> share of the slide's width
+TABLE_SHARES = {kind: {name: share for name, (share, _) in columns.items()}
+                for kind, columns in (("late", LATE_COLUMNS), ("changes", CHANGES_COLUMNS), ("health", HEALTH_COLUMNS))}
+HEALTH_ORDER = ("En difficulté", "À surveiller", "En pause")
 
 
 @dataclass
 class Slide:
-    kind: str  # title | overview | os | changes | late
+    kind: str  # title | overview | os | changes | late | health
     title: str
     subtitle: str = ""
     figures: list[tuple[str, str]] = field(default_factory=list)  # (label, value)
@@ -193,5 +198,25 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
                           empty="Aucune action n'a d'échéance dans ce plan : le retard ne peut pas être calculé."
                           if no_dates else "Aucun projet en retard.")
                     for chunk in (_split_rows(late_rows, LATE_COLUMNS) if len(late_rows) else [late_rows])])
+    deck += _health_slides(plan, actions)
     return deck
+
+
+def _health_slides(plan: dict[str, Any], actions: pd.DataFrame) -> list[Slide]:
+    """The open actions their chefs de projet say are in trouble, watched or paused, and why."""
+    followed = actions[~actions["status"].isin(CLOSED_STATUSES)] if not actions.empty else actions
+    counts = health_counts(actions)
+    troubled = followed[followed["health"].isin(HEALTH_ORDER)] if not followed.empty else followed
+    if len(troubled):
+        troubled = troubled.assign(_order=troubled["health"].map(HEALTH_ORDER.index)).sort_values("_order", kind="stable")
+    rows = pd.DataFrame({"Code": troubled["code"].astype(str), "Action": troubled["title"].astype(str),
+                         "Santé": troubled["health"].astype(str),
+                         "Raison": troubled["health_reason"].fillna("—").astype(str),
+                         "Chef de projet": troubled["project_lead"].fillna("—").astype(str)})
+    stale = int(actions["is_stale"].sum()) if not actions.empty else 0
+    subtitle = (" · ".join(f"{health} {count}" for health, count in counts.items())
+                + f" · {plural(stale, 'action')} non mise(s) à jour depuis {plan['stale_after_days']} jours ou plus")
+    return _parts([Slide("health", "Santé des actions en cours", subtitle, rows=chunk if len(chunk) else None,
+                         empty="Aucune action en cours n'est déclarée en difficulté, à surveiller ou en pause.")
+                   for chunk in (_split_rows(rows, HEALTH_COLUMNS) if len(rows) else [rows])])
 

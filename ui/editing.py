@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from db.models import STATUSES
+from db.models import HEALTHS, STATUSES
 from pst_data import services
 from pst_data.access import Actor
 from pst_data.formatting import fmt_date
@@ -312,6 +312,7 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
                            "evaluation": st.column_config.TextColumn("Évaluation")})
         context = st.text_area("Contexte", value=fiche["context"] or "", height=68)
         evaluation = st.text_area("Évaluation", value=fiche["evaluation"] or "", height=68)
+        health, health_reason = health_inputs(fiche)
         comment = st.text_area("Commentaire", value=fiche["comment"] or "", height=68)
         submitted = st.form_submit_button("Enregistrer la fiche", type="primary")
     if not submitted:
@@ -345,6 +346,7 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
                          "evaluation": r["evaluation"] or None}
                         for r in subs.fillna("").to_dict("records") if str(r["title"]).strip()],
         "context": context or None, "evaluation": evaluation or None, "comment": comment or None,
+        "health": health, "health_reason": health_reason.strip() or None,
     }
     changed = {k: v for k, v in values.items() if not _same(v, fiche.get(k))}
     # A number field left as it was shown is no change; anything else goes to the service as typed.
@@ -373,8 +375,20 @@ def may_edit_action(plan_id: int, row: dict[str, Any]) -> bool:
     return actor is not None and actor.may_edit_action(plan_id, lead_of(row))
 
 
+def health_inputs(fiche: dict[str, Any]) -> tuple[str | None, str]:
+    """Santé and its reason, inside a form."""
+    c1, c2 = st.columns([1, 3])
+    choices = [None, *HEALTHS]
+    health = c1.selectbox("Santé", choices, index=choices.index(fiche.get("health")) if fiche.get("health") in choices else 0,
+                          format_func=lambda h: h or "Non renseignée",
+                          help="Comment va l'action ? Sauf « Bon », dites pourquoi.")
+    reason = c2.text_input("Raison (santé)", value=fiche.get("health_reason") or "", max_chars=2000,
+                           placeholder="ex. marché public relancé, congé de maladie…")
+    return health, reason
+
+
 def chef_form(fiche: dict[str, Any], key: str = "chef") -> dict[str, Any] | None:
-    """What a chef de projet may change on an action they lead: taux, status, comment.
+    """What a chef de projet may change on an action they lead: taux, status, health, comment.
     Returns the changed fields when submitted, else None."""
     with st.form(f"{key}_{fiche['id']}", border=True):
         c1, c2 = st.columns(2)
@@ -383,10 +397,15 @@ def chef_form(fiche: dict[str, Any], key: str = "chef") -> dict[str, Any] | None
                               format_func=lambda s: s or "Non renseigné", help="« Finalisé » met le taux à 100 %.")
         shown = taux_text(fiche["progress"])
         progress = c2.text_input("Taux d'avancement (%)", value=shown, max_chars=20, placeholder="sans taux")
+        health, reason = health_inputs(fiche)
         comment = st.text_area("Commentaire", value=fiche["comment"] or "", height=100)
         if not st.form_submit_button("Enregistrer", type="primary"):
             return None
     changes: dict[str, Any] = {}
+    if health != fiche.get("health"):
+        changes["health"] = health
+    if (reason.strip() or None) != (fiche.get("health_reason") or None):
+        changes["health_reason"] = reason.strip() or None
     if status != fiche["status"]:
         changes["status"] = status
     if progress.strip() != shown:

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from pst_data.actions import FIELD_LABELS
+from pst_data.follow_up import health_text
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
 from pst_data.text import md_escape
 from pst_data.views import changes_table
@@ -23,7 +24,8 @@ def _date(text: str | None, date) -> str:
     return text if shown is None or shown == text else f"{text} ({shown})"
 
 
-def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame) -> None:
+def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame, freshness: str | None = None) -> None:
+    """``freshness``: « mise à jour il y a 12 jours » / « non mise à jour depuis 75 jours »."""
     st.markdown(f"### {md_escape(fiche['code'])} — {md_escape(fiche['title'])}")
     st.caption(f"OS {md_escape(fiche['os_code'])} · {md_escape(fiche['os_title'])}  ›  "
                f"OO {md_escape(fiche['oo_code'])} · {md_escape(fiche['oo_title'])}")
@@ -38,6 +40,7 @@ def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame) -> No
     cols[3].metric("Échéance", fmt_date(fiche["end_date"]) if fiche["end_date"] else (md_escape(fiche["end"]) or EMPTY))
 
     rows = [
+        ("Santé", health_text(fiche.get("health"), fiche.get("health_reason"))),
         ("Chef de projet", fiche["project_lead"]),
         ("Département", fiche["department"]),
         ("Services impliqués", ", ".join(fiche["services"])),
@@ -48,10 +51,11 @@ def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame) -> No
         ("ETP", fmt_number(fiche["staff_fte"], 2) if fiche["staff_fte"] is not None else fiche["staff_text"]),
         ("Livrables", fiche["deliverables"]),
         ("Poids dans les moyennes", fmt_number(fiche["weight"], 2)),
-        ("Dernière modification", f"{fmt_datetime(fiche['updated_at'])} par {fiche['updated_by'] or '—'}"),
+        ("Dernière modification", f"{fmt_datetime(fiche['updated_at'])} par {fiche['updated_by'] or '—'}"
+                                  + (f" ({freshness})" if freshness else "")),
     ]
     if fiche["budget"] is not None and fiche["budget_text"]:
-        rows.insert(7, ("Budget (texte)", fiche["budget_text"]))
+        rows.insert(8, ("Budget (texte)", fiche["budget_text"]))
     show_table(pd.DataFrame([(k, v or EMPTY) for k, v in rows], columns=["Champ", "Valeur"]),
                  hide_index=True, width="stretch")
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from db.models import STATUSES
+from db.models import HEALTHS, STATUSES
 from pst_data import clock
 from pst_data.filters import (
+    NO_HEALTH,
     NO_STATUS,
     Filters,
     apply_filters,
@@ -57,7 +58,7 @@ PUBLIC_PAGE = ("pages/11_PST_public.py", "Page publique", ":material/public:")
 WIDGETS = {  # Filters attribute -> widget key
     "plan": "w_plan", "priority1": "w_priority1", "labels": "w_labels", "services": "w_services",
     "leads": "w_leads", "statuses": "w_statuses", "os_codes": "w_os", "late": "w_late",
-    "search": "w_search",
+    "search": "w_search", "healths": "w_healths", "stale": "w_stale",
 }
 
 
@@ -108,6 +109,8 @@ def _widgets_to_filters() -> Filters:
         os_codes=tuple(s.get(WIDGETS["os_codes"], ())),
         late=bool(s.get(WIDGETS["late"], False)),
         search=(s.get(WIDGETS["search"]) or "").strip(),
+        healths=tuple(s.get(WIDGETS["healths"], ())),
+        stale=bool(s.get(WIDGETS["stale"], False)),
     )
 
 
@@ -278,6 +281,9 @@ def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFra
             help=None if top else "Ce plan n'a pas d'échelle de priorité.",
         )
         st.toggle("En retard uniquement", key=WIDGETS["late"], on_change=_on_filter_change)
+        st.toggle(f"Non mises à jour depuis {plan['stale_after_days']} jours", key=WIDGETS["stale"],
+                  on_change=_on_filter_change,
+                  help="Les actions en cours dont la dernière modification date de ce nombre de jours ou plus.")
         st.text_input("Recherche (code ou intitulé)", key=WIDGETS["search"],
                       on_change=_on_filter_change, placeholder="ex. 7.3.2 ou logement")
         st.multiselect("Labels", options=labels["name"].tolist(), key=WIDGETS["labels"],
@@ -287,6 +293,8 @@ def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFra
                        format_func=lambda c: f"OS {c}")
         st.multiselect("Statut", options=list(STATUSES) + [NO_STATUS], key=WIDGETS["statuses"],
                        on_change=_on_filter_change, placeholder="Tous")
+        st.multiselect("Santé", options=list(HEALTHS) + [NO_HEALTH], key=WIDGETS["healths"],
+                       on_change=_on_filter_change, placeholder="Toutes")
         st.multiselect("Services impliqués", options=options["services"], key=WIDGETS["services"],
                        on_change=_on_filter_change, placeholder="Tous")
         st.multiselect("Chef de projet", options=options["leads"], key=WIDGETS["leads"],
@@ -333,6 +341,10 @@ def filter_summary(ctx: PageContext, escape: Callable[[str], str] = str) -> str:
         parts.append("chef de projet : " + values(f.leads))
     if f.late:
         parts.append("en retard")
+    if f.healths:
+        parts.append("santé : " + values(f.healths))
+    if f.stale:
+        parts.append(f"non mises à jour depuis {ctx.plan['stale_after_days']} jours")
     if f.search:
         parts.append(f"recherche « {escape(f.search)} »")
     return "Filtres : " + " · ".join(parts) if parts else "Aucun filtre : toutes les actions du plan."

@@ -16,7 +16,7 @@ import pandas as pd
 from pst_data.charts import band_colours
 from pst_data.formatting import fmt_percent, plural
 from pst_data.progress import NO_BAND, band_labels
-from pst_data.slides import COLUMN_SHARES, Slide
+from pst_data.slides import TABLE_SHARES, Slide
 
 ASCII_SPACES = re.compile(r"[ \t\r\n\f\v]+")
 
@@ -101,9 +101,10 @@ def _bars(slide: Slide, bands: Any) -> str:
                                           if legend else ""))
 
 
-def _table(rows: pd.DataFrame) -> str:
+def _table(rows: pd.DataFrame, kind: str) -> str:
     # Fixed column widths: the deck counted its lines against them.
-    cols = "".join(f"<col style='width:{COLUMN_SHARES.get(c, 10)}%'>" for c in rows.columns)
+    shares = TABLE_SHARES[kind]
+    cols = "".join(f"<col style='width:{shares.get(c, 10)}%'>" for c in rows.columns)
     head = "".join(f"<th scope='col'>{_text(c)}</th>" for c in rows.columns)
     body = "".join("<tr>" + "".join(f"<td>{_text(v)}</td>" for v in row) + "</tr>"
                    for row in rows.itertuples(index=False))
@@ -122,8 +123,8 @@ def slide_html(slide: Slide, number: int, total: int, bands: Any, counter_href: 
     if slide.note:
         parts.append(f"<p class='pst-note'>{_text(slide.note)}</p>")
     parts.append(_bars(slide, bands))
-    if slide.kind in ("changes", "late"):
-        parts.append(_table(slide.rows) if slide.rows is not None else f"<p class='pst-empty'>{_text(slide.empty)}</p>")
+    if slide.kind in TABLE_SHARES:
+        parts.append(_table(slide.rows, slide.kind) if slide.rows is not None else f"<p class='pst-empty'>{_text(slide.empty)}</p>")
     counter = f"{number} / {total}"
     if counter_href:
         parts.append(f"<a class='pst-counter' href='{escape(counter_href)}' title='Quitter le mode projecteur'>"

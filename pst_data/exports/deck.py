@@ -144,7 +144,9 @@ def _add(prs: Presentation, spec: Slide, plan: dict[str, Any], number: int, tota
         _table(slide, spec.rows, top, {"Quand": 1.1, "Qui": 1.1, "Élément": 2.4, "Modification": 2.0, "Commentaire": 1.6})
     elif spec.kind == "late" and spec.rows is not None:
         _table(slide, spec.rows, top, {"Code": 0.7, "Action": 4.0, "Taux": 0.7, "Échéance": 1.0, "Chef de projet": 1.6})
-    elif spec.kind in ("changes", "late"):
+    elif spec.kind == "health" and spec.rows is not None:
+        _table(slide, spec.rows, top, {"Code": 0.7, "Action": 3.0, "Santé": 1.1, "Raison": 2.2, "Chef de projet": 1.2})
+    elif spec.kind in ("changes", "late", "health"):
         _text(slide, MARGIN, top + Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.6), spec.empty, 20)
     _text(slide, WIDTH - Inches(1.6), HEIGHT - Inches(0.45), Inches(1.2), Inches(0.35), f"{number} / {total}", 11)
 
