@@ -147,7 +147,7 @@ def staleness_text(days: Any, stale_after_days: int) -> str:
 DEFAULT_SUBJECT = "PST : mise à jour de vos actions avant le Bureau du {date_bureau}"
 DEFAULT_REMINDER = """Bonjour {nom},
 
-Le Bureau permanent du {date_bureau} fera le point sur le Programme stratégique transversal ({plan}).
+Le Bureau permanent fera le point sur le Programme stratégique transversal ({plan}) {quand}.
 Pourriez-vous mettre à jour, d'ici là, le taux d'avancement, le statut et la santé de ces actions ?
 
 {actions}
@@ -156,7 +156,7 @@ Vous les trouvez toutes dans PST Pilot, page « Mes actions » : un seul tableau
 
 Merci d'avance,
 {signature}"""
-PLACEHOLDERS = ("nom", "date_bureau", "plan", "actions", "signature")
+PLACEHOLDERS = ("nom", "date_bureau", "quand", "plan", "actions", "signature")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -199,8 +199,9 @@ def action_lines(rows: Sequence[dict[str, Any]], stale_after_days: int) -> str:
 def reminder_message(template: str | None, *, name: str, next_bureau: dt.date | None, plan: str,
                      rows: Sequence[dict[str, Any]], stale_after_days: int, signature: str) -> tuple[str, str]:
     """(subject, body) of one person's reminder."""
-    when = fmt_date(next_bureau) if next_bureau else "prochain Bureau"
+    when = fmt_date(next_bureau) if next_bureau else "(date à fixer)"
     values = {"nom": name, "date_bureau": when, "plan": plan, "signature": signature,
+              "quand": f"le {when}" if next_bureau else "lors de sa prochaine séance",
               "actions": action_lines(rows, stale_after_days)}
     subject = fill(DEFAULT_SUBJECT, values) if next_bureau else "PST : mise à jour de vos actions"
     return subject, fill(template or DEFAULT_REMINDER, values)

@@ -289,7 +289,7 @@ def test_remind_twice_sends_each_late_person_one_message_then_none(binche_before
     bureau = (today + dt.timedelta(days=3)).strftime("%d/%m/%Y")
     assert message["Subject"] == f"PST : mise à jour de vos actions avant le Bureau du {bureau}"
     body = message.get_content()
-    assert body.startswith("Bonjour Deltenre Ludivine,") and f"Bureau permanent du {bureau}" in body
+    assert body.startswith("Bonjour Deltenre Ludivine,") and f"Programme stratégique transversal (CPAS de Binche) le {bureau}." in body
     with Session(engine) as s:
         theirs = queries.actions_frame(s, binche, today)
     codes = theirs[theirs["project_lead"] == "DELTENRE Ludivine"]["code"].tolist()
@@ -355,3 +355,16 @@ def test_a_refusing_smtp_server_records_nothing_so_the_next_run_tries_again(binc
     with smtp_server() as (mailbox, settings, _env):
         again = send_reminders(engine, Operator("cron"), binche["id"], automatic=True, settings=settings, today=today)
     assert len(again.sent) == 3 and len(mailbox.messages) == 3
+
+
+def test_health_and_staleness_filters_read_from_a_link_and_apply():
+    from pst_data.filters import Filters, apply_filters, parse_query_params
+
+    parsed = parse_query_params({"plan": "binche", "health": ["En difficulté", "Non renseignée", "**Moyen**"],
+                                 "stale": "1"}, ["binche"], [], "binche")
+    assert parsed.filters.healths == ("En difficulté", "Non renseignée") and parsed.filters.stale
+    assert parsed.problems == ["Santé(s) inconnue(s) ignorée(s) : **Moyen**."]
+    assert parsed.filters.to_query_params()["health"] == ["En difficulté", "Non renseignée"]
+    actions = pd.DataFrame({"health": ["Bon", "En difficulté", None], "is_stale": [True, False, True]})
+    assert apply_filters(actions, Filters(healths=("En difficulté", "Non renseignée"))).index.tolist() == [1, 2]
+    assert apply_filters(actions, Filters(stale=True)).index.tolist() == [0, 2]
