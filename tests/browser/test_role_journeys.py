@@ -256,3 +256,30 @@ def test_a_directeur_gives_pgp_to_the_filtered_actions_in_three_clicks(role_serv
     engine.dispose()
     assert len(tagged) == 6 and all(code.startswith("2.1.") for code in tagged)
     shot(page, "labels-given")
+
+
+def test_a_chef_updates_three_actions_in_mes_actions_with_one_save(role_server, page):
+    """The issue's test: a chef de projet with several actions opens « Mes actions », updates three
+    of them in the one table and saves once; the history shows three changes by them."""
+    from tests.browser.conftest import table_editor
+
+    log_in(page, role_server.url, CHRIS.login, next_path="/Mes_actions")
+    page.get_by_role("heading", name="Mes actions").wait_for(timeout=15_000)
+    page.get_by_text("CPAS de Binche · aucun Bureau à venir au calendrier").wait_for(timeout=15_000)
+    engine = make_engine(role_server.database_url)
+    with Session(engine) as s:
+        before = s.scalar(select(History.id).order_by(History.id.desc()).limit(1))
+    edit = table_editor(page)
+    edit(["Tab"] * 4, "61")  # Code → Action → À faire → Échéance → Taux, first row
+    edit(["ArrowDown", "ArrowLeft"], "62")  # Tab left us on Statut: the next row's Taux
+    edit(["ArrowDown", "ArrowLeft"], "63")
+    page.get_by_role("button", name="Enregistrer mes actions").click()
+    page.get_by_text("3 action(s) enregistrée(s)").wait_for(timeout=15_000)
+    shot(page, "mes-actions-saved")
+    with Session(engine) as s:
+        rows = s.execute(select(History.action_code, History.field, History.new_value, History.changed_by,
+                                History.change_id).where(History.id > before).order_by(History.id)).all()
+    engine.dispose()
+    assert [(r.field, r.new_value, r.changed_by) for r in rows] == [
+        ("progress", "61", "Chris Chef"), ("progress", "62", "Chris Chef"), ("progress", "63", "Chris Chef")]
+    assert len({r.action_code for r in rows}) == 3 and len({r.change_id for r in rows}) == 1  # one save
