@@ -14,6 +14,7 @@ each other's order.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,8 +25,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from db.models import Account, Action, BureauLink, Label, OperationalObjective, Plan, Snapshot, StrategicObjective
-from pst_data import accounts, importer, services, snapshots
+from db.models import (Account, Action, BureauLink, Label, Meeting, OperationalObjective, Plan, Snapshot,
+                       StrategicObjective)
+from pst_data import accounts, importer, meetings, services, snapshots
 from pst_data.errors import EditError
 from pst_data.services import RowEdit
 from pst_data.uow import Operator
@@ -56,12 +58,13 @@ ROLES = {
 }
 
 # What a chef de projet updates on the actions they lead (and directeur and admin too).
-CHEF_WRITES = ("progress", "status", "comment", "bulk_progress", "undo_progress")
+CHEF_WRITES = ("progress", "status", "comment", "health", "bulk_progress", "undo_progress")
 # Everything inside a plan: a directeur of that plan (and an admin).
 DIRECTEUR_WRITES = (
     "title", "progress_and_title", "labels", "bulk_title", "undo_title", "create_action", "move_action", "delete_action",
     "create_os", "rename_os", "reorder_os", "delete_os", "create_oo", "rename_oo", "reorder_oo", "delete_oo",
     "snapshot_take", "snapshot_delete", "link_lead", "bureau_create", "bureau_revoke",
+    "meeting_add", "follow_up_settings",
     "import", "import_plan_fields",  # a directeur imports a file into the plan they direct
 )
 # Shared across plans or about the instance: only an admin.
@@ -71,7 +74,7 @@ ADMIN_WRITES = (
 )
 # The writes aimed at one existing action: only these get the "chef on an action of someone
 # else" column (elsewhere it would repeat the chef's own column).
-ACTION_TARGETED = frozenset({"progress", "status", "comment", "bulk_progress", "undo_progress", "title",
+ACTION_TARGETED = frozenset({"progress", "status", "comment", "health", "bulk_progress", "undo_progress", "title",
                              "progress_and_title", "labels", "bulk_title", "undo_title", "move_action", "delete_action"})
 
 # Known gap (pst_data/importer.py): an import that changes only the plan's own fields (title,
@@ -191,10 +194,12 @@ def quick_hashing(monkeypatch):
 # table -> the columns whose values a write could change (one text line per row, all tables in
 # one query: a single round trip, as cheap on PostgreSQL as on SQLite)
 FINGERPRINT = {
-    "plans": "id slug revision title notes published published_names",
+    "plans": "id slug revision title notes published published_names stale_after_days reminder_days_before"
+             " reminder_text",
+    "meetings": "id plan_id kind held_on",
     "history": "count(*) max(id)",  # rows are only ever added
     "actions": "id operational_objective_id code title version progress status comment project_lead"
-               " lead_account_id position updated_at",
+               " lead_account_id position updated_at health health_reason",
     "action_labels": "action_id label_id",
     "strategic_objectives": "id plan_id code title position version",
     "operational_objectives": "id strategic_objective_id code title position version",
@@ -308,6 +313,40 @@ for _kind, _field, _value, _bulk in (
     ("bulk_title", "title", lambda a, n: f"Intitulé du tableau n° {n}", True),
 ):
     CASE_BUILDERS[_kind] = _field_case(_field, _value, bulk=_bulk)
+
+
+@case("health")
+def _health(w, actor, target_id, n):
+    a = _action(w.engine, target_id)
+    changes = {"health": "À surveiller" if a.health != "À surveiller" else "En difficulté",
+               "health_reason": f"Raison n° {n}"}
+
+    def write():
+        return services.update_action(w.engine, a.id, a.version, changes, actor)
+    return write, lambda: _action(w.engine, target_id).health_reason == changes["health_reason"]
+
+
+@case("meeting_add")
+def _meeting_add(w, actor, target_id, n):
+    day = dt.date(2027, 1, 1) + dt.timedelta(days=n)
+
+    def write():
+        return meetings.add_meeting(w.engine, actor, w.plan_id, "bureau", day)
+
+    def landed():
+        with Session(w.engine) as s:
+            return s.scalar(select(Meeting.id).where(Meeting.plan_id == w.plan_id, Meeting.held_on == day)) is not None
+    return write, landed
+
+
+@case("follow_up_settings")
+def _follow_up_settings(w, actor, target_id, n):
+    days = 10 + n
+
+    def write():
+        return meetings.save_follow_up_settings(w.engine, actor, w.plan_id, stale_after_days=days,
+                                                reminder_days_before=7, reminder_text=None)
+    return write, lambda: _one(w.engine, select(Plan.stale_after_days).where(Plan.id == w.plan_id)) == days
 
 
 @case("progress_and_title")
