@@ -3,14 +3,14 @@ those to update before the next Bureau first."""
 
 import streamlit as st
 
-from db.limits import HEALTHS, STATUSES
+from db.limits import HEALTHS
 from pst_data import services
 from pst_data.bulk import MY_COLUMNS, my_editor_frame, row_edits
 from pst_data.formatting import fmt_date
 from pst_data.services import EditError
 from pst_data.text import md_escape
 from ui import data
-from ui.editing import current_actor, edit_messages, flash, show_errors
+from ui.editing import current_actor, edit_messages, flash, show_errors, table_columns
 from ui.frame import login_link, page_frame
 
 MY_PIN = "pst_my_actions_pin"
@@ -65,12 +65,8 @@ with st.form("my_actions_form", border=False):
         shown, key=key, hide_index=True, width="stretch", placeholder="",
         disabled=[c for c in shown.columns if c not in MY_COLUMNS],
         column_config={
-            "Code": st.column_config.TextColumn("Code", width="small", pinned=True),
-            "Action": st.column_config.TextColumn("Action", width="medium"),
+            **table_columns(),
             "À faire": st.column_config.TextColumn("À faire", width="small"),
-            "Taux": st.column_config.TextColumn("Taux (%)", width="small",
-                                                help="Un nombre entier de 0 à 100 ; vide : sans taux."),
-            "Statut": st.column_config.SelectboxColumn("Statut", options=list(STATUSES)),
             "Santé": st.column_config.SelectboxColumn(
                 "Santé", options=list(HEALTHS),
                 help="Comment va l'action ? Sauf « Bon », dites pourquoi dans « Raison (santé) »."),

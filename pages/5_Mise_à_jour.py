@@ -3,7 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from db.models import STATUSES
 from pst_data import services
 from pst_data.bulk import editor_frame, row_edits
 from pst_data.services import EditError, RowEdit
@@ -21,6 +20,7 @@ from ui.editing import (
     run_save,
     run_write,
     show_errors,
+    table_columns,
 )
 from ui.frame import filter_summary, page_frame
 from ui.components import show_table
@@ -137,12 +137,8 @@ with bulk_tab:
                 # A chef de projet changes taux and status; the write path refuses the rest anyway.
                 disabled=["Code", "Action"] if directs else ["Code", "Action", "Priorité", "Labels", "Chef de projet", "Échéance"],
                 column_config={
-                    "Code": st.column_config.TextColumn("Code", width="small", pinned=True),
-                    "Action": st.column_config.TextColumn("Action", width="medium"),
+                    **table_columns(),
                     "Chef de projet": st.column_config.TextColumn("Chef de projet", width="medium"),
-                    "Taux": st.column_config.TextColumn("Taux (%)", width="small",
-                                                        help="Un nombre entier de 0 à 100 ; vide : sans taux."),
-                    "Statut": st.column_config.SelectboxColumn("Statut", options=list(STATUSES)),
                     "Priorité": st.column_config.SelectboxColumn("Priorité", options=plan["priority_scale"]),
                     "Labels": st.column_config.MultiselectColumn("Labels", options=ctx.labels["name"].tolist()),
                     "Échéance": st.column_config.DateColumn("Échéance", format="DD/MM/YYYY"),

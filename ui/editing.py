@@ -191,6 +191,18 @@ def render_finalise_suggestion() -> None:
         st.rerun()
 
 
+def table_columns() -> dict[str, Any]:
+    """The columns the two edit tables (Mise à jour, Mes actions) share."""
+    return {
+        "Code": st.column_config.TextColumn("Code", width="small", pinned=True),
+        "Action": st.column_config.TextColumn("Action", width="medium"),
+        # Text, not a number column: the service judges exactly what was typed.
+        "Taux": st.column_config.TextColumn("Taux (%)", width="small",
+                                            help="Un nombre entier de 0 à 100 ; vide : sans taux."),
+        "Statut": st.column_config.SelectboxColumn("Statut", options=list(STATUSES)),
+    }
+
+
 # -- quick edit ---------------------------------------------------------------------------
 
 def quick_edit(action: dict[str, Any], key: str) -> None:
