@@ -127,7 +127,11 @@ if not actions.empty:
     else:
         st.caption("Sommes des fiches ; « Sans budget » et « Sans ETP » comptent les actions qui n'en donnent pas : "
                    "la somme ne couvre qu'elles.")
-        show_table(resources, hide_index=True, width="stretch")
+        per_os, per_oo = st.tabs(["Par objectif stratégique", "Par objectif opérationnel"])
+        with per_os:
+            show_table(resources, hide_index=True, width="stretch")
+        with per_oo:
+            show_table(resource_totals(actions, "oo"), hide_index=True, width="stretch")
 
 st.subheader("Dernières modifications")
 changes = data.recent_changes(plan["id"], ctx.revision, 200)

@@ -395,18 +395,35 @@ def key_figures(actions: pd.DataFrame, bands: Sequence[dict[str, Any]] | None,
     ]
 
 
-def resource_totals(actions: pd.DataFrame) -> pd.DataFrame:
-    """Budget (€) and staff (ETP) summed per OS and for the whole selection (the documents give
-    them per fiche), with how many actions give none: a sum over half the fiches is not the
-    plan's budget, and the table says so."""
-    def row(code: str, title: str, part: pd.DataFrame) -> dict[str, Any]:
-        return {"OS": code, "Objectif stratégique": title,
-                "Budget (€)": fmt_euro(part["budget"].sum()) if part["budget"].notna().any() else EMPTY,
-                "Sans budget": f"{int(part['budget'].isna().sum())} / {len(part)}",
-                "ETP": fmt_number(part["staff_fte"].sum(), 2) if part["staff_fte"].notna().any() else EMPTY,
-                "Sans ETP": f"{int(part['staff_fte'].isna().sum())} / {len(part)}"}
+def resource_totals(actions: pd.DataFrame, by: str = "os") -> pd.DataFrame:
+    """Budget (€) and staff (ETP) summed per OS (``by="os"``) or per OO (``by="oo"``) and for the
+    whole selection (the documents give them per fiche), with how many actions give none: a sum
+    over half the fiches is not the plan's budget, and the table says so."""
+    level = {"os": ("OS", "Objectif stratégique"), "oo": ("OO", "Objectif opérationnel")}[by]
 
-    rows = [row(str(code), str(group["os_title"].iloc[0]), group)
-            for code, group in actions.groupby("os_code", sort=False)]
+    def row(code: str, title: str, part: pd.DataFrame) -> dict[str, Any]:
+        return {level[0]: code, level[1]: title, **resource_figures(part)}
+
+    rows = [row(str(code), str(group[f"{by}_title"].iloc[0]), group)
+            for code, group in actions.groupby(f"{by}_code", sort=False)]
     rows.append(row("Total", "Toutes les actions affichées", actions))
     return pd.DataFrame(rows)
+
+
+def resource_figures(part: pd.DataFrame) -> dict[str, str]:
+    return {"Budget (€)": fmt_euro(part["budget"].sum()) if part["budget"].notna().any() else EMPTY,
+            "Sans budget": f"{int(part['budget'].isna().sum())} / {len(part)}",
+            "ETP": fmt_number(part["staff_fte"].sum(), 2) if part["staff_fte"].notna().any() else EMPTY,
+            "Sans ETP": f"{int(part['staff_fte'].isna().sum())} / {len(part)}"}
+
+
+def resource_sentence(part: pd.DataFrame) -> str:
+    """« Budget des fiches : 1 234 € (3 actions sur 20 sans budget) · ETP : 2,5 (…) », for the report."""
+    figures = resource_figures(part)
+    without_budget, without_staff = int(part["budget"].isna().sum()), int(part["staff_fte"].isna().sum())
+    budget = (f"Budget des fiches : {figures['Budget (€)']}" + (f" ({without_budget} action(s) sur {len(part)} sans budget)"
+                                                              if without_budget else "")
+              if part["budget"].notna().any() else "Aucune fiche ne chiffre de budget")
+    staff = (f"ETP : {figures['ETP']}" + (f" ({without_staff} action(s) sur {len(part)} sans ETP)" if without_staff else "")
+             if part["staff_fte"].notna().any() else "aucune fiche ne chiffre d'ETP")
+    return f"{budget} · {staff}."

@@ -112,3 +112,19 @@ def test_bad_report_requests_are_refused_in_french(seeded_engine):
         evaluation_report(s, _plan(s, "binche"), "annuelle", TODAY, TODAY)
     with Session(seeded_engine) as s, pytest.raises(ValueError, match="est dans le futur"):
         evaluation_report(s, _plan(s, "binche"), "finale", TODAY + dt.timedelta(days=1), TODAY)
+
+
+def test_budget_and_staff_add_up_per_plan_os_and_oo_in_the_report(seeded_engine, plan_files):
+    from pst_data.formatting import fmt_euro
+    from pst_data.plan_file import iter_actions
+
+    actions = [a for _os, _oo, a in iter_actions(plan_files["binche"])]
+    budgets = [a["budget"] for a in actions if a["budget"] is not None]
+    assert budgets, "Binche's fiches give budgets"
+    pages = _report(seeded_engine, "binche")
+    figures = next(p for p in pages if "Évaluation — en quelques chiffres" in p and "Sommaire" not in p)
+    expected = fmt_euro(sum(budgets)).replace("\u202f", " ").replace("\u00a0", " ")
+    missing = len(actions) - len(budgets)
+    assert f"Budget des fiches : {expected} ({missing} action(s) sur {len(actions)} sans budget)" in \
+        " ".join(figures.split())
+    assert any("Budget et personnel par objectif opérationnel" in p for p in pages)

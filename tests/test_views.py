@@ -150,3 +150,15 @@ def test_budgets_and_staff_add_up_per_os_and_say_how_many_fiches_give_none():
     assert table["Budget (€)"].tolist() == ["1\u202f000,5\u00a0€", "250\u202f000\u00a0€", "251\u202f000,5\u00a0€"]
     assert table["Sans budget"].tolist() == ["1 / 2", "0 / 1", "1 / 3"]
     assert table["ETP"].tolist() == ["1,75", "—", "1,75"] and table["Sans ETP"].tolist() == ["0 / 2", "1 / 1", "1 / 3"]
+
+
+def test_resources_add_up_per_oo_too():
+    from pst_data.views import resource_sentence, resource_totals
+
+    actions = pd.DataFrame({"oo_code": ["1.1", "1.2", "1.2"], "oo_title": ["A", "B", "B"],
+                            "budget": [100.0, float("nan"), 50.0], "staff_fte": [float("nan")] * 3})
+    table = resource_totals(actions, "oo")
+    assert table[["OO", "Objectif opérationnel", "Sans budget"]].values.tolist() == [
+        ["1.1", "A", "0 / 1"], ["1.2", "B", "1 / 2"], ["Total", "Toutes les actions affichées", "1 / 3"]]
+    assert resource_sentence(actions) == ("Budget des fiches : 150\u00a0€ (1 action(s) sur 3 sans budget) · "
+                                          "aucune fiche ne chiffre d'ETP.")

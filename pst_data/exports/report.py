@@ -30,7 +30,9 @@ from pst_data.clock import day_end_utc
 from pst_data.charts import band_colours
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent, plural
 from pst_data.progress import NO_BAND, band_for, rollup, summarise
+from pst_data.follow_up import health_text
 from pst_data.text import shorten
+from pst_data.views import resource_sentence, resource_totals
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 KINDS = {"mi-parcours": "Évaluation à mi-parcours", "finale": "Évaluation finale"}
@@ -250,6 +252,8 @@ def _fiche(pdf: ReportPDF, action: pd.Series, fiche: dict[str, Any], comments: l
         (FIELD_LABELS["end"], fiche.get("end") or EMPTY),
         (FIELD_LABELS["project_lead"], fiche.get("project_lead") or EMPTY),
     ]
+    if fiche.get("health"):
+        rows.insert(1, (FIELD_LABELS["health"], health_text(fiche["health"], fiche.get("health_reason"))))
     for key in ("services", "partners", "labels"):
         if fiche.get(key):
             rows.append((FIELD_LABELS[key], ", ".join(fiche[key])))
@@ -356,6 +360,8 @@ def build_report(data: ReportInput) -> bytes:
         notes.append(f"Supprimée(s) depuis cette date, absente(s) du rapport : {gone}.")
     for note in notes:
         pdf.paragraph(note, 9, "I", GREY)
+    pdf.paragraph(resource_sentence(actions), 9.5)
+    pdf.ln(1)
     per_os = rollup(actions, ["os_code", "os_title"], bands)
     if not per_os.empty:
         pdf.ln(2)
@@ -373,8 +379,12 @@ def build_report(data: ReportInput) -> bytes:
                      ("sans taux", fmt_number(summary.unassessed, 0)),
                      ("en retard", fmt_number(int(mine["is_late"].sum()), 0))])
         pdf.band_legend(summary.band_counts, bands)
+        pdf.paragraph(resource_sentence(mine), 9.5)
+        pdf.ln(1)
         per_oo = rollup(mine, ["oo_code", "oo_title"], bands)
         pdf.progress_bars(per_oo, "oo_code", "oo_title", bands, "Taux moyen par objectif opérationnel")
+        if mine["budget"].notna().any() or mine["staff_fte"].notna().any():
+            _resource_table(pdf, resource_totals(mine, "oo"))
         pdf.paragraph("Projets et actions", 10, "B")
         pdf.set_fill_color(255, 255, 255)  # the table would take the last bar's colour
         with pdf.table(col_widths=(22, pdf.epw - 22 - 20 - 30, 20, 30), line_height=4.5, padding=1,
@@ -394,6 +404,22 @@ def build_report(data: ReportInput) -> bytes:
         for _, a in mine.iterrows():
             _fiche(pdf, a, state.fiches[int(a["id"])], data.comments.get(int(a["id"]), []), bands)
     return bytes(pdf.output())
+
+
+def _resource_table(pdf: ReportPDF, table: pd.DataFrame) -> None:
+    """Budget and ETP per OO of an OS, with how many fiches give none."""
+    pdf.paragraph("Budget et personnel par objectif opérationnel", 10, "B")
+    pdf.set_fill_color(255, 255, 255)
+    with pdf.table(col_widths=(16, pdf.epw - 16 - 30 - 20 - 18 - 20, 30, 20, 18, 20), line_height=4.5, padding=1,
+                   text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+                   headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=NAVY)) as out:
+        pdf.set_font("DejaVu", "", 8.5)
+        for values in [list(table.columns), *table.astype(str).values.tolist()]:
+            row = out.row()
+            for value in values:
+                row.cell(str(value))
+    pdf.set_font("DejaVu", "", 10)
+    pdf.ln(2)
 
 
 def latest_comments(session: Session, plan_id: int, until: dt.datetime,
