@@ -263,6 +263,8 @@ class Action(Base):
     # The chef de projet's judgement (Bon, À surveiller, En difficulté, En pause) and why.
     health: Mapped[str | None] = mapped_column(String(HEALTH_MAX))
     health_reason: Mapped[str | None] = mapped_column(Text)
+    # Run with, or shared with, the commune (a Ville–CPAS synergy the evaluation reviews).
+    with_commune: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     indicators: Mapped[list[Any]] = mapped_column(default=list)
     budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     budget_text: Mapped[str | None] = mapped_column(Text)

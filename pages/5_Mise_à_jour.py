@@ -135,13 +135,15 @@ with bulk_tab:
             st.data_editor(  # empty cells empty, not « None »
                 editor_frame(pin["actions"]), key=key, hide_index=True, width="stretch", placeholder="",
                 # A chef de projet changes taux and status; the write path refuses the rest anyway.
-                disabled=["Code", "Action"] if directs else ["Code", "Action", "Priorité", "Labels", "Chef de projet", "Échéance"],
+                disabled=["Code", "Action"] if directs else ["Code", "Action", "Priorité", "Labels", "Chef de projet", "Échéance", "Ville–CPAS"],
                 column_config={
                     **table_columns(),
                     "Chef de projet": st.column_config.TextColumn("Chef de projet", width="medium"),
                     "Priorité": st.column_config.SelectboxColumn("Priorité", options=plan["priority_scale"]),
                     "Labels": st.column_config.MultiselectColumn("Labels", options=ctx.labels["name"].tolist()),
                     "Échéance": st.column_config.DateColumn("Échéance", format="DD/MM/YYYY"),
+                    "Ville–CPAS": st.column_config.CheckboxColumn(
+                        "Ville–CPAS", help="Action menée avec la commune, ou partagée avec elle."),
                 })
             comment = st.text_input("Commentaire pour ces modifications (facultatif)", max_chars=services.COMMENT_MAX)
             submitted = st.form_submit_button("Enregistrer le tableau", type="primary")
@@ -168,7 +170,8 @@ if directs:
                      "partners": [], "start": None, "end": None, "start_date": None, "end_date": None,
                      "budget": None, "staff_fte": None, "weight": 1, "budget_text": None, "staff_text": None,
                      "risks": [], "deliverables": None, "indicators": [], "sub_actions": [], "context": None,
-                     "evaluation": None, "comment": None}
+                     "evaluation": None, "comment": None, "health": None, "health_reason": None,
+                     "with_commune": False}
             services_known = sorted({s for names in ctx.all_actions["services"] for s in names})
             values = fiche_form(blank, plan, ctx.labels, services_known, key="create")
             if values is not None:

@@ -3,7 +3,7 @@ snapshots of the plan to compare later states with."""
 
 import streamlit as st
 
-from pst_data import charts, snapshots
+from pst_data import charts, services, snapshots
 from pst_data.formatting import fmt_date, fmt_number, fmt_percent
 from pst_data.exports.report import KINDS
 from pst_data.progress import summarise
@@ -14,6 +14,9 @@ from pst_data.views import (
     snapshot_chart_rows,
     snapshot_list_table,
     snapshot_os_table,
+    synergy_rows,
+    synergy_sentence,
+    synergy_suggestions,
 )
 from ui import data
 from ui.components import chart, show_table
@@ -54,6 +57,29 @@ cols[0].metric(f"Taux moyen au {fmt_date(as_of)}", fmt_percent(then_summary.mean
                help="Tout le plan, sans les filtres.")
 cols[1].metric("Taux moyen aujourd'hui", fmt_percent(now_summary.mean_progress), delta=delta, delta_color="normal")
 cols[2].metric(f"Actions au {fmt_date(as_of)}", fmt_number(then_summary.actions, 0))
+
+st.divider()
+st.subheader("Synergies Ville–CPAS")
+st.caption("L'évaluation revoit les synergies entre la commune et le CPAS : les actions menées avec la commune, "
+           "ou partagées avec elle. Elles ont leur section dans le rapport d'évaluation. (Actions affichées : filtres "
+           "compris.)")
+st.markdown(md_escape(synergy_sentence(ctx.actions)))
+synergies = synergy_rows(ctx.actions)
+if not synergies.empty:
+    show_table(synergies, hide_index=True, width="stretch")
+suggested = synergy_suggestions(ctx.actions)
+if not suggested.empty:
+    with st.expander(f"{len(suggested)} autre(s) action(s) citent la Ville ou la commune parmi leurs partenaires ou "
+                     "services : à confirmer"):
+        show_table(suggested[["code", "title", "partners"]].assign(partners=suggested["partners"].map(", ".join))
+                   .rename(columns={"code": "Code", "title": "Action", "partners": "Partenaires"}),
+                   hide_index=True, width="stretch")
+        if ctx.directs:
+            if st.button(f"Marquer ces {len(suggested)} action(s) comme synergies Ville–CPAS", key="mark_synergies"):
+                run_write(lambda: services.mark_with_commune(data.engine(), ctx.actor, suggested["id"].astype(int).tolist(),
+                                                             True),
+                          f"{len(suggested)} action(s) marquée(s) comme synergies Ville–CPAS.")
+            st.caption("Une action à la fois : sa fiche (Objectifs → « Modifier la fiche ») ou le tableau de Mise à jour.")
 
 st.divider()
 st.subheader("Instantanés")

@@ -26,9 +26,10 @@ SCALAR_FIELDS = (
     "health", "health_reason", "budget_text", "staff_text", "deliverables", "context", "evaluation", "comment",
 )
 NUMBER_FIELDS = ("budget", "staff_fte", "weight")
+BOOL_FIELDS = ("with_commune",)
 LIST_FIELDS = ("partners", "risks", "indicators")
 EDITABLE_FIELDS = (
-    SCALAR_FIELDS + NUMBER_FIELDS + LIST_FIELDS + ("start", "end", "labels", "services", "sub_actions")
+    SCALAR_FIELDS + NUMBER_FIELDS + BOOL_FIELDS + LIST_FIELDS + ("start", "end", "labels", "services", "sub_actions")
 )
 
 
@@ -60,6 +61,7 @@ def action_values(action: Action) -> dict[str, Any]:
     values["budget"] = plain_number(action.budget)
     values["staff_fte"] = plain_number(action.staff_fte)
     values["weight"] = plain_number(action.weight)
+    values["with_commune"] = bool(action.with_commune)
     values["risks"] = list(action.risks or [])
     values["sub_actions"] = [sub_action_values(s) for s in action.sub_actions]
     return {key: values[key] for key in ACTION_KEYS}  # the file format fixes the key order
@@ -77,6 +79,8 @@ def history_text(value: Any) -> str | None:
     """How a value is written in a history row: text as is, lists as JSON, numbers as digits."""
     if value is None:
         return None
+    if isinstance(value, bool):
+        return "oui" if value else "non"
     if isinstance(value, str):
         return value
     if isinstance(value, (list, dict)):
@@ -94,6 +98,8 @@ def parse_history_text(field_name: str, text: str | None) -> Any:
         return json.loads(text)
     if field_name == "progress":
         return int(text)
+    if field_name in BOOL_FIELDS:
+        return text == "oui"
     if field_name in NUMBER_FIELDS:
         number = float(text)
         return int(number) if number.is_integer() else number
@@ -148,6 +154,8 @@ def apply_action_values(
             continue
         if key in SCALAR_FIELDS:
             setattr(action, key, new)
+        elif key in BOOL_FIELDS:
+            setattr(action, key, bool(new))
         elif key in NUMBER_FIELDS:
             setattr(action, key, 1.0 if key == "weight" and new is None else new)
         elif key in ("partners", "risks"):
@@ -197,10 +205,12 @@ def _set_services(session: Session, action: Action, plan_id: int, names: list[st
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == [] or value == ""
+    return value is None or value is False or value == [] or value == ""
 
 
 def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, bool) or isinstance(new, bool):
+        return old is new
     if isinstance(old, (int, float, Decimal)) and isinstance(new, (int, float, Decimal)):
         return Decimal(str(old)) == Decimal(str(new))
     return old == new

@@ -20,6 +20,7 @@ COLUMNS = {
     "Labels": "labels",
     "Chef de projet": "project_lead",
     "Échéance": "end",
+    "Ville–CPAS": "with_commune",
 }
 
 
@@ -74,6 +75,7 @@ def editor_frame(actions: pd.DataFrame) -> pd.DataFrame:
         "Labels": [list(n) for n in actions["labels"]],
         "Chef de projet": actions["project_lead"].tolist(),
         "Échéance": [None if pd.isna(d) else d for d in actions["end_date"]],
+        "Ville–CPAS": [bool(v) for v in actions["with_commune"]],
     })
 
 
@@ -93,6 +95,8 @@ def _value(column: str, value: Any) -> Any:
         return fmt_date(value)
     if column == "Labels":
         return list(value)
+    if column == "Ville–CPAS":
+        return bool(value)
     if column in ("Chef de projet", "Raison (santé)", "Commentaire") and isinstance(value, str):
         return value.strip() or None
     return value

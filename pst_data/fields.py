@@ -18,6 +18,7 @@ FIELD_LABELS = {
     "progress": "Taux d'avancement",
     "health": "Santé",
     "health_reason": "Raison (santé)",
+    "with_commune": "Synergie Ville–CPAS",
     "indicators": "Indicateurs",
     "budget": "Budget (€)",
     "budget_text": "Budget (texte)",

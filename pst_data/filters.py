@@ -1,7 +1,7 @@
 """The shared filters: what they mean, how they read from and write to a URL, how they apply.
 
 URL form (every page): ``?plan=binche&priority=1&label=PPI&label=PGP&service=...&lead=...
-&status=En+cours&os=1&late=1&health=En+difficulté&stale=1&q=texte``. Reading a URL never raises: unknown values are dropped
+&status=En+cours&os=1&late=1&health=En+difficulté&stale=1&commune=1&q=texte``. Reading a URL never raises: unknown values are dropped
 and reported in French so the page can say so.
 """
 
@@ -33,6 +33,7 @@ class Filters:
     search: str = ""
     healths: tuple[str, ...] = ()
     stale: bool = False  # open actions not updated for the plan's number of days
+    commune: bool = False  # Ville–CPAS synergies only
 
     @property
     def active(self) -> bool:
@@ -59,6 +60,8 @@ class Filters:
             params["health"] = list(self.healths)
         if self.stale:
             params["stale"] = "1"
+        if self.commune:
+            params["commune"] = "1"
         if self.search:
             params["q"] = self.search
         return params
@@ -123,6 +126,7 @@ def parse_query_params(
         late=_values(params, "late")[:1] == ["1"],
         healths=tuple(h for h in healths if h not in bad_health),
         stale=_values(params, "stale")[:1] == ["1"],
+        commune=_values(params, "commune")[:1] == ["1"],
         search=(_values(params, "q") or [""])[0].strip()[:200],
     )
     return ParsedFilters(filters, problems)
@@ -182,6 +186,8 @@ def apply_filters(actions: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         mask &= actions["health"].fillna(NO_HEALTH).isin(filters.healths)
     if filters.stale:
         mask &= actions["is_stale"].astype(bool)
+    if filters.commune:
+        mask &= actions["with_commune"].astype(bool)
     if filters.search:
         needle = fold(filters.search)
         haystack = (actions["code"].astype(str) + " " + actions["title"].astype(str)).map(fold)

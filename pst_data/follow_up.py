@@ -214,3 +214,15 @@ def late_by_person(actions: pd.DataFrame, ref: Reference) -> dict[int, pd.DataFr
         return {}
     late = followed[~updated_since(followed, ref.day) & followed["lead_account_id"].notna()]
     return {int(account): group for account, group in late.groupby("lead_account_id", sort=True)}
+
+
+# -- Ville–CPAS synergies ----------------------------------------------------------------------
+
+COMMUNE_WORDS = re.compile(r"\b(ville|commune|administration communale|coll[eè]ge communal|conseil communal)\b",
+                           re.IGNORECASE)
+
+
+def names_the_commune(partners: Sequence[str] | None, services: Sequence[str] | None = None) -> bool:
+    """A partner or service naming the commune (« Ville de Charleroi », « Administration
+    communale »): the action is likely a Ville–CPAS synergy, to be confirmed by the directeur."""
+    return any(COMMUNE_WORDS.search(str(name)) for name in [*(partners or []), *(services or [])])

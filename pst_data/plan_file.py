@@ -109,6 +109,7 @@ ACTION_KEYS: dict[str, Any] = {
     "progress": None,
     "health": None,
     "health_reason": None,
+    "with_commune": False,
     "indicators": [],
     "budget": None,
     "budget_text": None,
@@ -379,6 +380,7 @@ class PlanChecker:
             )
         action["progress"] = self.progress(action["progress"], where)
         self.health(action, where)
+        action["with_commune"] = self.yes_no(action["with_commune"], where, "with_commune")
         action["budget"] = self.amount(action["budget"], where, "budget", BUDGET_MAX)
         action["staff_fte"] = self.amount(action["staff_fte"], where, "staff_fte", STAFF_FTE_MAX)
         weight = self.amount(action["weight"], where, "weight", WEIGHT_MAX)
@@ -389,6 +391,18 @@ class PlanChecker:
         action["sub_actions"] = [self.sub_action(item, where) for item in subs]
         self.unique_codes(action["sub_actions"], where, "sous-action")
         return action
+
+    def yes_no(self, value: Any, where: str, key: str) -> bool:
+        """true/false, or what a person writes in a cell: oui/non, x, vide."""
+        if value is None or value is False or value is True:
+            return bool(value)
+        text = str(value).strip().casefold()
+        if text in ("oui", "o", "x", "1", "true", "vrai", "yes"):
+            return True
+        if text in ("", "non", "n", "0", "false", "faux", "no"):
+            return False
+        self.error(where, f"« {field_name(key)} » : oui ou non attendu (reçu « {str(value)[:40]} »).", key)
+        return False
 
     def health(self, action: dict, where: str) -> None:
         """Health is one of HEALTHS; anything but « Bon » says why (the Bureau asks)."""

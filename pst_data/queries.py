@@ -37,7 +37,7 @@ ACTION_COLUMNS = [
     "is_top_priority", "labels", "services", "project_lead", "department", "status", "progress",
     "band", "weight", "start_date", "end_date", "start_text", "end_text", "is_late", "version",
     "updated_at", "updated_by", "os_position", "oo_position", "position", "lead_account_id",
-    "budget", "staff_fte", "health", "health_reason", "last_update", "last_update_day",
+    "budget", "staff_fte", "health", "health_reason", "with_commune", "partners", "last_update", "last_update_day",
     "days_since_update", "is_stale",
 ]
 
@@ -119,7 +119,8 @@ def actions_frame(
             Action.start_text, Action.end_text, Action.version, Action.updated_at, Action.updated_by,
             StrategicObjective.position.label("os_position"),
             OperationalObjective.position.label("oo_position"), Action.position, Action.lead_account_id,
-            Action.budget, Action.staff_fte, Action.health, Action.health_reason,
+            Action.budget, Action.staff_fte, Action.health, Action.health_reason, Action.with_commune,
+            Action.partners,
         )
         .join(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
         .join(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
@@ -135,6 +136,8 @@ def actions_frame(
         frame[amount] = [float("nan") if v is None else float(v) for v in frame[amount]]
     frame["labels"] = [labels.get(i, []) for i in frame["id"]]
     frame["services"] = [services.get(i, []) for i in frame["id"]]
+    frame["with_commune"] = frame["with_commune"].astype(bool)
+    frame["partners"] = [list(p or []) for p in frame["partners"]]
     last = last_updates(session, plan["id"])
     frame["last_update"] = [last.get(i) for i in frame["id"]]
     frame["last_update_day"] = [None if t is None else clock.local_day(t) for t in frame["last_update"]]

@@ -844,9 +844,24 @@ def label_actions(engine: Engine, actor: Actor | Operator, label_id: int, action
         return [r for r in results if r.changed]
 
 
+def mark_with_commune(engine: Engine, actor: Actor | Operator, action_ids: list[int], value: bool,
+                      comment: str | None = None) -> list[SaveResult]:
+    """Mark many actions as Ville–CPAS synergies at once (or unmark them): one change in the
+    journal, undone as one; an action already marked so is left alone."""
+    comment = _comment(comment)
+    with write(engine, actor) as uow:
+        results = []
+        for action_id in dict.fromkeys(action_ids):
+            action = _action(uow.session, action_id)
+            if bool(action.with_commune) == value:
+                continue
+            results.append(_update(uow, action, action.version, {"with_commune": value}, comment))
+        return [r for r in results if r.changed]
+
+
 __all__ = [
     "STATUSES", "BulkResult", "CellConflict", "Conflict", "ConflictError", "EditError", "RowEdit",
     "SaveResult", "bulk_update", "coherent_status_and_progress", "create_action",
-    "delete_action", "delete_objective", "label_actions", "move_action", "parse_progress", "reorder_objectives",
+    "delete_action", "delete_objective", "label_actions", "mark_with_commune", "move_action", "parse_progress", "reorder_objectives",
     "save_label", "save_objective", "set_progress", "suggests_finalising", "undo_change", "update_action",
 ]

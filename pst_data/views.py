@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
+from pst_data.follow_up import names_the_commune
 from pst_data.formatting import EMPTY, _missing, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
 from pst_data.progress import rollup, summarise
 
@@ -427,3 +428,32 @@ def resource_sentence(part: pd.DataFrame) -> str:
     staff = (f"ETP : {figures['ETP']}" + (f" ({without_staff} action(s) sur {len(part)} sans ETP)" if without_staff else "")
              if part["staff_fte"].notna().any() else "aucune fiche ne chiffre d'ETP")
     return f"{budget} · {staff}."
+
+
+def synergy_rows(actions: pd.DataFrame) -> pd.DataFrame:
+    """The Ville–CPAS synergies of a selection, as the page and the report list them."""
+    marked = actions[actions["with_commune"].astype(bool)] if not actions.empty else actions
+    return pd.DataFrame({
+        "Code": marked["code"].astype(str), "Action": marked["title"].astype(str),
+        "Taux": [fmt_percent(v, 0) if not _missing(v) else EMPTY for v in marked["progress"]],
+        "Statut": marked["status"].fillna(EMPTY).astype(str),
+        "Partenaires": [", ".join(p) or EMPTY for p in marked["partners"]],
+    })
+
+
+def synergy_sentence(actions: pd.DataFrame) -> str:
+    marked = actions[actions["with_commune"].astype(bool)] if not actions.empty else actions
+    if marked.empty:
+        return "Aucune action n'est marquée comme synergie Ville–CPAS."
+    summary = summarise(marked["progress"].tolist(), marked["weight"].tolist())
+    return (f"{len(marked)} action(s) sur {len(actions)} menée(s) avec la commune ou partagée(s) avec elle ; "
+            f"taux moyen {fmt_percent(summary.mean_progress)}"
+            + (f" ({summary.unassessed} sans taux)" if summary.unassessed else "") + ".")
+
+
+def synergy_suggestions(actions: pd.DataFrame) -> pd.DataFrame:
+    """Actions not marked whose partners or services name the commune: to confirm."""
+    if actions.empty:
+        return actions
+    hint = [names_the_commune(p, s) for p, s in zip(actions["partners"], actions["services"], strict=True)]
+    return actions[pd.Series(hint, index=actions.index) & ~actions["with_commune"].astype(bool)]

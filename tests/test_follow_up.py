@@ -368,3 +368,69 @@ def test_health_and_staleness_filters_read_from_a_link_and_apply():
     actions = pd.DataFrame({"health": ["Bon", "En difficulté", None], "is_stale": [True, False, True]})
     assert apply_filters(actions, Filters(healths=("En difficulté", "Non renseignée"))).index.tolist() == [1, 2]
     assert apply_filters(actions, Filters(stale=True)).index.tolist() == [0, 2]
+
+
+# -- Ville–CPAS synergies ---------------------------------------------------------------------------
+
+def test_synergies_are_suggested_from_partners_marked_at_once_and_undone_as_one(seeded_engine):
+    from pst_data.views import synergy_rows, synergy_sentence, synergy_suggestions
+
+    charleroi = _plan(seeded_engine, "charleroi")
+    with Session(seeded_engine) as s:
+        actions = queries.actions_frame(s, charleroi, TODAY)
+    suggested = synergy_suggestions(actions)
+    assert len(suggested) > 0 and all(any("Ville" in p or "ommun" in p for p in [*ps, *ss])
+                                       for ps, ss in zip(suggested["partners"], suggested["services"], strict=True))
+    assert synergy_sentence(actions) == "Aucune action n'est marquée comme synergie Ville–CPAS."
+    ids = suggested["id"].astype(int).tolist()
+    with pytest.raises(EditError):
+        services.mark_with_commune(seeded_engine, CHRIS, ids, True)
+    saved = services.mark_with_commune(seeded_engine, BOB, ids, True)
+    assert len(saved) == len(ids) and len({r.change_id for r in saved}) == 1
+    assert services.mark_with_commune(seeded_engine, BOB, ids, True) == []  # already marked: nothing
+    with Session(seeded_engine) as s:
+        after = queries.actions_frame(s, charleroi, TODAY)
+        rows = s.execute(select(History.old_value, History.new_value).where(History.change_id == saved[0].change_id)).all()
+    assert {tuple(r) for r in rows} == {("non", "oui")}
+    assert synergy_rows(after)["Code"].tolist() == suggested["code"].tolist()
+    assert synergy_sentence(after).startswith(f"{len(ids)} action(s) sur {len(after)} menée(s) avec la commune")
+    assert synergy_suggestions(after).empty
+    services.undo_change(seeded_engine, saved[0].change_id, BOB)
+    with Session(seeded_engine) as s:
+        assert not queries.actions_frame(s, charleroi, TODAY)["with_commune"].any()
+
+
+@pytest.mark.parametrize("value, expected", [(True, True), ("Oui", True), ("x", True), ("non", False), ("", False),
+                                             (None, False), ("peut-être", None)])
+def test_a_plan_file_says_yes_or_no_to_the_commune(value, expected):
+    from pst_data.plan_file import PlanChecker
+
+    checker = PlanChecker()
+    result = checker.yes_no(value, "action 1.1", "with_commune")
+    if expected is None:
+        assert checker.errors == ["action 1.1 : « Synergie Ville–CPAS » : oui ou non attendu (reçu « peut-être »)."]
+    else:
+        assert result is expected and checker.errors == []
+
+
+def test_the_report_has_a_section_on_the_synergies(seeded_engine):
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    from pst_data.exports.report import evaluation_report
+
+    charleroi = _plan(seeded_engine, "charleroi")
+    with Session(seeded_engine) as s:
+        suggested = queries.actions_frame(s, charleroi, TODAY)
+    from pst_data.views import synergy_suggestions
+
+    chosen = synergy_suggestions(suggested).head(2)
+    services.mark_with_commune(seeded_engine, BOB, chosen["id"].astype(int).tolist(), True)
+    with Session(seeded_engine) as s:
+        pdf = evaluation_report(s, charleroi, "finale", TODAY, TODAY)
+    pages = [re.sub(r"\s+", " ", p.extract_text()) for p in PdfReader(io.BytesIO(pdf)).pages]
+    section = next(p for p in pages if p.startswith("Synergies entre la commune et le CPAS"))
+    assert "2 action(s) sur 97 menée(s) avec la commune" in section
+    assert all(code in section for code in chosen["code"])

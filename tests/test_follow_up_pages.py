@@ -158,3 +158,23 @@ def test_relancer_from_the_page_sends_the_message_shown(binche, set_now, monkeyp
         sent = mailbox.messages[0].get_content().replace("\r\n", "\n").strip()
         assert sent == preview.split("\n\n", 1)[1].strip()
         assert "fera le point sur le Programme stratégique transversal (CPAS de Binche) lors de sa prochaine séance." in sent
+
+
+def test_evaluation_page_lists_the_synergies_and_marks_the_suggested_ones(app_db_url):
+    at = open_page("pages/8_Évaluation.py", app_db_url, login="bob", plan="charleroi")
+    no_exception(at)
+    assert any(m.value == "Aucune action n'est marquée comme synergie Ville–CPAS." for m in at.markdown)
+    button = next(b for b in at.button if b.label.startswith("Marquer ces "))
+    count = int(button.label.split()[2])
+    button.click()
+    at.run()
+    no_exception(at)
+    assert any(f"{count} action(s) marquée(s) comme synergies Ville–CPAS." in s.value for s in at.success)
+    assert any(m.value.startswith(f"{count} action(s) sur 97 menée(s) avec la commune") for m in at.markdown)
+    synergies = next(d.value for d in at.dataframe if "Partenaires" in d.value.columns and "Taux" in d.value.columns)
+    assert len(synergies) == count
+    # The sidebar filter (and its link) narrows every page to them.
+    overview = open_page("dashboard.py", app_db_url, plan="charleroi", commune="1")
+    assert {m.label: m.value for m in overview.metric}["Actions"] == str(count)
+    reader = open_page("pages/8_Évaluation.py", app_db_url, login="lea.lecteur", plan="charleroi")
+    assert not any(b.label.startswith("Marquer ces ") for b in reader.button)

@@ -221,7 +221,7 @@ def test_a_malformed_workbook_is_refused_with_the_place_of_every_error():
     text = "\n".join(errors)
     assert f"feuille « Actions », ligne {2}, colonne R « Taux d'avancement (%) »" in text
     assert "taux d'avancement 140 hors limites" in text
-    assert "colonne U « Budget (€) »" in text and "« beaucoup » n'est pas un nombre valide" in text
+    assert "colonne V « Budget (€) »" in text and "« beaucoup » n'est pas un nombre valide" in text
     assert f"code d'action {actions[0]['code']} en double : déjà utilisé ligne 2" in text
     assert "OO 9.9 inconnu" in text
     assert "colonne Q « Statut »" in text and "statut « Presque fini » inconnu" in text

@@ -325,6 +325,8 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
         context = st.text_area("Contexte", value=fiche["context"] or "", height=68)
         evaluation = st.text_area("Évaluation", value=fiche["evaluation"] or "", height=68)
         health, health_reason = health_inputs(fiche)
+        with_commune = st.checkbox("Synergie Ville–CPAS (action menée avec la commune, ou partagée avec elle)",
+                                   value=bool(fiche.get("with_commune")))
         comment = st.text_area("Commentaire", value=fiche["comment"] or "", height=68)
         submitted = st.form_submit_button("Enregistrer la fiche", type="primary")
     if not submitted:
@@ -358,7 +360,7 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
                          "evaluation": r["evaluation"] or None}
                         for r in subs.fillna("").to_dict("records") if str(r["title"]).strip()],
         "context": context or None, "evaluation": evaluation or None, "comment": comment or None,
-        "health": health, "health_reason": health_reason.strip() or None,
+        "health": health, "health_reason": health_reason.strip() or None, "with_commune": with_commune,
     }
     changed = {k: v for k, v in values.items() if not _same(v, fiche.get(k))}
     # A number field left as it was shown is no change; anything else goes to the service as typed.

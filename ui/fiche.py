@@ -41,6 +41,7 @@ def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame, fresh
 
     rows = [
         ("Santé", health_text(fiche.get("health"), fiche.get("health_reason"))),
+        ("Synergie Ville–CPAS", "oui : menée avec la commune ou partagée avec elle" if fiche.get("with_commune") else "non"),
         ("Chef de projet", fiche["project_lead"]),
         ("Département", fiche["department"]),
         ("Services impliqués", ", ".join(fiche["services"])),
@@ -55,7 +56,7 @@ def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame, fresh
                                   + (f" ({freshness})" if freshness else "")),
     ]
     if fiche["budget"] is not None and fiche["budget_text"]:
-        rows.insert(8, ("Budget (texte)", fiche["budget_text"]))
+        rows.insert(9, ("Budget (texte)", fiche["budget_text"]))
     show_table(pd.DataFrame([(k, v or EMPTY) for k, v in rows], columns=["Champ", "Valeur"]),
                  hide_index=True, width="stretch")
 

@@ -58,7 +58,7 @@ PUBLIC_PAGE = ("pages/11_PST_public.py", "Page publique", ":material/public:")
 WIDGETS = {  # Filters attribute -> widget key
     "plan": "w_plan", "priority1": "w_priority1", "labels": "w_labels", "services": "w_services",
     "leads": "w_leads", "statuses": "w_statuses", "os_codes": "w_os", "late": "w_late",
-    "search": "w_search", "healths": "w_healths", "stale": "w_stale",
+    "search": "w_search", "healths": "w_healths", "stale": "w_stale", "commune": "w_commune",
 }
 
 
@@ -111,6 +111,7 @@ def _widgets_to_filters() -> Filters:
         search=(s.get(WIDGETS["search"]) or "").strip(),
         healths=tuple(s.get(WIDGETS["healths"], ())),
         stale=bool(s.get(WIDGETS["stale"], False)),
+        commune=bool(s.get(WIDGETS["commune"], False)),
     )
 
 
@@ -284,6 +285,8 @@ def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFra
         st.toggle(f"Non mises à jour depuis {plan['stale_after_days']} jours", key=WIDGETS["stale"],
                   on_change=_on_filter_change,
                   help="Les actions en cours dont la dernière modification date de ce nombre de jours ou plus.")
+        st.toggle("Synergies Ville–CPAS uniquement", key=WIDGETS["commune"], on_change=_on_filter_change,
+                  help="Les actions menées avec la commune, ou partagées avec elle.")
         st.text_input("Recherche (code ou intitulé)", key=WIDGETS["search"],
                       on_change=_on_filter_change, placeholder="ex. 7.3.2 ou logement")
         st.multiselect("Labels", options=labels["name"].tolist(), key=WIDGETS["labels"],
@@ -345,6 +348,8 @@ def filter_summary(ctx: PageContext, escape: Callable[[str], str] = str) -> str:
         parts.append("santé : " + values(f.healths))
     if f.stale:
         parts.append(f"non mises à jour depuis {ctx.plan['stale_after_days']} jours")
+    if f.commune:
+        parts.append("synergies Ville–CPAS")
     if f.search:
         parts.append(f"recherche « {escape(f.search)} »")
     return "Filtres : " + " · ".join(parts) if parts else "Aucun filtre : toutes les actions du plan."

@@ -58,7 +58,7 @@ class Column:
     key: str
     header: str
     width: int = 18
-    kind: str = "text"  # text | code | list | number | taux | date | json
+    kind: str = "text"  # text | code | list | number | taux | date | json | bool
 
 
 PLAN_ROWS = [  # (key, « Champ » shown in column A)
@@ -106,6 +106,7 @@ ACTION_COLUMNS = [
     Column("progress", "Taux d'avancement (%)", 12, "taux"),
     Column("health", "Santé", 14),
     Column("health_reason", "Raison (santé)", 30),
+    Column("with_commune", "Synergie Ville–CPAS", 12, "bool"),
     Column("budget", "Budget (€)", 14, "number"),
     Column("budget_text", "Budget (texte)", 24),
     Column("staff_fte", "ETP", 8, "number"),
@@ -154,6 +155,7 @@ README_LINES = [
     f"Statut : une valeur de la liste ({', '.join(STATUSES)}) ou vide.",
     "Priorité : une valeur de l'échelle du plan ou vide.",
     "Taux d'avancement : un nombre entier de 0 à 100, ou vide (« sans taux »).",
+    "Synergie Ville–CPAS : « Oui » pour une action menée avec la commune (ou partagée avec elle), sinon vide.",
     f"Santé : une valeur de la liste ({', '.join(HEALTHS)}) ou vide ; sauf « {HEALTHS[0]} », "
     "dites-en la raison dans « Raison (santé) ».",
     "Budget (€) et ETP : des nombres positifs, deux décimales au plus. Poids : 0 à 1 000 (1 par défaut).",
@@ -268,8 +270,10 @@ def _header(ws, width: int) -> None:
 
 
 def _put(cell, value: Any, kind: str) -> None:
-    if value is None or value == [] or value == "":
+    if value is None or value is False or value == [] or value == "":
         return
+    if kind == "bool":
+        value = "Oui"
     if kind == "list":
         value = LIST_SEPARATOR.join(value)
     elif kind == "json":
@@ -412,6 +416,8 @@ class WorkbookReader:
         if isinstance(value, str):
             return value if value.strip() else None
         if isinstance(value, bool):
+            if kind == "bool":
+                return value
             self.error(where, "valeur VRAI/FAUX inattendue.")
             return None
         if kind in ("code", "text", "list", "date") and isinstance(value, (int, float)):

@@ -32,7 +32,7 @@ from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_num
 from pst_data.progress import NO_BAND, band_for, rollup, summarise
 from pst_data.follow_up import health_text
 from pst_data.text import shorten
-from pst_data.views import resource_sentence, resource_totals
+from pst_data.views import resource_sentence, resource_totals, synergy_rows, synergy_sentence
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 KINDS = {"mi-parcours": "Évaluation à mi-parcours", "finale": "Évaluation finale"}
@@ -366,6 +366,7 @@ def build_report(data: ReportInput) -> bytes:
     if not per_os.empty:
         pdf.ln(2)
         pdf.progress_bars(per_os, "os_code", "os_title", bands, "Taux d'avancement moyen par objectif stratégique")
+    _synergies(pdf, actions)
 
     for _, os_row in per_os.iterrows():
         mine = actions[actions["os_code"] == os_row["os_code"]]
@@ -404,6 +405,29 @@ def build_report(data: ReportInput) -> bytes:
         for _, a in mine.iterrows():
             _fiche(pdf, a, state.fiches[int(a["id"])], data.comments.get(int(a["id"]), []), bands)
     return bytes(pdf.output())
+
+
+def _synergies(pdf: ReportPDF, actions: pd.DataFrame) -> None:
+    """The section the SPW asks of the evaluation: the synergies between the commune and its CPAS."""
+    pdf.add_page()
+    pdf.heading("Synergies entre la commune et le CPAS", 15, section_level=0)
+    pdf.paragraph(synergy_sentence(actions), 10)
+    rows = synergy_rows(actions)
+    if rows.empty:
+        pdf.paragraph("Marquez les actions menées avec la commune (ou partagées avec elle) dans PST Pilot : page "
+                      "Évaluation, ou la fiche de l'action.", 9, "I", GREY)
+        return
+    pdf.ln(2)
+    pdf.set_fill_color(255, 255, 255)
+    with pdf.table(col_widths=(20, pdf.epw - 20 - 16 - 24 - 50, 16, 24, 50), line_height=4.5, padding=1,
+                   text_align=("LEFT", "LEFT", "RIGHT", "LEFT", "LEFT"),
+                   headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=NAVY)) as out:
+        pdf.set_font("DejaVu", "", 8.5)
+        for values in [list(rows.columns), *rows.values.tolist()]:
+            row = out.row()
+            for value in values:
+                row.cell(str(value))
+    pdf.set_font("DejaVu", "", 10)
 
 
 def _resource_table(pdf: ReportPDF, table: pd.DataFrame) -> None:
