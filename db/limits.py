@@ -25,6 +25,10 @@ STALE_DAYS_MAX = 3650
 REMINDER_DAYS_DEFAULT = 7
 REMINDER_DAYS_MAX = 90
 REMINDER_TEXT_MAX = 5000
+# Measured indicators: a unit (« personnes », « % », « € »), values within Numeric(16, 4).
+INDICATOR_UNIT_MAX = 40
+INDICATOR_VALUE_MAX = Decimal("999999999999")
+INDICATOR_DECIMALS = 4
 
 CODE_MAX = 40
 TITLE_MAX = 500

@@ -39,6 +39,7 @@ from db.limits import (  # noqa: F401  (STATUSES re-exported for pages and servi
     STATUSES,
     HEALTHS,
     HEALTH_MAX,
+    INDICATOR_UNIT_MAX,
     MEETING_KINDS,
     MEETING_NOTE_MAX,
     REMINDER_DAYS_DEFAULT,
@@ -562,3 +563,52 @@ class Reminder(Base):
     __table_args__ = (
         CheckConstraint("trigger IN ('auto', 'manual')", name="trigger_known"),
     )
+
+
+class Indicator(Base):
+    """A result indicator that is measured: of an operational objective (Saint-Ghislain's
+    « Indicateurs de résultat ») or of an action. Its values are ``IndicatorValue`` rows."""
+
+    __tablename__ = "indicators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    operational_objective_id: Mapped[int | None] = mapped_column(
+        ForeignKey("operational_objectives.id", ondelete="CASCADE"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(TITLE_MAX))
+    unit: Mapped[str | None] = mapped_column(String(INDICATOR_UNIT_MAX))
+    baseline: Mapped[Decimal | None] = mapped_column(Numeric(16, 4))
+    baseline_year: Mapped[int | None]
+    target: Mapped[Decimal | None] = mapped_column(Numeric(16, 4))
+    target_year: Mapped[int | None]
+    position: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    values: Mapped[list[IndicatorValue]] = relationship(
+        back_populates="indicator", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="IndicatorValue.measured_on")
+
+    __table_args__ = (
+        CheckConstraint("(operational_objective_id IS NULL) <> (action_id IS NULL)", name="one_owner"),
+        CheckConstraint("length(label) > 0", name="label_not_empty"),
+    )
+
+
+class IndicatorValue(Base):
+    """One measured value of an indicator, on a day."""
+
+    __tablename__ = "indicator_values"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    measured_on: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[Decimal] = mapped_column(Numeric(16, 4))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(AUTHOR_MAX))
+
+    indicator: Mapped[Indicator] = relationship(back_populates="values")
+
+    __table_args__ = (UniqueConstraint("indicator_id", "measured_on", name="uq_indicator_values_indicator_day"),)

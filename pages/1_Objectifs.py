@@ -24,6 +24,7 @@ from ui.editing import (
     run_save,
 )
 from pst_data.follow_up import staleness_text
+from pst_data.indicators import indicator_summary
 from ui.fiche import render_fiche
 from ui.frame import filter_summary, page_frame
 
@@ -44,6 +45,7 @@ def open_fiche(table_key: str, action_ids: list[int]) -> None:
     if rows:
         st.query_params["action"] = str(action_ids[rows[0]])
 objectives = data.objectives(plan["id"], ctx.revision)
+measured = data.indicators(plan["id"], ctx.revision)
 
 tree_tab, map_tab = st.tabs(["Arborescence", "Carte du plan"])
 with tree_tab:
@@ -75,6 +77,8 @@ with tree_tab:
                     "Actions": 0 if stats is None else int(stats["actions"]),
                     "Sans taux": 0 if stats is None else int(stats["unassessed"]),
                     "Indicateurs": " ; ".join(oo["oo_indicators"] or []),
+                    "Indicateurs mesurés": " ; ".join(indicator_summary(i) for i in measured
+                                                      if i["action_id"] is None and i["oo_id"] == oo["oo_id"]),
                 })
             if oo_table:
                 for row in oo_table:  # a mean: one decimal, like everywhere (not the bar's whole number)
@@ -132,7 +136,8 @@ else:
             shown = ctx.all_actions[ctx.all_actions["id"] == selected]
             freshness = staleness_text(shown["days_since_update"].iloc[0], plan["stale_after_days"]) \
                 if not shown.empty else None
-            render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels, freshness)
+            render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels, freshness,
+                         [i for i in measured if i["action_id"] == selected])
         if may_edit:
             with tabs[1]:
                 version = base_version(f"fiche_{fiche['id']}", fiche["version"])

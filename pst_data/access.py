@@ -24,7 +24,7 @@ from pst_data.text import has_invalid_character
 
 ROLE_LABELS = {"lecteur": "Lecteur", "chef": "Chef de projet", "directeur": "Directeur", "admin": "Administrateur"}
 # What a chef de projet may change on the actions they lead.
-CHEF_FIELDS = frozenset({"progress", "status", "comment", "health", "health_reason"})
+CHEF_FIELDS = frozenset({"progress", "status", "comment", "health", "health_reason", "measure"})
 # Writes no directeur makes: shared across plans, or about the instance itself.
 ADMIN_ENTITIES = frozenset({"label", "account", "plan", "setting"})
 

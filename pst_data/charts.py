@@ -234,3 +234,25 @@ def text_alternative(figure: dict[str, Any], limit: int = 40) -> str:
         if pairs:
             parts.append((f"{series} — " if series else "") + " ; ".join(pairs[:limit]) + (" ; …" if len(pairs) > limit else ""))
     return ". ".join(parts)
+
+
+def indicator_line(values: pd.DataFrame, label: str, unit: str | None, target: float | None,
+                   target_year: int | None) -> go.Figure:
+    """An indicator's measured values over time (``values``: measured_on, value), its target
+    as a dashed line."""
+    from pst_data.indicators import fmt_value
+
+    suffix = f" {unit}" if unit else ""
+    fig = go.Figure(go.Scatter(
+        x=[pd.Timestamp(d) for d in values["measured_on"]], y=[float(v) for v in values["value"]],
+        mode="lines+markers", name="Mesures", line=dict(color="#1565c0", width=3), marker=dict(size=9),
+        hovertemplate="%{x|%d/%m/%Y} : %{y:,.4~f}" + esc(suffix) + "<extra></extra>"))
+    if target is not None:
+        fig.add_hline(y=float(target), line=dict(color="#2e7d32", dash="dash", width=2),
+                      annotation_text=esc(f"Cible{f' {target_year}' if target_year else ''} : "
+                                          + fmt_value(target, unit)),
+                      annotation_position="top left")
+    layout(fig, 320, title=dict(text=esc(shorten(label, 90))), showlegend=False)
+    fig.update_xaxes(tickformat="%d/%m/%Y")
+    fig.update_yaxes(title_text=esc(unit or "Valeur"))
+    return fig

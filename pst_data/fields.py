@@ -47,6 +47,8 @@ FIELD_LABELS = {
     "snapshot": "Instantané",
     "lead_account": "Compte du chef de projet",
     "meeting": "Réunion",
+    "indicator": "Indicateur mesuré",
+    "measure": "Mesure d'un indicateur",
     "stale_after_days": "Non mise à jour après (jours)",
     "reminder_days_before": "Relance automatique (jours avant le Bureau)",
     "reminder_text": "Texte de la relance",

@@ -538,6 +538,9 @@ def undo_change(engine: Engine, change_id: str, actor: Actor | Operator) -> list
         if any(r.entity in ("label", "snapshot", "calendar") for r in rows):
             raise EditError(["Les labels, les instantanés et le calendrier des Bureaux ne s'annulent pas depuis "
                              "le journal : modifiez-les depuis leur page."])
+        if any(r.field in ("indicator", "measure") for r in rows):
+            raise EditError(["Les indicateurs et leurs mesures ne s'annulent pas depuis le journal : corrigez-les "
+                             "sur la page « Indicateurs »."])
         if any(r.field in NOT_UNDONE_HERE for r in rows):
             raise EditError(["Le lien entre un chef de projet et un compte ne s'annule pas depuis le journal : "
                              "changez-le dans Mise à jour → « Chefs de projet »."])

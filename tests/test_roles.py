@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import itertools
+from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +26,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from db.models import (Account, Action, BureauLink, Label, Meeting, OperationalObjective, Plan, Snapshot,
-                       StrategicObjective)
-from pst_data import accounts, importer, meetings, services, snapshots
+from db.models import (Account, Action, BureauLink, Indicator, IndicatorValue, Label, Meeting, OperationalObjective,
+                       Plan, Snapshot, StrategicObjective)
+from pst_data import accounts, importer, indicator_store, meetings, services, snapshots
 from pst_data.errors import EditError
 from pst_data.services import RowEdit
 from pst_data.uow import Operator
@@ -58,13 +59,13 @@ ROLES = {
 }
 
 # What a chef de projet updates on the actions they lead (and directeur and admin too).
-CHEF_WRITES = ("progress", "status", "comment", "health", "bulk_progress", "undo_progress")
+CHEF_WRITES = ("progress", "status", "comment", "health", "measure", "bulk_progress", "undo_progress")
 # Everything inside a plan: a directeur of that plan (and an admin).
 DIRECTEUR_WRITES = (
     "title", "progress_and_title", "labels", "bulk_title", "undo_title", "create_action", "move_action", "delete_action",
     "create_os", "rename_os", "reorder_os", "delete_os", "create_oo", "rename_oo", "reorder_oo", "delete_oo",
     "snapshot_take", "snapshot_delete", "link_lead", "bureau_create", "bureau_revoke",
-    "meeting_add", "follow_up_settings",
+    "meeting_add", "follow_up_settings", "indicator_define",
     "import", "import_plan_fields",  # a directeur imports a file into the plan they direct
 )
 # Shared across plans or about the instance: only an admin.
@@ -74,7 +75,7 @@ ADMIN_WRITES = (
 )
 # The writes aimed at one existing action: only these get the "chef on an action of someone
 # else" column (elsewhere it would repeat the chef's own column).
-ACTION_TARGETED = frozenset({"progress", "status", "comment", "health", "bulk_progress", "undo_progress", "title",
+ACTION_TARGETED = frozenset({"progress", "status", "comment", "health", "measure", "bulk_progress", "undo_progress", "title",
                              "progress_and_title", "labels", "bulk_title", "undo_title", "move_action", "delete_action"})
 
 # Known gap (pst_data/importer.py): an import that changes only the plan's own fields (title,
@@ -197,6 +198,8 @@ FINGERPRINT = {
     "plans": "id slug revision title notes published published_names stale_after_days reminder_days_before"
              " reminder_text",
     "meetings": "id plan_id kind held_on",
+    "indicators": "id label version",
+    "indicator_values": "id indicator_id measured_on value",
     "history": "count(*) max(id)",  # rows are only ever added
     "actions": "id operational_objective_id code title version progress status comment project_lead"
                " lead_account_id position updated_at health health_reason",
@@ -324,6 +327,35 @@ def _health(w, actor, target_id, n):
     def write():
         return services.update_action(w.engine, a.id, a.version, changes, actor)
     return write, lambda: _action(w.engine, target_id).health_reason == changes["health_reason"]
+
+
+@case("measure")
+def _measure(w, actor, target_id, n):
+    indicator_id = w.once(("indicator of", target_id), lambda: indicator_store.save_indicator(
+        w.engine, SETUP, {"label": f"Indicateur de l'action {target_id}", "target": "100"}, action_id=target_id))
+    value = Decimal(10 + n)
+
+    def write():
+        return indicator_store.record_value(w.engine, actor, indicator_id, dt.date(2026, 1, 1), value)
+
+    def landed():
+        with Session(w.engine) as s:
+            return s.scalar(select(IndicatorValue.value).where(IndicatorValue.indicator_id == indicator_id)) == value
+    return write, landed
+
+
+@case("indicator_define")
+def _indicator_define(w, actor, target_id, n):
+    label = f"Indicateur n° {n}"
+    oo_id = _oo(w, "1.1").id
+
+    def write():
+        return indicator_store.save_indicator(w.engine, actor, {"label": label}, oo_id=oo_id)
+
+    def landed():
+        with Session(w.engine) as s:
+            return s.scalar(select(Indicator.id).where(Indicator.label == label)) is not None
+    return write, landed
 
 
 @case("meeting_add")

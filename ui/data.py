@@ -188,3 +188,11 @@ def snapshot_actions(snapshot_id: int, taken_at: dt.datetime) -> pd.DataFrame:
 
     with read_session(engine()) as session:
         return load(session, snapshot_id)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def indicators(plan_id: int, revision: int) -> list[dict]:
+    from pst_data.indicator_store import plan_indicators
+
+    with read_session(engine()) as session:
+        return plan_indicators(session, plan_id)

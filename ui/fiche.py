@@ -11,6 +11,7 @@ import streamlit as st
 
 from pst_data.actions import FIELD_LABELS
 from pst_data.follow_up import health_text
+from pst_data.indicators import indicator_row
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
 from pst_data.text import md_escape
 from pst_data.views import changes_table
@@ -24,7 +25,8 @@ def _date(text: str | None, date) -> str:
     return text if shown is None or shown == text else f"{text} ({shown})"
 
 
-def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame, freshness: str | None = None) -> None:
+def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame, freshness: str | None = None,
+                 measured: list[dict] | None = None) -> None:
     """``freshness``: « mise à jour il y a 12 jours » / « non mise à jour depuis 75 jours »."""
     st.markdown(f"### {md_escape(fiche['code'])} — {md_escape(fiche['title'])}")
     st.caption(f"OS {md_escape(fiche['os_code'])} · {md_escape(fiche['os_title'])}  ›  "
@@ -72,6 +74,10 @@ def render_fiche(fiche: dict, history: pd.DataFrame, labels: pd.DataFrame, fresh
         show_table(pd.DataFrame([{"Indicateur": i["label"], "Cible": i.get("target") or EMPTY,
                                     "Atteint": i.get("reached") or EMPTY} for i in fiche["indicators"]]),
                      hide_index=True, width="stretch")
+    if measured:
+        st.markdown("**Indicateurs mesurés**")
+        show_table(pd.DataFrame([indicator_row(i) for i in measured]), hide_index=True, width="stretch")
+        st.caption("Mesures, courbes et saisie : page « Indicateurs ».")
     if fiche["sub_actions"]:
         st.markdown("**Sous-actions**")
         show_table(pd.DataFrame([{"Code": s["code"], "Sous-action": s["title"],

@@ -48,6 +48,7 @@ NAVIGATION = (  # (script, label, icon): the pages/ folder, with French labels
     ("pages/5_Mise_à_jour.py", "Mise à jour", ":material/edit:"),
     ("pages/6_Journal.py", "Journal", ":material/history:"),
     ("pages/7_Présentation.py", "Présentation", ":material/slideshow:"),
+    ("pages/14_Indicateurs.py", "Indicateurs", ":material/monitoring:"),
     ("pages/8_Évaluation.py", "Évaluation", ":material/assignment:"),
     ("pages/13_Bureau_et_relances.py", "Bureau et relances", ":material/event:"),
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,9 @@ from pst_data.charts import band_colours
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent, plural
 from pst_data.progress import NO_BAND, band_for, rollup, summarise
 from pst_data.follow_up import health_text
+from pst_data.indicator_store import plan_indicators
+from pst_data.indicators import as_of as indicators_as_of
+from pst_data.indicators import indicator_row, indicator_summary
 from pst_data.text import shorten
 from pst_data.views import resource_sentence, resource_totals, synergy_rows, synergy_sentence
 
@@ -53,6 +56,7 @@ class ReportInput:
     comments: dict[int, list[dict[str, Any]]]  # action id -> latest comments, newest first
     produced: dt.date
     filter_text: str = ""
+    indicators: list[dict[str, Any]] = field(default_factory=list)  # measured, values up to the report's day
 
 
 def _hex(colour: str) -> tuple[int, int, int]:
@@ -213,7 +217,7 @@ def _indicators(items: list[dict[str, Any]]) -> str:
 
 
 def _fiche(pdf: ReportPDF, action: pd.Series, fiche: dict[str, Any], comments: list[dict[str, Any]],
-           bands) -> None:
+           bands, measured: list[dict[str, Any]] | None = None) -> None:
     pdf.add_page()
     pdf.start_section(shorten(f"{action['code']} {action['title']}", BOOKMARK_MAX), level=1, strict=False)
     header = "FICHE ACTION" + (f" — {fiche['department']}" if fiche.get("department") else "")
@@ -283,6 +287,11 @@ def _fiche(pdf: ReportPDF, action: pd.Series, fiche: dict[str, Any], comments: l
             pdf.paragraph(title, 10, "B", NAVY)
             pdf.paragraph(str(text), 9.5)
             pdf.ln(2)
+    if measured:
+        pdf.paragraph("Indicateurs mesurés", 10, "B", NAVY)
+        for indicator in measured:
+            pdf.paragraph(indicator_summary(indicator), 9.5)
+        pdf.ln(2)
     if fiche.get("sub_actions"):
         pdf.paragraph("Étapes", 10, "B", NAVY)
         for step in fiche["sub_actions"]:
@@ -386,6 +395,10 @@ def build_report(data: ReportInput) -> bytes:
         pdf.progress_bars(per_oo, "oo_code", "oo_title", bands, "Taux moyen par objectif opérationnel")
         if mine["budget"].notna().any() or mine["staff_fte"].notna().any():
             _resource_table(pdf, resource_totals(mine, "oo"))
+        oo_codes = set(mine["oo_code"])
+        results = [i for i in data.indicators if i["action_id"] is None and i["oo_code"] in oo_codes]
+        if results:
+            _indicator_table(pdf, "Indicateurs de résultat des objectifs opérationnels", results)
         pdf.paragraph("Projets et actions", 10, "B")
         pdf.set_fill_color(255, 255, 255)  # the table would take the last bar's colour
         with pdf.table(col_widths=(22, pdf.epw - 22 - 20 - 30, 20, 30), line_height=4.5, padding=1,
@@ -403,8 +416,25 @@ def build_report(data: ReportInput) -> bytes:
                 row.cell(str(a["status"] or EMPTY))
         pdf.set_font("DejaVu", "", 10)
         for _, a in mine.iterrows():
-            _fiche(pdf, a, state.fiches[int(a["id"])], data.comments.get(int(a["id"]), []), bands)
+            _fiche(pdf, a, state.fiches[int(a["id"])], data.comments.get(int(a["id"]), []), bands,
+                   [i for i in data.indicators if i["action_id"] == int(a["id"])])
     return bytes(pdf.output())
+
+
+def _indicator_table(pdf: ReportPDF, title: str, indicators: list[dict[str, Any]]) -> None:
+    pdf.paragraph(title, 10, "B")
+    pdf.set_fill_color(255, 255, 255)
+    rows = [{"OO": str(i["oo_code"]), **indicator_row(i)} for i in indicators]
+    with pdf.table(col_widths=(14, pdf.epw - 14 - 28 - 28 - 40 - 18, 28, 28, 40, 18), line_height=4.5, padding=1,
+                   text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT", "RIGHT"),
+                   headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=NAVY)) as out:
+        pdf.set_font("DejaVu", "", 8.5)
+        for values in [list(rows[0]), *[list(r.values()) for r in rows]]:
+            row = out.row()
+            for value in values:
+                row.cell(str(value))
+    pdf.set_font("DejaVu", "", 10)
+    pdf.ln(2)
 
 
 def _synergies(pdf: ReportPDF, actions: pd.DataFrame) -> None:
@@ -478,4 +508,5 @@ def evaluation_report(session: Session, plan: dict[str, Any], kind: str, as_of: 
         actions = queries.actions_frame(session, plan, as_of)
     state = plan_as_of(session, plan, actions, as_of)
     comments = latest_comments(session, plan["id"], day_end_utc(as_of))
-    return build_report(ReportInput(plan, kind, state, comments, today, filter_text))
+    measured = indicators_as_of(plan_indicators(session, plan["id"]), as_of)
+    return build_report(ReportInput(plan, kind, state, comments, today, filter_text, measured))
