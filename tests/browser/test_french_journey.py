@@ -15,7 +15,8 @@ from tests.browser.test_public_page_journey import axe_summary, axe_violations
 
 PAGES = ["/", "/Objectifs?plan=binche", "/Priorités?plan=binche", "/Labels?plan=binche", "/Comparaison",
          "/Mise_à_jour?plan=binche", "/Journal?plan=binche", "/Présentation?plan=binche", "/Évaluation?plan=binche",
-         "/Mon_compte", "/Administration?plan=binche", "/PST_public", "/Présentation?plan=binche&slide=2&projecteur=1"]
+         "/Mon_compte", "/Administration?plan=binche", "/PST_public", "/Présentation?plan=binche&slide=2&projecteur=1",
+         "/Mes_actions", "/Bureau_et_relances?plan=binche", "/Indicateurs?plan=saint-ghislain"]
 
 # What the framework writes in English (whole texts), and English words inside longer texts.
 ENGLISH_TEXTS = {"None", "Press Enter to submit form", "Press Enter to apply", "No results", "Choose an option",
