@@ -7,7 +7,8 @@ import streamlit as st
 
 from pst_data import clock, services
 from pst_data.charts import layout
-from pst_data.formatting import fmt_datetime, fmt_percent
+from pst_data.follow_up import calendar
+from pst_data.formatting import fmt_date, fmt_datetime, fmt_percent
 from pst_data.services import EditError
 from pst_data.text import md_escape, plotly_escape
 from pst_data.timeline import PLAN_SCOPE, progress_timeline
@@ -24,6 +25,11 @@ st.caption(f"{md_escape(plan['organisation'])} · qui a changé quoi, quand (heu
            "les filtres de la barre latérale s'appliquent.")
 edit_messages()
 
+last_bureau = calendar([(m["kind"], m["held_on"]) for m in data.meetings(plan["id"], ctx.revision)],
+                       ctx.today).last_bureau
+if last_bureau is not None:
+    st.button(f"Depuis le dernier Bureau ({fmt_date(last_bureau)})", key="journal_since_bureau",
+              on_click=lambda: st.session_state.update(journal_period=(last_bureau, ctx.today)))
 c1, c2 = st.columns(2)
 period = c1.date_input("Période", value=(ctx.today - dt.timedelta(days=90), ctx.today), format="DD/MM/YYYY",
                        key="journal_period")

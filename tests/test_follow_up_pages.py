@@ -178,3 +178,15 @@ def test_evaluation_page_lists_the_synergies_and_marks_the_suggested_ones(app_db
     assert {m.label: m.value for m in overview.metric}["Actions"] == str(count)
     reader = open_page("pages/8_Évaluation.py", app_db_url, login="lea.lecteur", plan="charleroi")
     assert not any(b.label.startswith("Marquer ces ") for b in reader.button)
+
+
+def test_the_journal_opens_on_the_changes_since_the_last_bureau(binche):
+    url, engine, plan = binche
+    add_meeting(engine, DOMINIQUE, plan["id"], "bureau", TODAY - dt.timedelta(days=5))
+    at = open_page("pages/6_Journal.py", url, login="dominique.dir", plan="binche")
+    button = next(b for b in at.button if b.label.startswith("Depuis le dernier Bureau"))
+    assert button.label == f"Depuis le dernier Bureau ({TODAY - dt.timedelta(days=5):%d/%m/%Y})"
+    button.click()
+    at.run()
+    no_exception(at)
+    assert at.date_input(key="journal_period").value == (TODAY - dt.timedelta(days=5), TODAY)
