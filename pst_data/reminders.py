@@ -261,6 +261,9 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
         except (smtplib.SMTPException, OSError) as exc:
             outcome.failed.append(f"{name} : le serveur d'e-mail a refusé ou n'a pas répondu ({type(exc).__name__}).")
             continue
+        except ValueError:  # an address or a name the e-mail headers cannot carry (a line break…)
+            outcome.failed.append(f"{name} : adresse ou nom inutilisable dans un e-mail ; corrigez le compte.")
+            continue
         except EditError as exc:
             outcome.failed.append(f"{name} : {' '.join(exc.errors)}")
             continue
