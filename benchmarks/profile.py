@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     url = scales.ensure(args.scale, args.backend)
     os.environ["PST_DATABASE_URL"] = url
+    pages.log_in_as_directeur(url)  # as the benchmarks run the pages (and as people use them)
     at = pages._app(args.page, {})
     at.run()  # warm
     recording["on"] = True

@@ -155,22 +155,29 @@ def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avanc
     """Plan -> OS -> OO -> action, sized by number of actions, coloured by (mean) taux."""
     ids, labels, parents, values, colours, hovers = [], [], [], [], [], []
 
-    def add(node_id, label, parent, group):
-        mean = weighted_mean(group["progress"].tolist(), group["weight"].tolist())
+    def add(node_id, label, parent, progress: list, weight: list):
+        mean = weighted_mean(progress, weight)
         ids.append(node_id)
         labels.append(label)
         parents.append(parent)
-        values.append(len(group))
+        values.append(len(progress))
         colours.append(-10 if mean is None else mean)  # -10: grey "no taux" end of the scale
-        hovers.append(f"{label}<br>Taux moyen : {fmt_percent(mean)}<br>{plural(len(group), 'action')}")
+        hovers.append(f"{label}<br>Taux moyen : {fmt_percent(mean)}<br>{plural(len(progress), 'action')}")
 
-    add("plan", "Plan", "", actions)
-    for os_code, os_group in actions.groupby("os_code", sort=False):
-        add(f"os:{os_code}", f"OS {esc(os_code)}", "plan", os_group)
-        for oo_code, oo_group in os_group.groupby("oo_code", sort=False):
-            add(f"oo:{oo_code}", f"OO {esc(oo_code)}", f"os:{os_code}", oo_group)
-            for _, action in oo_group.iterrows():
-                add(f"a:{action['id']}", esc(action["code"]), f"oo:{oo_code}", oo_group.loc[[action.name]])
+    # Plain lists, grouped once: a frame per node (one per action) cost most of the page's run.
+    rows = list(zip(actions["id"], actions["os_code"], actions["oo_code"], actions["code"],
+                    actions["progress"].tolist(), actions["weight"].tolist(), strict=True))
+    add("plan", "Plan", "", [r[4] for r in rows], [r[5] for r in rows])
+    tree: dict = {}
+    for row in rows:
+        tree.setdefault(row[1], {}).setdefault(row[2], []).append(row)
+    for os_code, oos in tree.items():
+        os_rows = [r for oo_rows in oos.values() for r in oo_rows]
+        add(f"os:{os_code}", f"OS {esc(os_code)}", "plan", [r[4] for r in os_rows], [r[5] for r in os_rows])
+        for oo_code, oo_rows in oos.items():
+            add(f"oo:{oo_code}", f"OO {esc(oo_code)}", f"os:{os_code}", [r[4] for r in oo_rows], [r[5] for r in oo_rows])
+            for action_id, _os, _oo, code, progress, weight in oo_rows:
+                add(f"a:{action_id}", esc(code), f"oo:{oo_code}", [progress], [weight])
     fig = go.Figure(
         go.Treemap(
             ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
