@@ -47,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--no-browser", action="store_true", help="server-side figures only")
     parser.add_argument("--no-readme", action="store_true", help="print the table, write nothing")
+    parser.add_argument("--smoke", action="store_true",
+                        help="S on SQLite, one run of everything server-side, nothing written: a few seconds, "
+                             "so the benchmark code cannot rot (the test suite runs it)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.quick, args.scales, args.backends, args.no_browser, args.no_readme = True, "S", "sqlite", True, True
 
     import logging
 
@@ -60,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     def section(title: str) -> None:
         print(f"== [{time.perf_counter() - started:4.0f} s] {title}", flush=True)
 
-    cold, warm, edit = (1, 2, 1) if args.quick else (3, 5, 3)
+    cold, warm, edit = (1, 1, 1) if args.smoke else (1, 2, 1) if args.quick else (3, 5, 3)
     slow = 1 if args.quick else 3
     wanted_scales = [s.strip().upper() for s in args.scales.split(",") if s.strip()]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]

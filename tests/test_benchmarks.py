@@ -155,3 +155,21 @@ def test_readme_section_is_replaced_and_changes_are_reported(tmp_path):
                                              (45.6, "MB", "46")])
 def test_number_format(value, unit, text):
     assert report._number(value, unit) == text
+
+
+def test_the_benchmarks_still_run():
+    """``python -m benchmarks --smoke``: S on SQLite, one run of every page and export, the
+    results table and the targets, nothing written. A page the benchmark cannot run any more
+    (an account it does not log in with, a renamed page) fails here, not on the next ``make bench``."""
+    import subprocess
+    import sys
+
+    from tests.pages_support import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--smoke"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for line in ("sqlite S: server-side runs (AppTest)", "sqlite S: exports",
+                 "| Vue d'ensemble: server run, warm | sqlite |", "PDF evaluation report"):
+        assert line in done.stdout, line
+    assert "Traceback" not in done.stderr
