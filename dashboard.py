@@ -7,12 +7,12 @@ import streamlit as st
 
 from pst_data.consistency import stated_vs_computed
 from pst_data.filters import apply_filters
-from pst_data.follow_up import calendar, health_counts, open_actions, reference, update_table, updated_since
+from pst_data.follow_up import calendar, reference
 from pst_data.formatting import fmt_date
 from pst_data.progress import rollup, summarise
 from pst_data.text import md_escape
 from ui import data
-from pst_data.views import changes_in_view, changes_table, element_titles, key_figures, resource_totals
+from pst_data.views import changes_in_view, changes_table, element_titles, key_figures
 from ui.components import cached_chart, clicked_rows, show_table
 from ui.frame import filter_summary, page_frame
 
@@ -92,36 +92,31 @@ if not actions.empty:
     # Who has updated since the last Bureau (or within the plan's threshold): no filter needed.
     ref = reference(cal, ctx.today, plan["stale_after_days"])
     st.subheader("Mises à jour depuis le dernier Bureau" if ref.from_bureau else "Mises à jour récentes")
-    followed = open_actions(actions)
-    fresh = int(updated_since(followed, ref.day).sum()) if not followed.empty else 0
-    healths = health_counts(actions)
+    follow = data.follow_up(plan, ctx.revision, ctx.filters, ctx.today, ref)
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("À jour", f"{fresh} / {len(followed)}", help=f"Actions en cours modifiées {ref.text}.")
-    m2.metric("Pas encore", len(followed) - fresh,
+    m1.metric("À jour", f"{follow.fresh} / {follow.followed}", help=f"Actions en cours modifiées {ref.text}.")
+    m2.metric("Pas encore", follow.followed - follow.fresh,
               help=f"Prochain Bureau le {fmt_date(cal.next_bureau)}." if cal.next_bureau else None)
-    m3.metric(f"Sans mise à jour ≥ {plan['stale_after_days']} j", int(actions["is_stale"].sum()),
+    m3.metric(f"Sans mise à jour ≥ {plan['stale_after_days']} j", follow.stale,
               help="Actions en cours dont la dernière modification date de ce nombre de jours ou plus "
                    "(réglage du plan, page « Bureau et relances »).")
-    m4.metric("En difficulté", healths["En difficulté"], help="Santé déclarée par les chefs de projet.")
+    m4.metric("En difficulté", follow.healths["En difficulté"], help="Santé déclarée par les chefs de projet.")
     st.caption(md_escape(f"Actions en cours, {ref.text}"
                          + (f" ; prochain Bureau le {fmt_date(cal.next_bureau)}" if cal.next_bureau else "")
-                         + ". Santé : " + ", ".join(f"{h} {n}" for h, n in healths.items()) + "."))
+                         + ". Santé : " + ", ".join(f"{h} {n}" for h, n in follow.healths.items()) + "."))
     if not ref.from_bureau:
         st.caption("Ajoutez les dates des Bureaux (page « Bureau et relances ») : « depuis le dernier Bureau » s'en servira.")
     by_lead, by_os = st.tabs(["Par chef de projet", "Par objectif stratégique"])
     with by_lead:
-        show_table(update_table(actions, ref, "lead"), hide_index=True, width="stretch")
+        show_table(follow.by_lead, hide_index=True, width="stretch")
     with by_os:
-        show_table(update_table(actions, ref, "os"), hide_index=True, width="stretch")
-    troubled = followed[followed["health"].isin(["En difficulté", "À surveiller"])] if not followed.empty else followed
-    if not troubled.empty:
+        show_table(follow.by_os, hide_index=True, width="stretch")
+    if not follow.troubled.empty:
         st.markdown("**Actions en difficulté ou à surveiller**")
-        show_table(pd.DataFrame({"Code": troubled["code"], "Action": troubled["title"], "Santé": troubled["health"],
-                                 "Raison": troubled["health_reason"], "Chef de projet": troubled["project_lead"]}),
-                   hide_index=True, width="stretch")
+        show_table(follow.troubled, hide_index=True, width="stretch")
 
     st.subheader("Budget et personnel")
-    resources = resource_totals(actions)
+    resources = data.resources(plan, ctx.revision, ctx.filters, ctx.today, "os")
     if resources.iloc[-1]["Budget (€)"] == "—" and resources.iloc[-1]["ETP"] == "—":
         st.caption("Aucune fiche de ces actions ne chiffre de budget ni d'ETP.")
     else:
@@ -131,7 +126,7 @@ if not actions.empty:
         with per_os:
             show_table(resources, hide_index=True, width="stretch")
         with per_oo:
-            show_table(resource_totals(actions, "oo"), hide_index=True, width="stretch")
+            show_table(data.resources(plan, ctx.revision, ctx.filters, ctx.today, "oo"), hide_index=True, width="stretch")
 
 st.subheader("Dernières modifications")
 changes = data.recent_changes(plan["id"], ctx.revision, 200)

@@ -118,6 +118,34 @@ def update_table(actions: pd.DataFrame, ref: Reference, by: str) -> pd.DataFrame
     return table.reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class Summary:
+    """The overview's follow-up section, computed once per plan revision and filters."""
+
+    followed: int
+    fresh: int
+    stale: int
+    healths: dict[str, int]
+    by_lead: pd.DataFrame
+    by_os: pd.DataFrame
+    troubled: pd.DataFrame
+
+
+def summary(actions: pd.DataFrame, ref: Reference) -> Summary:
+    followed = open_actions(actions)
+    troubled = followed[followed["health"].isin(["En difficulté", "À surveiller"])] if not followed.empty else followed
+    return Summary(
+        followed=len(followed),
+        fresh=int(updated_since(followed, ref.day).sum()) if not followed.empty else 0,
+        stale=int(actions["is_stale"].sum()) if not actions.empty else 0,
+        healths=health_counts(actions),
+        by_lead=update_table(actions, ref, "lead"),
+        by_os=update_table(actions, ref, "os"),
+        troubled=pd.DataFrame({"Code": troubled["code"], "Action": troubled["title"], "Santé": troubled["health"],
+                               "Raison": troubled["health_reason"], "Chef de projet": troubled["project_lead"]}),
+    )
+
+
 def health_counts(actions: pd.DataFrame) -> dict[str, int]:
     """Open actions per health (« Non renseignée » last)."""
     followed = open_actions(actions)

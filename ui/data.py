@@ -196,3 +196,21 @@ def indicators(plan_id: int, revision: int) -> list[dict]:
 
     with read_session(engine()) as session:
         return plan_indicators(session, plan_id)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def follow_up(plan: dict, revision: int, filters, today: dt.date, ref):
+    """The overview's follow-up section (pandas groupbys): once per revision, filters and day,
+    not on every rerun."""
+    from pst_data.filters import apply_filters
+    from pst_data.follow_up import summary
+
+    return summary(apply_filters(actions(plan, revision, today), filters), ref)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def resources(plan: dict, revision: int, filters, today: dt.date, by: str) -> pd.DataFrame:
+    from pst_data.filters import apply_filters
+    from pst_data.views import resource_totals
+
+    return resource_totals(apply_filters(actions(plan, revision, today), filters), by)
