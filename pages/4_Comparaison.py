@@ -1,9 +1,10 @@
 """Comparaison: every plan of the database side by side."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
-from pst_data import charts
 from pst_data.formatting import fmt_percent
 from pst_data.text import md_escape
 from ui import data
@@ -31,17 +32,16 @@ shown = pd.DataFrame({
 })
 show_table(shown, hide_index=True, width="stretch")
 
-assessed = table[table["assessed"] > 0]
+progress_figure, bands_figure = data.comparison_figures(
+    data.revision_key(), ctx.today, tuple(table["slug"]), json.dumps(ctx.plan["evaluation_bands"]))
 left, right = st.columns(2)
 with left:
-    if assessed.empty:
+    if progress_figure is None:
         st.info("Aucun plan n'a encore de taux d'avancement.")
     else:
-        chart(charts.comparison_bars(assessed), key="cmp_progress")
+        chart(progress_figure, key="cmp_progress")
 with right:
-    bands_frame = table.assign(**{b: [bands.get(b, 0) for bands in table["bands"]] for b in band_names})
-    chart(charts.band_split(bands_frame.assign(code=table["organisation"]), "code", "organisation",
-                            ctx.plan["evaluation_bands"], title="Bandes d'évaluation par plan"), key="cmp_bands")
+    chart(bands_figure, key="cmp_bands")
 without = table[table["assessed"] == 0]["organisation"].tolist()
 if without:
     st.caption("Sans aucun taux (document sans suivi chiffré) : " + ", ".join(md_escape(n) for n in without) + ".")

@@ -214,3 +214,22 @@ def resources(plan: dict, revision: int, filters, today: dt.date, by: str) -> pd
     from pst_data.views import resource_totals
 
     return resource_totals(apply_filters(actions(plan, revision, today), filters), by)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def comparison_figures(revision_key: str, today: dt.date, slugs: tuple, bands_json: str) -> tuple[dict | None, dict]:
+    """The Comparaison page's two figures (as dicts), built once per revision of any plan and per
+    set of plans shown: at 262 plans they cost most of the page's run (benchmarks/README.md)."""
+    import json
+
+    from pst_data import charts
+
+    table = comparison(revision_key, today)
+    table = table[table["slug"].isin(slugs)].reset_index(drop=True)
+    band_names = list(dict.fromkeys(b for bands in table["bands"] for b in bands))
+    assessed = table[table["assessed"] > 0]
+    progress = charts.comparison_bars(assessed).to_dict() if not assessed.empty else None
+    bands_frame = table.assign(**{b: [bands.get(b, 0) for bands in table["bands"]] for b in band_names})
+    split = charts.band_split(bands_frame.assign(code=table["organisation"]), "code", "organisation",
+                              json.loads(bands_json), title="Bandes d'évaluation par plan").to_dict()
+    return progress, split
