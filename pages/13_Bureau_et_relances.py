@@ -78,11 +78,14 @@ if not late_accounts and state.unlinked.empty:
     say("success", f"Toutes les actions en cours ont été mises à jour {ref.text}.")
 else:
     if late_accounts:
-        show_table(pd.DataFrame([
+        late_table = pd.DataFrame([
             {"Chef de projet": names[i],
              "Adresse e-mail": (people[i].email if i in people else None) or "— (aucune : pas de relance possible)",
              "Actions à mettre à jour": len(group), "Codes": ", ".join(group["code"].astype(str))}
-            for i, group in late_accounts.items()]), hide_index=True, width="stretch")
+            for i, group in late_accounts.items()])
+        # Addresses are the directeur's business (as on the Administration page), not every reader's.
+        show_table(late_table if directs else late_table.drop(columns=["Adresse e-mail"]), hide_index=True,
+                   width="stretch")
     if not state.unlinked.empty:
         st.caption(md_escape(f"{len(state.unlinked)} action(s) à mettre à jour ont un chef de projet sans compte relié "
                              "(Mise à jour → « Chefs de projet ») : elles ne peuvent pas être relancées par e-mail."))
@@ -156,4 +159,4 @@ st.subheader("Relances envoyées")
 if sent.empty:
     st.caption("Aucune relance envoyée pour ce plan.")
 else:
-    show_table(sent, hide_index=True, width="stretch")
+    show_table(sent if directs else sent.drop(columns=["Adresse"]), hide_index=True, width="stretch")

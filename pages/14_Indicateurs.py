@@ -80,14 +80,14 @@ if ctx.directs:
     editable = {None: "➕ Nouvel indicateur", **{i["id"]: owner_name(i) + " · " + i["label"] for i in indicators}}
     target = st.selectbox("Indicateur", list(editable), format_func=editable.get, key="indicator_edit")
     current = next((i for i in indicators if i["id"] == target), None)
+    owner = kind = None
+    if current is None:  # outside the form: the list below follows the choice at once
+        kind = st.radio("Il mesure", ["oo", "action"], horizontal=True, key="indicator_owner_kind",
+                        format_func={"oo": "un objectif opérationnel", "action": "une action"}.get)
+        choices = oo_options if kind == "oo" else action_options
+        owner = st.selectbox("Objectif opérationnel" if kind == "oo" else "Action", list(choices),
+                             format_func=choices.get, key=f"indicator_owner_{kind}")
     with st.form("indicator_form"):
-        owner = None
-        if current is None:
-            kind = st.radio("Il mesure", ["oo", "action"], horizontal=True,
-                            format_func={"oo": "un objectif opérationnel", "action": "une action"}.get)
-            owner = st.selectbox("Objectif opérationnel" if kind == "oo" else "Action",
-                                 list(oo_options if kind == "oo" else action_options),
-                                 format_func=(oo_options if kind == "oo" else action_options).get)
         label = st.text_input("Indicateur", value=current["label"] if current else "", max_chars=500,
                               placeholder="ex. Nombre de bénéficiaires du service de médiation de dettes")
         c1, c2, c3 = st.columns(3)

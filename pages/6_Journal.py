@@ -29,7 +29,8 @@ last_bureau = calendar([(m["kind"], m["held_on"]) for m in data.meetings(plan["i
                        ctx.today).last_bureau
 if last_bureau is not None:
     st.button(f"Depuis le dernier Bureau ({fmt_date(last_bureau)})", key="journal_since_bureau",
-              on_click=lambda: st.session_state.update(journal_period=(last_bureau, ctx.today)))
+              # from the day after: what was changed on its day was shown at it (as on the overview)
+              on_click=lambda: st.session_state.update(journal_period=(last_bureau + dt.timedelta(days=1), ctx.today)))
 c1, c2 = st.columns(2)
 period = c1.date_input("Période", value=(ctx.today - dt.timedelta(days=90), ctx.today), format="DD/MM/YYYY",
                        key="journal_period")

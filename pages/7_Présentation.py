@@ -20,9 +20,10 @@ ctx = page_frame("Présentation", icon="📽️", extra_params=("slide", "depuis
 plan = ctx.plan
 projector = st.query_params.get("projecteur") == "1"
 
-# « Depuis le dernier Bureau »: the Bureau calendar's last Bureau, else a month back.
+# « Depuis le dernier Bureau »: from the day after the calendar's last Bureau (what was changed on
+# its day was shown at it; the same rule as the overview's « à jour »), else a month back.
 last_bureau = calendar([(m["kind"], m["held_on"]) for m in data.meetings(plan["id"], ctx.revision)], ctx.today).last_bureau
-default_since = last_bureau or ctx.today - dt.timedelta(days=30)
+default_since = last_bureau + dt.timedelta(days=1) if last_bureau else ctx.today - dt.timedelta(days=30)
 try:
     since = dt.date.fromisoformat(st.query_params.get("depuis", "")) if st.query_params.get("depuis") else default_since
 except ValueError:
@@ -53,7 +54,7 @@ with st.container(key="slide_controls"):
               on_click=go_to, args=(index,), type="tertiary")
     st.button("Page suivante", disabled=index == len(deck) - 1, shortcut="pagedown", key="next_slide_remote",
               on_click=go_to, args=(index + 2,), type="tertiary")
-    picked = nav[3].date_input("Dernier Bureau", value=since, format="DD/MM/YYYY", key="since_bureau")
+    picked = nav[3].date_input("Changements depuis le", value=since, format="DD/MM/YYYY", key="since_bureau")
     if picked != since:
         st.query_params["depuis"] = picked.isoformat()
         st.rerun()

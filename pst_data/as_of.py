@@ -63,7 +63,9 @@ def rewind(plan: dict[str, Any], actions: pd.DataFrame, fiches: dict[int, dict[s
     # moment, it existed then; restored after a delete made before the moment, it did not.
     restored_ids = {int(i) for i in restores["action_id"].dropna()}
     back_again = restored_ids & {int(i) for i in removals["action_id"].dropna()}
-    created_ids = {int(i) for i in later.loc[later["kind"] == "create", "action_id"].dropna()} | \
+    # Only the creation of the action itself: defining an indicator of an action also writes a
+    # "create" row on it.
+    created_ids = {int(i) for i in later.loc[whole & (later["kind"] == "create"), "action_id"].dropna()} | \
         (restored_ids - back_again)
     imported_ids = {int(i) for i in later.loc[later["kind"] == "import", "action_id"].dropna()}
     created_codes = sorted(set(frame.loc[frame["id"].isin(created_ids), "code"]))
@@ -82,7 +84,7 @@ def rewind(plan: dict[str, Any], actions: pd.DataFrame, fiches: dict[int, dict[s
     position = {action_id: pos for pos, action_id in enumerate(frame["id"])}
     undone = 0
     for row in later[later["kind"].isin(["update", "undo"])].itertuples(index=False):
-        if pd.isna(row.action_id) or int(row.action_id) not in position or row.field == "action":
+        if pd.isna(row.action_id) or int(row.action_id) not in position or row.field in NOT_ACTION_FIELDS:
             continue
         if row.change_id in restore_changes and int(row.action_id) in restored_ids:
             continue
@@ -111,6 +113,11 @@ def rewind(plan: dict[str, Any], actions: pd.DataFrame, fiches: dict[int, dict[s
     fiches = {i: f for i, f in fiches.items() if i not in created_ids}
     imported_since = len(imported_ids & set(frame["id"]))
     return PlanAsOf(as_of, frame, fiches, created_codes, imported_since, deleted_since, undone)
+
+
+# History rows on an action that are not one of its fields: the action itself, its indicators
+# and their measures (kept in tables of their own, rebuilt as of a day by pst_data.indicators.as_of).
+NOT_ACTION_FIELDS = frozenset({"action", "indicator", "measure"})
 
 
 def plan_as_of(session: Session, plan: dict[str, Any], actions: pd.DataFrame, as_of: dt.date) -> PlanAsOf:

@@ -17,6 +17,14 @@ from pst_data.indicators import checked_text, definition, fmt_value, measured_on
 from pst_data.uow import Operator, UnitOfWork, write
 
 NOTE_MAX = 500
+INDICATOR_FIELDS = {"label": "intitulé", "unit": "unité", "baseline": "départ", "baseline_year": "année de départ",
+                    "target": "cible", "target_year": "année de la cible"}
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    return fmt_value(value) if not isinstance(value, (str, int)) or isinstance(value, bool) else str(value)
 
 
 def plan_indicators(session: Session, plan_id: int) -> list[dict[str, Any]]:
@@ -95,12 +103,14 @@ def save_indicator(engine: Engine, actor: Actor | Operator, values: dict[str, An
             return indicator.id
         if expected_version is not None:
             uow.claim(Indicator, indicator.id, expected_version, d.label, entity="indicator")
-        before = _describe(indicator)
-        for name, value in d.__dict__.items():
-            setattr(indicator, name, value)
-        after = _describe(d)
-        if before != after:
-            uow.record(plan_id, "update", "indicator", before, after, code=code, entity=entity, entity_id=entity_id)
+        # Field by field: a unit or a year changed alone is a change too.
+        changed = [(name, getattr(indicator, name), value) for name, value in d.__dict__.items()
+                   if getattr(indicator, name) != value]
+        for name, old, new in changed:
+            uow.record(plan_id, "update", "indicator", f"{indicator.label} · {INDICATOR_FIELDS[name]} : {_shown(old)}",
+                       f"{d.label} · {INDICATOR_FIELDS[name]} : {_shown(new)}", code=code, entity=entity,
+                       entity_id=entity_id)
+            setattr(indicator, name, new)
         return indicator.id
 
 
@@ -129,6 +139,9 @@ def record_value(engine: Engine, actor: Actor | Operator, indicator_id: int, day
         if indicator is None:
             raise EditError(["Cet indicateur n'existe plus."])
         plan_id, entity, code, entity_id = _owner(uow, indicator)
+        # Asked first, as every write does: a refused person learns it even when nothing would change.
+        uow.require(Change(plan_id, entity, "update", "measure",
+                           uow.lead_of(entity_id) if entity == "action" else None))
         uow.lock_plan(plan_id)
         existing = uow.session.scalar(select(IndicatorValue).where(
             IndicatorValue.indicator_id == indicator_id, IndicatorValue.measured_on == when))

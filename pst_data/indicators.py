@@ -41,6 +41,10 @@ def parse_value(value: Any, label: str, field: str, required: bool = True) -> De
         number = Decimal(re.sub(r"[ \u00a0\u202f]", "", text).replace(",", "."))
     except InvalidOperation:
         raise EditError([f"« {label} » : « {text[:40]} » n'est pas un nombre (ex. 1 234,5)."], [field]) from None
+    if number == number.to_integral_value():
+        number = number.quantize(Decimal(1))  # « 1,50000 » is 1.5, « 12,000 » is 12
+    else:
+        number = number.normalize()
     if abs(number) > INDICATOR_VALUE_MAX:
         raise EditError([f"« {label} » : valeur hors limites (au plus {fmt_number(INDICATOR_VALUE_MAX, 0)})."], [field])
     if -number.as_tuple().exponent > INDICATOR_DECIMALS:
@@ -144,15 +148,18 @@ def indicator_row(indicator: dict[str, Any]) -> dict[str, str]:
 
 def measured_on(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, dt.date):
+        if not YEAR_MIN <= value.year <= YEAR_MAX:
+            raise EditError([f"« Date de la mesure » hors limites ({fmt_date(value)})."], ["measured_on"])
         return value
     text = str(value or "").strip()
     for parse in (dt.date.fromisoformat, lambda t: dt.datetime.strptime(t, "%d/%m/%Y").date()):
         try:
-            return parse(text)
+            day = parse(text)
         except ValueError:
             continue
+        return measured_on(day)
     raise EditError([f"« Date de la mesure » illisible « {text[:20]} » : attendu JJ/MM/AAAA."], ["measured_on"])
 
 

@@ -27,6 +27,7 @@ from db.models import (
     action_services,
 )
 from pst_data import clock
+from pst_data.access import CHEF_FIELDS
 from pst_data.actions import action_values
 from db.limits import STALE_DAYS_DEFAULT
 from pst_data.follow_up import add_follow_up_columns
@@ -145,12 +146,19 @@ def actions_frame(
     return add_follow_up_columns(frame, today, plan.get("stale_after_days") or STALE_DAYS_DEFAULT)[ACTION_COLUMNS]
 
 
+# What counts as an update of an action between Bureaus: its follow-up (what a chef de projet
+# reports, by whoever enters it, an import included) and its creation; not a directeur's
+# housekeeping (labels, a move, linking the chef's account, a synergy mark).
+UPDATE_FIELDS = tuple(sorted(CHEF_FIELDS | {"action"}))
+
+
 def last_updates(session: Session, plan_id: int) -> dict[int, dt.datetime]:
-    """action id -> the instant of its last recorded change (any field, any kind: an import
-    from a file is an update too). One grouped read on the history's (plan, time) index."""
+    """action id -> the instant of its last update (UPDATE_FIELDS). One grouped read on the
+    history's (plan, time) index."""
     return dict(session.execute(
         select(History.action_id, func.max(History.changed_at))
-        .where(History.plan_id == plan_id, History.entity == "action", History.action_id.is_not(None))
+        .where(History.plan_id == plan_id, History.entity == "action", History.action_id.is_not(None),
+               History.field.in_(UPDATE_FIELDS))
         .group_by(History.action_id)
     ).all())
 
@@ -350,12 +358,12 @@ def my_actions(session: Session, account_id: int, plan_ids: frozenset[int] | Non
     from pst_data.follow_up import calendar, is_open, reference, updated_since
 
     today = today or clock.today()
-    plan_ids = session.scalars(
+    led_plan_ids = session.scalars(
         select(StrategicObjective.plan_id).join(OperationalObjective).join(Action)
         .where(Action.lead_account_id == account_id).distinct()
     ).all()
     frames = []
-    for plan_id in sorted(plan_ids):
+    for plan_id in sorted(led_plan_ids):
         if plan_ids is not None and plan_id not in plan_ids:
             continue
         plan = find_plan(session, plan_id=plan_id)

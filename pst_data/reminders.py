@@ -43,7 +43,7 @@ from pst_data.follow_up import (
     updated_since,
 )
 from pst_data.formatting import fmt_date, fmt_datetime
-from pst_data.uow import Operator, write
+from pst_data.uow import Operator, actor_of, read_session, write
 
 TLS_MODES = {"starttls": "starttls", "ssl": "ssl", "tls": "ssl", "non": "none", "none": "none", "off": "none",
              "0": "none", "false": "none"}
@@ -141,11 +141,14 @@ def situation(session: Session, plan_id: int, today: dt.date) -> Situation:
     cal = calendar([(m.kind, m.held_on) for m in meetings], today)
     ref = reference(cal, today, plan["stale_after_days"])
     late = late_by_person(actions, ref)
+    # A chef whose account no longer sees the plan (or is disabled) is not reminded of it.
+    accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(list(late))))}
+    late = {i: rows for i, rows in late.items() if i in accounts and actor_of(accounts[i]).sees(plan_id)}
     followed = open_actions(actions)
     unlinked = followed[~updated_since(followed, ref.day) & followed["lead_account_id"].isna()] \
         if not followed.empty else followed
-    people = {a.id: Person(a.name, (a.email or "").strip() or None, bool(a.active))
-              for a in session.scalars(select(Account).where(Account.id.in_(list(late))))}
+    people = {i: Person(accounts[i].name, (accounts[i].email or "").strip() or None, bool(accounts[i].active))
+              for i in late}
     text = session.scalar(select(Plan.reminder_text).where(Plan.id == plan_id))
     return Situation(plan, actions, cal, ref, late, unlinked, people, text)
 
@@ -236,7 +239,13 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
             rows=rows.to_dict("records"), stale_after_days=state.plan["stale_after_days"], signature=signature)
         once_key = f"auto:{plan_id}:{cal.next_bureau.isoformat()}:{account_id}" if automatic else None
         if dry_run:
-            outcome.sent.append(f"{name} <{person.email}> : {count} (essai : rien n'est envoyé).")
+            with read_session(engine) as session:
+                earlier = session.scalar(select(Reminder.sent_at).where(Reminder.once_key == once_key)) \
+                    if once_key else None
+            if earlier is not None:
+                outcome.skipped.append(f"{name} : déjà relancé le {fmt_datetime(earlier)} pour ce Bureau.")
+            else:
+                outcome.sent.append(f"{name} <{person.email}> : {count} (essai : rien n'est envoyé).")
             continue
         try:
             with write(engine, actor) as uow:
@@ -261,8 +270,9 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
         except (smtplib.SMTPException, OSError) as exc:
             outcome.failed.append(f"{name} : le serveur d'e-mail a refusé ou n'a pas répondu ({type(exc).__name__}).")
             continue
-        except ValueError:  # an address or a name the e-mail headers cannot carry (a line break…)
-            outcome.failed.append(f"{name} : adresse ou nom inutilisable dans un e-mail ; corrigez le compte.")
+        except ValueError:  # a header or a login SMTP cannot carry (a line break, a non-ASCII password…)
+            outcome.failed.append(f"{name} : message impossible à envoyer (adresse ou nom du compte, ou réglage "
+                                  "PST_SMTP_FROM / PST_SMTP_PASSWORD à vérifier).")
             continue
         except EditError as exc:
             outcome.failed.append(f"{name} : {' '.join(exc.errors)}")

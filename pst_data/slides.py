@@ -187,7 +187,7 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
                           empty="Aucune modification depuis cette date.")
                     for chunk in (_split_rows(table, CHANGES_COLUMNS) if len(table) else [table])])
 
-    late = actions[actions["is_late"]]
+    late = actions[actions["is_late"].astype(bool)]  # an empty plan's column is of objects
     no_dates = actions.empty or actions["end_date"].isna().all()
     late_rows = pd.DataFrame({"Code": late["code"].astype(str), "Action": late["title"].astype(str),
                               "Taux": [fmt_percent(v, 0) for v in late["progress"]],

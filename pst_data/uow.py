@@ -69,6 +69,10 @@ class UnitOfWork:
         if reason:
             raise EditError([reason])
 
+    def lead_of(self, action_id: int | None) -> int | None:
+        """The account leading this action, when the actor is a chef (what the rules ask)."""
+        return self._lead_of(action_id)
+
     def _lead_of(self, action_id: int | None) -> int | None:
         if action_id is None or self.actor is None or self.actor.role != "chef":
             return None

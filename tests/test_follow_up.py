@@ -434,3 +434,83 @@ def test_the_report_has_a_section_on_the_synergies(seeded_engine):
     section = next(p for p in pages if p.startswith("Synergies entre la commune et le CPAS"))
     assert "2 action(s) sur 97 menée(s) avec la commune" in section
     assert all(code in section for code in chosen["code"])
+
+
+# -- found in review ---------------------------------------------------------------------------------
+
+def test_an_indicator_of_an_action_does_not_make_it_new_in_the_past(seeded_engine):
+    from pst_data.as_of import plan_as_of
+    from pst_data.indicator_store import record_value, save_indicator
+
+    plan = _plan(seeded_engine, "saint-ghislain")
+    with Session(seeded_engine) as s:
+        actions = queries.actions_frame(s, plan, TODAY)
+    first = actions.iloc[0]
+    indicator = save_indicator(seeded_engine, BOB, {"label": "Dossiers", "target": "10"}, action_id=int(first["id"]))
+    record_value(seeded_engine, BOB, indicator, TODAY, "3")
+    with Session(seeded_engine) as s:
+        before = plan_as_of(s, plan, queries.actions_frame(s, plan, TODAY), TODAY - dt.timedelta(days=1))
+    assert len(before.actions) == len(actions) and before.created_since == [] and before.changes_undone == 0
+
+
+def test_a_directeur_s_housekeeping_is_not_the_chef_s_update(seeded_engine):
+    binche = _plan(seeded_engine, "binche")
+    with Session(seeded_engine) as s:
+        before = queries.actions_frame(s, binche, TODAY).set_index("id")["last_update"]
+    ids = _binche_chefs(seeded_engine)  # linking the accounts writes a row on each of their actions
+    doublet = [int(i) for i, lead in _lead_ids(seeded_engine, binche).items() if lead == ids["DOUBLET M."]]
+    services.mark_with_commune(seeded_engine, BOB, doublet, True)
+    with Session(seeded_engine) as s:
+        after = queries.actions_frame(s, binche, TODAY).set_index("id")["last_update"]
+    assert after.equals(before)  # still the seed's import: no chef has reported anything
+    with Session(seeded_engine) as s:
+        mine = queries.actions_frame(s, binche, TODAY).set_index("id").loc[doublet[0]]
+    services.update_action(seeded_engine, doublet[0], int(mine["version"]), {"comment": "Point fait"}, BOB)
+    with Session(seeded_engine) as s:
+        assert queries.actions_frame(s, binche, TODAY).set_index("id").loc[doublet[0], "last_update"] > before[doublet[0]]
+
+
+def _lead_ids(engine, plan):
+    with Session(engine) as s:
+        frame = queries.actions_frame(s, plan, TODAY)
+    return dict(zip(frame["id"], frame["lead_account_id"], strict=True))
+
+
+def test_mes_actions_and_reminders_leave_out_a_plan_the_account_no_longer_sees(seeded_engine):
+    ids = _binche_chefs(seeded_engine)
+    accounts.update_account(seeded_engine, SETUP, "m.doublet", plans=["bernissart"])
+    doublet = accounts.active_actor(seeded_engine, "m.doublet")
+    with Session(seeded_engine) as s:
+        assert queries.my_actions(s, doublet.account_id, doublet.plan_ids, TODAY).empty
+        from pst_data.reminders import situation
+
+        assert ids["DOUBLET M."] not in situation(s, _plan(seeded_engine, "binche")["id"], TODAY).late
+
+
+def test_an_indicator_s_unit_or_year_changed_alone_is_recorded(seeded_engine):
+    from pst_data.indicator_store import plan_indicators, save_indicator
+
+    plan = _plan(seeded_engine, "saint-ghislain")
+    with Session(seeded_engine) as s:
+        oo_id = int(queries.objectives_frame(s, plan["id"]).dropna(subset=["oo_id"]).iloc[0]["oo_id"])
+    indicator = save_indicator(seeded_engine, BOB, {"label": "Ménages"}, oo_id=oo_id)
+    with Session(seeded_engine) as s:
+        version = next(i for i in plan_indicators(s, plan["id"]) if i["id"] == indicator)["version"]
+    save_indicator(seeded_engine, BOB, {"label": "Ménages", "unit": "ménages", "baseline_year": "2020"},
+                   indicator_id=indicator, expected_version=version)
+    with Session(seeded_engine) as s:
+        rows = s.execute(select(History.new_value).where(History.field == "indicator", History.kind == "update")
+                         .order_by(History.id)).scalars().all()
+    assert rows == ["Ménages · unité : ménages", "Ménages · année de départ : 2020"]
+
+
+def test_an_empty_plan_has_its_slides():
+    from pst_data.slides import build_deck
+
+    empty = pd.DataFrame(columns=queries.ACTION_COLUMNS)
+    plan = {"organisation": "CPAS", "title": "PST", "evaluation_bands": None, "priority_scale": [],
+            "stale_after_days": 60}
+    changes = pd.DataFrame(columns=["changed_at", "changed_by", "action_code", "field", "old_value", "new_value",
+                                    "comment", "kind", "entity"])
+    deck = build_deck(plan, empty, changes, TODAY, TODAY, "tous")
+    assert [s.kind for s in deck][-2:] == ["late", "health"]

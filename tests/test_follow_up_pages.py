@@ -189,4 +189,17 @@ def test_the_journal_opens_on_the_changes_since_the_last_bureau(binche):
     button.click()
     at.run()
     no_exception(at)
-    assert at.date_input(key="journal_period").value == (TODAY - dt.timedelta(days=5), TODAY)
+    assert at.date_input(key="journal_period").value == (TODAY - dt.timedelta(days=4), TODAY)
+
+
+def test_chefs_addresses_are_shown_to_the_directeur_only(binche, set_now):
+    url, engine, plan = binche
+    later = dt.datetime.combine(TODAY + dt.timedelta(days=30), dt.time(10, 0))
+    set_now(later)
+    add_meeting(engine, DOMINIQUE, plan["id"], "bureau", later.date() - dt.timedelta(days=20))
+    for login, sees in (("dominique.dir", True), ("lea.lecteur", False), (None, False)):
+        at = open_page("pages/13_Bureau_et_relances.py", url, login=login, plan="binche")
+        no_exception(at)
+        late = next(d.value for d in at.dataframe if "Actions à mettre à jour" in d.value.columns)
+        assert ("Adresse e-mail" in late.columns) is sees, login
+        assert "Marc Doublet" in late["Chef de projet"].tolist()

@@ -176,3 +176,20 @@ def test_the_indicators_page_and_the_report(app_db_url):
     assert "Indicateurs de résultat des objectifs opérationnels" in text(now)
     assert f"300 ménages au {TODAY:%d/%m/%Y}" in text(now)
     assert "aucune mesure" in text(before)
+
+
+def test_an_indicator_goes_to_the_action_chosen_on_the_page(app_db_url):
+    engine = make_engine(app_db_url)
+    plan, _objectives, actions = _saint_ghislain(engine)
+    chosen = actions.iloc[3]
+    at = open_page("pages/14_Indicateurs.py", app_db_url, login="bob", plan="saint-ghislain")
+    at.radio(key="indicator_owner_kind").set_value("action").run()
+    at.selectbox(key="indicator_owner_action").set_value(int(chosen["id"])).run()
+    next(t for t in at.text_input if t.label == "Indicateur").set_value("Visites à domicile")
+    next(b for b in at.button if b.label == "Enregistrer l'indicateur").click()
+    at.run()
+    no_exception(at)
+    with Session(engine) as s:
+        saved = next(i for i in plan_indicators(s, plan["id"]) if i["label"] == "Visites à domicile")
+    engine.dispose()
+    assert (saved["action_id"], saved["action_code"]) == (int(chosen["id"]), chosen["code"])
