@@ -7,7 +7,7 @@ import streamlit as st
 
 from pst_data.consistency import stated_vs_computed
 from pst_data.filters import apply_filters
-from pst_data.follow_up import calendar, reference
+from pst_data.follow_up import reference
 from pst_data.formatting import fmt_date
 from pst_data.progress import rollup, summarise
 from pst_data.text import md_escape
@@ -33,7 +33,7 @@ summary = summarise(actions["progress"].tolist(), actions["weight"].tolist(), ba
 # The trend: the same filters on the plan as it stood at the last Bureau, else at the last
 # snapshot, else a month ago (rebuilt from the history).
 snapshots = data.snapshots(plan["id"], ctx.revision)
-cal = calendar([(m["kind"], m["held_on"]) for m in data.meetings(plan["id"], ctx.revision)], ctx.today)
+cal = data.bureau_calendar(plan["id"], ctx.revision, ctx.today)
 if cal.last_bureau is not None:  # the Bureau calendar sets the rhythm, when there is one
     then_day = cal.last_bureau
     since = since_named = f"depuis le Bureau du {fmt_date(then_day)}"

@@ -28,7 +28,7 @@ edit_messages()
 directs = ctx.directs
 
 meetings = data.meetings(plan["id"], ctx.revision)
-cal = calendar([(m["kind"], m["held_on"]) for m in meetings], ctx.today)
+cal = calendar(meetings, ctx.today)
 ref = reference(cal, ctx.today, plan["stale_after_days"])
 c1, c2, c3 = st.columns(3)
 c1.metric("Dernier Bureau", fmt_date(cal.last_bureau) if cal.last_bureau else "—")

@@ -7,7 +7,6 @@ import streamlit as st
 
 from pst_data import clock, services
 from pst_data.charts import layout
-from pst_data.follow_up import calendar
 from pst_data.formatting import fmt_date, fmt_datetime, fmt_percent
 from pst_data.services import EditError
 from pst_data.text import md_escape, plotly_escape
@@ -25,8 +24,7 @@ st.caption(f"{md_escape(plan['organisation'])} · qui a changé quoi, quand (heu
            "les filtres de la barre latérale s'appliquent.")
 edit_messages()
 
-last_bureau = calendar([(m["kind"], m["held_on"]) for m in data.meetings(plan["id"], ctx.revision)],
-                       ctx.today).last_bureau
+last_bureau = data.bureau_calendar(plan["id"], ctx.revision, ctx.today).last_bureau
 if last_bureau is not None:
     st.button(f"Depuis le dernier Bureau ({fmt_date(last_bureau)})", key="journal_since_bureau",
               # from the day after: what was changed on its day was shown at it (as on the overview)

@@ -12,7 +12,6 @@ import streamlit as st
 from pst_data.slides import build_deck
 from pst_data.text import md_escape
 from ui import data
-from pst_data.follow_up import calendar
 from ui.frame import filter_summary, page_frame
 from ui.slides import PROJECTOR_CSS, SLIDE_CSS, slide_html
 
@@ -22,7 +21,7 @@ projector = st.query_params.get("projecteur") == "1"
 
 # « Depuis le dernier Bureau »: from the day after the calendar's last Bureau (what was changed on
 # its day was shown at it; the same rule as the overview's « à jour »), else a month back.
-last_bureau = calendar([(m["kind"], m["held_on"]) for m in data.meetings(plan["id"], ctx.revision)], ctx.today).last_bureau
+last_bureau = data.bureau_calendar(plan["id"], ctx.revision, ctx.today).last_bureau
 default_since = last_bureau + dt.timedelta(days=1) if last_bureau else ctx.today - dt.timedelta(days=30)
 try:
     since = dt.date.fromisoformat(st.query_params.get("depuis", "")) if st.query_params.get("depuis") else default_since

@@ -18,7 +18,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from typing import Any
 
+from db.limits import YEAR_MAX, YEAR_MIN
+from pst_data.errors import EditError
 from pst_data.text import fold
 
 MONTHS = {
@@ -84,3 +87,23 @@ def parse_source_date(text: str | None, role: str) -> dt.date | None:
             return None
         return dt.date(min(years), 1, 1) if role == "start" else dt.date(max(years), 12, 31)
     return min(candidates) if role == "start" else max(candidates)
+
+
+def typed_day(value: Any, label: str, field: str) -> dt.date:
+    """A day a person gives (a date, « 15/12/2026 » or « 2026-12-15 »), within the years the
+    app keeps; else EditError naming ``label``. Not a plan's wording: see parse_source_date."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        text = str(value or "").strip()
+        for parse in (dt.date.fromisoformat, lambda t: dt.datetime.strptime(t, "%d/%m/%Y").date()):
+            try:
+                value = parse(text)
+                break
+            except ValueError:
+                continue
+        else:
+            raise EditError([f"{label} illisible « {text[:20]} » : attendu JJ/MM/AAAA."], [field])
+    if not YEAR_MIN <= value.year <= YEAR_MAX:
+        raise EditError([f"{label} hors limites ({value.day:02d}/{value.month:02d}/{value.year:04d})."], [field])
+    return value

@@ -15,22 +15,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from db.limits import HEALTHS, REMINDER_TEXT_MAX
+from pst_data.filters import NO_HEALTH
 from pst_data.formatting import fmt_date
 from pst_data.progress import CLOSED_STATUSES
 
 MEETING_LABELS = {"bureau": "Bureau permanent", "conseil": "Conseil de l'action sociale"}
 NO_LEAD = "(sans chef de projet)"
-NO_HEALTH = "Non renseignée"
-HEALTH_COLOURS = {"Bon": "#2e7d32", "À surveiller": "#b26a00", "En difficulté": "#c62828", "En pause": "#546e7a",
-                  NO_HEALTH: "#9e9e9e"}
-assert tuple(HEALTH_COLOURS)[:len(HEALTHS)] == HEALTHS
 
 
 @dataclass(frozen=True)
@@ -45,9 +42,10 @@ class Calendar:
         return f"depuis le Bureau du {fmt_date(self.last_bureau)}" if self.last_bureau else ""
 
 
-def calendar(meetings: Iterable[tuple[str, dt.date]], today: dt.date) -> Calendar:
-    """``meetings``: (kind, day) pairs; only Bureau meetings set the follow-up rhythm."""
-    bureaus = sorted(day for kind, day in meetings if kind == "bureau")
+def calendar(meetings: Iterable[Mapping[str, Any]], today: dt.date) -> Calendar:
+    """``meetings``: the plan's meetings (``kind``, ``held_on``: pst_data.meetings.list_meetings);
+    only Bureau meetings set the follow-up rhythm."""
+    bureaus = sorted(m["held_on"] for m in meetings if m["kind"] == "bureau")
     past = [d for d in bureaus if d < today]
     coming = [d for d in bureaus if d >= today]
     return Calendar(past[-1] if past else None, coming[0] if coming else None)
@@ -87,6 +85,12 @@ def add_follow_up_columns(frame: pd.DataFrame, today: dt.date, stale_after_days:
 def updated_since(actions: pd.DataFrame, day: dt.date) -> pd.Series:
     """True for actions changed after ``day`` (the day of the last Bureau)."""
     return actions["last_update_day"].map(lambda d: d is not None and not pd.isna(d) and d > day).astype(bool)
+
+
+def behind(actions: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+    """The open actions not updated since ``ref``: what the next Bureau is waiting for."""
+    followed = open_actions(actions)
+    return followed[~updated_since(followed, ref.day)] if not followed.empty else followed
 
 
 def open_actions(actions: pd.DataFrame) -> pd.DataFrame:
@@ -237,10 +241,8 @@ def reminder_message(template: str | None, *, name: str, next_bureau: dt.date | 
 
 def late_by_person(actions: pd.DataFrame, ref: Reference) -> dict[int, pd.DataFrame]:
     """lead account id -> their open actions not updated since ``ref`` (those with an account)."""
-    followed = open_actions(actions)
-    if followed.empty:
-        return {}
-    late = followed[~updated_since(followed, ref.day) & followed["lead_account_id"].notna()]
+    late = behind(actions, ref)
+    late = late[late["lead_account_id"].notna()] if not late.empty else late
     return {int(account): group for account, group in late.groupby("lead_account_id", sort=True)}
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from db.limits import INDICATOR_DECIMALS, INDICATOR_UNIT_MAX, INDICATOR_VALUE_MAX, TITLE_MAX, YEAR_MAX, YEAR_MIN
+from pst_data.dates import typed_day
 from pst_data.errors import EditError
 from pst_data.formatting import EMPTY, fmt_date, fmt_number, fmt_percent
 from pst_data.text import has_invalid_character
@@ -147,20 +148,7 @@ def indicator_row(indicator: dict[str, Any]) -> dict[str, str]:
 
 
 def measured_on(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        if not YEAR_MIN <= value.year <= YEAR_MAX:
-            raise EditError([f"« Date de la mesure » hors limites ({fmt_date(value)})."], ["measured_on"])
-        return value
-    text = str(value or "").strip()
-    for parse in (dt.date.fromisoformat, lambda t: dt.datetime.strptime(t, "%d/%m/%Y").date()):
-        try:
-            day = parse(text)
-        except ValueError:
-            continue
-        return measured_on(day)
-    raise EditError([f"« Date de la mesure » illisible « {text[:20]} » : attendu JJ/MM/AAAA."], ["measured_on"])
+    return typed_day(value, "« Date de la mesure »", "measured_on")
 
 
 def indicator_summary(indicator: dict[str, Any]) -> str:

@@ -14,11 +14,10 @@ from db.limits import (
     MEETING_NOTE_MAX,
     REMINDER_DAYS_MAX,
     STALE_DAYS_MAX,
-    YEAR_MAX,
-    YEAR_MIN,
 )
 from db.models import Meeting, Plan
 from pst_data.access import Actor
+from pst_data.dates import typed_day
 from pst_data.errors import EditError
 from pst_data.follow_up import MEETING_LABELS, reminder_text_problems
 from pst_data.formatting import fmt_date
@@ -45,30 +44,12 @@ def _plan(session: Session, plan_id: int) -> Plan:
     return plan
 
 
-def _day(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, str):
-        text = value.strip()
-        for parse in (dt.date.fromisoformat, lambda t: dt.datetime.strptime(t, "%d/%m/%Y").date()):
-            try:
-                value = parse(text)
-                break
-            except ValueError:
-                continue
-    if not isinstance(value, dt.date):
-        raise EditError([f"Date de réunion illisible « {value} » : attendu JJ/MM/AAAA."], ["held_on"])
-    if not YEAR_MIN <= value.year <= YEAR_MAX:
-        raise EditError([f"Date de réunion hors limites ({fmt_date(value)})."], ["held_on"])
-    return value
-
-
 def add_meeting(engine: Engine, actor: Actor | Operator, plan_id: int, kind: str, held_on: Any,
                 note: str | None = None) -> int:
     """Record a Bureau (or Conseil) date of the plan; refused if it is already there."""
     if kind not in MEETING_KINDS:
         raise EditError([f"Type de réunion inconnu « {kind} » (attendu : Bureau ou Conseil)."], ["kind"])
-    day = _day(held_on)
+    day = typed_day(held_on, "Date de réunion", "held_on")
     note = (note or "").strip() or None
     if note and (len(note) > MEETING_NOTE_MAX or has_invalid_character(note)):
         raise EditError([f"Note de la réunion trop longue ou invalide (maximum {MEETING_NOTE_MAX} caractères)."],

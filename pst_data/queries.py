@@ -354,8 +354,8 @@ def my_actions(session: Session, account_id: int, plan_ids: frozenset[int] | Non
     what « Mes actions » edits.
     ``to_update``: open and not changed since its plan's last Bureau (or within the plan's
     stale threshold when no Bureau is recorded). Those come first, by next Bureau."""
-    from db.models import Meeting
     from pst_data.follow_up import calendar, is_open, reference, updated_since
+    from pst_data.meetings import list_meetings
 
     today = today or clock.today()
     led_plan_ids = session.scalars(
@@ -369,8 +369,7 @@ def my_actions(session: Session, account_id: int, plan_ids: frozenset[int] | Non
         plan = find_plan(session, plan_id=plan_id)
         actions = actions_frame(session, plan, today)
         actions = actions[actions["lead_account_id"] == account_id].copy()
-        meetings = session.execute(select(Meeting.kind, Meeting.held_on).where(Meeting.plan_id == plan_id)).all()
-        cal = calendar([(m.kind, m.held_on) for m in meetings], today)
+        cal = calendar(list_meetings(session, plan_id), today)
         ref = reference(cal, today, plan["stale_after_days"])
         comments = dict(session.execute(select(Action.id, Action.comment).where(Action.id.in_(actions["id"].tolist()))).all())
         actions["comment"] = [comments.get(i) for i in actions["id"]]

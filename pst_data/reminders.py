@@ -35,15 +35,15 @@ from pst_data.follow_up import (
     Calendar,
     Reference,
     calendar,
+    behind,
     late_by_person,
-    open_actions,
     reference,
     reminder_message,
     reminder_text_problems,
-    updated_since,
 )
 from pst_data.formatting import fmt_date, fmt_datetime
-from pst_data.uow import Operator, actor_of, read_session, write
+from pst_data.meetings import list_meetings
+from pst_data.uow import Operator, actor_of, write
 
 TLS_MODES = {"starttls": "starttls", "ssl": "ssl", "tls": "ssl", "non": "none", "none": "none", "off": "none",
              "0": "none", "false": "none"}
@@ -137,16 +137,14 @@ def situation(session: Session, plan_id: int, today: dt.date) -> Situation:
     if plan is None:
         raise EditError(["Ce plan n'existe plus."])
     actions = queries.actions_frame(session, plan, today)
-    meetings = session.execute(select(Meeting.kind, Meeting.held_on).where(Meeting.plan_id == plan_id)).all()
-    cal = calendar([(m.kind, m.held_on) for m in meetings], today)
+    cal = calendar(list_meetings(session, plan_id), today)
     ref = reference(cal, today, plan["stale_after_days"])
     late = late_by_person(actions, ref)
     # A chef whose account no longer sees the plan (or is disabled) is not reminded of it.
     accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(list(late))))}
     late = {i: rows for i, rows in late.items() if i in accounts and actor_of(accounts[i]).sees(plan_id)}
-    followed = open_actions(actions)
-    unlinked = followed[~updated_since(followed, ref.day) & followed["lead_account_id"].isna()] \
-        if not followed.empty else followed
+    unlinked = behind(actions, ref)
+    unlinked = unlinked[unlinked["lead_account_id"].isna()] if not unlinked.empty else unlinked
     people = {i: Person(accounts[i].name, (accounts[i].email or "").strip() or None, bool(accounts[i].active))
               for i in late}
     text = session.scalar(select(Plan.reminder_text).where(Plan.id == plan_id))
@@ -206,6 +204,9 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
         state = situation(uow.session, plan_id, today)
         template = text if text is not None else state.reminder_text
         people = state.people
+        # The automatic reminders already sent for this plan (a send checks again, under the lock).
+        already = dict(uow.session.execute(select(Reminder.once_key, Reminder.sent_at).where(
+            Reminder.plan_id == plan_id, Reminder.once_key.is_not(None))).all())
         signature = (f"{uow.author}" if actor is not None and not isinstance(actor, Operator)
                      else f"PST Pilot — {state.plan['organisation']}")
     outcome = Outcome()
@@ -239,9 +240,7 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
             rows=rows.to_dict("records"), stale_after_days=state.plan["stale_after_days"], signature=signature)
         once_key = f"auto:{plan_id}:{cal.next_bureau.isoformat()}:{account_id}" if automatic else None
         if dry_run:
-            with read_session(engine) as session:
-                earlier = session.scalar(select(Reminder.sent_at).where(Reminder.once_key == once_key)) \
-                    if once_key else None
+            earlier = already.get(once_key) if once_key else None
             if earlier is not None:
                 outcome.skipped.append(f"{name} : déjà relancé le {fmt_datetime(earlier)} pour ce Bureau.")
             else:

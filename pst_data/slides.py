@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from pst_data.formatting import fmt_date, fmt_percent, plural
-from pst_data.follow_up import health_counts
-from pst_data.progress import CLOSED_STATUSES, NO_BAND, band_for, rollup, summarise, top_priority
+from pst_data.follow_up import health_counts, open_actions
+from pst_data.progress import NO_BAND, band_for, rollup, summarise, top_priority
 from pst_data.views import changes_in_view, changes_table, element_titles
 
 # What one 16:9 slide holds at projector sizes (text of 22 px at 1920 × 1080), counted in lines
@@ -204,7 +204,7 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
 
 def _health_slides(plan: dict[str, Any], actions: pd.DataFrame) -> list[Slide]:
     """The open actions their chefs de projet say are in trouble, watched or paused, and why."""
-    followed = actions[~actions["status"].isin(CLOSED_STATUSES)] if not actions.empty else actions
+    followed = open_actions(actions)
     counts = health_counts(actions)
     troubled = followed[followed["health"].isin(HEALTH_ORDER)] if not followed.empty else followed
     if len(troubled):

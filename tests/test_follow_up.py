@@ -39,15 +39,15 @@ BINCHE_CHEFS = {"DELTENRE Ludivine": "ludivine.deltenre", "DOUBLET M.": "m.doubl
 # -- the rules --------------------------------------------------------------------------------
 
 def test_the_last_bureau_is_before_today_and_the_next_one_on_or_after():
-    meetings = [("bureau", D(2026, 10, 6)), ("conseil", D(2026, 11, 20)), ("bureau", D(2026, 11, 10)),
-                ("bureau", D(2026, 12, 8))]
+    meetings = [{"kind": kind, "held_on": day} for kind, day in (
+        ("bureau", D(2026, 10, 6)), ("conseil", D(2026, 11, 20)), ("bureau", D(2026, 11, 10)), ("bureau", D(2026, 12, 8)))]
     assert calendar(meetings, D(2026, 11, 23)) == calendar(meetings[::-1], D(2026, 11, 23))
     cal = calendar(meetings, D(2026, 11, 23))
     assert (cal.last_bureau, cal.next_bureau) == (D(2026, 11, 10), D(2026, 12, 8))
     on_the_day = calendar(meetings, D(2026, 12, 8))  # the Bureau being held is still the one prepared
     assert (on_the_day.last_bureau, on_the_day.next_bureau) == (D(2026, 11, 10), D(2026, 12, 8))
     assert calendar([], D(2026, 11, 23)).last_bureau is None
-    assert calendar([("conseil", D(2026, 11, 1))], D(2026, 11, 23)).last_bureau is None
+    assert calendar([{"kind": "conseil", "held_on": D(2026, 11, 1)}], D(2026, 11, 23)).last_bureau is None
 
 
 def _frame(rows):
@@ -281,6 +281,9 @@ def test_remind_twice_sends_each_late_person_one_message_then_none(binche_before
         assert cli.main(["remind", "--plan", "binche"]) == 0
         second = capsys.readouterr().out
         assert len(mailbox.messages) == 3  # nothing more
+        assert cli.main(["remind", "--plan", "binche", "--dry-run"]) == 0
+        rehearsal = capsys.readouterr().out
+    assert rehearsal.count("déjà relancé le") == 3 and "essai" not in rehearsal
     assert first.count("Envoyé : ") == 3
     assert second.count("déjà relancé le") == 3 and "Envoyé : " not in second
     deltenre = mailbox.to("ludivine.deltenre@cpas-binche.be")

@@ -97,6 +97,13 @@ def meetings(plan_id: int, revision: int) -> list[dict]:
         return list_meetings(session, plan_id)
 
 
+def bureau_calendar(plan_id: int, revision: int, today: dt.date):
+    """The last and next Bureau of the plan (pst_data.follow_up.calendar over its meetings)."""
+    from pst_data.follow_up import calendar
+
+    return calendar(meetings(plan_id, revision), today)
+
+
 def revision_key() -> str:
     """A short digest of every plan's revision (changes when any plan changes). A digest, not
     the tuple of pairs: st.cache_data hashes its arguments on every call, and 262 pairs cost
