@@ -836,15 +836,13 @@ def label_actions(engine: Engine, actor: Actor | Operator, label_id: int, action
         label = uow.session.get(Label, label_id)
         if label is None:
             raise EditError(["Ce label n'existe plus (quelqu'un l'a peut-être supprimé) : rechargez la page."])
-        results = []
-        for action_id in dict.fromkeys(action_ids):
-            action = _action(uow.session, action_id)
+        def labels_change(action: Action) -> dict[str, Any] | None:
             names = list(action_values(action)["labels"])
             if (label.name in names) == give:
-                continue
-            new = [*names, label.name] if give else [n for n in names if n != label.name]
-            results.append(_update(uow, action, action.version, {"labels": new}, comment))
-        return [r for r in results if r.changed]
+                return None
+            return {"labels": [*names, label.name] if give else [n for n in names if n != label.name]}
+
+        return _update_each(uow, action_ids, labels_change, comment)
 
 
 def mark_with_commune(engine: Engine, actor: Actor | Operator, action_ids: list[int], value: bool,
@@ -853,13 +851,21 @@ def mark_with_commune(engine: Engine, actor: Actor | Operator, action_ids: list[
     journal, undone as one; an action already marked so is left alone."""
     comment = _comment(comment)
     with write(engine, actor) as uow:
-        results = []
-        for action_id in dict.fromkeys(action_ids):
-            action = _action(uow.session, action_id)
-            if bool(action.with_commune) == value:
-                continue
-            results.append(_update(uow, action, action.version, {"with_commune": value}, comment))
-        return [r for r in results if r.changed]
+        return _update_each(uow, action_ids,
+                            lambda action: None if bool(action.with_commune) == value else {"with_commune": value},
+                            comment)
+
+
+def _update_each(uow: UnitOfWork, action_ids: list[int], change_of, comment: str | None) -> list[SaveResult]:
+    """One change over many actions: ``change_of(action)`` gives each its fields (read inside
+    the write, so what someone changed meanwhile is kept), or None to leave it alone."""
+    results = []
+    for action_id in dict.fromkeys(action_ids):
+        action = _action(uow.session, action_id)
+        changes = change_of(action)
+        if changes is not None:
+            results.append(_update(uow, action, action.version, changes, comment))
+    return [r for r in results if r.changed]
 
 
 __all__ = [
