@@ -57,7 +57,7 @@ def parse_year(value: Any, label: str, field: str) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if not (text.isascii() and text.isdigit() and YEAR_MIN <= int(text) <= YEAR_MAX):
+    if not (text.isascii() and text.isdigit() and len(text) == 4 and YEAR_MIN <= int(text) <= YEAR_MAX):
         raise EditError([f"« {label} » : une année est attendue (ex. 2024), pas « {text[:20]} »."], [field])
     return int(text)
 

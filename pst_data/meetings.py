@@ -18,6 +18,7 @@ from db.limits import (
 from db.models import Meeting, Plan
 from pst_data.access import Actor
 from pst_data.dates import typed_day
+from pst_data.plan_file import echo
 from pst_data.errors import EditError
 from pst_data.follow_up import MEETING_LABELS, reminder_text_problems
 from pst_data.formatting import fmt_date
@@ -83,8 +84,11 @@ def delete_meeting(engine: Engine, actor: Actor | Operator, meeting_id: int) -> 
 
 def _whole(value: Any, label: str, low: int, high: int, field: str) -> int:
     text = str(value).strip() if value is not None else ""
-    if isinstance(value, bool) or not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
-        raise EditError([f"« {label} » : un nombre entier de {low} à {high} est attendu (reçu « {text} »)."], [field])
+    # Length first: int() of a pasted page of digits would itself fail (Python caps it at 4 300 digits).
+    if isinstance(value, bool) or not text.isascii() or not text.isdigit() or len(text) > len(str(high)) \
+            or not low <= int(text) <= high:
+        raise EditError([f"« {label} » : un nombre entier de {low} à {high} est attendu (reçu « {echo(text)} »)."],
+                        [field])
     return int(text)
 
 

@@ -46,7 +46,7 @@ from pst_data.plan_yaml import (
     plain_numbers,
     size_problem,
 )
-from pst_data.text import has_invalid_character, sorted_names
+from pst_data.text import has_invalid_character, shorten, sorted_names
 
 FORMAT_VERSION = 1
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -370,12 +370,12 @@ class PlanChecker:
             action["priority"] = self.text(action["priority"], where, "priority", limit=PRIORITY_MAX)
             if action["priority"] not in scale:
                 known = ", ".join(sorted(scale)) or "aucune (le plan n'a pas d'échelle)"
-                self.error(where, f"priorité « {action['priority']} » inconnue ; échelle du plan : {known}.",
+                self.error(where, f"priorité « {echo(action['priority'])} » inconnue ; échelle du plan : {known}.",
                            "priority")
         if action["status"] is not None and action["status"] not in STATUSES:
             self.error(
                 where,
-                f"statut « {action['status']} » inconnu ; statuts permis : {', '.join(STATUSES)}.",
+                f"statut « {echo(action['status'])} » inconnu ; statuts permis : {', '.join(STATUSES)}.",
                 "status",
             )
         action["progress"] = self.progress(action["progress"], where)
@@ -401,7 +401,7 @@ class PlanChecker:
             return True
         if text in ("", "non", "n", "0", "false", "faux", "no"):
             return False
-        self.error(where, f"« {field_name(key)} » : oui ou non attendu (reçu « {str(value)[:40]} »).", key)
+        self.error(where, f"« {field_name(key)} » : oui ou non attendu (reçu « {echo(value)} »).", key)
         return False
 
     def health(self, action: dict, where: str) -> None:
@@ -411,7 +411,7 @@ class PlanChecker:
         if health is None:
             return
         if health not in HEALTHS:
-            self.error(where, f"santé « {health} » inconnue ; valeurs permises : {', '.join(HEALTHS)}.", "health")
+            self.error(where, f"santé « {echo(health)} » inconnue ; valeurs permises : {', '.join(HEALTHS)}.", "health")
         elif health != HEALTHS[0] and not (action["health_reason"] or "").strip():
             self.error(where, f"santé « {health} » : indiquez-en la raison (« Raison (santé) »).", "health_reason")
 
@@ -529,7 +529,7 @@ class PlanChecker:
         if isinstance(value, bool) or not isinstance(value, int):
             self.error(
                 where,
-                f"taux d'avancement « {shown} » invalide : un nombre entier entre 0 et 100 est attendu.",
+                f"taux d'avancement « {echo(shown)} » invalide : un nombre entier entre 0 et 100 est attendu.",
                 "progress",
             )
             return None
@@ -545,7 +545,7 @@ class PlanChecker:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         shown = getattr(value, "source", value)
-        invalid = (f"« {name} » : « {shown} » n'est pas un nombre valide "
+        invalid = (f"« {name} » : « {echo(shown)} » n'est pas un nombre valide "
                    f"(ex. 1234,5 ; au plus {AMOUNT_DECIMALS} décimales).")
         if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
             self.error(where, invalid, key)
@@ -640,6 +640,12 @@ class PlanChecker:
         if bands and covered != list(range(0, 101)):
             self.error("plan", "les bandes d'évaluation doivent couvrir 0 à 100 % sans chevauchement.")
         return sorted(bands, key=lambda b: -b["min"])
+
+
+def echo(value: Any) -> str:
+    """What a person typed, quoted in a message: whole when short, cut when a paste of pages
+    (the message must stay readable, and small)."""
+    return shorten(str(value), 40)
 
 
 def field_name(key: str) -> str:

@@ -71,8 +71,9 @@ def smtp_settings(environ: Mapping[str, str] = os.environ) -> SmtpSettings | Non
         return None
     tls_text = (environ.get("PST_SMTP_TLS") or "").strip().lower()
     port_text = (environ.get("PST_SMTP_PORT") or "").strip()
-    if port_text and not (port_text.isdigit() and 0 < int(port_text) < 65536):
-        raise EditError([f"PST_SMTP_PORT « {port_text} » : un numéro de port de 1 à 65535 est attendu."])
+    if port_text and not (port_text.isascii() and port_text.isdigit() and len(port_text) <= 5
+                          and 0 < int(port_text) < 65536):
+        raise EditError([f"PST_SMTP_PORT « {port_text[:20]} » : un numéro de port de 1 à 65535 est attendu."])
     if tls_text and tls_text not in TLS_MODES:
         raise EditError([f"PST_SMTP_TLS « {tls_text} » : attendu starttls, ssl ou non."])
     port = int(port_text) if port_text else 587

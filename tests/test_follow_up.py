@@ -109,7 +109,8 @@ def test_smtp_settings_come_from_the_environment_and_are_checked():
     settings = smtp_settings({"PST_SMTP_HOST": "smtp.cpas.be", "PST_SMTP_USER": "pst@cpas.be"})
     assert (settings.port, settings.tls, settings.sender) == (587, "starttls", "pst@cpas.be")
     assert smtp_settings({"PST_SMTP_HOST": "h", "PST_SMTP_PORT": "465", "PST_SMTP_FROM": "a@b.be"}).tls == "ssl"
-    for env, message in (({"PST_SMTP_PORT": "abc"}, "PST_SMTP_PORT"), ({"PST_SMTP_TLS": "peut-être"}, "PST_SMTP_TLS"),
+    for env, message in (({"PST_SMTP_PORT": "abc"}, "PST_SMTP_PORT"), ({"PST_SMTP_PORT": "9" * 5000}, "PST_SMTP_PORT"),
+                         ({"PST_SMTP_PORT": "٣"}, "PST_SMTP_PORT"), ({"PST_SMTP_TLS": "peut-être"}, "PST_SMTP_TLS"),
                          ({"PST_SMTP_FROM": ""}, "PST_SMTP_FROM")):
         with pytest.raises(EditError, match=message):
             smtp_settings({"PST_SMTP_HOST": "h", **env})
@@ -517,3 +518,20 @@ def test_an_empty_plan_has_its_slides():
                                     "comment", "kind", "entity"])
     deck = build_deck(plan, empty, changes, TODAY, TODAY, "tous")
     assert [s.kind for s in deck][-2:] == ["late", "health"]
+
+
+def test_a_pasted_page_of_digits_is_refused_with_a_short_message(seeded_engine):
+    action = _action(seeded_engine, "binche", "1.1.1.1.1")
+    binche = _plan(seeded_engine, "binche")
+    from pst_data.indicators import parse_year
+
+    page = "7" * 10_000_000
+    for write in (lambda: services.update_action(seeded_engine, action.id, action.version, {"progress": page}, BOB),
+                  lambda: save_follow_up_settings(seeded_engine, BOB, binche["id"], stale_after_days=page,
+                                                  reminder_days_before=7, reminder_text=None),
+                  lambda: add_meeting(seeded_engine, BOB, binche["id"], "bureau", page),
+                  lambda: parse_year(page, "Année de la cible", "target_year")):
+        with pytest.raises(EditError) as refused:
+            write()
+        message = " ".join(refused.value.errors)
+        assert len(message) < 200 and "7" * 20 in message, message
