@@ -16,7 +16,34 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
+    migrate(engine, "upgrade", "head")
+
+
+def migrate(engine: Engine, direction: str, revision: str) -> None:
+    """Run the migrations up (or down) to ``revision``, in one transaction.
+
+    SQLite alters a table by copying it and dropping the old one (Alembic's batch mode); with
+    foreign keys enforced, that drop would cascade: every label link, service, sub-action of the
+    actions table gone, every history row unlinked. So on SQLite the migrations run with foreign
+    keys off (the pragma only takes effect outside a transaction), are checked once done, and
+    foreign keys are turned back on before the connection goes back to the pool."""
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    run = command.upgrade if direction == "upgrade" else command.downgrade
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        # On the driver's own connection: SQLAlchemy would open a transaction first (db.engine
+        # emits BEGIN), inside which SQLite ignores the pragma.
+        driver = connection.connection.driver_connection if sqlite else None
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                run(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:  # raising rolls the whole migration back
+                        raise RuntimeError(f"migration left {len(broken)} dangling reference(s): {broken[:5]}")
+        finally:
+            if sqlite:
+                driver.execute("PRAGMA foreign_keys=ON")

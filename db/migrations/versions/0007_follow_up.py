@@ -79,12 +79,12 @@ def downgrade() -> None:
     op.drop_table('reminders')
     op.drop_table('meetings')
     with op.batch_alter_table('plans') as batch:
-        batch.drop_constraint('ck_plans_reminder_days_range', type_='check')
-        batch.drop_constraint('ck_plans_stale_after_days_range', type_='check')
+        batch.drop_constraint(op.f('ck_plans_reminder_days_range'), type_='check')
+        batch.drop_constraint(op.f('ck_plans_stale_after_days_range'), type_='check')
         batch.drop_column('reminder_text')
         batch.drop_column('reminder_days_before')
         batch.drop_column('stale_after_days')
     with op.batch_alter_table('actions') as batch:
-        batch.drop_constraint('ck_actions_health_known', type_='check')
+        batch.drop_constraint(op.f('ck_actions_health_known'), type_='check')
         batch.drop_column('health_reason')
         batch.drop_column('health')
