@@ -52,6 +52,7 @@ def test_walk_the_bureau_presentation_with_the_keyboard(app_server, page, plan_f
     assert heading(page) == "Projets en retard (suite)"
     assert "40 actions dont l'échéance est dépassée" in page.locator(".pst-slide").inner_text()
     shot(page, "presentation-16-late")
+    page.locator(".pst-slide h1").click()  # focus the page (after a navigation), not a widget
     page.keyboard.press("ArrowRight")  # the last slide: the health of the open actions
     page.get_by_text("Diapositive 17 / 17").wait_for(timeout=15_000)
     assert heading(page) == "Santé des actions en cours"
