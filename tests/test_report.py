@@ -128,3 +128,69 @@ def test_budget_and_staff_add_up_per_plan_os_and_oo_in_the_report(seeded_engine,
     assert f"Budget des fiches : {expected} ({missing} action(s) sur {len(actions)} sans budget)" in \
         " ".join(figures.split())
     assert any("Budget et personnel par objectif opérationnel" in p for p in pages)
+
+
+# -- the report's speed-ups change nothing of what is written ----------------------------------
+
+def test_the_running_line_width_writes_the_same_report(seeded_engine):
+    """fpdf2 with and without pst_data.exports.line_width: the same bytes (Charleroi, 97 fiches)."""
+    from pst_data.exports import line_width
+
+    assert line_width.install(), "requirements.txt pins the fpdf2 version line_width follows"
+    with Session(seeded_engine) as session:
+        plan = _plan(session, "charleroi")
+        faster = evaluation_report(session, plan, "finale", TODAY, TODAY)
+        line_width.uninstall()
+        try:
+            as_fpdf2_writes = evaluation_report(session, plan, "finale", TODAY, TODAY)
+        finally:
+            line_width.install()
+    assert faster == as_fpdf2_writes
+
+
+@pytest.mark.parametrize("text", [
+    "Une ligne courte.",
+    "Des mots " * 60,  # wrapped at spaces
+    "Anticonstitutionnellement" * 12,  # no space: broken inside the word
+    "Insé\u00adcu\u00adri\u00adté ali\u00admen\u00adtaire " * 20,  # soft hyphens
+    "Budget\u00a0: 1\u00a0234,5\u00a0€ — " * 15,  # non-breaking spaces
+    "Première ligne\nDeuxième ligne   \n\n" + "espaces en fin de ligne      " * 8,
+], ids=["short", "words", "one-long-word", "soft-hyphens", "non-breaking-spaces", "newlines-and-trailing-spaces"])
+@pytest.mark.parametrize("spacing", [0, 0.8])
+def test_the_running_line_width_breaks_lines_where_fpdf2_does(text, spacing):
+    from fpdf import FPDF
+
+    from pst_data.exports import line_width
+    from pst_data.exports.report import FONTS
+
+    def write() -> bytes:
+        pdf = FPDF()
+        pdf.set_creation_date(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+        pdf.add_font("DejaVu", "", FONTS / "DejaVuSans.ttf")
+        pdf.add_page()
+        pdf.set_font("DejaVu", size=10)
+        pdf.set_char_spacing(spacing)
+        for align in ("L", "J"):
+            for wrapmode in ("WORD", "CHAR"):
+                pdf.multi_cell(70, 5, text, align=align, wrapmode=wrapmode, new_x="LMARGIN", new_y="NEXT")
+        return bytes(pdf.output())
+
+    faster = write()
+    line_width.uninstall()
+    try:
+        as_fpdf2_writes = write()
+    finally:
+        line_width.install()
+    assert faster == as_fpdf2_writes
+
+
+def test_each_report_is_a_document_of_its_own(seeded_engine):
+    """Nothing of one report stays in the process for the next (fonts, line breaking): two
+    reports in a row are the same bytes, and one plan's report carries nothing of another's."""
+    with Session(seeded_engine) as session:
+        charleroi, binche = _plan(session, "charleroi"), _plan(session, "binche")
+        first = evaluation_report(session, charleroi, "finale", TODAY, TODAY)
+        evaluation_report(session, binche, "finale", TODAY, TODAY)
+        assert evaluation_report(session, charleroi, "finale", TODAY, TODAY) == first
+    text = "\n".join(_pages(first))
+    assert "Charleroi" in text and "Binche" not in text
