@@ -38,6 +38,13 @@ PAGES = (  # (label, script)
     ("Mise à jour", "pages/5_Mise_à_jour.py"),
     ("Journal", "pages/6_Journal.py"),
     ("Présentation", "pages/7_Présentation.py"),
+    ("Évaluation", "pages/8_Évaluation.py"),
+    ("Mon compte", "pages/9_Mon_compte.py"),
+    ("Administration", "pages/10_Administration.py"),
+    ("PST public", "pages/11_PST_public.py"),
+    ("Mes actions", "pages/12_Mes_actions.py"),
+    ("Bureau et relances", "pages/13_Bureau_et_relances.py"),
+    ("Indicateurs", "pages/14_Indicateurs.py"),
 )
 FILTERS = {"default": {}, "filtered": {"priority": "1"}}  # priority 1 = Charleroi's "Niveau 1"
 TIMEOUT = 300
