@@ -43,11 +43,23 @@ def _figure(builder: str, rows: pd.DataFrame, args: tuple, kwargs: tuple) -> dic
     return getattr(charts, builder)(rows, *args, **dict(kwargs)).to_dict()
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def _drawn(builder: str, rows: pd.DataFrame, args: tuple, kwargs: tuple, key: str | None) -> None:
+    """The chart element itself, replayed by st.cache_data on later runs: st.plotly_chart
+    validates a figure again on every call (a third of the overview's warm run at L)."""
+    chart(_figure(builder, rows, args, kwargs), key=key)
+
+
 def cached_chart(builder: str, rows: pd.DataFrame, *args, key: str | None = None, on_select: str = "ignore",
                  **kwargs):
     """``charts.<builder>(rows, ...)`` drawn from a cache keyed by its (small) input: building a
-    plotly figure is about half of a warm page run (benchmarks/README.md)."""
-    return chart(_figure(builder, rows, args, tuple(sorted(kwargs.items()))), key=key, on_select=on_select)
+    plotly figure is about half of a warm page run (benchmarks/README.md). A chart nobody clicks
+    is replayed whole; a clickable one (a widget, which a cache cannot replay) is drawn from its
+    cached figure."""
+    frozen = tuple(sorted(kwargs.items()))
+    if on_select == "ignore":
+        return _drawn(builder, rows, args, frozen, key)
+    return chart(_figure(builder, rows, args, frozen), key=key, on_select=on_select)
 
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
