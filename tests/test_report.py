@@ -107,6 +107,22 @@ def test_french_characters_and_euros_render(seeded_engine):
     assert "L’équipe a reçu l’accord — été 2025" in fiche
 
 
+def test_what_was_typed_is_what_the_fiche_prints(seeded_engine):
+    """« {nb} » is fpdf2's page-count placeholder: typed in a fiche it stays « {nb} »; a list of
+    partners longer than a page flows over pages, every name printed; a value ending with a
+    new line or holding a page break prints its text."""
+    a = action(seeded_engine, "ecaussinnes", "1.1.1")
+    partners = [f"Partenaire n° {n:03d} de l'action" for n in range(1, 401)]
+    services.update_action(seeded_engine, a.id, a.version,
+                           {"description": "Le modèle {nb} du formulaire est repris dans l'annexe.",
+                            "partners": partners, "budget_text": "Voir annexe\n"}, ANAIS)
+    fiche = _fiche(_report(seeded_engine, "ecaussinnes"), "1.1.1")
+    assert "Le modèle {nb} du formulaire est repris dans l'annexe." in fiche
+    flat = " ".join(fiche.split())
+    assert all(name in flat for name in partners)
+    assert "Voir annexe" in fiche
+
+
 def test_bad_report_requests_are_refused_in_french(seeded_engine):
     with Session(seeded_engine) as s, pytest.raises(ValueError, match="Type d'évaluation inconnu"):
         evaluation_report(s, _plan(s, "binche"), "annuelle", TODAY, TODAY)
@@ -155,7 +171,9 @@ def test_the_running_line_width_writes_the_same_report(seeded_engine):
     "Insé\u00adcu\u00adri\u00adté ali\u00admen\u00adtaire " * 20,  # soft hyphens
     "Budget\u00a0: 1\u00a0234,5\u00a0€ — " * 15,  # non-breaking spaces
     "Première ligne\nDeuxième ligne   \n\n" + "espaces en fin de ligne      " * 8,
-], ids=["short", "words", "one-long-word", "soft-hyphens", "non-breaking-spaces", "newlines-and-trailing-spaces"])
+    "Le modèle {nb} du formulaire est repris dans l'annexe ; " * 3,  # fpdf2's page-count placeholder
+], ids=["short", "words", "one-long-word", "soft-hyphens", "non-breaking-spaces", "newlines-and-trailing-spaces",
+        "page-count-placeholder"])
 @pytest.mark.parametrize("spacing", [0, 0.8])
 def test_the_running_line_width_breaks_lines_where_fpdf2_does(text, spacing):
     from fpdf import FPDF

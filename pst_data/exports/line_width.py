@@ -5,8 +5,9 @@ asks ``CurrentLine.width``, which measures every fragment of the line again from
 character: a line of n characters costs O(n²) glyph lookups. In the evaluation report (97 fiches,
 8 000 lines) that was 40 % of the time (benchmarks/README.md, issue 16). The line breaker already
 measures each character it adds (``character_width``); this subclass keeps their running sum,
-which is the line's width as long as that width is a plain sum of glyph widths: no text shaping,
-no character spacing, no stretching, no non-breaking space (drawn as a space) and no trimming.
+which is the line's width as long as that width is a plain sum of glyph widths: plain fragments
+(not fpdf2's page-count placeholder), no text shaping, no character spacing, no stretching, no
+non-breaking space (drawn as a space) and no trimming.
 In any of those cases it forgets the sum and asks fpdf2 for the rest of the line, as before.
 
 ``install()`` puts it in place of fpdf2's class; tests/test_report.py checks that the report is
@@ -40,7 +41,9 @@ class RunningWidthLine(line_break.CurrentLine):
             return
         if len(self.fragments) != self._plain_fragments:  # a new fragment (a new style)
             fragment = self.fragments[-1]
-            if fragment.text_shaping_parameters or fragment.char_spacing != 0 or fragment.font_stretching != 100:
+            if (type(fragment) is not line_break.Fragment  # e.g. fpdf2's « {nb} » placeholder
+                    or fragment.text_shaping_parameters or fragment.char_spacing != 0
+                    or fragment.font_stretching != 100):
                 self._running = None
                 return
             self._plain_fragments = len(self.fragments)

@@ -86,6 +86,9 @@ class ReportPDF(FPDF):
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=18)
         self.set_lang("fr-BE")
+        # fpdf2 replaces « {nb} » in any text by the number of pages: a description that says
+        # « {nb} » must print « {nb} » (the footer writes its page numbers itself).
+        self.alias_nb_pages("")
 
     def footer(self) -> None:
         if self.page_no() == 1:
@@ -181,9 +184,25 @@ class ReportPDF(FPDF):
     def line_count(self, text: str, width: float) -> int:
         """Lines ``text`` takes in ``width`` mm in the current font: one when it fits (a sum of
         glyph widths), else what fpdf2's line breaking says."""
-        if "\n" not in text and self.get_string_width(text) <= width - 2 * self.c_margin:
+        if not any(c in text for c in "\n\f\r") and self.get_string_width(text) <= width - 2 * self.c_margin:
             return 1
         return len(self.multi_cell(width, 5, text, dry_run=True, output=MethodReturnValue.LINES))
+
+    def _tall_key_value(self, label: str, value: str, line_h: float, pad: float) -> None:
+        """A value of half a page or more (a long list of partners, say): its label as a row of
+        its own, then the value across the page, free to continue on the next pages."""
+        if self.will_page_break(line_h * 3 + 2 * pad):
+            self.add_page()
+        self.set_fill_color(*LIGHT)
+        self.set_font("DejaVu", "B", 10)
+        self.set_text_color(*NAVY)
+        self.multi_cell(0, line_h + 2 * pad, label, fill=True, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font("DejaVu", "", 10)
+        self.set_text_color(0, 0, 0)
+        self.set_x(self.l_margin + pad)
+        self.multi_cell(self.epw - 2 * pad, line_h, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.line(self.l_margin, self.get_y() + pad, self.l_margin + self.epw, self.get_y() + pad)
+        self.set_y(self.get_y() + pad)
 
     def key_values(self, rows: list[tuple[str, str]]) -> None:
         """Label and value side by side, one row each, lines between rows. Drawn here rather
@@ -198,6 +217,10 @@ class ReportPDF(FPDF):
             self.set_font("DejaVu", "", 10)
             value_lines = self.line_count(value, value_w - 2 * pad)
             height = max(label_lines, value_lines) * line_h + 2 * pad
+            if height > self.eph / 2:  # too tall to keep beside its label: it flows over pages
+                self._tall_key_value(label, value, line_h, pad)
+                n = 0
+                continue
             if self.will_page_break(height):
                 self.add_page()
                 n = 0
@@ -212,7 +235,7 @@ class ReportPDF(FPDF):
                 self.set_font("DejaVu", style, 10)
                 self.set_text_color(*colour)
                 self.set_xy(x + pad, top + pad)
-                if lines == 1:
+                if lines == 1 and not any(c in text for c in "\n\f\r"):
                     self.cell(width - 2 * pad, line_h, text)
                 else:
                     self.multi_cell(width - 2 * pad, line_h, text, align="L")
