@@ -184,7 +184,9 @@ def ratio_to_floor(key: str, limit: float, scales: Sequence[str]):
         out = []
         for m in _pairs(results, key, scales):
             value = ratio(results, m)
-            if value is not None:
+            if value is None:
+                out.append(Check(f"{m.backend} {m.scale}", "no floor", False))
+            else:
                 out.append(Check(f"{m.backend} {m.scale}", f"×{value:.2f}", value <= limit))
         return out
     return checks
@@ -198,6 +200,7 @@ def ratio_between(key: str, other: str, limit: float, scales: Sequence[str], at_
         for m in _pairs(results, key, scales):
             base = find(results, other, m.backend, m.scale)
             if base is None or not base.median:
+                out.append(Check(f"{m.backend} {m.scale}", f"nothing to divide by ({other})", False))
                 continue
             value = m.median / base.median
             out.append(Check(f"{m.backend} {m.scale}", f"×{value:.1f}",

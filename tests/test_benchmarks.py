@@ -226,3 +226,16 @@ def test_the_benchmarks_still_run():
                  "| Vue d'ensemble: server run, warm | sqlite |", "PDF evaluation report"):
         assert line in done.stdout, line
     assert "Traceback" not in done.stderr
+
+
+def test_a_ratio_without_its_floor_is_not_met():
+    """A figure whose floor (or the figure it is divided by) was not measured fails its target
+    and says why, rather than dropping out of it."""
+    rows = report.check_targets([
+        Measurement("browser.first_chart.warm", "First chart", "sqlite", "S", "ms", [1100.0], "browser.floor.chart"),
+        Measurement("export.report", "PDF", "sqlite", "S", "ms", [900.0]),
+    ])
+    chart = next(r for r in rows if r["Target"].startswith("First chart"))
+    pdf = next(r for r in rows if r["Target"].startswith("The PDF"))
+    assert (chart["Measured"], chart["Met"]) == ("sqlite S: no floor", "**no**")
+    assert pdf["Met"] == "**no**" and "nothing to divide by (export.deck)" in pdf["Measured"]
