@@ -1,17 +1,14 @@
 """Objectifs: drill down OS -> OO -> actions, the plan as a treemap, and each action's fiche."""
 
+import json
 from functools import partial
 
 import streamlit as st
 
-from pst_data import charts
-from pst_data.progress import rollup, summarise
-from pst_data.formatting import fmt_percent
 from pst_data.text import md_escape
-from pst_data.views import action_rows, summary_line
 from ui import data
 from pst_data import services
-from ui.components import chart, show_table
+from ui.components import cached_chart, frame_digest, show_table
 from ui.editing import (
     base_version,
     chef_form,
@@ -24,7 +21,6 @@ from ui.editing import (
     run_save,
 )
 from pst_data.follow_up import staleness_text
-from pst_data.indicators import indicator_summary
 from ui.fiche import render_fiche
 from ui.frame import filter_summary, page_frame
 
@@ -51,54 +47,29 @@ tree_tab, map_tab = st.tabs(["Arborescence", "Carte du plan"])
 with tree_tab:
     if actions.empty and ctx.filters.active:
         st.info("Aucune action ne correspond aux filtres choisis.")
-    per_oo = rollup(actions, ["oo_code"], bands).set_index("oo_code") if not actions.empty else None
-    for os_code, os_rows in objectives.groupby("os_code", sort=False):
-        os_actions = actions[actions["os_code"] == os_code]
-        if ctx.filters.active and os_actions.empty:
-            continue  # a filtered view shows only the objectives it touches
-        s = summarise(os_actions["progress"].tolist(), os_actions["weight"].tolist(), bands)
-        title = os_rows["os_title"].iloc[0]
-        axis = os_rows["os_axis"].iloc[0]
-        label = (f"**OS {md_escape(os_code)}** · {md_escape(title)} — "
-                 f"{summary_line(s.mean_progress, s.actions, s.unassessed)}")
+    tree = data.objective_tree(plan["id"], ctx.revision, frame_digest(actions), actions, json.dumps(bands),
+                               ctx.filters.active)
+    for block in tree:
+        label = f"**OS {md_escape(block.os_code)}** · {md_escape(block.title)} — {block.line}"
         with st.expander(label, expanded=len(ctx.filters.os_codes) == 1):
-            if axis:
-                st.caption(md_escape(axis))
-            st.progress(0.0 if s.mean_progress is None else s.mean_progress / 100,
-                        text=f"Avancement de l'OS : {summary_line(s.mean_progress, s.actions, s.unassessed)}")
-            oo_table = []
-            for _, oo in os_rows.dropna(subset=["oo_code"]).iterrows():
-                stats = per_oo.loc[oo["oo_code"]] if per_oo is not None and oo["oo_code"] in per_oo.index else None
-                if ctx.filters.active and stats is None:
-                    continue
-                oo_table.append({
-                    "OO": oo["oo_code"], "Objectif opérationnel": oo["oo_title"],
-                    "Taux moyen": None if stats is None else stats["mean_progress"],
-                    "Actions": 0 if stats is None else int(stats["actions"]),
-                    "Sans taux": 0 if stats is None else int(stats["unassessed"]),
-                    "Indicateurs": " ; ".join(oo["oo_indicators"] or []),
-                    "Indicateurs mesurés": " ; ".join(indicator_summary(i) for i in measured
-                                                      if i["action_id"] is None and i["oo_id"] == oo["oo_id"]),
-                })
-            if oo_table:
-                for row in oo_table:  # a mean: one decimal, like everywhere (not the bar's whole number)
-                    row["Taux moyen"] = fmt_percent(row["Taux moyen"])
-                show_table(oo_table, hide_index=True, width="stretch")
-            if os_actions.empty:
+            if block.axis:
+                st.caption(md_escape(block.axis))
+            st.progress(0.0 if block.mean_progress is None else block.mean_progress / 100,
+                        text=f"Avancement de l'OS : {block.line}")
+            if block.oo_rows:
+                show_table(block.oo_rows, hide_index=True, width="stretch")
+            if block.actions.empty:
                 st.caption("Aucune action sous cet objectif.")
             else:
-                table = action_rows(os_actions)
-                table.insert(0, "OO", os_actions["oo_code"].values)
-                key = f"actions_of_os_{os_code}"
-                show_table(table, hide_index=True, width="stretch", column_config={"Taux": TAUX}, key=key,
-                           on_select=partial(open_fiche, key, [int(i) for i in os_actions["id"]]),
-                           selection_mode="single-row")
+                key = f"actions_of_os_{block.os_code}"
+                show_table(block.actions, hide_index=True, width="stretch", column_config={"Taux": TAUX}, key=key,
+                           on_select=partial(open_fiche, key, block.action_ids), selection_mode="single-row")
                 st.caption("Cochez une ligne (case à gauche) pour ouvrir la fiche de l'action, plus bas.")
 with map_tab:
     if actions.empty:
         st.info("Rien à afficher.")
     else:
-        chart(charts.plan_treemap(actions), key="treemap")
+        cached_chart("plan_treemap", actions, key="treemap")  # zooms in the browser: nothing to rerun
         st.caption("Taille : nombre d'actions ; couleur : taux moyen (gris : sans taux). "
                    "Cliquez sur un objectif pour zoomer.")
 

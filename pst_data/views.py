@@ -11,6 +11,7 @@ import pandas as pd
 
 from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.follow_up import names_the_commune
+from pst_data.indicators import indicator_summary
 from pst_data.formatting import EMPTY, _missing, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
 from pst_data.progress import rollup, summarise
 
@@ -91,6 +92,54 @@ def action_rows(actions: pd.DataFrame) -> pd.DataFrame:
         "Statut": actions["status"].fillna("—"),
         "Chef de projet": actions["project_lead"].fillna("—"),
     })
+
+
+@dataclass(frozen=True)
+class ObjectiveBlock:
+    """One OS of the Objectifs page's tree: its heading, its OO table, its actions table."""
+    os_code: str
+    title: str
+    axis: str | None
+    line: str  # « 58,9 % · 12 actions (dont 3 sans taux) »
+    mean_progress: float | None
+    oo_rows: list[dict[str, Any]]
+    actions: pd.DataFrame  # action_rows, with the OO code first
+    action_ids: list[int]
+
+
+def objective_tree(objectives: pd.DataFrame, actions: pd.DataFrame, measured: Sequence[dict[str, Any]],
+                   bands: Sequence[dict[str, Any]] | None, filtered: bool) -> list[ObjectiveBlock]:
+    """Per OS of ``objectives`` (in plan order), what the Objectifs page shows of ``actions``;
+    a filtered view keeps only the objectives and OO the actions touch."""
+    per_oo = rollup(actions, ["oo_code"], bands).set_index("oo_code") if not actions.empty else None
+    blocks = []
+    for os_code, os_rows in objectives.groupby("os_code", sort=False):
+        os_actions = actions[actions["os_code"] == os_code]
+        if filtered and os_actions.empty:
+            continue
+        s = summarise(os_actions["progress"].tolist(), os_actions["weight"].tolist(), bands)
+        oo_rows = []
+        for oo in os_rows.dropna(subset=["oo_code"]).itertuples():
+            stats = per_oo.loc[oo.oo_code] if per_oo is not None and oo.oo_code in per_oo.index else None
+            if filtered and stats is None:
+                continue
+            oo_rows.append({
+                "OO": oo.oo_code, "Objectif opérationnel": oo.oo_title,
+                # a mean: one decimal, like everywhere (not the bar's whole number)
+                "Taux moyen": fmt_percent(None if stats is None else stats["mean_progress"]),
+                "Actions": 0 if stats is None else int(stats["actions"]),
+                "Sans taux": 0 if stats is None else int(stats["unassessed"]),
+                "Indicateurs": " ; ".join(oo.oo_indicators or []),
+                "Indicateurs mesurés": " ; ".join(indicator_summary(i) for i in measured
+                                                  if i["action_id"] is None and i["oo_id"] == oo.oo_id),
+            })
+        table = action_rows(os_actions)
+        table.insert(0, "OO", os_actions["oo_code"].values)
+        blocks.append(ObjectiveBlock(
+            os_code=os_code, title=os_rows["os_title"].iloc[0], axis=os_rows["os_axis"].iloc[0] or None,
+            line=summary_line(s.mean_progress, s.actions, s.unassessed), mean_progress=s.mean_progress,
+            oo_rows=oo_rows, actions=table, action_ids=[int(i) for i in os_actions["id"]]))
+    return blocks
 
 
 def summary_line(mean: float | None, actions: int, unassessed: int) -> str:

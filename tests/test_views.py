@@ -162,3 +162,35 @@ def test_resources_add_up_per_oo_too():
         ["1.1", "A", "0 / 1"], ["1.2", "B", "1 / 2"], ["Total", "Toutes les actions affichées", "1 / 3"]]
     assert resource_sentence(actions) == ("Budget des fiches : 150\u00a0€ (1 action(s) sur 3 sans budget) · "
                                           "aucune fiche ne chiffre d'ETP.")
+
+
+def test_the_objectives_tree_has_every_os_oo_and_action_and_a_filtered_one_only_what_it_touches(seeded_engine):
+    from sqlalchemy.orm import Session
+
+    from pst_data import queries, services
+    from pst_data.filters import Filters, apply_filters
+    from pst_data.views import objective_tree
+    from tests.people import ANAIS
+    from tests.test_services import action
+
+    first = action(seeded_engine, "charleroi", "1.1.1")
+    services.update_action(seeded_engine, first.id, first.version, {"progress": 40}, ANAIS)
+    with Session(seeded_engine) as session:
+        plan = next(p for p in queries.list_plans(session) if p["slug"] == "charleroi")
+        objectives = queries.objectives_frame(session, plan["id"])
+        actions = queries.actions_frame(session, plan, dt.date(2026, 11, 23))
+    bands = plan["evaluation_bands"]
+
+    tree = objective_tree(objectives, actions, [], bands, filtered=False)
+    assert [b.os_code for b in tree] == list(dict.fromkeys(objectives["os_code"]))
+    assert sorted(i for b in tree for i in b.action_ids) == sorted(actions["id"])
+    assert sum(len(b.oo_rows) for b in tree) == objectives["oo_code"].dropna().nunique()
+    block = next(b for b in tree if first.id in b.action_ids)
+    assert block.line == "40\u00a0% · 14 actions (dont 13 sans taux)" and block.mean_progress == 40
+    assert list(block.actions.columns[:3]) == ["OO", "Code", "Action"]
+    assert next(r for r in block.oo_rows if r["OO"] == "1.1")["Taux moyen"] == "40\u00a0%"
+
+    only_first = actions[actions["id"] == first.id]
+    filtered = objective_tree(objectives, only_first, [], bands, filtered=True)
+    assert [b.action_ids for b in filtered] == [[first.id]]
+    assert [r["OO"] for r in filtered[0].oo_rows] == ["1.1"]

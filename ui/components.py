@@ -40,8 +40,8 @@ def clicked_rows(event, rows: pd.DataFrame) -> pd.DataFrame:
     return rows.iloc[indexes]
 
 
-def _fingerprint(rows: pd.DataFrame) -> str:
-    """The cache key of a chart's input frame. st.cache_data hashes a frame argument itself at
+def frame_digest(rows: pd.DataFrame) -> str:
+    """The cache key of a frame (a chart's input, the actions a page shows). st.cache_data hashes a frame argument itself at
     ~1 ms (object columns) on every call; a digest of its pickle costs ~0.04 ms, and equal
     pickles mean equal frames (two equal frames that pickle apart only miss the cache)."""
     return hashlib.blake2b(pickle.dumps(rows, protocol=5), digest_size=16).hexdigest()
@@ -65,7 +65,7 @@ def cached_chart(builder: str, rows: pd.DataFrame, *args, key: str | None = None
     plotly figure is about half of a warm page run (benchmarks/README.md). A chart nobody clicks
     is replayed whole; a clickable one (a widget, which a cache cannot replay) is drawn from its
     cached figure."""
-    frozen, fingerprint = tuple(sorted(kwargs.items())), _fingerprint(rows)
+    frozen, fingerprint = tuple(sorted(kwargs.items())), frame_digest(rows)
     if on_select == "ignore":
         return _drawn(builder, fingerprint, rows, args, frozen, key)
     return chart(_figure(builder, fingerprint, rows, args, frozen), key=key, on_select=on_select)

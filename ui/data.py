@@ -226,6 +226,20 @@ def resources(plan: dict, revision: int, filters, today: dt.date, by: str) -> pd
     return resource_totals(apply_filters(actions(plan, revision, today), filters), by)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def objective_tree(plan_id: int, revision: int, fingerprint: str, _actions: pd.DataFrame, bands_json: str,
+                   filtered: bool) -> list:
+    """The Objectifs page's tree (pst_data.views.objective_tree) once per revision and set of
+    actions shown (``fingerprint``: ui.components.frame_digest of ``_actions``), not on every
+    rerun: it was a third of the page's warm run (benchmarks/README.md)."""
+    import json
+
+    from pst_data.views import objective_tree as tree
+
+    return tree(objectives(plan_id, revision), _actions, indicators(plan_id, revision), json.loads(bands_json),
+                filtered)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def comparison_figures(revision_key: str, today: dt.date, slugs: tuple, bands_json: str) -> tuple[dict | None, dict]:
     """The Comparaison page's two figures (as dicts), built once per revision of any plan and per
