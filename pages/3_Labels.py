@@ -6,11 +6,10 @@ import streamlit as st
 from pst_data import services
 from pst_data.formatting import fmt_percent
 from pst_data.text import md_escape, plotly_escape
-from pst_data import charts
 from pst_data.views import (NO_LABEL, action_rows, by_label, label_by_os, label_by_priority, label_change_preview,
                             label_vs_rest)
 from ui import data
-from ui.components import cached_chart, chart, label_tags, show_table
+from ui.components import cached_chart, label_tags, show_table
 from ui.editing import edit_messages, run_write
 from ui.frame import filter_summary, page_frame
 
@@ -107,9 +106,9 @@ if compared:
     versus, per_os_groups, groups = label_vs_rest(actions, compared, bands)
     show_table(versus, hide_index=True, width="stretch")
     if versus["Nombre"].iloc[0] and versus["Nombre"].iloc[1]:
-        chart(charts.grouped_progress(per_os_groups, "os_code", "os_title", "group", groups,
-                                      title=f"Taux moyen par OS : « {plotly_escape(compared)} » et les autres actions"),
-              key="label_vs_rest")
+        cached_chart("grouped_progress", per_os_groups, "os_code", "os_title", "group", tuple(groups),
+                     title=f"Taux moyen par OS : « {plotly_escape(compared)} » et les autres actions",
+                     key="label_vs_rest")
 
 st.subheader("Répartition par objectif stratégique")
 show_table(label_by_os(actions, label_names).rename(columns=lambda c: f"OS {c}"), width="stretch")

@@ -240,6 +240,17 @@ def objective_tree(plan_id: int, revision: int, fingerprint: str, _actions: pd.D
                 filtered)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def slides(plan: dict, revision: int, fingerprint: str, _actions: pd.DataFrame, since: dt.date, today: dt.date,
+           filter_text: str) -> list:
+    """The Présentation's slides (pst_data.slides.build_deck) once per revision, set of actions
+    shown (``fingerprint``: ui.components.frame_digest of ``_actions``) and period, not on every
+    rerun (a slide turned): they were four fifths of the page's warm run (benchmarks/README.md)."""
+    from pst_data.slides import build_deck
+
+    return build_deck(plan, _actions, recent_changes(plan["id"], revision, 500, since), since, today, filter_text)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def comparison_figures(revision_key: str, today: dt.date, slugs: tuple, bands_json: str) -> tuple[dict | None, dict]:
     """The Comparaison page's two figures (as dicts), built once per revision of any plan and per
