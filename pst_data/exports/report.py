@@ -182,9 +182,9 @@ class ReportPDF(FPDF):
         self.ln(1)
 
     def line_count(self, text: str, width: float) -> int:
-        """Lines ``text`` takes in ``width`` mm in the current font: one when it fits (a sum of
-        glyph widths), else what fpdf2's line breaking says."""
-        if not any(c in text for c in "\n\f\r") and self.get_string_width(text) <= width - 2 * self.c_margin:
+        """Lines ``text`` takes in ``width`` mm in the current font: one when it holds no break and
+        fits (a sum of glyph widths), else what fpdf2's line breaking says."""
+        if not _has_break(text) and self.get_string_width(text) <= width - 2 * self.c_margin:
             return 1
         return len(self.multi_cell(width, 5, text, dry_run=True, output=MethodReturnValue.LINES))
 
@@ -219,13 +219,13 @@ class ReportPDF(FPDF):
             height = max(label_lines, value_lines) * line_h + 2 * pad
             if height > self.eph / 2:  # too tall to keep beside its label: it flows over pages
                 self._tall_key_value(label, value, line_h, pad)
-                n = 0
                 continue
+            top_line = n == 0  # the first row of the block, or of a page, has a line above it
             if self.will_page_break(height):
                 self.add_page()
-                n = 0
+                top_line = True
             left, top = self.l_margin, self.get_y()
-            if n == 0:
+            if top_line:
                 self.line(left, top, left + self.epw, top)
             self.set_fill_color(*LIGHT)
             self.rect(left, top, label_w, height, style="F")
@@ -235,7 +235,8 @@ class ReportPDF(FPDF):
                 self.set_font("DejaVu", style, 10)
                 self.set_text_color(*colour)
                 self.set_xy(x + pad, top + pad)
-                if lines == 1 and not any(c in text for c in "\n\f\r"):
+                # one cell, without fpdf2's line breaking (« x\n » is one line, but not one cell)
+                if lines == 1 and not _has_break(text):
                     self.cell(width - 2 * pad, line_h, text)
                 else:
                     self.multi_cell(width - 2 * pad, line_h, text, align="L")
@@ -244,6 +245,10 @@ class ReportPDF(FPDF):
         self.set_text_color(0, 0, 0)
         self.set_font("DejaVu", "", 10)
         self.ln(2)
+
+
+def _has_break(text: str) -> bool:
+    return any(c in text for c in "\n\f\r")
 
 
 def _render_contents(pdf: ReportPDF, outline: list) -> None:
