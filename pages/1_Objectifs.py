@@ -1,6 +1,5 @@
 """Objectifs: drill down OS -> OO -> actions, the plan as a treemap, and each action's fiche."""
 
-import json
 from functools import partial
 
 import streamlit as st
@@ -8,7 +7,7 @@ import streamlit as st
 from pst_data.text import md_escape
 from ui import data
 from pst_data import services
-from ui.components import cached_chart, frame_digest, show_table
+from ui.components import cached_chart, show_table
 from ui.editing import (
     base_version,
     chef_form,
@@ -47,8 +46,7 @@ tree_tab, map_tab = st.tabs(["Arborescence", "Carte du plan"])
 with tree_tab:
     if actions.empty and ctx.filters.active:
         st.info("Aucune action ne correspond aux filtres choisis.")
-    tree = data.objective_tree(plan["id"], ctx.revision, frame_digest(actions), actions, json.dumps(bands),
-                               ctx.filters.active)
+    tree = data.objective_tree(plan["id"], ctx.revision, actions, bands, ctx.filters.active)
     for block in tree:
         label = f"**OS {md_escape(block.os_code)}** · {md_escape(block.title)} — {block.line}"
         with st.expander(label, expanded=len(ctx.filters.os_codes) == 1):

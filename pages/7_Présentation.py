@@ -11,7 +11,6 @@ import streamlit as st
 
 from pst_data.text import md_escape
 from ui import data
-from ui.components import frame_digest
 from ui.frame import filter_summary, page_frame
 from ui.slides import PROJECTOR_CSS, SLIDE_CSS, slide_html
 
@@ -29,7 +28,7 @@ except ValueError:
     st.warning("Date « depuis » illisible dans l'adresse : "
                + ("la date du dernier Bureau est utilisée." if last_bureau else "le dernier mois est utilisé."))
     since = default_since
-deck = data.slides(plan, ctx.revision, frame_digest(ctx.actions), ctx.actions, since, ctx.today, filter_summary(ctx))
+deck = data.slides(plan, ctx.revision, ctx.actions, since, ctx.today, filter_summary(ctx))
 
 requested = st.query_params.get("slide", "1")
 index = min(max(int(requested) if requested.isdigit() else 1, 1), len(deck)) - 1

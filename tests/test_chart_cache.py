@@ -1,11 +1,11 @@
-"""The cache key of a chart's input frame (ui.components.frame_digest): a chart is drawn again
+"""The cache key of a chart's input frame (ui.data.frame_digest): a chart is drawn again
 exactly when what it shows changed."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ui.components import frame_digest
+from ui.data import frame_digest
 
 
 def _per_os() -> pd.DataFrame:

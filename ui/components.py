@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 import re
 
 import pandas as pd
@@ -12,6 +10,7 @@ import streamlit as st
 from pst_data import charts
 from pst_data.formatting import EMPTY
 from pst_data.text import md_escape, text_colour_on
+from ui.data import frame_digest
 
 
 PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr"}
@@ -38,13 +37,6 @@ def clicked_rows(event, rows: pd.DataFrame) -> pd.DataFrame:
         getattr(getattr(event, "selection", None), "points", []) or []
     indexes = sorted({len(rows) - 1 - p["point_index"] for p in points if 0 <= p.get("point_index", -1) < len(rows)})
     return rows.iloc[indexes]
-
-
-def frame_digest(rows: pd.DataFrame) -> str:
-    """The cache key of a frame (a chart's input, the actions a page shows). st.cache_data hashes a frame argument itself at
-    ~1 ms (object columns) on every call; a digest of its pickle costs ~0.04 ms, and equal
-    pickles mean equal frames (two equal frames that pickle apart only miss the cache)."""
-    return hashlib.blake2b(pickle.dumps(rows, protocol=5), digest_size=16).hexdigest()
 
 
 @st.cache_data(max_entries=512, show_spinner=False)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
+import pickle
 
 import pandas as pd
 import streamlit as st
@@ -226,26 +228,41 @@ def resources(plan: dict, revision: int, filters, today: dt.date, by: str) -> pd
     return resource_totals(apply_filters(actions(plan, revision, today), filters), by)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def objective_tree(plan_id: int, revision: int, fingerprint: str, _actions: pd.DataFrame, bands_json: str,
-                   filtered: bool) -> list:
-    """The Objectifs page's tree (pst_data.views.objective_tree) once per revision and set of
-    actions shown (``fingerprint``: ui.components.frame_digest of ``_actions``), not on every
-    rerun: it was a third of the page's warm run (benchmarks/README.md)."""
-    import json
+def frame_digest(rows: pd.DataFrame) -> str:
+    """The cache key of a frame (a chart's input, the actions a page shows): st.cache_data hashes
+    a frame argument itself at ~1 ms (object columns) on every call; a digest of its pickle costs
+    ~0.04 ms, and equal pickles mean equal frames (two equal frames that pickle apart only miss
+    the cache). Loaders take the frame as an ``_underscore`` argument, which it does not hash."""
+    return hashlib.blake2b(pickle.dumps(rows, protocol=5), digest_size=16).hexdigest()
 
+
+def objective_tree(plan_id: int, revision: int, actions: pd.DataFrame, bands, filtered: bool) -> list:
+    """The Objectifs page's tree (pst_data.views.objective_tree) once per revision and set of
+    actions shown, not on every rerun: it was a third of the page's warm run
+    (benchmarks/README.md)."""
+    return _objective_tree(plan_id, revision, frame_digest(actions), actions, json.dumps(bands), filtered)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _objective_tree(plan_id: int, revision: int, digest: str, _actions: pd.DataFrame, bands_json: str,
+                    filtered: bool) -> list:
     from pst_data.views import objective_tree as tree
 
     return tree(objectives(plan_id, revision), _actions, indicators(plan_id, revision), json.loads(bands_json),
                 filtered)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def slides(plan: dict, revision: int, fingerprint: str, _actions: pd.DataFrame, since: dt.date, today: dt.date,
+def slides(plan: dict, revision: int, actions: pd.DataFrame, since: dt.date, today: dt.date,
            filter_text: str) -> list:
     """The Présentation's slides (pst_data.slides.build_deck) once per revision, set of actions
-    shown (``fingerprint``: ui.components.frame_digest of ``_actions``) and period, not on every
-    rerun (a slide turned): they were four fifths of the page's warm run (benchmarks/README.md)."""
+    shown and period, not on every rerun (a slide turned): they were four fifths of the page's
+    warm run (benchmarks/README.md)."""
+    return _slides(plan, revision, frame_digest(actions), actions, since, today, filter_text)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _slides(plan: dict, revision: int, digest: str, _actions: pd.DataFrame, since: dt.date, today: dt.date,
+            filter_text: str) -> list:
     from pst_data.slides import build_deck
 
     return build_deck(plan, _actions, recent_changes(plan["id"], revision, 500, since), since, today, filter_text)
@@ -255,8 +272,6 @@ def slides(plan: dict, revision: int, fingerprint: str, _actions: pd.DataFrame, 
 def comparison_figures(revision_key: str, today: dt.date, slugs: tuple, bands_json: str) -> tuple[dict | None, dict]:
     """The Comparaison page's two figures (as dicts), built once per revision of any plan and per
     set of plans shown: at 262 plans they cost most of the page's run (benchmarks/README.md)."""
-    import json
-
     from pst_data import charts
 
     table = comparison(revision_key, today)
