@@ -25,6 +25,9 @@ STALE_DAYS_MAX = 3650
 REMINDER_DAYS_DEFAULT = 7
 REMINDER_DAYS_MAX = 90
 REMINDER_TEXT_MAX = 5000
+# Schedule thresholds (per plan), in % of the taux an action's dates expect today.
+SCHEDULE_ON_TRACK_DEFAULT = 95
+SCHEDULE_BEHIND_DEFAULT = 85
 # Measured indicators: a unit (« personnes », « % », « € »), values within Numeric(16, 4).
 INDICATOR_UNIT_MAX = 40
 INDICATOR_VALUE_MAX = Decimal("999999999999")

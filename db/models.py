@@ -43,6 +43,8 @@ from db.limits import (  # noqa: F401  (STATUSES re-exported for pages and servi
     MEETING_KINDS,
     MEETING_NOTE_MAX,
     REMINDER_DAYS_DEFAULT,
+    SCHEDULE_BEHIND_DEFAULT,
+    SCHEDULE_ON_TRACK_DEFAULT,
     REMINDER_DAYS_MAX,
     STALE_DAYS_DEFAULT,
     STALE_DAYS_MAX,
@@ -136,6 +138,12 @@ class Plan(Base):
     reminder_days_before: Mapped[int] = mapped_column(default=REMINDER_DAYS_DEFAULT,
                                                       server_default=str(REMINDER_DAYS_DEFAULT))
     reminder_text: Mapped[str | None] = mapped_column(Text)
+    # Schedule status (pst_data.schedule): « dans les temps » from this % of the expected taux,
+    # « en retard sur le calendrier » from the second, « très en retard » below.
+    schedule_on_track: Mapped[int] = mapped_column(default=SCHEDULE_ON_TRACK_DEFAULT,
+                                                   server_default=str(SCHEDULE_ON_TRACK_DEFAULT))
+    schedule_behind: Mapped[int] = mapped_column(default=SCHEDULE_BEHIND_DEFAULT,
+                                                 server_default=str(SCHEDULE_BEHIND_DEFAULT))
 
     strategic_objectives: Mapped[list[StrategicObjective]] = relationship(
         back_populates="plan",
@@ -153,6 +161,8 @@ class Plan(Base):
                         name="stale_after_days_range"),
         CheckConstraint(f"reminder_days_before >= 0 AND reminder_days_before <= {REMINDER_DAYS_MAX}",
                         name="reminder_days_range"),
+        CheckConstraint("schedule_behind >= 1 AND schedule_behind < schedule_on_track AND schedule_on_track <= 100",
+                        name="schedule_thresholds_range"),
     )
 
 

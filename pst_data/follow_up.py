@@ -3,11 +3,13 @@ since the last Bureau, staleness, and the reminder e-mail's text.
 
 - The last Bureau is the latest Bureau meeting *before* today (on the day of a Bureau, the
   Bureau being prepared is still the next one); the next Bureau is the first on or after today.
-- An action is « à jour » when someone changed it (any field, by any means) after the day of
-  the last Bureau. Only open actions are followed: a finalised or abandoned one has nothing
-  left to report.
-- An open action is « non mise à jour » (stale) when its last change is ``stale_after_days``
-  days old or more (the plan's setting).
+- An action is « à jour » when its follow-up (taux, status, comment, health, a measure) was
+  updated after the day of the last Bureau, by whoever entered it or by a later import of a file
+  (« par fichier »). Creating or importing the plan, or creating an action, is not an update:
+  right after an import nobody is « à jour ». Only open actions are followed: a finalised or
+  abandoned one has nothing left to report.
+- An open action is « non mise à jour » (stale) when its last update, or its creation when it
+  was never updated, is ``stale_after_days`` days old or more (the plan's setting).
 - Without any Bureau recorded, « since the last Bureau » falls back to the stale threshold.
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from db.limits import HEALTHS, REMINDER_TEXT_MAX
+from pst_data import schedule
 from pst_data.filters import NO_HEALTH
 from pst_data.formatting import fmt_date
 from pst_data.progress import CLOSED_STATUSES
@@ -72,14 +75,22 @@ def is_open(status: str | None) -> bool:
 
 
 def add_follow_up_columns(frame: pd.DataFrame, today: dt.date, stale_after_days: int) -> pd.DataFrame:
-    """From ``last_update_day`` (the Brussels day of the action's last change): the days since
-    then, and whether an open action is stale."""
-    days = [None if d is None or pd.isna(d) else (today - d).days for d in frame["last_update_day"]]
+    """From ``last_update_day`` (the Brussels day of the action's last update; None: never
+    updated): the days since then, and whether an open action is stale: its last update, or
+    when never updated its creation or import (``known_since_day``), is ``stale_after_days`` old
+    or more. A plan imported yesterday is not « sans mise à jour depuis 60 jours »."""
+    days = [None if _no_day(d) else (today - d).days for d in frame["last_update_day"]]
     frame["days_since_update"] = pd.array(days, dtype="Int64")
+    known = frame["known_since_day"] if "known_since_day" in frame else [None] * len(frame)
     frame["is_stale"] = [
-        is_open(s) and (n is None or n >= stale_after_days) for s, n in zip(frame["status"], days, strict=True)
+        is_open(s) and (n >= stale_after_days if n is not None else _no_day(k) or (today - k).days >= stale_after_days)
+        for s, n, k in zip(frame["status"], days, known, strict=True)
     ]
     return frame
+
+
+def _no_day(day: Any) -> bool:
+    return day is None or pd.isna(day)
 
 
 def updated_since(actions: pd.DataFrame, day: dt.date) -> pd.Series:
@@ -112,14 +123,24 @@ def update_table(actions: pd.DataFrame, ref: Reference, by: str) -> pd.DataFrame
     for key, group in followed.groupby(keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         late = group[~group["_fresh"]]
-        last = group["last_update_day"].dropna()
-        rows.append([*key, len(group), int(group["_fresh"].sum()), len(late),
-                     fmt_date(max(last)) if len(last) else "—", ", ".join(late["code"].astype(str)) or "—"])
+        rows.append([*key, len(group), int(group["_fresh"].sum()), len(late), last_update_text(group),
+                     ", ".join(late["code"].astype(str)) or "—"])
     table = pd.DataFrame(rows, columns=columns)
     if by == "lead":
         table = table.sort_values(["Pas à jour", "Chef de projet"], ascending=[False, True],
                                   key=lambda c: c.str.casefold() if c.dtype == object else c, kind="stable")
     return table.reset_index(drop=True)
+
+
+def last_update_text(actions: pd.DataFrame) -> str:
+    """The latest update of these actions: « 03/12/2026 », « 03/12/2026 (par fichier) » when a
+    file's import made it, « jamais » when nobody has updated any of them."""
+    updated = actions[actions["last_update"].notna()] if not actions.empty else actions
+    if updated.empty:
+        return "jamais"
+    latest = updated.loc[updated["last_update"].idxmax()]
+    by_file = bool(latest.get("last_update_by_file", False))
+    return fmt_date(latest["last_update_day"]) + (" (par fichier)" if by_file else "")
 
 
 @dataclass(frozen=True)
@@ -219,10 +240,16 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 
 def action_lines(rows: Sequence[dict[str, Any]], stale_after_days: int) -> str:
-    """One line per action in the reminder: code, title, taux, last update."""
+    """One line per action in the reminder: code, title, taux, where it stands against its
+    calendar when it drifts or its échéance is past (pst_data.schedule), last update."""
     lines = []
     for row in rows:
         taux = "sans taux" if row.get("progress") is None or pd.isna(row.get("progress")) else f"{int(row['progress'])} %"
+        status = row.get("schedule")
+        if status in schedule.DRIFTING:
+            taux = schedule.phrase(status, row.get("progress"), row.get("expected_progress"), None, dt.date.min)
+        elif status == schedule.OVERDUE:
+            taux += f" ; échéance dépassée ({fmt_date(row.get('end_date'))})"
         lines.append(f"- {row['code']} · {row['title']} ({taux} ; "
                      f"{staleness_text(row.get('days_since_update'), stale_after_days)})")
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from pst_data import schedule
 from pst_data.plan_file import DEFAULT_BANDS
 
 CLOSED_STATUSES = ("Finalisé", "Abandonné")
@@ -100,7 +101,8 @@ def is_late(
 
 def add_derived_columns(frame: pd.DataFrame, plan: dict[str, Any], today: dt.date) -> pd.DataFrame:
     """The columns an actions frame derives from its stored ones and the plan's rules:
-    is_top_priority, band, is_late (as at ``today``); progress as nullable integers."""
+    is_top_priority, band, is_late, and against the calendar (pst_data.schedule) expected_progress,
+    schedule and schedule_gap (points behind), as at ``today``; progress as nullable integers."""
     bands = plan["evaluation_bands"]
     top = top_priority(plan["priority_scale"])
     frame["progress"] = frame["progress"].astype("Int64")
@@ -110,6 +112,25 @@ def add_derived_columns(frame: pd.DataFrame, plan: dict[str, Any], today: dt.dat
         is_late(e, None if pd.isna(p) else int(p), s, today)
         for e, p, s in zip(frame["end_date"], frame["progress"], frame["status"], strict=True)
     ]
+    return add_schedule_columns(frame, plan, today)
+
+
+def add_schedule_columns(frame: pd.DataFrame, plan: dict[str, Any], today: dt.date) -> pd.DataFrame:
+    """expected_progress, schedule (the status) and schedule_gap of every action (pst_data.schedule)."""
+    plan_start, plan_end = schedule.plan_period(plan.get("period_start"), plan.get("period_end"))
+    thresholds = schedule.Thresholds.of(plan)
+    expected, statuses, gaps = [], [], []
+    for start, end, progress, status in zip(frame["start_date"], frame["end_date"], frame["progress"],
+                                            frame["status"], strict=True):
+        own_end = None if end is None or pd.isna(end) else end
+        value = schedule.expected_progress(*schedule.effective_dates(start, end, plan_start, plan_end), today)
+        progress = None if pd.isna(progress) else int(progress)
+        expected.append(value)
+        statuses.append(schedule.status_of(progress, status, value, own_end, today, thresholds))
+        gaps.append(schedule.gap_points(progress, value))
+    frame["expected_progress"] = pd.array(expected, dtype="Float64")
+    frame["schedule"] = statuses
+    frame["schedule_gap"] = pd.array(gaps, dtype="Float64")
     return frame
 
 

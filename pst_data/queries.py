@@ -36,9 +36,10 @@ from pst_data.progress import CLOSED_STATUSES, add_derived_columns, band_for, ba
 ACTION_COLUMNS = [
     "id", "os_code", "os_title", "os_axis", "oo_code", "oo_title", "code", "title", "priority",
     "is_top_priority", "labels", "services", "project_lead", "department", "status", "progress",
-    "band", "weight", "start_date", "end_date", "start_text", "end_text", "is_late", "version",
+    "band", "weight", "start_date", "end_date", "start_text", "end_text", "is_late", "expected_progress",
+    "schedule", "schedule_gap", "version",
     "updated_at", "updated_by", "os_position", "oo_position", "position", "lead_account_id",
-    "budget", "staff_fte", "health", "health_reason", "with_commune", "partners", "last_update", "last_update_day",
+    "budget", "staff_fte", "health", "health_reason", "with_commune", "partners", "last_update", "last_update_by_file", "last_update_day", "known_since_day",
     "days_since_update", "is_stale",
 ]
 
@@ -61,6 +62,8 @@ def _plan_dict(p: Plan) -> dict[str, Any]:
         "published": bool(p.published),
         "published_names": bool(p.published_names),
         "stale_after_days": p.stale_after_days,
+        "schedule_on_track": p.schedule_on_track,
+        "schedule_behind": p.schedule_behind,
         "reminder_days_before": p.reminder_days_before,
     }
 
@@ -121,7 +124,7 @@ def actions_frame(
             StrategicObjective.position.label("os_position"),
             OperationalObjective.position.label("oo_position"), Action.position, Action.lead_account_id,
             Action.budget, Action.staff_fte, Action.health, Action.health_reason, Action.with_commune,
-            Action.partners,
+            Action.partners, Action.created_at,
         )
         .join(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
         .join(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
@@ -140,27 +143,32 @@ def actions_frame(
     frame["with_commune"] = frame["with_commune"].astype(bool)
     frame["partners"] = [list(p or []) for p in frame["partners"]]
     last = last_updates(session, plan["id"])
-    frame["last_update"] = [last.get(i) for i in frame["id"]]
-    frame["last_update_day"] = [None if t is None else clock.local_day(t) for t in frame["last_update"]]
+    frame["last_update"] = [last[i][0] if i in last else None for i in frame["id"]]
+    frame["last_update_by_file"] = [i in last and last[i][1] for i in frame["id"]]
+    frame["last_update_day"] = [clock.local_day(last[i][0]) if i in last else None for i in frame["id"]]
+    frame["known_since_day"] = [None if pd.isna(t) else clock.local_day(t) for t in frame["created_at"]]
     frame = add_derived_columns(frame, plan, today)
     return add_follow_up_columns(frame, today, plan.get("stale_after_days") or STALE_DAYS_DEFAULT)[ACTION_COLUMNS]
 
 
-# What counts as an update of an action between Bureaus: its follow-up (what a chef de projet
-# reports, by whoever enters it, an import included) and its creation; not a directeur's
-# housekeeping (labels, a move, linking the chef's account, a synergy mark).
-UPDATE_FIELDS = tuple(sorted(CHEF_FIELDS | {"action"}))
+# What counts as an update of an action between Bureaus: a change of its follow-up (what a chef
+# de projet reports), by whoever enters it, a later import of a file included (« par fichier »).
+# Not the plan's creation or import (nobody reported anything), not an action's creation, not a
+# directeur's housekeeping (labels, a move, linking the chef's account, a synergy mark).
+UPDATE_FIELDS = tuple(sorted(CHEF_FIELDS))
 
 
-def last_updates(session: Session, plan_id: int) -> dict[int, dt.datetime]:
-    """action id -> the instant of its last update (UPDATE_FIELDS). One grouped read on the
-    history's (plan, time) index."""
-    return dict(session.execute(
+def last_updates(session: Session, plan_id: int) -> dict[int, tuple[dt.datetime, bool]]:
+    """action id -> (the instant of its last update, whether a file made it). Two grouped reads
+    on the history's (plan, time) index."""
+    updates = and_(History.plan_id == plan_id, History.entity == "action", History.action_id.is_not(None),
+                   History.field.in_(UPDATE_FIELDS), History.kind != "import")
+    last = dict(session.execute(
+        select(History.action_id, func.max(History.changed_at)).where(updates).group_by(History.action_id)).all())
+    by_file = dict(session.execute(
         select(History.action_id, func.max(History.changed_at))
-        .where(History.plan_id == plan_id, History.entity == "action", History.action_id.is_not(None),
-               History.field.in_(UPDATE_FIELDS))
-        .group_by(History.action_id)
-    ).all())
+        .where(updates, History.payload["origin"].as_string() == "import").group_by(History.action_id)).all())
+    return {action_id: (moment, by_file.get(action_id) == moment) for action_id, moment in last.items()}
 
 
 def _names_by_action(session: Session, plan_id: int, link, entity, link_column) -> dict[int, list[str]]:

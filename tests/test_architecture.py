@@ -9,7 +9,7 @@ import sys
 
 from tests.pages_support import ROOT
 
-RULES = ("progress", "plan_file", "plan_yaml", "dates", "clock", "fields", "errors", "filters", "timeline",
+RULES = ("progress", "schedule", "plan_file", "plan_yaml", "dates", "clock", "fields", "errors", "filters", "timeline",
          "views", "text", "formatting", "access", "follow_up", "exchange.workbook", "exchange.files", "exchange.ecomptes")
 
 

@@ -50,9 +50,12 @@ def test_the_last_bureau_is_before_today_and_the_next_one_on_or_after():
     assert calendar([{"kind": "conseil", "held_on": D(2026, 11, 1)}], D(2026, 11, 23)).last_bureau is None
 
 
-def _frame(rows):
-    return pd.DataFrame(rows, columns=["code", "os_code", "os_title", "project_lead", "status", "last_update_day",
-                                       "lead_account_id"])
+def _frame(rows, by_file=()):
+    frame = pd.DataFrame(rows, columns=["code", "os_code", "os_title", "project_lead", "status", "last_update_day",
+                                        "lead_account_id"])
+    frame["last_update"] = [None if d is None else dt.datetime.combine(d, dt.time(9)) for d in frame["last_update_day"]]
+    frame["last_update_by_file"] = frame["code"].isin(by_file)
+    return frame
 
 
 def test_who_has_updated_since_the_last_bureau_per_chef_and_per_os():
@@ -62,16 +65,16 @@ def test_who_has_updated_since_the_last_bureau_per_chef_and_per_os():
         ("1.3", "1", "Social", "Bruno", None, D(2026, 10, 1), None),
         ("2.1", "2", "Logement", "Bruno", "Finalisé", D(2026, 1, 1), None),  # closed: not followed
         ("2.2", "2", "Logement", None, "En cours", None, None),
-    ])
+    ], by_file={"1.3"})
     ref = Reference(D(2026, 11, 10), "depuis le Bureau du 10/11/2026", True)
     per_lead = update_table(actions, ref, "lead")
     assert per_lead.to_dict("records") == [
         {"Chef de projet": "(sans chef de projet)", "Actions suivies": 1, "À jour": 0, "Pas à jour": 1,
-         "Dernière mise à jour": "—", "À mettre à jour": "2.2"},
+         "Dernière mise à jour": "jamais", "À mettre à jour": "2.2"},
         {"Chef de projet": "Anne", "Actions suivies": 2, "À jour": 1, "Pas à jour": 1,
          "Dernière mise à jour": "12/11/2026", "À mettre à jour": "1.2"},
         {"Chef de projet": "Bruno", "Actions suivies": 1, "À jour": 0, "Pas à jour": 1,
-         "Dernière mise à jour": "01/10/2026", "À mettre à jour": "1.3"},
+         "Dernière mise à jour": "01/10/2026 (par fichier)", "À mettre à jour": "1.3"},
     ]
     per_os = update_table(actions, ref, "os")
     assert per_os[["OS", "Actions suivies", "À jour", "Pas à jour"]].values.tolist() == [["1", 3, 1, 2], ["2", 1, 0, 1]]
@@ -299,7 +302,8 @@ def test_remind_twice_sends_each_late_person_one_message_then_none(binche_before
     codes = theirs[theirs["project_lead"] == "DELTENRE Ludivine"]["code"].tolist()
     assert len(codes) == 5 and all(f"- {code} · " in body for code in codes)
     assert "non mise à jour depuis 30 jours" not in body  # 30 days < the 60-day threshold
-    assert "mise à jour il y a 30 jours" in body
+    assert "jamais mise à jour" in body  # the seed's import is nobody's update
+    assert "échéance dépassée (31/12/2024)" in body  # Binche's actions were due at the end of 2024
     with Session(engine) as s:
         assert s.scalar(select(func.count(Reminder.id))) == 3
 
@@ -466,12 +470,12 @@ def test_a_directeur_s_housekeeping_is_not_the_chef_s_update(seeded_engine):
     services.mark_with_commune(seeded_engine, BOB, doublet, True)
     with Session(seeded_engine) as s:
         after = queries.actions_frame(s, binche, TODAY).set_index("id")["last_update"]
-    assert after.equals(before)  # still the seed's import: no chef has reported anything
+    assert after.equals(before) and after.isna().all()  # the seed's import is no update: nobody has reported
     with Session(seeded_engine) as s:
         mine = queries.actions_frame(s, binche, TODAY).set_index("id").loc[doublet[0]]
     services.update_action(seeded_engine, doublet[0], int(mine["version"]), {"comment": "Point fait"}, BOB)
     with Session(seeded_engine) as s:
-        assert queries.actions_frame(s, binche, TODAY).set_index("id").loc[doublet[0], "last_update"] > before[doublet[0]]
+        assert not pd.isna(queries.actions_frame(s, binche, TODAY).set_index("id").loc[doublet[0], "last_update"])
 
 
 def _lead_ids(engine, plan):

@@ -50,7 +50,7 @@ def test_a_chef_updates_three_actions_in_one_save(binche):
     url, engine, plan = binche
     at = open_page("pages/12_Mes_actions.py", url, login="m.doublet")
     no_exception(at)
-    assert any("CPAS de Binche · aucun Bureau à venir au calendrier · 0 action(s) à mettre à jour sur 4" in m.value
+    assert any("CPAS de Binche · aucun Bureau à venir au calendrier · 4 action(s) à mettre à jour sur 4" in m.value
                for m in at.markdown)
     mine = _rows(engine, plan["id"])
     key = "my_actions_1"
