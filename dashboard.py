@@ -9,18 +9,23 @@ from pst_data.consistency import stated_vs_computed
 from pst_data.filters import apply_filters
 from pst_data.follow_up import reference
 from pst_data.formatting import fmt_date
-from pst_data.progress import rollup, summarise
+from pst_data import schedule
+from pst_data.formatting import plural
+from pst_data.progress import rollup, schedule_of, schedule_rollup, summarise
 from pst_data.text import md_escape
+from pst_data.timeline import PLAN_SCOPE
 from ui import data
-from pst_data.views import changes_in_view, changes_table, element_titles, key_figures
-from ui.components import cached_chart, clicked_rows, show_table
+from pst_data.views import (change_digest, changes_in_view, changes_table, drifting_rows,
+                            element_titles, key_figures, overdue_rows, schedule_line,
+                            schedule_meanings)
+from ui.components import cached_chart, clicked_rows, reading_choice, show_table
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Vue d'ensemble", icon="📊")
 plan, actions = ctx.plan, ctx.actions
 bands = plan["evaluation_bands"]
 
-head, button = st.columns([5, 1], vertical_alignment="bottom")
+head, colours, button = st.columns([4, 2, 1], vertical_alignment="bottom")
 head.title(f"{md_escape(plan['organisation'])} — Vue d'ensemble")
 button.download_button(
     "Excel", data=lambda: data.workbook(plan, ctx.revision, ctx.filters, ctx.today),
@@ -28,6 +33,10 @@ button.download_button(
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     help="Les actions affichées (filtres compris), tous leurs champs, et les chiffres par OS.")
 st.caption(f"{md_escape(plan['title'])} · {md_escape(plan['document'])} · {filter_summary(ctx, md_escape)}")
+with colours:
+    reading = reading_choice(plan, ctx.today, "overview_reading")
+calendar_view = reading == schedule.CALENDAR
+thresholds = schedule.Thresholds.of(plan)
 
 summary = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)
 # The trend: the same filters on the plan as it stood at the last Bureau, else at the last
@@ -48,45 +57,91 @@ else:
     since = "sur 30 jours"
     since_named = f"sur 30 jours (depuis le {fmt_date(then_day)})"
 then = apply_filters(data.actions_as_of(plan, ctx.revision, then_day), ctx.filters) if then_day < ctx.today else None
-for col, figure in zip(st.columns(5), key_figures(actions, bands, then, since), strict=True):
+for col, figure in zip(st.columns(6), key_figures(actions, bands, then, since), strict=True):
     col.metric(figure.label, figure.value, figure.delta, delta_color="off" if figure.delta_arrow == "off" else figure.delta_color,
                delta_arrow=figure.delta_arrow, help=figure.help)
+plan_schedule = schedule_of(actions, thresholds)
 st.caption(md_escape(f"Évolution {since_named}." if then is not None else "")
+           + md_escape(f" Calendrier : {schedule_line(plan_schedule)}.")
            + " « Finalisées » compte le statut déclaré ; les bandes d'évaluation ("
-           + ", ".join(md_escape(b["label"]) for b in bands or []) + ") classent le taux d'avancement.")
+           + ", ".join(md_escape(b["label"]) for b in bands or []) + ") classent le taux d'avancement pour l'évaluation.")
 
 if actions.empty:
     st.info("Aucune action ne correspond aux filtres choisis." if ctx.filters.active
             else "Ce plan ne contient encore aucune action.")
 else:
     per_os = rollup(actions, ["os_code", "os_title"], bands)
+    per_os_schedule = schedule_rollup(actions, ["os_code", "os_title"], thresholds)
     st.subheader("Avancement par objectif stratégique")
     if summary.assessed == 0:
         st.info(f"Aucune de ces {summary.actions} actions n'a encore de taux d'avancement : "
                 "le document source n'en donne pas. Les taux apparaîtront au fil des mises à jour.")
     left, right = st.columns(2)
     with left:
-        clicked = clicked_rows(cached_chart("progress_bars", per_os, "os_code", "os_title", key="os_progress",
-                                            on_select="rerun"), per_os)
+        bars = per_os_schedule if calendar_view else per_os
+        clicked = clicked_rows(cached_chart("schedule_bars" if calendar_view else "progress_bars", bars, "os_code",
+                                            "os_title", key="os_progress", on_select="rerun"), bars)
         if not clicked.empty:  # a bar opens its OS in Objectifs, with the same filters
             st.switch_page("pages/1_Objectifs.py", query_params={**ctx.filters.to_query_params(),
                                                                  "os": str(clicked["os_code"].iloc[0])})
-        st.caption("Cliquez sur une barre pour ouvrir cet objectif.")
+        st.caption(("Barre : taux moyen des actions suivies et datées, colorée selon leur situation ; trait noir : "
+                    "le taux que leurs dates attendent aujourd'hui. " if calendar_view else "")
+                   + "Cliquez sur une barre pour ouvrir cet objectif.")
     with right:
-        cached_chart("band_split", per_os, "os_code", "os_title", bands, key="os_bands")
+        if calendar_view:
+            cached_chart("schedule_split", per_os_schedule, "os_code", "os_title", key="os_schedule")
+        else:
+            cached_chart("band_split", per_os, "os_code", "os_title", bands, key="os_bands")
 
     left, right = st.columns(2)
     with left:
         cached_chart("status_split", actions[["status"]], key="status_split")
     with right:
-        st.subheader("Bandes d'évaluation")
-        band_rows = [
-            {"Bande": label, "Seuils": f"{b['min']}–{b['max']} %" if b else "—",
-             "Actions": count}
-            for label, count in summary.band_counts.items()
-            for b in [next((x for x in bands if x["label"] == label), None)]
-        ]
-        show_table(band_rows, hide_index=True, width="stretch")
+        if calendar_view:
+            st.subheader("Par rapport au calendrier")
+            meanings = schedule_meanings(thresholds)
+            show_table([{"Situation": status, "Actions": count, "Ce que cela veut dire": meanings[status]}
+                        for status, count in plan_schedule.counts.items() if count or status in schedule.COMPARED],
+                       hide_index=True, width="stretch")
+        else:
+            st.subheader("Bandes d'évaluation")
+            band_rows = [
+                {"Bande": label, "Seuils": f"{b['min']}–{b['max']} %" if b else "—",
+                 "Actions": count}
+                for label, count in summary.band_counts.items()
+                for b in [next((x for x in bands if x["label"] == label), None)]
+            ]
+            show_table(band_rows, hide_index=True, width="stretch")
+
+    st.subheader("Actions qui dérivent")
+    drifting = drifting_rows(actions)
+    if drifting.empty:
+        st.caption("Aucune action en cours n'est en retard sur son calendrier sans que son échéance soit déjà "
+                   "dépassée." if plan_schedule.expected is not None or plan_schedule.counts[schedule.OVERDUE]
+                   else "Aucune action n'a de dates (ni le plan de période) : rien à comparer au calendrier.")
+    else:
+        st.caption(f"{plural(len(drifting), 'action')} en retard sur le calendrier, échéance pas encore dépassée : "
+                   "le plus grand écart d'abord. Le taux attendu va de 0 % au début de l'action à 100 % à son échéance.")
+        show_table(drifting, hide_index=True, width="stretch")
+    overdue = overdue_rows(actions, ctx.today)
+    if not overdue.empty:
+        with st.expander(f"Échéance dépassée : {plural(len(overdue), 'action')}", icon=":material/event_busy:"):
+            show_table(overdue, hide_index=True, width="stretch")
+
+    st.subheader("Trajectoire et projection")
+    os_titles = {f"OS {c}": t for c, t in zip(actions["os_code"], actions["os_title"], strict=True)}
+    paths = data.trajectories(plan, ctx.revision, actions, ctx.today)
+    scope = st.selectbox("Portée", options=list(paths), key="trajectory_scope",
+                         format_func=lambda s: "Tout le plan (actions affichées)" if s == PLAN_SCOPE
+                         else f"{s} · {os_titles.get(s, '')}")
+    path = paths[scope]
+    st.markdown(md_escape(path.forecast.sentence))
+    cached_chart("trajectory", path.actual, tuple(path.expected), key="trajectory_chart")
+    st.caption(f"Les actions suivies (ni abandonnées ni suspendues). Trait plein : leur taux moyen pondéré, "
+               f"reconstruit de l'historique des modifications. Pointillés : le taux que leurs dates attendent (linéaire du début à l'échéance ; sans dates, la période "
+               f"du plan). Projection : au rythme des 12 derniers mois de l'historique (ou depuis le premier taux), la "
+               f"date où 100 % serait atteint ; il faut au moins {schedule.MIN_HISTORY_DAYS} jours d'historique et une "
+               f"mise à jour, sinon aucune projection n'est faite.")
 
 if not actions.empty:
     # Who has updated since the last Bureau (or within the plan's threshold): no filter needed.
@@ -128,16 +183,30 @@ if not actions.empty:
         with per_oo:
             show_table(data.resources(plan, ctx.revision, ctx.filters, ctx.today, "oo"), hide_index=True, width="stretch")
 
-st.subheader("Dernières modifications")
-changes = data.recent_changes(plan["id"], ctx.revision, 200)
+# What changed since the last Bureau: one line per action, the housekeeping folded away.
+digest_since = cal.last_bureau + dt.timedelta(days=1) if cal.last_bureau else ctx.today - dt.timedelta(days=30)
+st.subheader(f"Ce qui a changé depuis le Bureau du {fmt_date(cal.last_bureau)}" if cal.last_bureau
+             else "Ce qui a changé sur 30 jours")
+changes = data.recent_changes(plan["id"], ctx.revision, 500, digest_since)
 if ctx.filters.active:  # the filters of the sidebar apply here too
     changes = changes[changes_in_view(changes, ctx.actions)]
-changes = changes.head(10)
-if changes.empty:
-    st.caption("Aucune modification depuis l'import du plan." if not ctx.filters.active
-               else "Aucune modification récente des actions filtrées.")
+digest, folded = change_digest(changes, element_titles(ctx.all_actions))
+if digest.empty:
+    st.caption("Aucune action n'a changé depuis." if not ctx.filters.active
+               else "Aucune des actions filtrées n'a changé depuis.")
 else:
-    show_table(changes_table(changes, element_titles(ctx.all_actions)), hide_index=True, width="stretch")
+    show_table(digest, hide_index=True, width="stretch")
+with st.expander("Toutes les modifications, champ par champ"
+                 + (f" (dont {plural(folded, 'modification')} d'organisation : labels, comptes, calendrier…)"
+                    if folded else ""), icon=":material/history:"):
+    latest = data.recent_changes(plan["id"], ctx.revision, 200)
+    if ctx.filters.active:
+        latest = latest[changes_in_view(latest, ctx.actions)]
+    latest = latest.head(20)
+    if latest.empty:
+        st.caption("Aucune modification depuis l'import du plan.")
+    else:
+        show_table(changes_table(latest, element_titles(ctx.all_actions)), hide_index=True, width="stretch")
 
 objectives = data.objectives(plan["id"], ctx.revision)
 figures = stated_vs_computed(plan, ctx.all_actions, objectives)

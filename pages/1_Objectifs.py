@@ -6,8 +6,8 @@ import streamlit as st
 
 from pst_data.text import md_escape
 from ui import data
-from pst_data import services
-from ui.components import cached_chart, show_table
+from pst_data import schedule, services
+from ui.components import cached_chart, reading_choice, show_table
 from ui.editing import (
     base_version,
     chef_form,
@@ -28,10 +28,16 @@ ctx = page_frame("Objectifs", icon="🎯", extra_params=("action",), live="actio
 plan, actions = ctx.plan, ctx.actions
 bands = plan["evaluation_bands"]
 
-st.title("Objectifs")
+head, colours = st.columns([4, 2], vertical_alignment="bottom")
+head.title("Objectifs")
+with colours:
+    calendar_view = reading_choice(plan, ctx.today, "objectives_reading") == schedule.CALENDAR
 st.caption(f"{md_escape(plan['organisation'])} · {filter_summary(ctx, md_escape)}")
 
 TAUX = st.column_config.ProgressColumn("Taux", min_value=0, max_value=100, format="%.0f %%")  # an action's: whole
+ATTENDU = st.column_config.NumberColumn("Attendu", format="%.0f %%",
+                                        help="Le taux que les dates de l'action attendent aujourd'hui (sans dates : "
+                                             "la période du plan), de 0 % au début à 100 % à l'échéance.")
 
 
 def open_fiche(table_key: str, action_ids: list[int]) -> None:
@@ -46,7 +52,7 @@ tree_tab, map_tab = st.tabs(["Arborescence", "Carte du plan"])
 with tree_tab:
     if actions.empty and ctx.filters.active:
         st.info("Aucune action ne correspond aux filtres choisis.")
-    tree = data.objective_tree(plan["id"], ctx.revision, actions, bands, ctx.filters.active)
+    tree = data.objective_tree(plan, ctx.revision, actions, ctx.filters.active)
     for block in tree:
         label = f"**OS {md_escape(block.os_code)}** · {md_escape(block.title)} — {block.line}"
         with st.expander(label, expanded=len(ctx.filters.os_codes) == 1):
@@ -60,16 +66,25 @@ with tree_tab:
                 st.caption("Aucune action sous cet objectif.")
             else:
                 key = f"actions_of_os_{block.os_code}"
-                show_table(block.actions, hide_index=True, width="stretch", column_config={"Taux": TAUX}, key=key,
+                show_table(block.actions, hide_index=True, width="stretch",
+                           column_config={"Taux": TAUX, "Attendu": ATTENDU}, key=key,
                            on_select=partial(open_fiche, key, block.action_ids), selection_mode="single-row")
                 st.caption("Cochez une ligne (case à gauche) pour ouvrir la fiche de l'action, plus bas.")
 with map_tab:
     if actions.empty:
         st.info("Rien à afficher.")
     else:
-        cached_chart("plan_treemap", actions, key="treemap")  # zooms in the browser: nothing to rerun
-        st.caption("Taille : nombre d'actions ; couleur : taux moyen (gris : sans taux). "
-                   "Cliquez sur un objectif pour zoomer.")
+        if calendar_view:  # zooms in the browser: nothing to rerun
+            cached_chart("plan_treemap", actions, "Le plan, coloré selon le calendrier", schedule.Thresholds.of(plan),
+                         key="treemap")
+            st.caption("Taille : nombre d'actions ; couleur : où en est chaque action, OO et OS par rapport au taux "
+                       "que ses dates attendent aujourd'hui : vert terminé, bleu dans les temps, orange en retard sur "
+                       "le calendrier, rouge très en retard, violet échéance dépassée, gris sans dates ni taux ou "
+                       "pas suivie. Cliquez sur un objectif pour zoomer.")
+        else:
+            cached_chart("plan_treemap", actions, key="treemap")
+            st.caption("Taille : nombre d'actions ; couleur : taux moyen (gris : sans taux). "
+                       "Cliquez sur un objectif pour zoomer.")
 
 st.divider()
 st.subheader("Fiche action")
@@ -103,8 +118,9 @@ else:
         tabs = st.tabs(tab_names)
         with tabs[0]:
             shown = ctx.all_actions[ctx.all_actions["id"] == selected]
-            freshness = staleness_text(shown["days_since_update"].iloc[0], plan["stale_after_days"]) \
-                if not shown.empty else None
+            freshness = None if shown.empty else \
+                staleness_text(shown["days_since_update"].iloc[0], plan["stale_after_days"]) + " · " + \
+                schedule.phrase(*shown[["schedule", "progress", "expected_progress", "end_date"]].iloc[0], ctx.today)
             render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels, freshness,
                          [i for i in measured if i["action_id"] == selected])
         if may_edit:

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from pst_data import charts
+from pst_data import charts, schedule
 from pst_data.formatting import fmt_number, fmt_percent
-from pst_data.progress import summarise
+from pst_data.progress import schedule_of, summarise
 from pst_data.text import md_escape
-from pst_data.views import REST, TOP, action_rows, priority_vs_rest
+from pst_data.views import REST, TOP, action_rows, priority_vs_rest, schedule_line
 from ui.components import chart, show_table
 from ui.editing import edit_messages, editor_box, may_edit_action, quick_edit
 from ui.frame import filter_summary, page_frame
@@ -31,11 +31,15 @@ others = actions[~actions["is_top_priority"]]
 s_top = summarise(priority["progress"].tolist(), priority["weight"].tolist(), bands)
 s_rest = summarise(others["progress"].tolist(), others["weight"].tolist(), bands)
 
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric(f"Actions « {md_escape(top)} »", fmt_number(s_top.actions, 0))
 cols[1].metric("Taux moyen priorité 1", fmt_percent(s_top.mean_progress))
 cols[2].metric("Taux moyen des autres", fmt_percent(s_rest.mean_progress))
-cols[3].metric("Priorité 1 en retard", fmt_number(int(priority["is_late"].sum()), 0))
+cols[3].metric("Priorité 1 en retard", fmt_number(int(priority["is_late"].sum()), 0),
+               help="Échéance dépassée, taux sous 100 %, ni finalisée ni abandonnée.")
+cols[4].metric("Priorité 1 qui dérivent", fmt_number(int(priority["schedule"].isin(schedule.DRIFTING).sum()), 0),
+               help="En retard sur leur calendrier, échéance pas encore dépassée.")
+st.caption(md_escape(f"Calendrier de la priorité 1 : {schedule_line(schedule_of(priority, schedule.Thresholds.of(plan)))}."))
 
 if priority.empty:
     st.info("Aucune action de priorité 1 ne correspond aux filtres choisis.")

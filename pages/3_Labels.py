@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from pst_data import services
+from pst_data import schedule, services
 from pst_data.formatting import fmt_percent
 from pst_data.text import md_escape, plotly_escape
-from pst_data.views import (NO_LABEL, action_rows, by_label, label_by_os, label_by_priority, label_change_preview,
+from pst_data.views import (NO_LABEL, action_rows, by_label, by_label_schedule, label_by_os, label_by_priority, label_change_preview,
                             label_vs_rest)
 from ui import data
-from ui.components import cached_chart, label_tags, show_table
+from ui.components import cached_chart, label_tags, reading_choice, show_table
 from ui.editing import edit_messages, run_write
 from ui.frame import filter_summary, page_frame
 
@@ -78,13 +78,22 @@ if actions.empty:
     st.stop()
 
 table = by_label(actions, label_names, bands)
-st.subheader("Actions et avancement par label")
+on_calendar = by_label_schedule(actions, label_names, schedule.Thresholds.of(plan))
+title, colours = st.columns([4, 2], vertical_alignment="bottom")
+title.subheader("Actions et avancement par label")
+with colours:
+    calendar_view = reading_choice(plan, ctx.today, "labels_reading") == schedule.CALENDAR
+timing = on_calendar.set_index("label").reindex(table["label"])
 shown = pd.DataFrame({
     "Label": table["label"],
     "Actions": table["actions"],
     "Taux moyen": [fmt_percent(v) for v in table["mean_progress"]],  # one decimal, like every mean
     "Sans taux": table["unassessed"],
-    **{band: table[band] for band in [b["label"] for b in bands]},
+    **({"Attendu": [fmt_percent(v) for v in timing["expected"]],
+        "Calendrier": timing["schedule"].fillna("—").tolist(),
+        **{status: timing[status].fillna(0).astype(int).tolist() for status in schedule.STATUSES
+           if timing[status].fillna(0).sum()}}
+       if calendar_view else {band: table[band] for band in [b["label"] for b in bands]}),
 })
 show_table(shown, hide_index=True, width="stretch")
 empty_labels = table.loc[(table["actions"] == 0) & (table["label"] != NO_LABEL), "label"].tolist()
@@ -93,11 +102,20 @@ if empty_labels:
 
 with_actions = table[table["actions"] > 0]
 left, right = st.columns(2)
-with left:
-    cached_chart("progress_bars", with_actions, "label", "label", title="Taux moyen par label", key="label_progress")
-with right:
-    cached_chart("band_split", with_actions, "label", "label", bands, title="Bandes d'évaluation par label",
-                 key="label_bands")
+if calendar_view:
+    with left:
+        cached_chart("schedule_bars", on_calendar, "label", "label", title="Taux et taux attendu par label",
+                     key="label_progress")
+    with right:
+        cached_chart("schedule_split", on_calendar, "label", "label", title="Calendrier par label", key="label_bands")
+    st.caption("Barre : taux moyen des actions suivies et datées du label, colorée selon leur situation ; trait noir : "
+               "le taux que leurs dates attendent aujourd'hui.")
+else:
+    with left:
+        cached_chart("progress_bars", with_actions, "label", "label", title="Taux moyen par label", key="label_progress")
+    with right:
+        cached_chart("band_split", with_actions, "label", "label", bands, title="Bandes d'évaluation par label",
+                     key="label_bands")
 
 st.subheader("Un label face au reste du plan")
 compared = st.selectbox("Label comparé", label_names, key="compare_label",

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from pst_data import schedule
 from pst_data.formatting import fmt_percent, plural
 from pst_data.progress import NO_BAND, band_labels, weighted_mean
 from pst_data.text import plotly_escape as esc
@@ -105,11 +106,21 @@ def band_split(
     title: str = "Répartition des actions par bande d'évaluation",
 ) -> go.Figure:
     """Stacked bars: how many actions of each group fall in each evaluation band."""
+    return _stacked_counts(rows, code_col, title_col, band_labels(bands), band_colours(bands), title)
+
+
+def schedule_split(rows: pd.DataFrame, code_col: str, title_col: str,
+                   title: str = "Répartition des actions par rapport au calendrier") -> go.Figure:
+    """Stacked bars: how many actions of each group are in each schedule status."""
+    return _stacked_counts(rows, code_col, title_col, list(schedule.STATUSES), schedule.COLOURS, title)
+
+
+def _stacked_counts(rows: pd.DataFrame, code_col: str, title_col: str, categories: Sequence[str],
+                    colours: dict[str, str], title: str) -> go.Figure:
     rows = rows.iloc[::-1]
     names = _axis_names(rows, code_col, title_col)
-    colours = band_colours(bands)
     fig = go.Figure()
-    for label in band_labels(bands):
+    for label in categories:
         counts = rows[label].astype(int).tolist() if label in rows else [0] * len(rows)
         if not any(counts):
             continue
@@ -121,7 +132,7 @@ def band_split(
         )
     # A fixed range: with names above the bars, plotly's own range would make room for them on
     # the left. Each segment prints its count, so no tick labels.
-    totals = [sum(int(rows[label].iloc[i]) for label in band_labels(bands) if label in rows) for i in range(len(rows))]
+    totals = [sum(int(rows[label].iloc[i]) for label in categories if label in rows) for i in range(len(rows))]
     fig.update_xaxes(range=[0, max(totals, default=1) * 1.05 or 1], showticklabels=False, showgrid=True,
                      gridcolor="#eeeeee")
     _names_above_bars(fig, len(rows))
@@ -132,6 +143,55 @@ def band_split(
     fig.update_layout(legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left"),
                       margin=dict(b=90))
     return fig
+
+
+def schedule_bars(rows: pd.DataFrame, code_col: str, title_col: str,
+                  title: str = "Taux d'avancement et taux attendu aujourd'hui") -> go.Figure:
+    """One bar per group (``progress.schedule_rollup``): its taux, coloured by where it stands
+    against the calendar, and a black tick at the taux its actions' dates expect today."""
+    rows = rows.iloc[::-1]
+    names = _axis_names(rows, code_col, title_col)
+    actual = [None if pd.isna(v) else float(v) for v in rows["actual"]]
+    expected = [None if pd.isna(v) else float(v) for v in rows["expected"]]
+    texts = [f"{fmt_percent(a)} · attendu {fmt_percent(e)}" if a is not None else "sans dates ni taux comparables"
+             for a, e in zip(actual, expected, strict=True)]
+    hover = [
+        f"<b>{n}</b><br>{esc(s)}<br>Taux : {fmt_percent(a)} · attendu aujourd'hui : {fmt_percent(e)}<br>"
+        f"sur {plural(int(c), 'action')} suivie{'s' if c > 1 else ''} et datée{'s' if c > 1 else ''} "
+        f"({plural(int(t), 'action')} en tout)<extra></extra>"
+        for n, s, a, e, c, t in zip(names, rows["schedule"], actual, expected, rows["compared"], rows["actions"],
+                                    strict=True)]
+    fig = go.Figure(go.Bar(
+        x=[a or 0 for a in actual], y=names, orientation="h", marker_color=[schedule.COLOURS[s] for s in rows["schedule"]],
+        hovertemplate=hover, name="Taux"))
+    fig.add_scatter(
+        x=expected, y=names, mode="markers", name="Attendu aujourd'hui", hoverinfo="skip",
+        marker=dict(symbol="line-ns", size=26, line=dict(width=4, color="#1b1b1b"), color="#1b1b1b"))
+    # The value after whichever ends last, the bar or the tick: never written over the tick.
+    fig.add_scatter(
+        x=[max(a or 0, e or 0) + 1.5 for a, e in zip(actual, expected, strict=True)], y=names, mode="text",
+        text=texts, textposition="middle right", hoverinfo="skip", cliponaxis=False, name="")
+    fig.update_xaxes(range=[0, 135], tickvals=[0, 25, 50, 75, 100], showticklabels=False, showgrid=True,
+                     gridcolor="#eeeeee")
+    _names_above_bars(fig, len(rows))
+    return layout(fig, height=max(220, 60 * len(rows) + 90), title=title, showlegend=False)
+
+
+def trajectory(actual: pd.DataFrame, expected: Sequence[tuple[Any, float | None]],
+               title: str = "Trajectoire : taux moyen et taux attendu") -> go.Figure:
+    """The mean taux over time (``actual``: day, mean_progress, after each change, drawn as
+    steps) against the taux the actions' dates expect (``expected``: (day, value))."""
+    fig = go.Figure()
+    fig.add_scatter(x=[pd.Timestamp(d) for d, _ in expected], y=[v for _, v in expected], mode="lines",
+                    name="Attendu (calendrier des actions)", line=dict(color="#5a6270", dash="dash", width=2),
+                    hovertemplate="%{x|%m/%Y} : attendu %{y:.1f} %<extra></extra>")
+    fig.add_scatter(x=[pd.Timestamp(d) for d in actual["day"]], y=actual["mean_progress"].tolist(),
+                    mode="lines+markers", line_shape="hv", name="Taux moyen (historique)",
+                    line=dict(color="#1565c0", width=3), marker=dict(size=6),
+                    hovertemplate="%{x|%d/%m/%Y} : %{y:.1f} %<extra></extra>")
+    fig.update_yaxes(range=[0, 105], ticksuffix=" %", gridcolor="#eeeeee")
+    fig.update_xaxes(tickformat="%m/%Y")
+    return layout(fig, 340, title=title)
 
 
 def status_split(actions: pd.DataFrame, title: str = "Répartition par statut") -> go.Figure:
@@ -151,40 +211,52 @@ def status_split(actions: pd.DataFrame, title: str = "Répartition par statut") 
     return layout(fig, height=max(200, 44 * len(order) + 90), title=title, showlegend=False)
 
 
-def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avancement") -> go.Figure:
-    """Plan -> OS -> OO -> action, sized by number of actions, coloured by (mean) taux."""
+def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avancement",
+                 thresholds: schedule.Thresholds | None = None) -> go.Figure:
+    """Plan -> OS -> OO -> action, sized by number of actions, coloured by (mean) taux; with
+    ``thresholds`` (a running plan), coloured by where each node stands against its calendar."""
     ids, labels, parents, values, colours, hovers = [], [], [], [], [], []
 
-    def add(node_id, label, parent, progress: list, weight: list):
+    def add(node_id, label, parent, rows: list):
+        progress, weight = [r[4] for r in rows], [r[5] for r in rows]
         mean = weighted_mean(progress, weight)
         ids.append(node_id)
         labels.append(label)
         parents.append(parent)
-        values.append(len(progress))
-        colours.append(-10 if mean is None else mean)  # -10: grey "no taux" end of the scale
-        hovers.append(f"{label}<br>Taux moyen : {fmt_percent(mean)}<br>{plural(len(progress), 'action')}")
+        values.append(len(rows))
+        hover = f"{label}<br>Taux moyen : {fmt_percent(mean)}<br>{plural(len(rows), 'action')}"
+        if thresholds is None:
+            colours.append(-10 if mean is None else mean)  # -10: grey "no taux" end of the scale
+        else:
+            result = schedule.summarise(progress, [r[6] for r in rows], [r[7] for r in rows], weight, thresholds)
+            colours.append(schedule.COLOURS[result.status])
+            hover += f"<br>{esc(result.status)}" + (f" (attendu {fmt_percent(result.expected)})"
+                                                    if result.expected is not None else "")
+        hovers.append(hover)
 
     # Plain lists, grouped once: a frame per node (one per action) cost most of the page's run.
+    expected = actions["expected_progress"].tolist() if thresholds is not None else [None] * len(actions)
+    statuses = actions["schedule"].tolist() if thresholds is not None else [None] * len(actions)
     rows = list(zip(actions["id"], actions["os_code"], actions["oo_code"], actions["code"],
-                    actions["progress"].tolist(), actions["weight"].tolist(), strict=True))
-    add("plan", "Plan", "", [r[4] for r in rows], [r[5] for r in rows])
+                    actions["progress"].tolist(), actions["weight"].tolist(), expected, statuses, strict=True))
+    add("plan", "Plan", "", rows)
     tree: dict = {}
     for row in rows:
         tree.setdefault(row[1], {}).setdefault(row[2], []).append(row)
     for os_code, oos in tree.items():
-        os_rows = [r for oo_rows in oos.values() for r in oo_rows]
-        add(f"os:{os_code}", f"OS {esc(os_code)}", "plan", [r[4] for r in os_rows], [r[5] for r in os_rows])
+        add(f"os:{os_code}", f"OS {esc(os_code)}", "plan", [r for oo_rows in oos.values() for r in oo_rows])
         for oo_code, oo_rows in oos.items():
-            add(f"oo:{oo_code}", f"OO {esc(oo_code)}", f"os:{os_code}", [r[4] for r in oo_rows], [r[5] for r in oo_rows])
-            for action_id, _os, _oo, code, progress, weight in oo_rows:
-                add(f"a:{action_id}", esc(code), f"oo:{oo_code}", [progress], [weight])
+            add(f"oo:{oo_code}", f"OO {esc(oo_code)}", f"os:{os_code}", oo_rows)
+            for row in oo_rows:
+                add(f"a:{row[0]}", esc(row[3]), f"oo:{oo_code}", [row])
+    marker = dict(colors=colours) if thresholds is not None else dict(
+        colors=colours, cmin=-10, cmax=100,
+        colorscale=[[0, "#e0e0e0"], [0.0909, "#e0e0e0"], [0.0910, "#c62828"],
+                    [0.55, "#b26a00"], [0.75, "#1976d2"], [1, "#2e7d32"]],
+        colorbar=dict(title="Taux", ticksuffix=" %", tickvals=[0, 25, 50, 75, 100]))
     fig = go.Figure(
         go.Treemap(
-            ids=ids, labels=labels, parents=parents, values=values, branchvalues="total",
-            marker=dict(colors=colours, cmin=-10, cmax=100,
-                        colorscale=[[0, "#e0e0e0"], [0.0909, "#e0e0e0"], [0.0910, "#c62828"],
-                                    [0.55, "#b26a00"], [0.75, "#1976d2"], [1, "#2e7d32"]],
-                        colorbar=dict(title="Taux", ticksuffix=" %", tickvals=[0, 25, 50, 75, 100])),
+            ids=ids, labels=labels, parents=parents, values=values, branchvalues="total", marker=marker,
             hovertemplate="%{customdata}<extra></extra>", customdata=hovers, maxdepth=3,
         )
     )

@@ -9,12 +9,15 @@ typed or shown by people are Brussels days: ``day_start_utc`` / ``day_end_utc`` 
 the stored instants that bound it, ``local_day`` turns a stored instant back into its day.
 
 Tests set the clock (``set_clock`` / ``frozen``); a set clock keeps ticking from the moment it
-was given, so two saves in a row still get two instants.
+was given, so two saves in a row still get two instants. A server or a command started with
+``PST_NOW=2026-07-01T10:00`` (Brussels time) starts from that moment: for the browser journeys
+and demonstrations of a plan at another point of its life, never for production.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,3 +111,15 @@ def frozen(moment: dt.datetime) -> Iterator[None]:
     with kept():
         set_clock(moment)
         yield
+
+
+def _from_environment() -> None:
+    value = os.environ.get("PST_NOW", "").strip()
+    if value:
+        try:
+            set_clock(dt.datetime.fromisoformat(value))
+        except ValueError:
+            raise SystemExit(f"PST_NOW illisible « {value[:40]} » : attendu AAAA-MM-JJTHH:MM (heure de Bruxelles).")
+
+
+_from_environment()

@@ -161,3 +161,30 @@ def rollup(
             + [summary.band_counts[label] for label in labels]
         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def schedule_rollup(actions: pd.DataFrame, by: list[str], thresholds: schedule.Thresholds | None = None
+                    ) -> pd.DataFrame:
+    """One row per group of ``by`` against the calendar (pst_data.schedule.summarise): actions,
+    actual and expected (weighted, over the same compared actions), compared, schedule (the
+    group's status), drifting, and one column per schedule status (counts). ``actions`` needs
+    progress, expected_progress, schedule and weight. Groups keep their first-seen order."""
+    thresholds = thresholds or schedule.Thresholds()
+    columns = by + ["actions", "actual", "expected", "compared", "schedule", "drifting"] + list(schedule.STATUSES)
+    if actions.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for key, group in actions.groupby(by, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        result = schedule.summarise(group["progress"].tolist(), group["expected_progress"].tolist(),
+                                    group["schedule"].tolist(), group["weight"].tolist(), thresholds)
+        rows.append(list(key) + [len(group), result.actual, result.expected, result.compared, result.status,
+                                 result.drifting] + [result.counts[s] for s in schedule.STATUSES])
+    return pd.DataFrame(rows, columns=columns)
+
+
+def schedule_of(actions: pd.DataFrame, thresholds: schedule.Thresholds | None = None) -> schedule.GroupSchedule:
+    """The schedule of all these actions together (a plan, a filtered view)."""
+    return schedule.summarise(actions["progress"].tolist(), actions["expected_progress"].tolist(),
+                              actions["schedule"].tolist(), actions["weight"].tolist(),
+                              thresholds or schedule.Thresholds())

@@ -1,12 +1,18 @@
 """Progress over time, rebuilt from the history: the plan's and each OS's mean taux after every
-change. Incremental sums keep it linear in the number of history rows."""
+change (incremental sums keep it linear in the number of history rows), and its trajectory
+against the taux the actions' dates expect, with the forecast (pst_data.schedule)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+from pst_data import schedule
+from pst_data.clock import local_day
 
 PLAN_SCOPE = "Plan"
 
@@ -64,3 +70,58 @@ def progress_timeline(events: pd.DataFrame, os_of: dict[int, str],
             rows.append({"changed_at": instant, "scope": scope,
                          "mean_progress": total / weight if weight else None, "assessed": count})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One scope's taux over time against the taux its actions' dates expect, and the forecast."""
+
+    scope: str  # "Plan" or "OS <code>"
+    actual: pd.DataFrame  # day, mean_progress: after each day's changes
+    expected: list[tuple[dt.date, float | None]]
+    forecast: schedule.Forecast
+
+
+def trajectories(events: pd.DataFrame, actions: pd.DataFrame, plan: dict[str, Any], today: dt.date
+                 ) -> dict[str, Trajectory]:
+    """The plan's and each OS's trajectory for the followed actions of ``actions`` (filters applied):
+    the mean taux rebuilt from ``events`` (queries.progress_events), one point per day (the
+    day's last value), against the expected curve from the plan's first year (or the first
+    recorded taux) to its last, one point a month; and at the recent pace, the day 100 % is
+    reached (pst_data.schedule.forecast)."""
+    # The followed actions (neither abandoned nor suspended), both for the taux and for what is
+    # expected: the two lines speak of the same actions.
+    actions = actions[~actions["schedule"].isin(schedule.NOT_FOLLOWED)]
+    ids = set(int(i) for i in actions["id"])
+    mine = events[events["action_id"].isin(ids)] if not events.empty else events
+    os_of = dict(zip(actions["id"].astype(int), actions["os_code"].astype(str), strict=True))
+    weights = {int(i): (1.0 if pd.isna(w) else float(w)) for i, w in zip(actions["id"], actions["weight"], strict=True)}
+    timeline = progress_timeline(mine, os_of, weights)
+    plan_start, plan_end = schedule.plan_period(plan.get("period_start"), plan.get("period_end"))
+    starts_ends = [schedule.effective_dates(s, e, plan_start, plan_end)
+                   for s, e in zip(actions["start_date"], actions["end_date"], strict=True)]
+    followed = [True] * len(actions)
+    out: dict[str, Trajectory] = {}
+    scopes = [PLAN_SCOPE] + [f"OS {c}" for c in dict.fromkeys(actions["os_code"].astype(str))]
+    for scope in scopes:
+        in_scope = [ok and (scope == PLAN_SCOPE or f"OS {os_code}" == scope)
+                    for ok, os_code in zip(followed, actions["os_code"].astype(str), strict=True)]
+        part = timeline[timeline["scope"] == scope].dropna(subset=["mean_progress"]) if not timeline.empty else timeline
+        if part.empty:
+            actual = pd.DataFrame(columns=["day", "mean_progress"])
+        else:
+            days = [local_day(t) for t in part["changed_at"]]
+            actual = (pd.DataFrame({"day": days, "mean_progress": part["mean_progress"].astype(float).tolist()})
+                      .groupby("day", sort=True).tail(1).reset_index(drop=True))
+        first = min([d for d in [plan_start, actual["day"].min() if len(actual) else None] if d is not None],
+                    default=today)
+        last = max([d for d in [plan_end, today] if d is not None])
+        chosen = [se for se, keep in zip(starts_ends, in_scope, strict=True) if keep]
+        expected = schedule.expected_curve([s for s, _ in chosen], [e for _, e in chosen],
+                                           [w for w, keep in zip(actions["weight"], in_scope, strict=True) if keep],
+                                           schedule.month_starts(first, last))
+        name = "le plan" if scope == PLAN_SCOPE else f"l'{scope}"
+        points = list(zip(actual["day"], actual["mean_progress"], strict=True))
+        out[scope] = Trajectory(scope, actual, expected,
+                                schedule.forecast(points, today, name, plan.get("period_end")))
+    return out

@@ -13,7 +13,8 @@ from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.follow_up import names_the_commune
 from pst_data.indicators import indicator_summary
 from pst_data.formatting import EMPTY, _missing, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
-from pst_data.progress import rollup, summarise
+from pst_data import schedule
+from pst_data.progress import rollup, schedule_of, schedule_rollup, summarise
 
 NO_LABEL = "Sans label"
 TOP = "Priorité 1"
@@ -31,6 +32,16 @@ def by_label(actions: pd.DataFrame, label_names: Sequence[str],
     counts = [c for c in table.columns if c != "mean_progress"]
     table[counts] = table[counts].fillna(0).astype(int)
     return table.reset_index()
+
+
+def by_label_schedule(actions: pd.DataFrame, label_names: Sequence[str],
+                      thresholds: schedule.Thresholds | None) -> pd.DataFrame:
+    """One row per label with actions (then "Sans label") against the calendar
+    (progress.schedule_rollup)."""
+    exploded = actions.assign(label=actions["labels"].map(lambda n: list(n) or [NO_LABEL])).explode("label")
+    table = schedule_rollup(exploded, ["label"], thresholds)
+    order = [n for n in [*label_names, NO_LABEL] if n in set(table["label"])]
+    return table.set_index("label").reindex(order).reset_index()
 
 
 def label_by_os(actions: pd.DataFrame, label_names: Sequence[str]) -> pd.DataFrame:
@@ -85,8 +96,9 @@ def action_rows(actions: pd.DataFrame) -> pd.DataFrame:
         "Code": actions["code"],
         "Action": actions["title"],
         "Taux": actions["progress"].astype("float"),
-        # Lateness beside the taux: at 1 440 px the last columns are behind a scroll bar.
-        "En retard": actions["is_late"].map({True: "oui", False: ""}),
+        "Attendu": actions["expected_progress"].astype("float"),
+        # Where it stands beside the taux: at 1 440 px the last columns are behind a scroll bar.
+        "Calendrier": actions["schedule"],
         "Échéance": [fmt_date(d) if not pd.isna(d) else (t or "—")
                      for d, t in zip(actions["end_date"], actions["end_text"], strict=True)],
         "Statut": actions["status"].fillna("—"),
@@ -102,22 +114,28 @@ class ObjectiveBlock:
     axis: str | None
     line: str  # « 58,9 % · 12 actions (dont 3 sans taux) »
     mean_progress: float | None
+    schedule: schedule.GroupSchedule | None
     oo_rows: list[dict[str, Any]]
     actions: pd.DataFrame  # action_rows, with the OO code first
     action_ids: list[int]
 
 
 def objective_tree(objectives: pd.DataFrame, actions: pd.DataFrame, measured: Sequence[dict[str, Any]],
-                   bands: Sequence[dict[str, Any]] | None, filtered: bool) -> list[ObjectiveBlock]:
+                   bands: Sequence[dict[str, Any]] | None, filtered: bool,
+                   thresholds: schedule.Thresholds | None = None) -> list[ObjectiveBlock]:
     """Per OS of ``objectives`` (in plan order), what the Objectifs page shows of ``actions``;
-    a filtered view keeps only the objectives and OO the actions touch."""
+    a filtered view keeps only the objectives and OO the actions touch. With ``thresholds``,
+    each OS and OO also says where it stands against its calendar."""
     per_oo = rollup(actions, ["oo_code"], bands).set_index("oo_code") if not actions.empty else None
+    per_oo_schedule = schedule_rollup(actions, ["oo_code"], thresholds).set_index("oo_code") \
+        if thresholds is not None and not actions.empty else None
     blocks = []
     for os_code, os_rows in objectives.groupby("os_code", sort=False):
         os_actions = actions[actions["os_code"] == os_code]
         if filtered and os_actions.empty:
             continue
         s = summarise(os_actions["progress"].tolist(), os_actions["weight"].tolist(), bands)
+        on_calendar = schedule_of(os_actions, thresholds) if thresholds is not None else None
         oo_rows = []
         for oo in os_rows.dropna(subset=["oo_code"]).itertuples():
             stats = per_oo.loc[oo.oo_code] if per_oo is not None and oo.oo_code in per_oo.index else None
@@ -129,6 +147,7 @@ def objective_tree(objectives: pd.DataFrame, actions: pd.DataFrame, measured: Se
                 "Taux moyen": fmt_percent(None if stats is None else stats["mean_progress"]),
                 "Actions": 0 if stats is None else int(stats["actions"]),
                 "Sans taux": 0 if stats is None else int(stats["unassessed"]),
+                **({} if per_oo_schedule is None else _oo_schedule(per_oo_schedule, oo.oo_code)),
                 "Indicateurs": " ; ".join(oo.oo_indicators or []),
                 "Indicateurs mesurés": " ; ".join(indicator_summary(i) for i in measured
                                                   if i["action_id"] is None and i["oo_id"] == oo.oo_id),
@@ -137,9 +156,18 @@ def objective_tree(objectives: pd.DataFrame, actions: pd.DataFrame, measured: Se
         table.insert(0, "OO", os_actions["oo_code"].values)
         blocks.append(ObjectiveBlock(
             os_code=os_code, title=os_rows["os_title"].iloc[0], axis=os_rows["os_axis"].iloc[0] or None,
-            line=summary_line(s.mean_progress, s.actions, s.unassessed), mean_progress=s.mean_progress,
+            line=summary_line(s.mean_progress, s.actions, s.unassessed)
+            + (f" · calendrier : {schedule_line(on_calendar)}" if on_calendar is not None else ""),
+            mean_progress=s.mean_progress, schedule=on_calendar,
             oo_rows=oo_rows, actions=table, action_ids=[int(i) for i in os_actions["id"]]))
     return blocks
+
+
+def _oo_schedule(per_oo: pd.DataFrame, oo_code: str) -> dict[str, str]:
+    if oo_code not in per_oo.index:
+        return {"Attendu": EMPTY, "Calendrier": EMPTY}
+    row = per_oo.loc[oo_code]
+    return {"Attendu": fmt_percent(row["expected"]), "Calendrier": str(row["schedule"])}
 
 
 def summary_line(mean: float | None, actions: int, unassessed: int) -> str:
@@ -417,7 +445,9 @@ def key_figures(actions: pd.DataFrame, bands: Sequence[dict[str, Any]] | None,
         summary = summarise(frame["progress"].tolist(), frame["weight"].tolist(), bands)
         return {"actions": summary.actions, "mean": summary.mean_progress, "assessed": summary.assessed,
                 "finalised": int((frame["status"] == "Finalisé").sum()), "late": int(frame["is_late"].sum()),
-                "dated": int(frame["end_date"].notna().sum()), "unassessed": summary.unassessed}
+                "dated": int(frame["end_date"].notna().sum()), "unassessed": summary.unassessed,
+                "drifting": int(frame["schedule"].isin(schedule.DRIFTING).sum()),
+                "expected": int(frame["expected_progress"].notna().sum())}
 
     now = figures(actions)
     before = figures(then) if then is not None and not then.empty else None
@@ -440,6 +470,13 @@ def key_figures(actions: pd.DataFrame, bands: Sequence[dict[str, Any]] | None,
                   "Aucune action n'a d'échéance dans ce plan : le retard ne peut pas être calculé." if no_dates else
                   "Échéance dépassée, taux sous 100 % et ni finalisée ni abandonnée.",
                   None if no_dates else _delta(now["late"], old("late"), "action", since), "inverse"),
+        KeyFigure("Qui dérivent", EMPTY if now["expected"] == 0 else fmt_number(now["drifting"], 0),
+                  "Aucune action n'a de dates, ni le plan de période : le calendrier ne peut rien attendre." if
+                  now["expected"] == 0 else
+                  "En retard sur leur calendrier (taux sous le seuil du plan, rapporté au taux que leurs dates "
+                  "attendent à ce jour) mais échéance pas encore dépassée : là où agir avant qu'il ne soit trop tard.",
+                  None if now["expected"] == 0 else _delta(now["drifting"], old("drifting"), "action", since),
+                  "inverse"),
         KeyFigure("Sans taux", fmt_number(now["unassessed"], 0), "Actions dont le taux n'est pas renseigné.",
                   _delta(now["unassessed"], old("unassessed"), "action", since), "inverse"),
     ]
@@ -506,3 +543,125 @@ def synergy_suggestions(actions: pd.DataFrame) -> pd.DataFrame:
         return actions
     hint = [names_the_commune(p, s) for p, s in zip(actions["partners"], actions["services"], strict=True)]
     return actions[pd.Series(hint, index=actions.index) & ~actions["with_commune"].astype(bool)]
+
+
+# -- against the calendar ---------------------------------------------------------------------------
+
+def schedule_meanings(thresholds: schedule.Thresholds) -> dict[str, str]:
+    """What each schedule status means, with the plan's own thresholds."""
+    on, behind = fmt_number(thresholds.on_track, 0), fmt_number(thresholds.behind, 0)
+    grace = fmt_number(schedule.GRACE_POINTS, 0)
+    return {
+        schedule.DONE: "finalisée, ou à 100 %",
+        schedule.ON_TIME: f"taux d'au moins {on} % du taux attendu aujourd'hui (ou à {grace} points près)",
+        schedule.BEHIND: f"taux entre {behind} et {on} % du taux attendu : à surveiller",
+        schedule.FAR_BEHIND: f"taux sous {behind} % du taux attendu : à reprendre",
+        schedule.OVERDUE: "échéance passée, taux sous 100 %",
+        schedule.NO_TAUX: "datée mais sans taux : rien à comparer",
+        schedule.NO_DATES: "ni dates ni période du plan : rien à attendre",
+        schedule.SUSPENDED: "suspendue : pas suivie",
+        schedule.ABANDONED: "abandonnée : pas suivie",
+    }
+
+def schedule_line(group: schedule.GroupSchedule) -> str:
+    """« 45,0 % pour 52,0 % attendus aujourd'hui : en retard sur le calendrier (38 actions suivies
+    et datées) »; what cannot be compared says so."""
+    if group.expected is None:
+        return ("toutes les actions suivies sont terminées" if group.status == schedule.DONE
+                else "aucune action suivie n'a à la fois des dates et un taux : rien à comparer au calendrier")
+    return (f"{fmt_percent(group.actual)} pour {fmt_percent(group.expected)} attendus aujourd'hui : "
+            f"{group.status.lower()} ({group.compared} action{'s' if group.compared > 1 else ''} suivie"
+            f"{'s' if group.compared > 1 else ''} et datée{'s' if group.compared > 1 else ''})")
+
+
+def drifting_rows(actions: pd.DataFrame) -> pd.DataFrame:
+    """« Actions qui dérivent »: behind their calendar, échéance not passed yet, the furthest
+    behind first; with the chef de projet and how far behind."""
+    drifting = actions[actions["schedule"].isin(schedule.DRIFTING)] if not actions.empty else actions
+    drifting = drifting.sort_values("schedule_gap", ascending=False, kind="stable") if len(drifting) else drifting
+    return pd.DataFrame({
+        "Code": drifting["code"].astype(str), "Action": drifting["title"].astype(str),
+        "Chef de projet": drifting["project_lead"].fillna(EMPTY).astype(str),
+        "Taux": [fmt_percent(v, 0) for v in drifting["progress"]],
+        "Attendu": [fmt_percent(v, 0) for v in drifting["expected_progress"]],
+        "Retard": [fmt_points(v) for v in drifting["schedule_gap"]],
+        "Échéance": [fmt_date(d) if not _missing(d) else (t or EMPTY)
+                     for d, t in zip(drifting["end_date"], drifting["end_text"], strict=True)],
+        "Situation": drifting["schedule"].astype(str),
+    })
+
+
+def overdue_rows(actions: pd.DataFrame, today) -> pd.DataFrame:
+    """The actions whose échéance has passed, the longest overdue first."""
+    late = actions[actions["is_late"].astype(bool)] if not actions.empty else actions
+    days = [schedule.days_late(d, today) for d in late["end_date"]]
+    late = late.assign(_days=days).sort_values("_days", ascending=False, kind="stable") if len(late) else late
+    return pd.DataFrame({
+        "Code": late["code"].astype(str), "Action": late["title"].astype(str),
+        "Taux": [fmt_percent(v, 0) for v in late["progress"]],
+        "Échéance": [fmt_date(d) for d in late["end_date"]],
+        "Retard": [f"{n} j" for n in late["_days"]] if len(late) else [],
+        "Chef de projet": late["project_lead"].fillna(EMPTY).astype(str),
+    })
+
+
+# Follow-up fields: what « Ce qui a changé » names, in this order.
+DIGEST_FIELDS = ("progress", "status", "health", "comment", "measure")
+# A directeur's housekeeping: folded away from « Ce qui a changé ».
+HOUSEKEEPING_FIELDS = frozenset({"labels", "lead_account", "with_commune", "position", "weight", "sub_actions",
+                                 "indicator", "operational_objective"})
+
+
+def change_digest(changes: pd.DataFrame, titles: dict[tuple[str, str], str] | None = None
+                  ) -> tuple[pd.DataFrame, int]:
+    """One line per action changed (``changes``: history rows, newest first): « 2.1.3 · taux
+    45 → 75 % · santé : En difficulté (raison) », the taux from its first old value to its last
+    new one; and how many rows of housekeeping (labels, account links, calendar, settings…) were
+    folded away."""
+    titles = titles or {}
+    if changes.empty:
+        return pd.DataFrame(columns=["Action", "Ce qui a changé", "Par", "Dernière modification"]), 0
+    entity = changes["entity"].fillna("action") if "entity" in changes else pd.Series("action", index=changes.index)
+    about_actions = changes[entity.eq("action") & ~changes["field"].isin(HOUSEKEEPING_FIELDS)]
+    folded = len(changes) - len(about_actions)
+    rows = []
+    for code, group in about_actions.groupby("action_code", sort=False):
+        oldest_first = group.iloc[::-1]
+        parts = []
+        whole = oldest_first[oldest_first["field"] == "action"]
+        for kind, old, new in zip(whole["kind"], whole["old_value"], whole["new_value"], strict=True):
+            parts.append(change_text(kind, "action", old, new))
+        for name in DIGEST_FIELDS:
+            rows_of = oldest_first[oldest_first["field"] == name]
+            if rows_of.empty:
+                continue
+            first, last = rows_of.iloc[0], rows_of.iloc[-1]
+            if name == "progress":
+                parts.append(f"taux {_taux(first['old_value'])} → {_taux(last['new_value'])}")
+            elif name == "health":
+                reason = oldest_first[oldest_first["field"] == "health_reason"]
+                why = reason.iloc[-1]["new_value"] if len(reason) else None
+                parts.append(f"santé : {_history_value(last['new_value'], name)}"
+                             + (f" ({why})" if not _missing(why) and why else ""))
+            elif name == "status":
+                parts.append(f"statut : {_history_value(first['old_value'], name)} → "
+                             f"{_history_value(last['new_value'], name)}")
+            elif name == "comment":
+                parts.append(f"commentaire : {_history_value(last['new_value'], name)}")
+            else:
+                parts.append(f"{len(rows_of)} mesure{'s' if len(rows_of) > 1 else ''} d'indicateur")
+        if "health" not in set(oldest_first["field"]) and "health_reason" in set(oldest_first["field"]):
+            parts.append(f"raison (santé) : {_history_value(oldest_first[oldest_first['field'] == 'health_reason'].iloc[-1]['new_value'], 'health_reason')}")
+        others = [field_label("action", f) for f in dict.fromkeys(oldest_first["field"])
+                  if f not in DIGEST_FIELDS and f not in ("action", "health_reason")]
+        if others:
+            parts.append("aussi : " + ", ".join(others).lower())
+        title = titles.get(("action", str(code)))
+        rows.append({"Action": f"{code} · {title}" if title else str(code), "Ce qui a changé": " · ".join(parts),
+                     "Par": ", ".join(dict.fromkeys(group["changed_by"].astype(str))),
+                     "Dernière modification": fmt_datetime(group["changed_at"].iloc[0])})
+    return pd.DataFrame(rows, columns=["Action", "Ce qui a changé", "Par", "Dernière modification"]), folded
+
+
+def _taux(value: Any) -> str:
+    return EMPTY if _missing(value) or value == "" else fmt_percent(float(value), 0)

@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import streamlit as st
 
-from pst_data import charts
-from pst_data.formatting import EMPTY
+from pst_data import charts, schedule
+from pst_data.formatting import EMPTY, fmt_number
 from pst_data.text import md_escape, text_colour_on
 from ui.data import frame_digest
 
@@ -85,3 +85,37 @@ def label_tags(names: list[str], labels: pd.DataFrame) -> str:
         f"padding:0.1em 0.6em;font-size:0.85em;white-space:nowrap'>{md_escape(n)}</span>"
         for n in names
     )
+
+
+READING_CHOICE = "pst_reading"  # plan slug -> the reading a person chose (survives page switches)
+READING_LABELS = {schedule.CALENDAR: "Calendrier", schedule.LEGEND: "Bandes d'évaluation"}
+
+
+def reading_choice(plan: dict, today, key: str) -> str:
+    """What the page's colours describe: the calendar while the plan runs, the evaluation
+    legend once its period is over (pst_data.schedule.default_reading); the person may choose
+    the other, for this plan, on every page."""
+    chosen = st.session_state.setdefault(READING_CHOICE, {})
+    default = schedule.default_reading(plan, today)
+    current = chosen.get(plan["slug"], default)
+
+    def keep() -> None:
+        value = st.session_state.get(key)
+        if value:
+            chosen[plan["slug"]] = value
+
+    st.session_state[key] = current
+    st.segmented_control(
+        "Couleurs", options=list(READING_LABELS), format_func=READING_LABELS.get, key=key, on_change=keep,
+        help="« Calendrier » : où en est chaque action par rapport au taux que ses dates attendent aujourd'hui "
+             "(dans les temps, en retard sur le calendrier, très en retard, échéance dépassée). « Bandes "
+             "d'évaluation » : la légende du plan (Réalisé, En cours, À réorienter…), faite pour l'évaluation "
+             "à mi-parcours et finale. Par défaut : le calendrier tant que le plan court, la légende une fois "
+             "sa période terminée.")
+    return st.session_state.get(key) or current
+
+
+def schedule_legend() -> str:
+    """The calendar's colours in words (for a caption)."""
+    return ("Couleurs : " + ", ".join(s.lower() for s in schedule.STATUSES[:5])
+            + f" ; seuils du plan, écart toléré {fmt_number(schedule.GRACE_POINTS, 0)} points.")

@@ -236,20 +236,20 @@ def frame_digest(rows: pd.DataFrame) -> str:
     return hashlib.blake2b(pickle.dumps(rows, protocol=5), digest_size=16).hexdigest()
 
 
-def objective_tree(plan_id: int, revision: int, actions: pd.DataFrame, bands, filtered: bool) -> list:
-    """The Objectifs page's tree (pst_data.views.objective_tree) once per revision and set of
-    actions shown, not on every rerun: it was a third of the page's warm run
-    (benchmarks/README.md)."""
-    return _objective_tree(plan_id, revision, frame_digest(actions), actions, json.dumps(bands), filtered)
+def objective_tree(plan: dict, revision: int, actions: pd.DataFrame, filtered: bool) -> list:
+    """The Objectifs page's tree (pst_data.views.objective_tree, with the plan's schedule
+    thresholds) once per revision and set of actions shown, not on every rerun: it was a third
+    of the page's warm run (benchmarks/README.md)."""
+    return _objective_tree(plan, revision, frame_digest(actions), actions, filtered)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _objective_tree(plan_id: int, revision: int, digest: str, _actions: pd.DataFrame, bands_json: str,
-                    filtered: bool) -> list:
+def _objective_tree(plan: dict, revision: int, digest: str, _actions: pd.DataFrame, filtered: bool) -> list:
+    from pst_data.schedule import Thresholds
     from pst_data.views import objective_tree as tree
 
-    return tree(objectives(plan_id, revision), _actions, indicators(plan_id, revision), json.loads(bands_json),
-                filtered)
+    return tree(objectives(plan["id"], revision), _actions, indicators(plan["id"], revision),
+                plan["evaluation_bands"], filtered, Thresholds.of(plan))
 
 
 def slides(plan: dict, revision: int, actions: pd.DataFrame, since: dt.date, today: dt.date,
@@ -283,3 +283,17 @@ def comparison_figures(revision_key: str, today: dt.date, slugs: tuple, bands_js
     split = charts.band_split(bands_frame.assign(code=table["organisation"]), "code", "organisation",
                               json.loads(bands_json), title="Bandes d'évaluation par plan").to_dict()
     return progress, split
+
+
+def trajectories(plan: dict, revision: int, actions: pd.DataFrame, today: dt.date) -> dict:
+    """The plan's and each OS's trajectory and forecast (pst_data.timeline.trajectories) for the
+    actions shown: rebuilt from the history once per revision, set of actions and day, not on
+    every rerun."""
+    return _trajectories(plan, revision, frame_digest(actions), actions, today)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _trajectories(plan: dict, revision: int, digest: str, _actions: pd.DataFrame, today: dt.date) -> dict:
+    from pst_data.timeline import trajectories as build
+
+    return build(progress_events(plan["id"], revision), _actions, plan, today)
