@@ -11,9 +11,10 @@ import streamlit as st
 
 from pst_data import charts, clock
 from pst_data.formatting import fmt_date, fmt_number, fmt_percent
-from pst_data.progress import rollup, summarise
+from pst_data import schedule
+from pst_data.progress import rollup, schedule_of, summarise
 from pst_data.text import md_escape
-from pst_data.views import public_action_table, public_chart_sentence, public_os_table
+from pst_data.views import public_action_table, public_chart_sentence, public_os_table, schedule_line
 from ui import data
 from ui.errors import install_error_message
 
@@ -112,11 +113,19 @@ st.markdown(f"Situation au {fmt_date(today)}. Publié en application de l'articl
             "8 juillet 1976 des CPAS, qui prévoit une évaluation à mi-parcours et en fin de législature.")
 
 summary = summarise(actions["progress"].tolist(), actions["weight"].tolist(), bands)
+# While the plan runs, where its actions stand against their calendar; once its period is over,
+# the evaluation legend of the plan.
+running = schedule.default_reading(plan, today) == schedule.CALENDAR
+on_calendar = schedule_of(actions, schedule.Thresholds.of(plan))
 st.header("En bref", anchor=False)
 st.markdown(
     f"- **{fmt_number(summary.actions, 0)}** actions, dont {fmt_number(summary.assessed, 0)} avec un taux d'avancement\n"
     f"- Taux d'avancement moyen : **{fmt_percent(summary.mean_progress)}**\n"
-    + "".join(f"- {md_escape(label)} : {fmt_number(count, 0)} action(s)\n" for label, count in summary.band_counts.items())
+    + (f"- Par rapport au calendrier : {md_escape(schedule_line(on_calendar))}\n"
+       + "".join(f"- {md_escape(status)} : {fmt_number(count, 0)} action(s)\n"
+                 for status, count in on_calendar.counts.items() if count)
+       if running else
+       "".join(f"- {md_escape(label)} : {fmt_number(count, 0)} action(s)\n" for label, count in summary.band_counts.items()))
 )
 
 if actions.empty:
@@ -139,5 +148,5 @@ with st.container(key="public_actions"):  # the class .st-key-public_actions of 
         st.subheader(f"OS {md_escape(os_code)} · {md_escape(os_title)}", anchor=False)
         for (oo_code, oo_title), oo_rows in os_rows.groupby(["oo_code", "oo_title"], sort=False):
             st.markdown(f"#### OO {md_escape(oo_code)} · {md_escape(oo_title)}", anchors=False)
-            st.table(shown(public_action_table(oo_rows, show_names), "Code"),
+            st.table(shown(public_action_table(oo_rows, show_names, running), "Code"),
                      alt=f"Actions de l'objectif opérationnel {oo_code}")

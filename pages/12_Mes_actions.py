@@ -5,8 +5,8 @@ import streamlit as st
 
 from db.limits import HEALTHS
 from pst_data import services
-from pst_data.bulk import MY_COLUMNS, my_editor_frame, row_edits
-from pst_data.formatting import fmt_date
+from pst_data.bulk import MY_COLUMNS, my_editor_frame, row_edits, to_do_text
+from pst_data.formatting import fmt_date, fmt_percent
 from pst_data.services import EditError
 from pst_data.text import md_escape
 from ui import data
@@ -37,6 +37,15 @@ for (organisation, next_bureau), group in mine.groupby(["organisation", "next_bu
     when = f"prochain Bureau le {fmt_date(next_bureau)}" if next_bureau is not None and next_bureau == next_bureau \
         else "aucun Bureau à venir au calendrier"
     st.markdown(md_escape(f"{organisation} · {when} · {due} action(s) à mettre à jour sur {len(group)}"))
+
+# The full titles, wrapped, the most urgent first (a table cell would cut them): what each action
+# needs, in the table's order.
+with st.container(key="my_actions_list"):
+    for row in mine.to_dict("records"):
+        st.markdown("**" + md_escape(f"{row['code']} · {row['title']}") + "**  \n"
+                    + md_escape(f"{to_do_text(row, ctx.today)} · taux {fmt_percent(row['progress'], 0) if row['progress'] == row['progress'] and row['progress'] is not None else 'non renseigné'}"
+                                + (f" · échéance {fmt_date(row['end_date'])}" if row["end_date"] is not None
+                                   and row["end_date"] == row["end_date"] else "")))
 st.caption("Modifiez le taux, le statut, la santé (et sa raison) ou le commentaire, puis « Enregistrer mes actions » : "
            "une seule fois pour tout le tableau. Une cellule invalide : rien n'est enregistré et la cellule est nommée.")
 
@@ -59,14 +68,14 @@ elif not pin["mine"][["id", "version"]].equals(mine[["id", "version"]]):
         st.rerun()
 key = f"my_actions_{pin['generation']}"
 several = pin["mine"]["plan_id"].nunique() > 1
-shown = my_editor_frame(pin["mine"], several)
+shown = my_editor_frame(pin["mine"], several, ctx.today)
 with st.form("my_actions_form", border=False):
     st.data_editor(
         shown, key=key, hide_index=True, width="stretch", placeholder="",
         disabled=[c for c in shown.columns if c not in MY_COLUMNS],
         column_config={
             **table_columns(),
-            "À faire": st.column_config.TextColumn("À faire", width="small"),
+            "À faire": st.column_config.TextColumn("À faire", width="medium"),
             "Santé": st.column_config.SelectboxColumn(
                 "Santé", options=list(HEALTHS),
                 help="Comment va l'action ? Sauf « Bon », dites pourquoi dans « Raison (santé) »."),

@@ -28,7 +28,8 @@ except ValueError:
     st.warning("Date « depuis » illisible dans l'adresse : "
                + ("la date du dernier Bureau est utilisée." if last_bureau else "le dernier mois est utilisé."))
     since = default_since
-deck = data.slides(plan, ctx.revision, ctx.actions, since, ctx.today, filter_summary(ctx))
+deck = data.slides(plan, ctx.revision, ctx.actions, since, ctx.today, filter_summary(ctx),
+                   last_bureau if since == default_since else None)
 
 requested = st.query_params.get("slide", "1")
 index = min(max(int(requested) if requested.isdigit() else 1, 1), len(deck)) - 1
@@ -62,7 +63,8 @@ with st.container(key="slide_controls"):
                             "tournée avec les flèches du clavier ou une télécommande de présentation.")
     nav[5].download_button(
         "PowerPoint", icon=":material/download:",
-        data=lambda: data.deck(plan, ctx.revision, ctx.filters, since, ctx.today, filter_summary(ctx)),
+        data=lambda: data.deck(plan, ctx.revision, ctx.filters, since, ctx.today, filter_summary(ctx),
+                               last_bureau if since == default_since else None),
         file_name=f"bureau-{plan['slug']}-{ctx.today:%Y-%m-%d}.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         help="Ces diapositives (filtres compris) en présentation PowerPoint modifiable, graphiques inclus.")
@@ -70,7 +72,7 @@ with st.container(key="slide_controls"):
 leave = "?" + urlencode({k: v for k, v in st.query_params.to_dict().items() if k != "projecteur"}) if projector else None
 # The style travels with the slide (one element): never a slide drawn without it.
 st.html(f"<style>{SLIDE_CSS}{PROJECTOR_CSS if projector else ''}</style>"
-        + slide_html(slide, index + 1, len(deck), plan["evaluation_bands"], counter_href=leave))
+        + slide_html(slide, index + 1, len(deck), counter_href=leave))
 if not projector:
     st.caption(md_escape(f"Pour la salle du Bureau : « Mode projecteur » ouvre cette diapositive seule ; "
                          f"F11 met le navigateur en plein écran."))

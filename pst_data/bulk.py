@@ -7,8 +7,9 @@ from typing import Any
 
 import pandas as pd
 
+from pst_data import schedule
 from pst_data.follow_up import staleness_text
-from pst_data.formatting import fmt_date
+from pst_data.formatting import fmt_date, fmt_number, fmt_percent
 from pst_data.progress import CLOSED_STATUSES
 from pst_data.services import RowEdit
 
@@ -34,15 +35,17 @@ MY_COLUMNS = {
 }
 
 
-def my_editor_frame(mine: pd.DataFrame, several_plans: bool) -> pd.DataFrame:
-    """The « Mes actions » table, rows in the order given (matched back by position)."""
+def my_editor_frame(mine: pd.DataFrame, several_plans: bool, today: dt.date) -> pd.DataFrame:
+    """The « Mes actions » table, rows in the order given (matched back by position). The taux
+    comes right after the code: on a phone the first two columns are what shows."""
     frame = pd.DataFrame({
         "Plan": mine["organisation"].tolist(),
         "Code": mine["code"].tolist(),
-        "Action": mine["title"].tolist(),
-        "À faire": [to_do_text(r) for r in mine.to_dict("records")],
-        "Échéance": [None if pd.isna(d) else fmt_date(d) for d in mine["end_date"]],
         "Taux": ["" if pd.isna(p) else str(int(p)) for p in mine["progress"]],
+        "À faire": [to_do_text(r, today) for r in mine.to_dict("records")],
+        "Échéance": [fmt_date(d) if not pd.isna(d) else (t or "—") for d, t in
+                     zip(mine["end_date"], mine["end_text"], strict=True)],
+        "Action": mine["title"].tolist(),
         "Statut": mine["status"].tolist(),
         "Santé": mine["health"].tolist(),
         "Raison (santé)": mine["health_reason"].tolist(),
@@ -53,13 +56,25 @@ def my_editor_frame(mine: pd.DataFrame, several_plans: bool) -> pd.DataFrame:
     return frame if several_plans else frame.drop(columns=["Plan"])
 
 
-def to_do_text(row: dict[str, Any]) -> str:
-    """Why an action is on top of « Mes actions »."""
-    if not row["to_update"]:
-        return "À jour" if row["status"] not in CLOSED_STATUSES else "Clôturée"
-    if row["next_bureau"] is not None and not pd.isna(row["next_bureau"]):
-        return f"Pour le Bureau du {fmt_date(row['next_bureau'])}"
-    return "À mettre à jour"
+def to_do_text(row: dict[str, Any], today: dt.date) -> str:
+    """Why an action stands where it does in « Mes actions »: its échéance passed (« en retard
+    de 92 jours »), its drift from the calendar, then whether the next Bureau awaits an update."""
+    status = row.get("schedule")
+    parts = []
+    if status == schedule.OVERDUE:
+        late = schedule.days_late(row["end_date"], today)
+        parts.append(f"En retard : échéance dépassée de {late} jour{'s' if late > 1 else ''}")
+    elif status in schedule.DRIFTING:
+        parts.append(f"{status} : {fmt_number(row['schedule_gap'], 0)} points sous les "
+                     f"{fmt_percent(row['expected_progress'], 0)} attendus")
+    if row["to_update"]:
+        bureau = row["next_bureau"]
+        parts.append(f"à mettre à jour pour le Bureau du {fmt_date(bureau)}"
+                     if bureau is not None and not pd.isna(bureau) else "à mettre à jour")
+    elif not parts:
+        parts.append("À jour" if row["status"] not in CLOSED_STATUSES else "Clôturée")
+    text = " · ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def editor_frame(actions: pd.DataFrame) -> pd.DataFrame:

@@ -351,7 +351,7 @@ def progress_events(session: Session, plan_id: int) -> pd.DataFrame:
 
 MY_ACTION_COLUMNS = [
     "plan_id", "plan_slug", "organisation", "id", "version", "os_code", "oo_code", "code", "title", "end_date",
-    "is_late", "progress", "status", "health", "health_reason", "comment", "last_update_day", "days_since_update",
+    "end_text", "is_late", "expected_progress", "schedule", "schedule_gap", "progress", "status", "health", "health_reason", "comment", "last_update_day", "days_since_update",
     "is_stale", "lead_account_id", "last_bureau", "next_bureau", "to_update", "stale_after_days",
 ]
 
@@ -361,9 +361,12 @@ def my_actions(session: Session, account_id: int, plan_ids: frozenset[int] | Non
     """The actions an account leads, across the plans it sees (``plan_ids``; None: all):
     what « Mes actions » edits.
     ``to_update``: open and not changed since its plan's last Bureau (or within the plan's
-    stale threshold when no Bureau is recorded). Those come first, by next Bureau."""
+    stale threshold when no Bureau is recorded). The most urgent first (schedule.urgency):
+    past their échéance (the longest first), then the furthest behind their calendar; then those
+    to update, by next Bureau."""
     from pst_data.follow_up import calendar, is_open, reference, updated_since
     from pst_data.meetings import list_meetings
+    from pst_data.schedule import urgency
 
     today = today or clock.today()
     led_plan_ids = session.scalars(
@@ -390,6 +393,7 @@ def my_actions(session: Session, account_id: int, plan_ids: frozenset[int] | Non
         return pd.DataFrame(columns=MY_ACTION_COLUMNS)
     mine = pd.concat(frames, ignore_index=True)
     far = dt.date.max
-    mine["_order"] = [(not u, nb or far, e if isinstance(e, dt.date) else far) for u, nb, e in
-                      zip(mine["to_update"], mine["next_bureau"], mine["end_date"], strict=True)]
+    mine["_order"] = [(*urgency(s, g, e, today), not u, nb or far, e if isinstance(e, dt.date) else far)
+                      for s, g, u, nb, e in zip(mine["schedule"], mine["schedule_gap"], mine["to_update"],
+                                                mine["next_bureau"], mine["end_date"], strict=True)]
     return mine.sort_values("_order", kind="stable").reset_index(drop=True)[MY_ACTION_COLUMNS]

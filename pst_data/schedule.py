@@ -183,6 +183,18 @@ def phrase(status: str, progress: Any, expected: Any, own_end: Any, today: dt.da
     return status.lower()
 
 
+# The order of « Mes actions »: what needs acting on first.
+URGENCY = (OVERDUE, FAR_BEHIND, BEHIND, NO_TAUX, ON_TIME, NO_DATES, SUSPENDED, DONE, ABANDONED)
+
+
+def urgency(status: str, gap: Any, own_end: Any, today: dt.date) -> tuple[int, float]:
+    """A sort key, most urgent first: the status's rank, then the longest overdue or the
+    furthest behind."""
+    if status == OVERDUE:
+        return 0, -float(days_late(own_end, today) or 0)
+    return URGENCY.index(status), -(0.0 if _missing(gap) else float(gap))
+
+
 @dataclass(frozen=True)
 class GroupSchedule:
     """A group's actual and expected taux (same actions) and its status, with the counts."""

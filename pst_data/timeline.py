@@ -80,6 +80,8 @@ class Trajectory:
     actual: pd.DataFrame  # day, mean_progress: after each day's changes
     expected: list[tuple[dt.date, float | None]]
     forecast: schedule.Forecast
+    current: float | None  # the mean taux today (the last point)
+    expected_today: float | None
 
 
 def trajectories(events: pd.DataFrame, actions: pd.DataFrame, plan: dict[str, Any], today: dt.date
@@ -122,6 +124,9 @@ def trajectories(events: pd.DataFrame, actions: pd.DataFrame, plan: dict[str, An
                                            schedule.month_starts(first, last))
         name = "le plan" if scope == PLAN_SCOPE else f"l'{scope}"
         points = list(zip(actual["day"], actual["mean_progress"], strict=True))
-        out[scope] = Trajectory(scope, actual, expected,
-                                schedule.forecast(points, today, name, plan.get("period_end")))
+        today_expected = schedule.expected_curve([s for s, _ in chosen], [e for _, e in chosen],
+                                                 [w for w, keep in zip(actions["weight"], in_scope, strict=True) if keep],
+                                                 [today])[0][1]
+        out[scope] = Trajectory(scope, actual, expected, schedule.forecast(points, today, name, plan.get("period_end")),
+                                points[-1][1] if points else None, today_expected)
     return out

@@ -386,15 +386,18 @@ def public_chart_sentence(per_os: pd.DataFrame) -> str:
             f"{fmt_percent(best['mean_progress'])} (OS {best['os_code']}). Le tableau qui suit donne chaque valeur.")
 
 
-def public_action_table(actions: pd.DataFrame, show_names: bool) -> pd.DataFrame:
-    """Actions as the public sees them: code, title, status, taux; the chef de projet only when
-    the admin chose to publish names."""
+def public_action_table(actions: pd.DataFrame, show_names: bool, running: bool = False) -> pd.DataFrame:
+    """Actions as the public sees them: code, title, status, taux (and, while the plan runs,
+    where each stands against its calendar); the chef de projet only when the admin chose to
+    publish names."""
     table = pd.DataFrame({
         "Code": actions["code"].tolist(),
         "Action": actions["title"].tolist(),
         "Statut": [s if isinstance(s, str) and s else "non renseigné" for s in actions["status"]],
         "Taux d'avancement": [fmt_percent(p, 0) if not pd.isna(p) else "non évalué" for p in actions["progress"]],
     })
+    if running:
+        table["Calendrier"] = actions["schedule"].astype(str).tolist()
     if show_names:
         table["Chef de projet"] = [n if isinstance(n, str) and n else "—" for n in actions["project_lead"]]
     return table

@@ -160,11 +160,13 @@ def workbook(plan: dict, revision: int, filters, today: dt.date) -> bytes:
 
 
 @st.cache_data(max_entries=8, show_spinner="Préparation de la présentation…")
-def deck(plan: dict, revision: int, filters, since: dt.date, today: dt.date, filter_text: str) -> bytes:
+def deck(plan: dict, revision: int, filters, since: dt.date, today: dt.date, filter_text: str,
+         bureau: dt.date | None = None) -> bytes:
     from pst_data.exports.deck import plan_deck
 
     with read_session(engine()) as session:
-        return plan_deck(session, plan, _filtered_actions(session, plan, today, filters), since, today, filter_text)
+        return plan_deck(session, plan, _filtered_actions(session, plan, today, filters), since, today, filter_text,
+                         bureau)
 
 
 @st.cache_data(max_entries=4, show_spinner="Rédaction du rapport d'évaluation…")
@@ -253,19 +255,20 @@ def _objective_tree(plan: dict, revision: int, digest: str, _actions: pd.DataFra
 
 
 def slides(plan: dict, revision: int, actions: pd.DataFrame, since: dt.date, today: dt.date,
-           filter_text: str) -> list:
+           filter_text: str, bureau: dt.date | None) -> list:
     """The Présentation's slides (pst_data.slides.build_deck) once per revision, set of actions
     shown and period, not on every rerun (a slide turned): they were four fifths of the page's
     warm run (benchmarks/README.md)."""
-    return _slides(plan, revision, frame_digest(actions), actions, since, today, filter_text)
+    return _slides(plan, revision, frame_digest(actions), actions, since, today, filter_text, bureau)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _slides(plan: dict, revision: int, digest: str, _actions: pd.DataFrame, since: dt.date, today: dt.date,
-            filter_text: str) -> list:
+            filter_text: str, bureau: dt.date | None) -> list:
     from pst_data.slides import build_deck
 
-    return build_deck(plan, _actions, recent_changes(plan["id"], revision, 500, since), since, today, filter_text)
+    return build_deck(plan, _actions, recent_changes(plan["id"], revision, 500, since), since, today, filter_text,
+                      bureau=bureau, trajectories=_trajectories(plan, revision, digest, _actions, today))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -13,9 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data.charts import band_colours
 from pst_data.formatting import fmt_percent, plural
-from pst_data.progress import NO_BAND, band_labels
+from pst_data.progress import NO_BAND
 from pst_data.slides import TABLE_SHARES, Slide
 
 ASCII_SPACES = re.compile(r"[ \t\r\n\f\v]+")
@@ -33,10 +32,11 @@ SLIDE_CSS = """
 .pst-figure-value {font-size: 2.8cqw; font-weight: 700; color: #0b2e59; line-height: 1.1; white-space: nowrap;}
 .pst-figure-label {font-size: 1.1cqw; color: #3d4450;}
 .pst-note {margin: 0 0 0.4cqw; font-size: 1.15cqw;}
-.pst-bar {display: grid; grid-template-columns: 46% 1fr 8.5cqw; align-items: center; gap: 1cqw;
+.pst-bar {display: grid; grid-template-columns: 44% 1fr 13cqw; align-items: center; gap: 1cqw;
   margin: 0 0 0.7cqw;}
 .pst-bar-name b {color: #0b2e59;}
-.pst-bar-track {height: 1.6cqw; background: #eef0f3; border-radius: 0.2cqw;}
+.pst-bar-track {position: relative; height: 1.6cqw; background: #eef0f3; border-radius: 0.2cqw;}
+.pst-bar-tick {position: absolute; top: -0.3cqw; width: 0.3cqw; height: 2.2cqw; margin-left: -0.15cqw; background: #1b1b1b;}
 .pst-bar-fill {height: 100%; border-radius: 0.2cqw;}
 .pst-bar-value {font-size: 1.4cqw; font-weight: 700; white-space: nowrap;}
 .pst-bar-value small {display: block; font-size: 0.95cqw; font-weight: 400; color: #3d4450;}
@@ -75,29 +75,31 @@ def _text(value: Any) -> str:
     return escape(ASCII_SPACES.sub(" ", str(value)).strip())
 
 
-def _bars(slide: Slide, bands: Any) -> str:
+def _bars(slide: Slide) -> str:
     bars = slide.bars
     if bars is None or bars.empty:
         return ""
-    colours = band_colours(bands)
     rows = []
     for row in bars.itertuples(index=False):
         missing = row.mean_progress is None or pd.isna(row.mean_progress)
         width = 0.0 if missing else max(0.0, min(100.0, float(row.mean_progress)))
         value = "aucun taux" if missing else fmt_percent(row.mean_progress)
-        detail = plural(row.actions, "action") + (f", {row.unassessed} sans taux" if row.unassessed and not missing else "")
+        has_expected = row.expected is not None and not pd.isna(row.expected)
+        detail = (f"attendu {fmt_percent(row.expected)} · " if has_expected else "") + plural(row.actions, "action") \
+            + (f", {row.unassessed} sans taux" if row.unassessed and not missing else "")
+        tick = (f"<div class='pst-bar-tick' style='left:{max(0.0, min(100.0, float(row.expected))):.1f}%'></div>"
+                if has_expected else "")
         rows.append(
             f"<div class='pst-bar' role='listitem'>"
             f"<div class='pst-bar-name'><b>{_text(row.code)}</b> {_text(row.name)}</div>"
             f"<div class='pst-bar-track' aria-hidden='true'><div class='pst-bar-fill' "
-            f"style='width:{width:.1f}%;background:{colours.get(row.band, colours[NO_BAND])}'></div></div>"
+            f"style='width:{width:.1f}%;background:{escape(row.colour)}'></div>{tick}</div>"
             f"<div class='pst-bar-value'>{escape(value)}<small>{escape(detail)}</small></div></div>")
-    used = set(bars["band"])
-    legend = "".join(
-        f"<span><span class='pst-swatch' style='background:{colours[label]}'></span>{_text(label)}</span>"
-        for label in band_labels(bands) if label in used and label != NO_BAND)
+    used = dict(zip(bars["category"], bars["colour"], strict=True))
+    legend = "".join(f"<span><span class='pst-swatch' style='background:{escape(colour)}'></span>{_text(label)}</span>"
+                     for label, colour in used.items() if label != NO_BAND)
     return (f"<h2>{_text(slide.bars_title)}</h2><div role='list' aria-label='{_text(slide.bars_title)}'>"
-            + "".join(rows) + "</div>" + (f"<div class='pst-legend'>Couleur : bande d'évaluation du taux moyen — {legend}</div>"
+            + "".join(rows) + "</div>" + (f"<div class='pst-legend'>{_text(slide.legend_title)} — {legend}</div>"
                                           if legend else ""))
 
 
@@ -111,7 +113,7 @@ def _table(rows: pd.DataFrame, kind: str) -> str:
     return f"<table class='pst-table'><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def slide_html(slide: Slide, number: int, total: int, bands: Any, counter_href: str | None = None) -> str:
+def slide_html(slide: Slide, number: int, total: int, counter_href: str | None = None) -> str:
     """The slide's HTML; ``counter_href`` makes the slide counter a link (leaving projector mode)."""
     parts = [f"<h1>{_text(slide.title)}</h1>"]
     if slide.subtitle:
@@ -122,7 +124,7 @@ def slide_html(slide: Slide, number: int, total: int, bands: Any, counter_href: 
             f"<div class='pst-figure-label'>{_text(label)}</div></div>" for label, value in slide.figures) + "</div>")
     if slide.note:
         parts.append(f"<p class='pst-note'>{_text(slide.note)}</p>")
-    parts.append(_bars(slide, bands))
+    parts.append(_bars(slide))
     if slide.kind in TABLE_SHARES:
         parts.append(_table(slide.rows, slide.kind) if slide.rows is not None else f"<p class='pst-empty'>{_text(slide.empty)}</p>")
     counter = f"{number} / {total}"

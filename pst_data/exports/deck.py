@@ -19,8 +19,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
 from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from pst_data.charts import band_colours
-from pst_data.slides import Slide, build_deck
+from pst_data.slides import TABLE_SHARES, Slide, build_deck
 from pst_data.text import shorten
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -75,13 +74,20 @@ def _figures(slide, figures: list[tuple[str, str]], top) -> None:
         _text(slide, left, top + Inches(0.75), Emu(int(width)), Inches(0.6), label, 13)
 
 
-def _bar_chart(slide, bars: pd.DataFrame, bands, left, top, width, height, title: str) -> None:
+def _bar_chart(slide, bars: pd.DataFrame, left, top, width, height, title: str) -> None:
     data = CategoryChartData(number_format=PERCENT)
     data.categories = [f"{c} · {_short(t, 70)}" for c, t in zip(bars["code"], bars["name"], strict=True)]
     means = [None if pd.isna(v) else round(float(v), 1) for v in bars["mean_progress"]]
     data.add_series("Taux moyen", means)
+    # A running plan: the taux its dates expect today, beside each bar (grey).
+    with_expected = bars["expected"].notna().any()
+    if with_expected:
+        data.add_series("Attendu aujourd'hui", [None if pd.isna(v) else round(float(v), 1) for v in bars["expected"]])
     chart = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, left, top, width, height, data).chart
-    chart.has_legend = False
+    chart.has_legend = bool(with_expected)
+    if with_expected:
+        chart.legend.include_in_layout = False
+        chart.legend.font.size = Pt(12)
     chart.has_title = True
     chart.chart_title.text_frame.text = title
     chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(16)
@@ -98,10 +104,12 @@ def _bar_chart(slide, bars: pd.DataFrame, bands, left, top, width, height, title
     labels.number_format, labels.number_format_is_linked = PERCENT, False
     labels.position = XL_LABEL_POSITION.OUTSIDE_END
     labels.font.size = Pt(14)
-    colours = band_colours(bands)
-    for point, band in zip(plot.series[0].points, bars["band"], strict=True):
+    for point, colour in zip(plot.series[0].points, bars["colour"], strict=True):
         point.format.fill.solid()
-        point.format.fill.fore_color.rgb = _rgb(colours[band])
+        point.format.fill.fore_color.rgb = _rgb(colour)
+    if with_expected:
+        plot.series[1].format.fill.solid()
+        plot.series[1].format.fill.fore_color.rgb = _rgb("#9e9e9e")
 
 
 def _table(slide, rows: pd.DataFrame, top, widths: dict[str, float] | None = None) -> None:
@@ -126,7 +134,6 @@ def _table(slide, rows: pd.DataFrame, top, widths: dict[str, float] | None = Non
 def _add(prs: Presentation, spec: Slide, plan: dict[str, Any], number: int, total: int) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
     _title(slide, spec.title)
-    bands = plan["evaluation_bands"]
     top = Inches(1.35)
     if spec.subtitle:
         _text(slide, MARGIN, top, WIDTH - 2 * MARGIN, Inches(0.5), spec.subtitle, 16)
@@ -138,15 +145,11 @@ def _add(prs: Presentation, spec: Slide, plan: dict[str, Any], number: int, tota
         _text(slide, MARGIN, top, WIDTH - 2 * MARGIN, Inches(0.5), spec.note, 14)
         top += Inches(0.5)
     if spec.bars is not None and not spec.bars.empty:
-        _bar_chart(slide, spec.bars, bands, MARGIN, top, WIDTH - 2 * MARGIN, HEIGHT - top - Inches(0.45),
+        _bar_chart(slide, spec.bars, MARGIN, top, WIDTH - 2 * MARGIN, HEIGHT - top - Inches(0.45),
                    spec.bars_title)
-    if spec.kind == "changes" and spec.rows is not None:
-        _table(slide, spec.rows, top, {"Quand": 1.1, "Qui": 1.1, "Élément": 2.4, "Modification": 2.0, "Commentaire": 1.6})
-    elif spec.kind == "late" and spec.rows is not None:
-        _table(slide, spec.rows, top, {"Code": 0.7, "Action": 4.0, "Taux": 0.7, "Échéance": 1.0, "Chef de projet": 1.6})
-    elif spec.kind == "health" and spec.rows is not None:
-        _table(slide, spec.rows, top, {"Code": 0.7, "Action": 3.0, "Santé": 1.1, "Raison": 2.2, "Chef de projet": 1.2})
-    elif spec.kind in ("changes", "late", "health"):
+    if spec.kind in TABLE_SHARES and spec.rows is not None:
+        _table(slide, spec.rows, top, TABLE_SHARES[spec.kind])
+    elif spec.kind in TABLE_SHARES:
         _text(slide, MARGIN, top + Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.6), spec.empty, 20)
     _text(slide, WIDTH - Inches(1.6), HEIGHT - Inches(0.45), Inches(1.2), Inches(0.35), f"{number} / {total}", 11)
 
@@ -164,9 +167,13 @@ def build_pptx(plan: dict[str, Any], deck: list[Slide]) -> bytes:
 
 
 def plan_deck(session, plan: dict[str, Any], actions: pd.DataFrame, since: dt.date, today: dt.date,
-              filter_text: str) -> bytes:
-    """The deck of ``actions`` (a filtered actions frame of ``plan``), read from the session."""
+              filter_text: str, bureau: dt.date | None = None) -> bytes:
+    """The deck of ``actions`` (a filtered actions frame of ``plan``), read from the session;
+    ``bureau``: the Bureau ``since`` follows (its date names the changes slide)."""
     from pst_data import queries
+    from pst_data.timeline import trajectories
 
     changes = queries.recent_changes(session, plan["id"], 500, since)
-    return build_pptx(plan, build_deck(plan, actions, changes, since, today, filter_text))
+    paths = trajectories(queries.progress_events(session, plan["id"]), actions, plan, today)
+    return build_pptx(plan, build_deck(plan, actions, changes, since, today, filter_text, bureau=bureau,
+                                       trajectories=paths))
