@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("seed", help="charger les cinq plans de démonstration")
 
+    p_status = sub.add_parser("status", help="où en est chaque action par rapport à son calendrier, et la projection")
+    p_status.add_argument("--plan", required=True, metavar="SLUG")
+    p_status.add_argument("--as-of", metavar="AAAA-MM-JJ", type=_day,
+                          help="le plan tel qu'il était ce jour-là, et ce que son calendrier attendait (défaut : aujourd'hui)")
+    p_status.add_argument("--json", action="store_true", help="en JSON (pour un script)")
+
     p_remind = sub.add_parser(
         "remind", help="relance automatique par e-mail avant le prochain Bureau (pour cron ; "
                        "n'envoie jamais deux fois la même relance)")
@@ -329,6 +335,34 @@ def cmd_snapshot(args) -> int:
     return 0
 
 
+def cmd_status(args) -> int:
+    import json
+
+    from pst_data import queries
+    from pst_data.as_of import plan_as_of
+    from pst_data.timeline import trajectories
+    from db.limits import YEAR_MIN
+    from pst_data.views import status_report, status_text
+
+    today = clock.today()
+    as_of = args.as_of or today
+    if as_of.year < YEAR_MIN:
+        raise EditError([f"--as-of {as_of.isoformat()} : date hors limites (à partir de {YEAR_MIN})."])
+    if as_of > today:
+        raise EditError([f"--as-of {as_of.isoformat()} : une date à venir ne peut pas être lue dans l'historique "
+                         f"(au plus aujourd'hui, {today.isoformat()})."])
+    with read_session(_engine()) as session:
+        plan = _plan(session, args.plan)
+        actions = queries.actions_frame(session, plan, as_of)
+        events = queries.progress_events(session, plan["id"])
+        if as_of < today:
+            actions = plan_as_of(session, plan, actions, as_of).actions
+            events = events[events["changed_at"] < clock.day_end_utc(as_of)]
+    report = status_report(plan, actions, trajectories(events, actions, plan, as_of), as_of)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else status_text(report))
+    return 0
+
+
 def cmd_seed(args) -> int:
     engine = _engine()
     for report in seed(engine):
@@ -460,6 +494,7 @@ COMMANDS = {
     "meeting": cmd_meeting,
     "export": cmd_export,
     "seed": cmd_seed,
+    "status": cmd_status,
     "check": cmd_check,
     "template": cmd_template,
     "migrate": cmd_migrate,

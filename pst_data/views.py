@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -668,3 +669,60 @@ def change_digest(changes: pd.DataFrame, titles: dict[tuple[str, str], str] | No
 
 def _taux(value: Any) -> str:
     return EMPTY if _missing(value) or value == "" else fmt_percent(float(value), 0)
+
+
+def status_report(plan: dict[str, Any], actions: pd.DataFrame, trajectories: dict[str, Any], as_of) -> dict[str, Any]:
+    """The schedule of a plan as plain data (``python -m pst_data status``): per action its code,
+    taux, expected taux and schedule status; for the plan and each OS, taux against expected,
+    status, counts and the forecast."""
+    thresholds = schedule.Thresholds.of(plan)
+
+    def number(value: Any, decimals: int = 1) -> float | None:
+        return None if _missing(value) else round(float(value), decimals)
+
+    def group(part: pd.DataFrame, scope: str) -> dict[str, Any]:
+        result = schedule_of(part, thresholds)
+        path = trajectories.get(scope)
+        forecast = path.forecast if path is not None else None
+        return {"actual": number(result.actual), "expected": number(result.expected), "schedule": result.status,
+                "compared": result.compared, "counts": {k: v for k, v in result.counts.items() if v},
+                "forecast": None if forecast is None else {
+                    "sentence": forecast.sentence,
+                    "finish": forecast.finish.isoformat() if forecast.finish else None,
+                    "pace_per_year": number(forecast.pace_per_year)}}
+
+    return {
+        "plan": plan["slug"], "organisation": plan["organisation"], "title": plan["title"],
+        "as_of": as_of.isoformat(), "phase": schedule.phase(plan.get("period_end"), as_of),
+        "thresholds": {"on_track": thresholds.on_track, "behind": thresholds.behind},
+        "actions": [{
+            "code": str(row["code"]), "title": str(row["title"]), "os": str(row["os_code"]), "oo": str(row["oo_code"]),
+            "progress": None if _missing(row["progress"]) else int(row["progress"]),
+            "expected_progress": number(row["expected_progress"]), "schedule": row["schedule"],
+            "gap_points": number(row["schedule_gap"]),
+            "end_date": None if _missing(row["end_date"]) else row["end_date"].isoformat(),
+            "days_late": schedule.days_late(row["end_date"], as_of) if row["schedule"] == schedule.OVERDUE else None,
+            "project_lead": None if _missing(row["project_lead"]) else str(row["project_lead"]),
+        } for row in actions.to_dict("records")],
+        "summary": group(actions, "Plan"),
+        "objectives": [{"code": str(code), "title": str(part["os_title"].iloc[0]), **group(part, f"OS {code}")}
+                       for code, part in actions.groupby("os_code", sort=False)],
+    }
+
+
+def status_text(report: dict[str, Any]) -> str:
+    """``status_report`` as lines for a terminal or a cron e-mail."""
+    def pct(value: Any, decimals: int = 1) -> str:
+        return fmt_percent(value, decimals) if value is not None else EMPTY
+
+    lines = [f"{report['organisation']} — {report['title']} · situation au {fmt_date(dt.date.fromisoformat(report['as_of']))} "
+             f"(plan {report['phase']})", "", "Code\tTaux\tAttendu\tCalendrier"]
+    for a in report["actions"]:
+        lines.append(f"{a['code']}\t{pct(a['progress'], 0)}\t{pct(a['expected_progress'], 0)}\t{a['schedule']}"
+                     + (f" ({a['days_late']} j)" if a["days_late"] else ""))
+    lines.append("")
+    for name, g in [("Plan", report["summary"])] + [(f"OS {o['code']}", o) for o in report["objectives"]]:
+        lines.append(f"{name} : {pct(g['actual'])} pour {pct(g['expected'])} attendus · {g['schedule']}")
+        if g["forecast"]:
+            lines.append(f"  {g['forecast']['sentence']}")
+    return "\n".join(lines)
