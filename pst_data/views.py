@@ -660,6 +660,10 @@ def change_digest(changes: pd.DataFrame, titles: dict[tuple[str, str], str] | No
                   if f not in DIGEST_FIELDS and f not in ("action", "health_reason")]
         if others:
             parts.append("aussi : " + ", ".join(others).lower())
+        said = [c for c in oldest_first["comment"] if not _missing(c) and str(c).strip()] \
+            if "comment" in oldest_first else []
+        if said:  # what the person wrote with the change (a quick edit's comment)
+            parts.append(f"« {said[-1]} »")
         title = titles.get(("action", str(code)))
         rows.append({"Action": f"{code} · {title}" if title else str(code), "Ce qui a changé": " · ".join(parts),
                      "Par": ", ".join(dict.fromkeys(group["changed_by"].astype(str))),

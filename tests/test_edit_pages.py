@@ -188,6 +188,10 @@ def test_latest_changes_on_the_overview_name_the_action_and_follow_the_filters(d
     latest = next(df.value for df in at.dataframe if "Élément" in df.value.columns)
     assert latest.iloc[0]["Élément"] == f"1.1.1.1.3 · {a.title}"
     assert latest.iloc[0]["Champ"] == "Taux d'avancement" and latest.iloc[0]["Modification"].endswith("→ 75\u00a0%")
+    digest = next(df.value for df in at.dataframe if "Ce qui a changé" in df.value.columns)
+    assert digest.iloc[0]["Action"] == f"1.1.1.1.3 · {a.title}"
+    assert digest.iloc[0]["Ce qui a changé"].startswith("taux ") and digest.iloc[0]["Ce qui a changé"].endswith("→ 75\u00a0%")
+    assert any(s.value == "Ce qui a changé sur 30 jours" for s in at.subheader)  # no Bureau on the calendar
     other_os = open_page("dashboard.py", url, plan="binche", os="2.1")
     no_exception(other_os)
-    assert any(c.value == "Aucune modification récente des actions filtrées." for c in other_os.caption)
+    assert any(c.value == "Aucune des actions filtrées n'a changé depuis." for c in other_os.caption)

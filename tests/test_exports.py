@@ -151,8 +151,12 @@ def test_deck_has_the_page_s_slides_with_figures_charts_and_every_late_project(s
         assert list(charts[0].plots[0].categories)[0].startswith("OO " + os_["operational_objectives"][0]["code"] + " · ")
     late = [s for s in deck.slides if s.shapes.title.text.startswith("Projets en retard")]
     tables = [next(shape.table for shape in s.shapes if shape.has_table) for s in late]
-    assert [tables[0].cell(0, j).text for j in range(5)] == ["Code", "Action", "Taux", "Échéance", "Chef de projet"]
-    assert tables[0].cell(1, 0).text == "1.1.1.1.1" and tables[0].cell(1, 3).text == "31/12/2024"
+    assert [tables[0].cell(0, j).text for j in range(6)] == ["Code", "Action", "Taux", "Échéance", "Retard",
+                                                              "Chef de projet"]
+    # The longest overdue first (Binche's earliest échéances passed at the end of 2020).
+    assert tables[0].cell(1, 3).text == "31/12/2020" and tables[0].cell(1, 4).text == "2153 j"
+    days = [int(t.cell(i, 4).text.removesuffix(" j")) for t in tables for i in range(1, len(t.rows))]
+    assert days == sorted(days, reverse=True)
     assert sum(len(t.rows) - 1 for t in tables) == 40  # every late project, over several slides
     assert f"{len(titles)} / {len(titles)}" in _texts(deck.slides[-1])
 
@@ -166,8 +170,8 @@ def test_deck_follows_filters_and_lists_recent_changes(seeded_engine):
     assert "36" in _texts(deck.slides[0])
     changes = next(slide for slide in deck.slides if slide.shapes.title.text.startswith("Ce qui a changé"))
     table = next(shape.table for shape in changes.shapes if shape.has_table)
-    row = [table.cell(1, j).text for j in range(5)]
-    assert row[1:] == ["Claire Martin", f"{first['code']} · {first['title']}", "Taux d'avancement : — → 40 %", "Lancé"]
+    row = [table.cell(1, j).text for j in range(3)]  # one line per action, what changed in words
+    assert row == [f"{first['code']} · {first['title']}", "taux — → 40 % · « Lancé »", "Claire Martin"]
 
 
 def test_cli_writes_deck_and_report_and_handles_snapshots(tmp_path):

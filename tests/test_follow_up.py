@@ -521,7 +521,10 @@ def test_an_empty_plan_has_its_slides():
     changes = pd.DataFrame(columns=["changed_at", "changed_by", "action_code", "field", "old_value", "new_value",
                                     "comment", "kind", "entity"])
     deck = build_deck(plan, empty, changes, TODAY, TODAY, "tous")
-    assert [s.kind for s in deck][-2:] == ["late", "health"]
+    assert [s.kind for s in deck][-3:] == ["late", "drift", "health"]  # no period: a plan that runs
+    assert deck[-2].empty == "Aucune action en cours n'est en retard sur son calendrier."
+    ended = build_deck({**plan, "period_end": 2024}, empty, changes, TODAY, TODAY, "tous")
+    assert [s.kind for s in ended][-2:] == ["late", "health"]
 
 
 def test_a_pasted_page_of_digits_is_refused_with_a_short_message(seeded_engine):

@@ -10,7 +10,8 @@ import re
 import pandas as pd
 
 from pst_data.formatting import fmt_percent
-from pst_data.slides import TABLE_BUDGET, build_deck, wrapped_lines
+from pst_data import schedule
+from pst_data.slides import LATE_COLUMNS, TABLE_BUDGET, build_deck, wrapped_lines
 from tests.pages_support import no_exception, open_page
 from ui.slides import slide_html
 
@@ -38,6 +39,15 @@ def previous(at) -> None:
     at.run()
 
 
+def back_to(at, title: str) -> None:
+    """Turn back until the slide's title starts with ``title``."""
+    for _ in range(10):
+        if slide_title(at).startswith(title):
+            return
+        previous(at)
+    raise AssertionError(f"no slide « {title} » before {slide_title(at)}")
+
+
 def figures(at) -> dict[str, str]:
     found = re.findall(r"pst-figure-value'>(.*?)</div><div class='pst-figure-label'>(.*?)</div>", _slide_html(at))
     return {_text(label): _text(value) for value, label in found}
@@ -49,7 +59,9 @@ def test_presentation_walks_title_os_changes_and_late_slides(app_db_url, plan_fi
     assert slide_title(at) == "CPAS de Binche — suivi du PST"
     assert figures(at)["Taux moyen"] == "58,9\u00a0%"
     assert figures(at)["Actions"] == "47"
-    assert "1 / 17" in slide_text(at)
+    assert "1 / 20" in slide_text(at)
+    # Binche's plan ended in 2024: its slides speak its evaluation legend, not its calendar.
+    assert "Couleur : bande d'évaluation du taux moyen" in slide_text(at)
     next(b for b in at.button if b.label == "Suivant ▶").click()
     at.run()
     os_ = plan_files["binche"]["strategic_objectives"][0]
@@ -58,20 +70,21 @@ def test_presentation_walks_title_os_changes_and_late_slides(app_db_url, plan_fi
     assert figures(at)["Taux moyen"] == fmt_percent(sum(rates) / len(rates))
     assert figures(at)["Priorité « Très haute »"] == "1"
     assert "Priorité « Très haute » : 1.1.1.1.1" in slide_text(at)
-    # The last slide by URL: the health of the open actions; before it, the late projects,
-    # continued from the slides before.
+    # The last slides by URL: the trajectory and its forecast, the health of the open actions;
+    # before them the late projects, continued from the slides before.
     at.query_params["slide"] = "99"
     at.run()
-    assert slide_title(at) == "Santé des actions en cours"
+    assert slide_title(at) == "Trajectoire et projection (suite)"
+    back_to(at, "Santé des actions en cours")
     assert "Aucune action en cours n'est déclarée en difficulté, à surveiller ou en pause." in slide_text(at)
     assert "Non renseignée 47 · 0 action non mise(s) à jour depuis 60 jours ou plus" in slide_text(at)
     previous(at)
     assert slide_title(at) == "Projets en retard (suite)"
-    assert "40 actions dont l'échéance est dépassée" in slide_text(at)
+    assert "40 actions dont l'échéance est dépassée, la plus en retard d'abord" in slide_text(at)
     at.query_params["slide"] = "12"
     at.run()
-    assert slide_title(at) == "Ce qui a changé depuis le dernier Bureau"
-    assert "Aucune modification depuis cette date." in slide_text(at)
+    assert slide_title(at) == "Ce qui a changé depuis le 24/10/2026"  # no Bureau on the calendar: 30 days
+    assert "Aucune action n'a changé depuis cette date." in slide_text(at)
 
 
 def test_presentation_respects_filters(app_db_url):
@@ -84,15 +97,14 @@ def test_presentation_respects_filters(app_db_url):
 def test_late_slide_of_a_plan_whose_late_actions_have_no_taux(app_db_url):
     """Saint-Ghislain's late actions have no taux (pd.NA): shown as "—", not a crash."""
     at = open_page("pages/7_Présentation.py", app_db_url, plan="saint-ghislain", slide="99")
-    previous(at)
+    back_to(at, "Projets en retard")
     no_exception(at)
-    assert slide_title(at).startswith("Projets en retard")
     assert "<td>—</td>" in _slide_html(at)
 
 
 def test_a_plan_without_due_dates_says_so_instead_of_no_late_project(app_db_url):
     at = open_page("pages/7_Présentation.py", app_db_url, plan="charleroi", slide="99")
-    previous(at)
+    back_to(at, "Projets en retard")
     no_exception(at)
     assert "Aucune action n'a d'échéance dans ce plan : le retard ne peut pas être calculé." in slide_text(at)
 
@@ -103,7 +115,7 @@ def test_projector_mode_shows_the_slide_alone_with_a_way_back(app_db_url):
     body = _slide_html(at)
     assert "[data-testid='stSidebar']" in body and "display: none" in body  # the framework's chrome hidden
     assert re.search(r"<a class='pst-counter' href='\?plan=binche&amp;slide=3' title='Quitter le mode projecteur'>"
-                     r"3 / 17</a>", body)
+                     r"3 / 20</a>", body)
     normal = open_page("pages/7_Présentation.py", app_db_url, plan="binche", slide="3")
     assert "[data-testid='stSidebar']" not in _slide_html(normal)
     assert any(b.label == "Mode projecteur" for b in normal.get("link_button"))
@@ -120,7 +132,8 @@ def _actions(n_os: int, oo_per_os: int, title: str, late: int = 0) -> pd.DataFra
                          "progress": 50.0, "weight": 1.0, "is_top_priority": False,
                          "is_late": len(rows) < late, "end_date": dt.date(2024, 12, 31), "project_lead": "<b>X</b>",
                          "status": "En cours", "health": "En difficulté", "health_reason": f"Raison {title}",
-                         "is_stale": False})
+                         "is_stale": False, "end_text": None, "expected_progress": 50.0, "schedule_gap": 0.0,
+                         "schedule": schedule.OVERDUE if len(rows) < late else schedule.ON_TIME})
     return pd.DataFrame(rows)
 
 
@@ -141,7 +154,7 @@ def test_long_lists_continue_on_further_slides_evenly_and_nothing_is_cut():
     late = [s for s in deck if s.kind == "late"]
     assert sum(len(s.rows) for s in late) == 50 and late[1].title == "Projets en retard (suite)"
     for s in late:
-        assert sum(wrapped_lines(t, 68) + 0.5 for t in s.rows["Action"]) <= TABLE_BUDGET
+        assert sum(wrapped_lines(t, LATE_COLUMNS["Action"][1]) + 0.5 for t in s.rows["Action"]) <= TABLE_BUDGET
     health = [s for s in deck if s.kind == "health"]
     assert sum(len(s.rows) for s in health) == 90 and health[1].title == "Santé des actions en cours (suite)"
     assert health[0].subtitle.startswith("Bon 0 · À surveiller 0 · En difficulté 90 · En pause 0")
@@ -150,7 +163,7 @@ def test_long_lists_continue_on_further_slides_evenly_and_nothing_is_cut():
 def test_a_slide_shows_the_plan_s_text_as_text():
     deck = build_deck(PLAN, _actions(1, 1, "<img src=x onerror=alert(1)>", late=1), NO_CHANGES, TODAY, TODAY,
                       "tous")
-    page = "".join(slide_html(s, n, len(deck), None) for n, s in enumerate(deck, start=1))
+    page = "".join(slide_html(s, n, len(deck)) for n, s in enumerate(deck, start=1))
     assert "<script>" not in page and "<img" not in page and "<b>X</b>" not in page
     assert "Raison &lt;img src=x onerror=alert(1)&gt;" in page  # the health slide's reason, as text
     assert "CPAS &lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;b&gt;X&lt;/b&gt;" in page

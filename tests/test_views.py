@@ -66,10 +66,13 @@ def test_a_change_is_named_by_what_it_did():
         "ordre des OS"
 
 
-def _frame(progress, status=None, late=None, end=None):
+def _frame(progress, status=None, late=None, end=None, schedule=None):
     n = len(progress)
+    end = end or [dt.date(2024, 12, 31)] * n
     return pd.DataFrame({"progress": progress, "weight": [1.0] * n, "status": status or ["En cours"] * n,
-                         "is_late": late or [False] * n, "end_date": end or [dt.date(2024, 12, 31)] * n})
+                         "is_late": late or [False] * n, "end_date": end,
+                         "expected_progress": [None if e is None else 50.0 for e in end],
+                         "schedule": schedule or ["Dans les temps"] * n})
 
 
 def test_key_figures_say_what_they_cannot_compute_instead_of_zero():
@@ -79,6 +82,7 @@ def test_key_figures_say_what_they_cannot_compute_instead_of_zero():
     assert figures["Taux d'avancement moyen"].value == "—"
     assert "le document source n'en donne pas" in figures["Taux d'avancement moyen"].help
     assert figures["En retard"].value == "—" and "Aucune action n'a d'échéance" in figures["En retard"].help
+    assert figures["Qui dérivent"].value == "—" and "le calendrier ne peut rien attendre" in figures["Qui dérivent"].help
     assert figures["Sans taux"].value == "2"
     assert "bande « Réalisé »" in figures["Finalisées (statut)"].help  # a status is not a band
 
@@ -86,8 +90,9 @@ def test_key_figures_say_what_they_cannot_compute_instead_of_zero():
 def test_key_figures_show_the_trend_since_the_last_bureau():
     from pst_data.views import key_figures
 
-    then = _frame([40.0, 50.0], late=[True, False])
-    now = _frame([45.0, 50.0, 70.0], status=["Finalisé", "En cours", "En cours"], late=[False, False, False])
+    then = _frame([40.0, 50.0], late=[True, False], schedule=["Échéance dépassée", "Dans les temps"])
+    now = _frame([45.0, 50.0, 70.0], status=["Finalisé", "En cours", "En cours"], late=[False, False, False],
+                 schedule=["Terminé", "Très en retard", "En retard sur le calendrier"])
     figures = {f.label: f for f in key_figures(now, None, then, "depuis « Bureau de novembre »")}
     assert figures["Taux d'avancement moyen"].value == "55\u00a0%"
     assert figures["Taux d'avancement moyen"].delta == "+10 pts depuis « Bureau de novembre »"
@@ -96,6 +101,9 @@ def test_key_figures_show_the_trend_since_the_last_bureau():
     late = figures["En retard"]
     assert late.delta == "-1 action depuis « Bureau de novembre »" and late.delta_color == "inverse"
     assert figures["Sans taux"].delta == "inchangé depuis « Bureau de novembre »"
+    drifting = figures["Qui dérivent"]
+    assert (drifting.value, drifting.delta, drifting.delta_color) == ("2", "+2 actions depuis « Bureau de novembre »",
+                                                                      "inverse")
     assert figures["Sans taux"].delta_arrow == "off" and late.delta_arrow == "auto"
     assert all(f.delta is None for f in key_figures(now, None))  # no past: no trend
 

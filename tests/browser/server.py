@@ -27,13 +27,14 @@ def free_port() -> int:
 
 class StreamlitServer:
     """``streamlit run SCRIPT`` (the app by default) on a free port; ``database_url`` None keeps
-    the environment's. Usable as a context manager (waits until it serves, stops it after)."""
+    the environment's; ``env`` adds variables (``PST_NOW``: the server's clock). Usable as a context manager (waits until it serves, stops it after)."""
 
-    def __init__(self, database_url: str | None, log_path: Path, script: str = "ui/server.py"):
+    def __init__(self, database_url: str | None, log_path: Path, script: str = "ui/server.py",
+                 env: dict[str, str] | None = None):
         self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
+        env = {**os.environ, **(env or {})}
         if database_url:
             env["PST_DATABASE_URL"] = database_url
         self.log = open(log_path, "w")
