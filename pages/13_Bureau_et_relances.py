@@ -143,13 +143,22 @@ if directs:
         before = b.text_input("Relance automatique (jours avant le Bureau)", value=str(plan["reminder_days_before"]),
                               max_chars=6, help=f"0 à {REMINDER_DAYS_MAX}. La commande de relance (cron) n'envoie "
                                                 "rien avant ce délai, et une seule fois par Bureau et par personne.")
+        c, d = st.columns(2)
+        on_track = c.text_input("Dans les temps à partir de (% du taux attendu)", value=str(plan["schedule_on_track"]),
+                                max_chars=3, help="Une action dont le taux atteint ce pourcentage du taux que ses dates "
+                                                  "attendent aujourd'hui est « dans les temps » (95 par défaut).")
+        behind = d.text_input("Très en retard sous (% du taux attendu)", value=str(plan["schedule_behind"]),
+                              max_chars=3, help="Sous ce pourcentage, « très en retard » ; entre les deux, « en retard "
+                                                "sur le calendrier » (85 par défaut). Un écart de 5 points au plus "
+                                                "reste « dans les temps ».")
         kept = st.text_area("Texte de la relance (automatique, et proposé pour « Relancer »)", value=saved_text,
                             height=260, max_chars=REMINDER_TEXT_MAX,
                             help="Champs : " + ", ".join("{" + p + "}" for p in PLACEHOLDERS) + ".")
         if st.form_submit_button("Enregistrer les réglages", type="primary"):
             run_write(lambda: calendar_service.save_follow_up_settings(
                 data.engine(), ctx.actor, plan["id"], stale_after_days=stale, reminder_days_before=before,
-                reminder_text=None if kept.strip() == DEFAULT_REMINDER.strip() else kept),
+                reminder_text=None if kept.strip() == DEFAULT_REMINDER.strip() else kept,
+                schedule_on_track=on_track, schedule_behind=behind),
                 "Réglages du suivi enregistrés.")
     st.caption(md_escape(f"Relance automatique : « python -m pst_data remind --plan {plan['slug']} » chaque jour (cron). "
                          "Elle part aux personnes en retard de mise à jour, "

@@ -52,6 +52,8 @@ FIELD_LABELS = {
     "stale_after_days": "Non mise à jour après (jours)",
     "reminder_days_before": "Relance automatique (jours avant le Bureau)",
     "reminder_text": "Texte de la relance",
+    "schedule_on_track": "Dans les temps à partir de (% du taux attendu)",
+    "schedule_behind": "Très en retard sous (% du taux attendu)",
 }
 
 # The plan's own fields (import preview, change log).

@@ -93,14 +93,25 @@ def _whole(value: Any, label: str, low: int, high: int, field: str) -> int:
 
 
 def save_follow_up_settings(engine: Engine, actor: Actor | Operator, plan_id: int, *, stale_after_days: Any,
-                            reminder_days_before: Any, reminder_text: str | None) -> list[str]:
-    """The plan's follow-up settings; returns the names of what changed."""
+                            reminder_days_before: Any, reminder_text: str | None,
+                            schedule_on_track: Any = None, schedule_behind: Any = None) -> list[str]:
+    """The plan's follow-up settings; returns the names of what changed. The schedule
+    thresholds (None: kept as they are) are whole % of the expected taux, « en retard » below
+    « dans les temps »."""
     values = {
         "stale_after_days": _whole(stale_after_days, "Non mise à jour après (jours)", 1, STALE_DAYS_MAX,
                                    "stale_after_days"),
         "reminder_days_before": _whole(reminder_days_before, "Relance automatique (jours avant le Bureau)", 0,
                                        REMINDER_DAYS_MAX, "reminder_days_before"),
     }
+    if schedule_on_track is not None or schedule_behind is not None:
+        on_track = _whole(schedule_on_track, "Dans les temps à partir de (% du taux attendu)", 2, 100,
+                          "schedule_on_track")
+        behind = _whole(schedule_behind, "Très en retard sous (% du taux attendu)", 1, 99, "schedule_behind")
+        if behind >= on_track:
+            raise EditError([f"« Très en retard sous » ({behind} %) doit être inférieur à « Dans les temps à partir "
+                             f"de » ({on_track} %)."], ["schedule_behind"])
+        values.update(schedule_on_track=on_track, schedule_behind=behind)
     text = (reminder_text or "").replace("\r\n", "\n").strip() or None
     if text is not None:
         problems = reminder_text_problems(text)

@@ -567,13 +567,13 @@ def schedule_meanings(thresholds: schedule.Thresholds) -> dict[str, str]:
         schedule.ABANDONED: "abandonnée : pas suivie",
     }
 
-def schedule_line(group: schedule.GroupSchedule) -> str:
+def schedule_line(group: schedule.GroupSchedule, when: str = "aujourd'hui") -> str:
     """« 45,0 % pour 52,0 % attendus aujourd'hui : en retard sur le calendrier (38 actions suivies
     et datées) »; what cannot be compared says so."""
     if group.expected is None:
         return ("toutes les actions suivies sont terminées" if group.status == schedule.DONE
                 else "aucune action suivie n'a à la fois des dates et un taux : rien à comparer au calendrier")
-    return (f"{fmt_percent(group.actual)} pour {fmt_percent(group.expected)} attendus aujourd'hui : "
+    return (f"{fmt_percent(group.actual)} pour {fmt_percent(group.expected)} attendus {when} : "
             f"{group.status.lower()} ({group.compared} action{'s' if group.compared > 1 else ''} suivie"
             f"{'s' if group.compared > 1 else ''} et datée{'s' if group.compared > 1 else ''})")
 

@@ -134,6 +134,9 @@ def test_the_final_report_still_applies_the_plan_s_legend(running):
         content = evaluation_report(s, plan, "mi-parcours", TODAY, TODAY)
     text = " ".join(re.sub(r"[\u00a0\u202f]", " ", p.extract_text()) for p in PdfReader(io.BytesIO(content)).pages)
     assert "20 % · Abandonné" in text  # 1.1.2's fiche, by the plan's own legend
+    # And where the plan stands against its calendar, with the forecast of the same day.
+    assert "Calendrier : 52,3 % pour 62,3 % attendus au 01/07/2026 : très en retard" in text
+    assert "Plan · À ce rythme, le plan atteindra 100 % vers" in text
 
 
 def _app(seeded_sqlite_file, tmp_path, set_now):
@@ -272,3 +275,34 @@ def test_binche_s_trajectory_comes_from_its_history_against_the_expected_line(se
     assert plan_path.forecast.sentence.startswith("À ce rythme, le plan atteindra 100 % vers ")
     assert plan_path.forecast.sentence.endswith(" ; le plan se termine en 2024.")
     assert "OS 1.1" in later and later["OS 1.1"].forecast.enough_history
+
+
+# -- the plan's thresholds ------------------------------------------------------------------------------
+
+def test_a_directeur_sets_the_plan_s_thresholds_and_the_statuses_follow(running):
+    from pst_data.errors import EditError
+    from pst_data.meetings import save_follow_up_settings
+
+    engine, plan = running
+
+    def save(on_track, behind, actor=BOB):
+        return save_follow_up_settings(engine, actor, plan["id"], stale_after_days=60, reminder_days_before=7,
+                                       reminder_text=None, schedule_on_track=on_track, schedule_behind=behind)
+
+    for on_track, behind, message in (("abc", "85", "Dans les temps à partir de"), ("95", "7,5", "Très en retard sous"),
+                                      ("1e308", "85", "Dans les temps"), ("101", "85", "Dans les temps"),
+                                      ("95", "0", "Très en retard sous"), ("80", "85", "doit être inférieur"),
+                                      ("90", "90", "doit être inférieur"), ("9" * 5000, "85", "Dans les temps"),
+                                      ("95", "٨٥", "Très en retard sous")):  # Arabic digits
+        with pytest.raises(EditError, match=message):
+            save(on_track, behind)
+    assert (plan_now := _frame(engine, plan).set_index("code")).loc["1.2.1", "schedule"] == schedule.BEHIND
+    assert save(" 85 ", "80") == ["schedule_on_track", "schedule_behind"]
+    with pytest.raises(EditError):
+        save("70", "50", CHRIS)  # a chef de projet does not set the plan's rules
+    with Session(engine) as s:
+        changed = queries.find_plan(s, slug=SLUG)
+    assert (changed["schedule_on_track"], changed["schedule_behind"]) == (85, 80)
+    # 44 % for 49,6 % expected is 88,7 %: behind with 95 %, on time with 85 %.
+    assert _frame(engine, changed).set_index("code").loc["1.2.1", "schedule"] == schedule.ON_TIME
+    assert plan_now.loc["1.1.2", "schedule"] == schedule.FAR_BEHIND

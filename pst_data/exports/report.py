@@ -30,13 +30,15 @@ from pst_data.clock import day_end_utc
 from pst_data.charts import band_colours
 from pst_data.exports import line_width
 from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent, plural
-from pst_data.progress import NO_BAND, band_for, rollup, summarise
+from pst_data import schedule
+from pst_data.progress import NO_BAND, band_for, rollup, schedule_of, summarise
+from pst_data.timeline import trajectories
 from pst_data.follow_up import health_text
 from pst_data.indicator_store import plan_indicators
 from pst_data.indicators import as_of as indicators_as_of
 from pst_data.indicators import indicator_row, indicator_summary
 from pst_data.text import shorten
-from pst_data.views import resource_sentence, resource_totals, synergy_rows, synergy_sentence
+from pst_data.views import resource_sentence, resource_totals, schedule_line, synergy_rows, synergy_sentence
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 KINDS = {"mi-parcours": "Évaluation à mi-parcours", "finale": "Évaluation finale"}
@@ -58,6 +60,7 @@ class ReportInput:
     produced: dt.date
     filter_text: str = ""
     indicators: list[dict[str, Any]] = field(default_factory=list)  # measured, values up to the report's day
+    trajectories: dict[str, Any] = field(default_factory=dict)  # timeline.trajectories, up to the report's day
 
 
 def _hex(colour: str) -> tuple[int, int, int]:
@@ -435,6 +438,7 @@ def build_report(data: ReportInput) -> bytes:
         pdf.paragraph(note, 9, "I", GREY)
     pdf.paragraph(resource_sentence(actions), 9.5)
     pdf.ln(1)
+    _calendar(pdf, plan, actions, data.trajectories, state.as_of)
     per_os = rollup(actions, ["os_code", "os_title"], bands)
     if not per_os.empty:
         pdf.ln(2)
@@ -483,6 +487,19 @@ def build_report(data: ReportInput) -> bytes:
             _fiche(pdf, a, state.fiches[int(a["id"])], data.comments.get(int(a["id"]), []), bands,
                    [i for i in data.indicators if i["action_id"] == int(a["id"])])
     return bytes(pdf.output())
+
+
+def _calendar(pdf: ReportPDF, plan: dict[str, Any], actions: pd.DataFrame, trajectories: dict[str, Any],
+              as_of: dt.date) -> None:
+    """Against the calendar on the report's day, and at the pace of the history, when 100 %
+    would be reached: the plan's line, then each OS's (the bands above stay the plan's legend)."""
+    thresholds = schedule.Thresholds.of(plan)
+    pdf.paragraph("Calendrier : " + schedule_line(schedule_of(actions, thresholds), f"au {fmt_date(as_of)}") + ".",
+                  9.5)
+    for scope, path in trajectories.items():
+        label = "Plan" if scope == "Plan" else scope
+        pdf.paragraph(f"{label} · {path.forecast.sentence}", 9.5)
+    pdf.ln(1)
 
 
 def _indicator_table(pdf: ReportPDF, title: str, indicators: list[dict[str, Any]]) -> None:
@@ -573,4 +590,7 @@ def evaluation_report(session: Session, plan: dict[str, Any], kind: str, as_of: 
     state = plan_as_of(session, plan, actions, as_of)
     comments = latest_comments(session, plan["id"], day_end_utc(as_of))
     measured = indicators_as_of(plan_indicators(session, plan["id"]), as_of)
-    return build_report(ReportInput(plan, kind, state, comments, today, filter_text, measured))
+    events = queries.progress_events(session, plan["id"])
+    events = events[events["changed_at"] < day_end_utc(as_of)] if not events.empty else events
+    paths = trajectories(events, state.actions, plan, as_of)
+    return build_report(ReportInput(plan, kind, state, comments, today, filter_text, measured, paths))
