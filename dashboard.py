@@ -11,13 +11,11 @@ from pst_data.follow_up import reference
 from pst_data.formatting import fmt_date
 from pst_data import schedule
 from pst_data.formatting import plural
-from pst_data.progress import rollup, schedule_of, schedule_rollup, summarise
+from pst_data.progress import rollup, summarise
 from pst_data.text import md_escape
 from pst_data.timeline import PLAN_SCOPE
 from ui import data
-from pst_data.views import (change_digest, changes_in_view, changes_table, drifting_rows,
-                            element_titles, key_figures, overdue_rows, schedule_line,
-                            schedule_meanings)
+from pst_data.views import changes_in_view, changes_table, element_titles, key_figures, schedule_line, schedule_meanings
 from ui.components import cached_chart, clicked_rows, reading_choice, show_table
 from ui.frame import filter_summary, page_frame
 
@@ -60,7 +58,8 @@ then = apply_filters(data.actions_as_of(plan, ctx.revision, then_day), ctx.filte
 for col, figure in zip(st.columns(6), key_figures(actions, bands, then, since), strict=True):
     col.metric(figure.label, figure.value, figure.delta, delta_color="off" if figure.delta_arrow == "off" else figure.delta_color,
                delta_arrow=figure.delta_arrow, help=figure.help)
-plan_schedule = schedule_of(actions, thresholds)
+calendar = data.calendar_section(plan, ctx.revision, ctx.filters, ctx.today)
+plan_schedule = calendar.whole
 st.caption(md_escape(f"Évolution {since_named}." if then is not None else "")
            + md_escape(f" Calendrier : {schedule_line(plan_schedule)}.")
            + " « Finalisées » compte le statut déclaré ; les bandes d'évaluation ("
@@ -71,7 +70,7 @@ if actions.empty:
             else "Ce plan ne contient encore aucune action.")
 else:
     per_os = rollup(actions, ["os_code", "os_title"], bands)
-    per_os_schedule = schedule_rollup(actions, ["os_code", "os_title"], thresholds)
+    per_os_schedule = calendar.per_os
     st.subheader("Avancement par objectif stratégique")
     if summary.assessed == 0:
         st.info(f"Aucune de ces {summary.actions} actions n'a encore de taux d'avancement : "
@@ -114,7 +113,7 @@ else:
             show_table(band_rows, hide_index=True, width="stretch")
 
     st.subheader("Actions qui dérivent")
-    drifting = drifting_rows(actions)
+    drifting = calendar.drifting
     if drifting.empty:
         st.caption("Aucune action en cours n'est en retard sur son calendrier sans que son échéance soit déjà "
                    "dépassée." if plan_schedule.expected is not None or plan_schedule.counts[schedule.OVERDUE]
@@ -123,7 +122,7 @@ else:
         st.caption(f"{plural(len(drifting), 'action')} en retard sur le calendrier, échéance pas encore dépassée : "
                    "le plus grand écart d'abord. Le taux attendu va de 0 % au début de l'action à 100 % à son échéance.")
         show_table(drifting, hide_index=True, width="stretch")
-    overdue = overdue_rows(actions, ctx.today)
+    overdue = calendar.overdue
     if not overdue.empty:
         with st.expander(f"Échéance dépassée : {plural(len(overdue), 'action')}", icon=":material/event_busy:"):
             show_table(overdue, hide_index=True, width="stretch")
@@ -187,10 +186,8 @@ if not actions.empty:
 digest_since = cal.last_bureau + dt.timedelta(days=1) if cal.last_bureau else ctx.today - dt.timedelta(days=30)
 st.subheader(f"Ce qui a changé depuis le Bureau du {fmt_date(cal.last_bureau)}" if cal.last_bureau
              else "Ce qui a changé sur 30 jours")
-changes = data.recent_changes(plan["id"], ctx.revision, 500, digest_since)
-if ctx.filters.active:  # the filters of the sidebar apply here too
-    changes = changes[changes_in_view(changes, ctx.actions)]
-digest, folded = change_digest(changes, element_titles(ctx.all_actions))
+# The filters of the sidebar apply here too.
+digest, folded = data.change_digest(plan, ctx.revision, ctx.filters, ctx.today, digest_since)
 if digest.empty:
     st.caption("Aucune action n'a changé depuis." if not ctx.filters.active
                else "Aucune des actions filtrées n'a changé depuis.")

@@ -578,6 +578,22 @@ def schedule_line(group: schedule.GroupSchedule, when: str = "aujourd'hui") -> s
             f"{'s' if group.compared > 1 else ''} et datée{'s' if group.compared > 1 else ''})")
 
 
+@dataclass(frozen=True)
+class CalendarSection:
+    """The overview's calendar figures, computed once per revision, filters and day."""
+
+    whole: schedule.GroupSchedule
+    per_os: pd.DataFrame  # progress.schedule_rollup per OS
+    drifting: pd.DataFrame  # drifting_rows
+    overdue: pd.DataFrame  # overdue_rows
+
+
+def calendar_section(actions: pd.DataFrame, plan: dict[str, Any], today) -> CalendarSection:
+    thresholds = schedule.Thresholds.of(plan)
+    return CalendarSection(schedule_of(actions, thresholds), schedule_rollup(actions, ["os_code", "os_title"], thresholds),
+                           drifting_rows(actions), overdue_rows(actions, today))
+
+
 def drifting_rows(actions: pd.DataFrame) -> pd.DataFrame:
     """« Actions qui dérivent »: behind their calendar, échéance not passed yet, the furthest
     behind first; with the chef de projet and how far behind."""

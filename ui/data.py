@@ -223,6 +223,29 @@ def follow_up(plan: dict, revision: int, filters, today: dt.date, ref):
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
+def calendar_section(plan: dict, revision: int, filters, today: dt.date):
+    """The overview's calendar figures (pst_data.views.calendar_section): once per revision,
+    filters and day, not on every rerun."""
+    from pst_data.filters import apply_filters
+    from pst_data.views import calendar_section as build
+
+    return build(apply_filters(actions(plan, revision, today), filters), plan, today)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def change_digest(plan: dict, revision: int, filters, today: dt.date, since: dt.date):
+    """« Ce qui a changé » since ``since`` for the actions the filters show (views.change_digest)."""
+    from pst_data.filters import apply_filters
+    from pst_data.views import change_digest as build, changes_in_view, element_titles
+
+    everything = actions(plan, revision, today)
+    changes = recent_changes(plan["id"], revision, 500, since)
+    if filters.active:
+        changes = changes[changes_in_view(changes, apply_filters(everything, filters))]
+    return build(changes, element_titles(everything))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
 def resources(plan: dict, revision: int, filters, today: dt.date, by: str) -> pd.DataFrame:
     from pst_data.filters import apply_filters
     from pst_data.views import resource_totals
