@@ -16,7 +16,7 @@ from pst_data.text import md_escape
 from pst_data.timeline import PLAN_SCOPE
 from ui import data
 from pst_data.views import changes_in_view, changes_table, element_titles, key_figures, schedule_line, schedule_meanings
-from ui.components import cached_chart, clicked_rows, reading_choice, show_table
+from ui.components import cached_chart, cached_table, clicked_rows, reading_choice
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Vue d'ensemble", icon="📊")
@@ -99,7 +99,7 @@ else:
         if calendar_view:
             st.subheader("Par rapport au calendrier")
             meanings = schedule_meanings(thresholds)
-            show_table([{"Situation": status, "Actions": count, "Ce que cela veut dire": meanings[status]}
+            cached_table([{"Situation": status, "Actions": count, "Ce que cela veut dire": meanings[status]}
                         for status, count in plan_schedule.counts.items() if count or status in schedule.COMPARED],
                        hide_index=True, width="stretch")
         else:
@@ -110,7 +110,7 @@ else:
                 for label, count in summary.band_counts.items()
                 for b in [next((x for x in bands if x["label"] == label), None)]
             ]
-            show_table(band_rows, hide_index=True, width="stretch")
+            cached_table(band_rows, hide_index=True, width="stretch")
 
     st.subheader("Actions qui dérivent")
     drifting = calendar.drifting
@@ -121,11 +121,11 @@ else:
     else:
         st.caption(f"{plural(len(drifting), 'action')} en retard sur le calendrier, échéance pas encore dépassée : "
                    "le plus grand écart d'abord. Le taux attendu va de 0 % au début de l'action à 100 % à son échéance.")
-        show_table(drifting, hide_index=True, width="stretch")
+        cached_table(drifting, hide_index=True, width="stretch")
     overdue = calendar.overdue
     if not overdue.empty:
         with st.expander(f"Échéance dépassée : {plural(len(overdue), 'action')}", icon=":material/event_busy:"):
-            show_table(overdue, hide_index=True, width="stretch")
+            cached_table(overdue, hide_index=True, width="stretch")
 
     st.subheader("Trajectoire et projection")
     os_titles = {f"OS {c}": t for c, t in zip(actions["os_code"], actions["os_title"], strict=True)}
@@ -135,7 +135,7 @@ else:
                          else f"{s} · {os_titles.get(s, '')}")
     path = paths[scope]
     st.markdown(md_escape(path.forecast.sentence))
-    cached_chart("trajectory", path.actual, tuple(path.expected), key="trajectory_chart")
+    cached_chart("trajectory", path.chart_rows, key="trajectory_chart")
     st.caption(f"Les actions suivies (ni abandonnées ni suspendues). Trait plein : leur taux moyen pondéré, "
                f"reconstruit de l'historique des modifications. Pointillés : le taux que leurs dates attendent (linéaire du début à l'échéance ; sans dates, la période "
                f"du plan). Projection : au rythme des 12 derniers mois de l'historique (ou depuis le premier taux), la "
@@ -162,12 +162,12 @@ if not actions.empty:
         st.caption("Ajoutez les dates des Bureaux (page « Bureau et relances ») : « depuis le dernier Bureau » s'en servira.")
     by_lead, by_os = st.tabs(["Par chef de projet", "Par objectif stratégique"])
     with by_lead:
-        show_table(follow.by_lead, hide_index=True, width="stretch")
+        cached_table(follow.by_lead, hide_index=True, width="stretch")
     with by_os:
-        show_table(follow.by_os, hide_index=True, width="stretch")
+        cached_table(follow.by_os, hide_index=True, width="stretch")
     if not follow.troubled.empty:
         st.markdown("**Actions en difficulté ou à surveiller**")
-        show_table(follow.troubled, hide_index=True, width="stretch")
+        cached_table(follow.troubled, hide_index=True, width="stretch")
 
     st.subheader("Budget et personnel")
     resources = data.resources(plan, ctx.revision, ctx.filters, ctx.today, "os")
@@ -178,9 +178,9 @@ if not actions.empty:
                    "la somme ne couvre qu'elles.")
         per_os, per_oo = st.tabs(["Par objectif stratégique", "Par objectif opérationnel"])
         with per_os:
-            show_table(resources, hide_index=True, width="stretch")
+            cached_table(resources, hide_index=True, width="stretch")
         with per_oo:
-            show_table(data.resources(plan, ctx.revision, ctx.filters, ctx.today, "oo"), hide_index=True, width="stretch")
+            cached_table(data.resources(plan, ctx.revision, ctx.filters, ctx.today, "oo"), hide_index=True, width="stretch")
 
 # What changed since the last Bureau: one line per action, the housekeeping folded away.
 digest_since = cal.last_bureau + dt.timedelta(days=1) if cal.last_bureau else ctx.today - dt.timedelta(days=30)
@@ -192,7 +192,7 @@ if digest.empty:
     st.caption("Aucune action n'a changé depuis." if not ctx.filters.active
                else "Aucune des actions filtrées n'a changé depuis.")
 else:
-    show_table(digest, hide_index=True, width="stretch")
+    cached_table(digest, hide_index=True, width="stretch")
 with st.expander("Toutes les modifications, champ par champ"
                  + (f" (dont {plural(folded, 'modification')} d'organisation : labels, comptes, calendrier…)"
                     if folded else ""), icon=":material/history:"):
@@ -203,7 +203,7 @@ with st.expander("Toutes les modifications, champ par champ"
     if latest.empty:
         st.caption("Aucune modification depuis l'import du plan.")
     else:
-        show_table(changes_table(latest, element_titles(ctx.all_actions)), hide_index=True, width="stretch")
+        cached_table(changes_table(latest, element_titles(ctx.all_actions)), hide_index=True, width="stretch")
 
 objectives = data.objectives(plan["id"], ctx.revision)
 figures = stated_vs_computed(plan, ctx.all_actions, objectives)
@@ -214,7 +214,7 @@ if figures or plan["notes"]:
         st.caption(md_escape(f"Document : {plan['document'] or 'non précisé'}."))
         if figures:
             st.caption("Les chiffres du tableau de bord sont calculés à partir des fiches (toutes les actions du plan, sans filtre).")
-            show_table(
+            cached_table(
                 [{"Indicateur": f.what, "Document": f.stated, "Calculé des fiches": f.computed,
                   "Concordance": "oui" if f.agrees else "écart"} for f in figures],
                 hide_index=True, width="stretch",

@@ -177,15 +177,16 @@ def schedule_bars(rows: pd.DataFrame, code_col: str, title_col: str,
     return layout(fig, height=max(220, 60 * len(rows) + 90), title=title, showlegend=False)
 
 
-def trajectory(actual: pd.DataFrame, expected: Sequence[tuple[Any, float | None]],
-               title: str = "Trajectoire : taux moyen et taux attendu") -> go.Figure:
-    """The mean taux over time (``actual``: day, mean_progress, after each change, drawn as
-    steps) against the taux the actions' dates expect (``expected``: (day, value))."""
+def trajectory(rows: pd.DataFrame, title: str = "Trajectoire : taux moyen et taux attendu") -> go.Figure:
+    """The mean taux over time (rows of ``line`` "taux": after each day's changes, drawn as
+    steps) against the taux the actions' dates expect (rows of ``line`` "attendu"); columns day,
+    value, line (timeline.Trajectory.chart_rows)."""
+    expected, actual = rows[rows["line"] == "attendu"], rows[rows["line"] == "taux"]
     fig = go.Figure()
-    fig.add_scatter(x=[pd.Timestamp(d) for d, _ in expected], y=[v for _, v in expected], mode="lines",
+    fig.add_scatter(x=[pd.Timestamp(d) for d in expected["day"]], y=expected["value"].tolist(), mode="lines",
                     name="Attendu (calendrier des actions)", line=dict(color="#5a6270", dash="dash", width=2),
                     hovertemplate="%{x|%m/%Y} : attendu %{y:.1f} %<extra></extra>")
-    fig.add_scatter(x=[pd.Timestamp(d) for d in actual["day"]], y=actual["mean_progress"].tolist(),
+    fig.add_scatter(x=[pd.Timestamp(d) for d in actual["day"]], y=actual["value"].tolist(),
                     mode="lines+markers", line_shape="hv", name="Taux moyen (historique)",
                     line=dict(color="#1565c0", width=3), marker=dict(size=6),
                     hovertemplate="%{x|%d/%m/%Y} : %{y:.1f} %<extra></extra>")

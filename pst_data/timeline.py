@@ -82,6 +82,7 @@ class Trajectory:
     forecast: schedule.Forecast
     current: float | None  # the mean taux today (the last point)
     expected_today: float | None
+    chart_rows: pd.DataFrame  # both lines for charts.trajectory: day, value, line ("taux" or "attendu")
 
 
 def trajectories(events: pd.DataFrame, actions: pd.DataFrame, plan: dict[str, Any], today: dt.date
@@ -127,6 +128,10 @@ def trajectories(events: pd.DataFrame, actions: pd.DataFrame, plan: dict[str, An
         today_expected = schedule.expected_curve([s for s, _ in chosen], [e for _, e in chosen],
                                                  [w for w, keep in zip(actions["weight"], in_scope, strict=True) if keep],
                                                  [today])[0][1]
+        chart_rows = pd.DataFrame({
+            "day": [d for d, _ in expected] + list(actual["day"]),
+            "value": [v for _, v in expected] + [float(v) for v in actual["mean_progress"]],
+            "line": ["attendu"] * len(expected) + ["taux"] * len(actual)})
         out[scope] = Trajectory(scope, actual, expected, schedule.forecast(points, today, name, plan.get("period_end")),
-                                points[-1][1] if points else None, today_expected)
+                                points[-1][1] if points else None, today_expected, chart_rows)
     return out

@@ -22,6 +22,18 @@ def show_table(data, **kwargs):
     return st.dataframe(data, **kwargs)
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def _table_drawn(fingerprint: str, _rows: pd.DataFrame, kwargs: tuple) -> None:
+    show_table(_rows, **dict(kwargs))
+
+
+def cached_table(rows, **kwargs) -> None:
+    """A table nobody selects in, replayed whole by st.cache_data from a digest of its rows:
+    turning a frame into the browser's format costs a few milliseconds a table on every rerun."""
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    _table_drawn(frame_digest(frame), frame, tuple(sorted(kwargs.items())))
+
+
 def chart(fig, key: str | None = None, on_select: str = "ignore"):
     """A plotly figure; ``on_select="rerun"`` returns the clicked bars (selection points)."""
     alt = charts.text_alternative(fig if isinstance(fig, dict) else fig.to_dict())  # what screen readers say

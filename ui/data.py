@@ -222,22 +222,36 @@ def follow_up(plan: dict, revision: int, filters, today: dt.date, ref):
     return summary(apply_filters(actions(plan, revision, today), filters), ref)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+# The loaders below take the plan as ``_plan``, keyed by its id and revision (a plan's fields
+# change only with its revision): st.cache_data hashing the plan's dict costs milliseconds a call.
+# They keep their result with st.cache_resource, which hands out the object itself instead of an
+# unpickled copy on every rerun (another few milliseconds): the pages only read what they get.
+
 def calendar_section(plan: dict, revision: int, filters, today: dt.date):
     """The overview's calendar figures (pst_data.views.calendar_section): once per revision,
     filters and day, not on every rerun."""
+    return _calendar_section(plan["id"], revision, filters, today, plan)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _calendar_section(plan_id: int, revision: int, filters, today: dt.date, _plan: dict):
     from pst_data.filters import apply_filters
     from pst_data.views import calendar_section as build
 
-    return build(apply_filters(actions(plan, revision, today), filters), plan, today)
+    return build(apply_filters(actions(_plan, revision, today), filters), _plan, today)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
 def change_digest(plan: dict, revision: int, filters, today: dt.date, since: dt.date):
     """« Ce qui a changé » since ``since`` for the actions the filters show (views.change_digest)."""
+    return _change_digest(plan["id"], revision, filters, today, since, plan)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _change_digest(plan_id: int, revision: int, filters, today: dt.date, since: dt.date, _plan: dict):
     from pst_data.filters import apply_filters
     from pst_data.views import change_digest as build, changes_in_view, element_titles
 
+    plan = _plan
     everything = actions(plan, revision, today)
     changes = recent_changes(plan["id"], revision, 500, since)
     if filters.active:
@@ -291,7 +305,7 @@ def _slides(plan: dict, revision: int, digest: str, _actions: pd.DataFrame, sinc
     from pst_data.slides import build_deck
 
     return build_deck(plan, _actions, recent_changes(plan["id"], revision, 500, since), since, today, filter_text,
-                      bureau=bureau, trajectories=_trajectories(plan, revision, digest, _actions, today))
+                      bureau=bureau, trajectories=_trajectories(plan["id"], revision, digest, today, _actions, plan))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -315,11 +329,12 @@ def trajectories(plan: dict, revision: int, actions: pd.DataFrame, today: dt.dat
     """The plan's and each OS's trajectory and forecast (pst_data.timeline.trajectories) for the
     actions shown: rebuilt from the history once per revision, set of actions and day, not on
     every rerun."""
-    return _trajectories(plan, revision, frame_digest(actions), actions, today)
+    return _trajectories(plan["id"], revision, frame_digest(actions), today, actions, plan)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _trajectories(plan: dict, revision: int, digest: str, _actions: pd.DataFrame, today: dt.date) -> dict:
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _trajectories(plan_id: int, revision: int, digest: str, today: dt.date, _actions: pd.DataFrame,
+                  _plan: dict) -> dict:
     from pst_data.timeline import trajectories as build
 
-    return build(progress_events(plan["id"], revision), _actions, plan, today)
+    return build(progress_events(plan_id, revision), _actions, _plan, today)
