@@ -6,7 +6,7 @@ import streamlit as st
 from db.limits import HEALTHS
 from pst_data import services
 from pst_data.bulk import MY_COLUMNS, my_editor_frame, row_edits, to_do_text
-from pst_data.formatting import fmt_date, fmt_percent
+from pst_data.formatting import _missing as missing, fmt_date, fmt_percent
 from pst_data.services import EditError
 from pst_data.text import md_escape
 from ui import data
@@ -43,9 +43,9 @@ for (organisation, next_bureau), group in mine.groupby(["organisation", "next_bu
 with st.container(key="my_actions_list"):
     for row in mine.to_dict("records"):
         st.markdown("**" + md_escape(f"{row['code']} · {row['title']}") + "**  \n"
-                    + md_escape(f"{to_do_text(row, ctx.today)} · taux {fmt_percent(row['progress'], 0) if row['progress'] == row['progress'] and row['progress'] is not None else 'non renseigné'}"
-                                + (f" · échéance {fmt_date(row['end_date'])}" if row["end_date"] is not None
-                                   and row["end_date"] == row["end_date"] else "")))
+                    + md_escape(f"{to_do_text(row, ctx.today)} · taux "
+                                + (fmt_percent(row["progress"], 0) if not missing(row["progress"]) else "non renseigné")
+                                + (f" · échéance {fmt_date(row['end_date'])}" if not missing(row["end_date"]) else "")))
 st.caption("Modifiez le taux, le statut, la santé (et sa raison) ou le commentaire, puis « Enregistrer mes actions » : "
            "une seule fois pour tout le tableau. Une cellule invalide : rien n'est enregistré et la cellule est nommée.")
 

@@ -120,7 +120,7 @@ else:
             shown = ctx.all_actions[ctx.all_actions["id"] == selected]
             freshness = None if shown.empty else \
                 staleness_text(shown["days_since_update"].iloc[0], plan["stale_after_days"]) + " · " + \
-                schedule.phrase(*shown[["schedule", "progress", "expected_progress", "end_date"]].iloc[0], ctx.today)
+                schedule.phrase(*shown[["schedule", "progress", "expected_progress", "due_date"]].iloc[0], ctx.today)
             render_fiche(fiche, data.history(selected, ctx.revision), ctx.labels, freshness,
                          [i for i in measured if i["action_id"] == selected])
         if may_edit:

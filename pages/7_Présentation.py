@@ -11,6 +11,7 @@ import streamlit as st
 
 from pst_data.text import md_escape
 from ui import data
+from ui.components import chosen_reading
 from ui.frame import filter_summary, page_frame
 from ui.slides import PROJECTOR_CSS, SLIDE_CSS, slide_html
 
@@ -28,8 +29,10 @@ except ValueError:
     st.warning("Date « depuis » illisible dans l'adresse : "
                + ("la date du dernier Bureau est utilisée." if last_bureau else "le dernier mois est utilisé."))
     since = default_since
+# Colours: the calendar while the plan runs, its legend after; or what the person chose elsewhere.
+reading = chosen_reading(plan, ctx.today)
 deck = data.slides(plan, ctx.revision, ctx.actions, since, ctx.today, filter_summary(ctx),
-                   last_bureau if since == default_since else None)
+                   last_bureau if since == default_since else None, reading)
 
 requested = st.query_params.get("slide", "1")
 index = min(max(int(requested) if requested.isdigit() else 1, 1), len(deck)) - 1
@@ -64,7 +67,7 @@ with st.container(key="slide_controls"):
     nav[5].download_button(
         "PowerPoint", icon=":material/download:",
         data=lambda: data.deck(plan, ctx.revision, ctx.filters, since, ctx.today, filter_summary(ctx),
-                               last_bureau if since == default_since else None),
+                               last_bureau if since == default_since else None, reading),
         file_name=f"bureau-{plan['slug']}-{ctx.today:%Y-%m-%d}.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         help="Ces diapositives (filtres compris) en présentation PowerPoint modifiable, graphiques inclus.")

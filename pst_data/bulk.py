@@ -9,7 +9,7 @@ import pandas as pd
 
 from pst_data import schedule
 from pst_data.follow_up import staleness_text
-from pst_data.formatting import fmt_date, fmt_number, fmt_percent
+from pst_data.formatting import fmt_date, fmt_number, fmt_percent, plural
 from pst_data.progress import CLOSED_STATUSES
 from pst_data.services import RowEdit
 
@@ -62,8 +62,7 @@ def to_do_text(row: dict[str, Any], today: dt.date) -> str:
     status = row.get("schedule")
     parts = []
     if status == schedule.OVERDUE:
-        late = schedule.days_late(row["end_date"], today)
-        parts.append(f"En retard : échéance dépassée de {late} jour{'s' if late > 1 else ''}")
+        parts.append(f"En retard : échéance dépassée de {plural(schedule.days_late(row['due_date'], today), 'jour')}")
     elif status in schedule.DRIFTING:
         parts.append(f"{status} : {fmt_number(row['schedule_gap'], 0)} points sous les "
                      f"{fmt_percent(row['expected_progress'], 0)} attendus")

@@ -229,10 +229,14 @@ def plan_treemap(actions: pd.DataFrame, title: str = "Le plan, coloré par avanc
         if thresholds is None:
             colours.append(-10 if mean is None else mean)  # -10: grey "no taux" end of the scale
         else:
-            result = schedule.summarise(progress, [r[6] for r in rows], [r[7] for r in rows], weight, thresholds)
-            colours.append(schedule.COLOURS[result.status])
-            hover += f"<br>{esc(result.status)}" + (f" (attendu {fmt_percent(result.expected)})"
-                                                    if result.expected is not None else "")
+            if node_id.startswith("a:"):  # an action: its own status (overdue, suspended… say so)
+                status, expected = rows[0][7], rows[0][6]
+            else:
+                result = schedule.summarise(progress, [r[6] for r in rows], [r[7] for r in rows], weight, thresholds)
+                status, expected = result.status, result.expected
+            colours.append(schedule.COLOURS[status])
+            hover += f"<br>{esc(status)}" + (f" (attendu {fmt_percent(expected)})" if not pd.isna(expected) and
+                                             expected is not None else "")
         hovers.append(hover)
 
     # Plain lists, grouped once: a frame per node (one per action) cost most of the page's run.

@@ -26,7 +26,7 @@ import pandas as pd
 from db.limits import HEALTHS, REMINDER_TEXT_MAX
 from pst_data import schedule
 from pst_data.filters import NO_HEALTH
-from pst_data.formatting import fmt_date
+from pst_data.formatting import _missing, fmt_date
 from pst_data.progress import CLOSED_STATUSES
 
 MEETING_LABELS = {"bureau": "Bureau permanent", "conseil": "Conseil de l'action sociale"}
@@ -79,18 +79,15 @@ def add_follow_up_columns(frame: pd.DataFrame, today: dt.date, stale_after_days:
     updated): the days since then, and whether an open action is stale: its last update, or
     when never updated its creation or import (``known_since_day``), is ``stale_after_days`` old
     or more. A plan imported yesterday is not « sans mise à jour depuis 60 jours »."""
-    days = [None if _no_day(d) else (today - d).days for d in frame["last_update_day"]]
+    days = [None if _missing(d) else (today - d).days for d in frame["last_update_day"]]
     frame["days_since_update"] = pd.array(days, dtype="Int64")
     known = frame["known_since_day"] if "known_since_day" in frame else [None] * len(frame)
     frame["is_stale"] = [
-        is_open(s) and (n >= stale_after_days if n is not None else _no_day(k) or (today - k).days >= stale_after_days)
+        is_open(s) and (n >= stale_after_days if n is not None else _missing(k) or (today - k).days >= stale_after_days)
         for s, n, k in zip(frame["status"], days, known, strict=True)
     ]
     return frame
 
-
-def _no_day(day: Any) -> bool:
-    return day is None or pd.isna(day)
 
 
 def updated_since(actions: pd.DataFrame, day: dt.date) -> pd.Series:
@@ -249,7 +246,7 @@ def action_lines(rows: Sequence[dict[str, Any]], stale_after_days: int) -> str:
         if status in schedule.DRIFTING:
             taux = schedule.phrase(status, row.get("progress"), row.get("expected_progress"), None, dt.date.min)
         elif status == schedule.OVERDUE:
-            taux += f" ; échéance dépassée ({fmt_date(row.get('end_date'))})"
+            taux += f" ; échéance dépassée ({fmt_date(row.get('due_date'))})"
         lines.append(f"- {row['code']} · {row['title']} ({taux} ; "
                      f"{staleness_text(row.get('days_since_update'), stale_after_days)})")
     return "\n".join(lines)

@@ -3,8 +3,9 @@
 - The progress of a group (OO, OS, plan, label...) is the mean taux of its actions that have
   one, weighted by the action weight (default 1). Actions without a taux are not counted as 0:
   they are counted apart ("sans taux") and always shown next to the mean.
-- An action is late when its end date is past, its taux is below 100 (or unknown) and it is
-  neither finalised nor abandoned.
+- An action is late when its échéance is past (without one, the end of the plan's period: the
+  same fallback as the calendar's), its taux is below 100 (or unknown) and it is neither
+  finalised nor abandoned.
 - Bands use the plan's own thresholds (default: Binche's legend).
 """
 
@@ -100,34 +101,30 @@ def is_late(
 
 
 def add_derived_columns(frame: pd.DataFrame, plan: dict[str, Any], today: dt.date) -> pd.DataFrame:
-    """The columns an actions frame derives from its stored ones and the plan's rules:
-    is_top_priority, band, is_late, and against the calendar (pst_data.schedule) expected_progress,
-    schedule and schedule_gap (points behind), as at ``today``; progress as nullable integers."""
+    """The columns an actions frame derives from its stored ones and the plan's rules, as at
+    ``today``: is_top_priority, band; due_date (its échéance, else the end of the plan's period)
+    and is_late against it; and against the calendar (pst_data.schedule) expected_progress,
+    schedule and schedule_gap (points behind). Progress as nullable integers."""
     bands = plan["evaluation_bands"]
     top = top_priority(plan["priority_scale"])
+    plan_start, plan_end = schedule.plan_period(plan.get("period_start"), plan.get("period_end"))
+    thresholds = schedule.Thresholds.of(plan)
     frame["progress"] = frame["progress"].astype("Int64")
     frame["is_top_priority"] = frame["priority"].eq(top) if top else False
     frame["band"] = [band_for(None if pd.isna(p) else p, bands) for p in frame["progress"]]
-    frame["is_late"] = [
-        is_late(e, None if pd.isna(p) else int(p), s, today)
-        for e, p, s in zip(frame["end_date"], frame["progress"], frame["status"], strict=True)
-    ]
-    return add_schedule_columns(frame, plan, today)
-
-
-def add_schedule_columns(frame: pd.DataFrame, plan: dict[str, Any], today: dt.date) -> pd.DataFrame:
-    """expected_progress, schedule (the status) and schedule_gap of every action (pst_data.schedule)."""
-    plan_start, plan_end = schedule.plan_period(plan.get("period_start"), plan.get("period_end"))
-    thresholds = schedule.Thresholds.of(plan)
-    expected, statuses, gaps = [], [], []
+    due, late, expected, statuses, gaps = [], [], [], [], []
     for start, end, progress, status in zip(frame["start_date"], frame["end_date"], frame["progress"],
                                             frame["status"], strict=True):
-        own_end = None if end is None or pd.isna(end) else end
-        value = schedule.expected_progress(*schedule.effective_dates(start, end, plan_start, plan_end), today)
+        start, end = schedule.effective_dates(start, end, plan_start, plan_end)
         progress = None if pd.isna(progress) else int(progress)
+        value = schedule.expected_progress(start, end, today)
+        due.append(end)
+        late.append(is_late(end, progress, status, today))
         expected.append(value)
-        statuses.append(schedule.status_of(progress, status, value, own_end, today, thresholds))
+        statuses.append(schedule.status_of(progress, status, value, end, today, thresholds))
         gaps.append(schedule.gap_points(progress, value))
+    frame["due_date"] = due
+    frame["is_late"] = late
     frame["expected_progress"] = pd.array(expected, dtype="Float64")
     frame["schedule"] = statuses
     frame["schedule_gap"] = pd.array(gaps, dtype="Float64")

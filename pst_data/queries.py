@@ -36,7 +36,7 @@ from pst_data.progress import CLOSED_STATUSES, add_derived_columns, band_for, ba
 ACTION_COLUMNS = [
     "id", "os_code", "os_title", "os_axis", "oo_code", "oo_title", "code", "title", "priority",
     "is_top_priority", "labels", "services", "project_lead", "department", "status", "progress",
-    "band", "weight", "start_date", "end_date", "start_text", "end_text", "is_late", "expected_progress",
+    "band", "weight", "start_date", "end_date", "start_text", "end_text", "due_date", "is_late", "expected_progress",
     "schedule", "schedule_gap", "version",
     "updated_at", "updated_by", "os_position", "oo_position", "position", "lead_account_id",
     "budget", "staff_fte", "health", "health_reason", "with_commune", "partners", "last_update", "last_update_by_file", "last_update_day", "known_since_day",
@@ -188,9 +188,10 @@ def _names_by_action(session: Session, plan_id: int, link, entity, link_column) 
     return names
 
 
-def recent_changes(session: Session, plan_id: int, limit: int = 10,
+def recent_changes(session: Session, plan_id: int, limit: int | None = 10,
                    since: dt.date | None = None) -> pd.DataFrame:
-    """The latest changes made by people (the importer's initial rows are left out)."""
+    """The latest changes made by people (the importer's initial rows are left out); ``limit``
+    None: every one since ``since``."""
     query = (
         select(History.changed_at, History.changed_by, History.action_code, History.field,
                History.old_value, History.new_value, History.comment, History.kind, History.entity)
@@ -255,10 +256,8 @@ def comparison_frame(session: Session, today: dt.date | None = None) -> pd.DataF
     plan has its own thresholds.
     """
     today = today or clock.today()
-    late = and_(  # progress.is_late, written in SQL
-
-        Action.end_date.isnot(None),
-        Action.end_date < today,
+    late = and_(  # progress.is_late, written in SQL: the échéance, else the end of the plan's period
+        or_(Action.end_date < today, and_(Action.end_date.is_(None), Plan.period_end < today.year)),
         or_(Action.progress.is_(None), Action.progress < 100),
         or_(Action.status.is_(None), Action.status.notin_(CLOSED_STATUSES)),
     )
@@ -271,6 +270,7 @@ def comparison_frame(session: Session, today: dt.date | None = None) -> pd.DataF
         )
         .join(OperationalObjective, Action.operational_objective_id == OperationalObjective.id)
         .join(StrategicObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
+        .join(Plan, Plan.id == StrategicObjective.plan_id)
         .group_by(StrategicObjective.plan_id, Action.progress)
     ).all()
     by_plan: dict[int, list] = defaultdict(list)
@@ -351,7 +351,7 @@ def progress_events(session: Session, plan_id: int) -> pd.DataFrame:
 
 MY_ACTION_COLUMNS = [
     "plan_id", "plan_slug", "organisation", "id", "version", "os_code", "oo_code", "code", "title", "end_date",
-    "end_text", "is_late", "expected_progress", "schedule", "schedule_gap", "progress", "status", "health", "health_reason", "comment", "last_update_day", "days_since_update",
+    "end_text", "due_date", "is_late", "expected_progress", "schedule", "schedule_gap", "progress", "status", "health", "health_reason", "comment", "last_update_day", "days_since_update",
     "is_stale", "lead_account_id", "last_bureau", "next_bureau", "to_update", "stale_after_days",
 ]
 
@@ -395,5 +395,5 @@ def my_actions(session: Session, account_id: int, plan_ids: frozenset[int] | Non
     far = dt.date.max
     mine["_order"] = [(*urgency(s, g, e, today), not u, nb or far, e if isinstance(e, dt.date) else far)
                       for s, g, u, nb, e in zip(mine["schedule"], mine["schedule_gap"], mine["to_update"],
-                                                mine["next_bureau"], mine["end_date"], strict=True)]
+                                                mine["next_bureau"], mine["due_date"], strict=True)]
     return mine.sort_values("_order", kind="stable").reset_index(drop=True)[MY_ACTION_COLUMNS]

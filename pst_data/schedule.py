@@ -6,10 +6,12 @@
   document's wording, ``pst_data.dates``); a missing start or échéance falls back to the plan's
   period (1 January of its first year, 31 December of its last). OS and OO carry no dates in PST
   Pilot (none of the five documents gives any), so there is no level between the two.
-- **Schedule status** of an action, in this order: « Abandonné » and « Suspendu » (as declared:
-  not followed); « Terminé » (finalised, or 100 %); « Échéance dépassée » (its own échéance is
-  past: the same rule as « en retard », ``progress.is_late``); « Sans dates » (nothing to expect
-  from: no dates and no plan period); « Sans taux » (dated, but no taux to compare); then the
+- **Schedule status** of an action, in this order: « Abandonné » (as declared: not followed);
+  « Terminé » (finalised, or 100 %); « Échéance dépassée » (its échéance, or without one the end
+  of the plan's period, is past: the same rule as « en retard », ``progress.is_late``, a
+  suspended action included); « Suspendu » (not followed while its échéance is ahead); « Sans
+  dates » (nothing to expect from: no dates and no plan period); « Sans taux » (dated, but no
+  taux to compare); then the
   taux against the expected taux: « Dans les temps » at ``on_track`` % of it or more (95 by
   default), « En retard sur le calendrier » from ``behind`` % (85), « Très en retard » below.
   A gap of at most ``GRACE_POINTS`` is always « Dans les temps »: a taux is an estimate typed in
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from db.limits import SCHEDULE_BEHIND_DEFAULT, SCHEDULE_ON_TRACK_DEFAULT
-from pst_data.formatting import _missing, fmt_date, fmt_percent
+from pst_data.formatting import _missing, fmt_date, fmt_percent, plural
 
 DONE = "Terminé"
 ON_TIME = "Dans les temps"
@@ -137,18 +139,19 @@ def judge(actual: float, expected: float, thresholds: Thresholds) -> str:
     return BEHIND if ratio >= thresholds.behind else FAR_BEHIND
 
 
-def status_of(progress: Any, declared: str | None, expected: float | None, own_end: dt.date | None,
+def status_of(progress: Any, declared: str | None, expected: float | None, due: dt.date | None,
               today: dt.date, thresholds: Thresholds = Thresholds()) -> str:
-    """One action's schedule status (see the module's docstring for the order)."""
+    """One action's schedule status (see the module's docstring for the order); ``due``: its
+    échéance, else the end of the plan's period."""
     if declared == "Abandonné":
         return ABANDONED
-    if declared == "Suspendu":
-        return SUSPENDED
     has_taux = not _missing(progress)
     if declared == "Finalisé" or (has_taux and float(progress) >= 100):
         return DONE
-    if not _missing(own_end) and own_end < today:
+    if not _missing(due) and due < today:
         return OVERDUE
+    if declared == "Suspendu":
+        return SUSPENDED
     if expected is None or _missing(expected):
         return NO_DATES
     if not has_taux:
@@ -163,19 +166,18 @@ def gap_points(progress: Any, expected: Any) -> float | None:
     return float(expected) - float(progress)
 
 
-def days_late(own_end: Any, today: dt.date) -> int | None:
+def days_late(due: Any, today: dt.date) -> int | None:
     """Days since the échéance passed (None when it has not, or there is none)."""
-    return None if _missing(own_end) or own_end >= today else (today - own_end).days
+    return None if _missing(due) or due >= today else (today - due).days
 
 
-def phrase(status: str, progress: Any, expected: Any, own_end: Any, today: dt.date) -> str:
+def phrase(status: str, progress: Any, expected: Any, due: Any, today: dt.date) -> str:
     """An action's schedule in words: « très en retard : 20 % pour 50 % attendus »,
     « échéance dépassée depuis 12 jours (31/12/2026) », « dans les temps (50 % attendus) »."""
     taux = "sans taux" if _missing(progress) else fmt_percent(progress, 0)
     wanted = "" if _missing(expected) else fmt_percent(expected, 0)
     if status == OVERDUE:
-        late = days_late(own_end, today)
-        return f"échéance dépassée depuis {late} jour{'s' if late > 1 else ''} ({fmt_date(own_end)})"
+        return f"échéance dépassée depuis {plural(days_late(due, today), 'jour')} ({fmt_date(due)})"
     if status in DRIFTING:
         return f"{status.lower()} : {taux} pour {wanted} attendus"
     if status in (ON_TIME, NO_TAUX) and wanted:
@@ -187,11 +189,11 @@ def phrase(status: str, progress: Any, expected: Any, own_end: Any, today: dt.da
 URGENCY = (OVERDUE, FAR_BEHIND, BEHIND, NO_TAUX, ON_TIME, NO_DATES, SUSPENDED, DONE, ABANDONED)
 
 
-def urgency(status: str, gap: Any, own_end: Any, today: dt.date) -> tuple[int, float]:
+def urgency(status: str, gap: Any, due: Any, today: dt.date) -> tuple[int, float]:
     """A sort key, most urgent first: the status's rank, then the longest overdue or the
     furthest behind."""
     if status == OVERDUE:
-        return 0, -float(days_late(own_end, today) or 0)
+        return 0, -float(days_late(due, today) or 0)
     return URGENCY.index(status), -(0.0 if _missing(gap) else float(gap))
 
 
@@ -234,8 +236,8 @@ def summarise(progresses: Sequence[Any], expecteds: Sequence[Any], statuses: Seq
         status = DONE if followed and all(s == DONE for s in followed) else NO_DATES
         return GroupSchedule(None, None, status, 0, counts)
     actual, expected = total / weight_sum, expected_total / weight_sum
-    active = [s for s in statuses if s in COMPARED]
-    status = DONE if all(s == DONE for s in active) else judge(actual, expected, thresholds)
+    followed = [s for s in statuses if s not in NOT_FOLLOWED]
+    status = DONE if all(s == DONE for s in followed) else judge(actual, expected, thresholds)
     return GroupSchedule(actual, expected, status, compared, counts)
 
 
@@ -284,7 +286,8 @@ def forecast(points: Sequence[tuple[dt.date, float]], today: dt.date, name: str,
     """``points``: the group's mean taux after each change, oldest first (the Brussels day of
     the change, the mean then), up to ``today``. ``name``: « l'OS 2 », « le plan »."""
     points = [(d, float(v)) for d, v in points if d <= today and not _missing(v)]
-    end_text = f" ; le plan se termine en {plan_end_year}" if plan_end_year else ""
+    end_text = "" if not plan_end_year else f" ; le plan s'est terminé en {plan_end_year}" \
+        if int(plan_end_year) < today.year else f" ; le plan se termine en {plan_end_year}"
     if not points:
         return Forecast(f"Pas assez d'historique pour une projection : {name} n'a encore aucun taux.")
     current = points[-1][1]

@@ -22,6 +22,7 @@ from pst_data.charts import band_colours
 from pst_data.formatting import fmt_date, fmt_percent, plural
 from pst_data.follow_up import health_counts, open_actions
 from pst_data.progress import NO_BAND, band_for, rollup, schedule_of, schedule_rollup, summarise, top_priority
+from pst_data.timeline import PLAN_SCOPE
 from pst_data.views import change_digest, changes_in_view, drifting_rows, element_titles, overdue_rows
 
 # What one 16:9 slide holds at projector sizes (text of 22 px at 1920 × 1080), counted in lines
@@ -181,9 +182,11 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
             (schedule.ON_TIME, "Dans les temps"), (schedule.BEHIND, "En retard (calendrier)"),
             (schedule.FAR_BEHIND, "Très en retard"), (schedule.OVERDUE, "Échéance dépassée")) if whole.counts[status]]
         legend_title = "Couleur : situation par rapport au taux attendu aujourd'hui ; « attendu » : le taux que les dates attendent"
+        bars_what = "Taux des actions suivies et datées, et taux attendu,"
     else:
         figures += [(label, str(count)) for label, count in total.band_counts.items() if count and label != NO_BAND]
         legend_title = "Couleur : bande d'évaluation du taux moyen"
+        bars_what = "Taux d'avancement moyen"
     os_rollup = rollup(actions, ["os_code", "os_title"], bands)
     os_calendar = schedule_rollup(actions, ["os_code", "os_title"], thresholds) if thresholds is not None else None
     per_os = _bars(os_rollup, "os_code", "os_title", "OS ", bands, os_calendar)
@@ -193,7 +196,7 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
     overview = _split_bars(per_os, first_budget, BARS_ONLY_BUDGET - _title_extra(title))
     deck = _parts([Slide("title" if n == 0 else "overview", title, subtitle if n == 0 else "",
                          figures if n == 0 else [], bars=chunk,
-                         bars_title="Taux d'avancement moyen par objectif stratégique", legend_title=legend_title)
+                         bars_title=f"{bars_what} par objectif stratégique", legend_title=legend_title)
                    for n, chunk in enumerate(overview)])
 
     top = top_priority(plan["priority_scale"])
@@ -219,7 +222,7 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
         chunks = _split_bars(per_oo, first_budget, BARS_ONLY_BUDGET - _title_extra(title))
         deck += _parts([Slide("os", title, "",
                               figures if n == 0 else [], note if n == 0 else "", bars=chunk,
-                              bars_title="Taux d'avancement moyen par objectif opérationnel",
+                              bars_title=f"{bars_what} par objectif opérationnel",
                               legend_title=legend_title, os_code=os_row["os_code"])
                         for n, chunk in enumerate(chunks)])
 
@@ -234,11 +237,12 @@ def build_deck(plan: dict[str, Any], actions: pd.DataFrame, changes: pd.DataFram
                           empty="Aucune action n'a changé depuis cette date.")
                     for chunk in (_split_rows(digest, CHANGES_COLUMNS) if len(digest) else [digest])])
 
-    no_dates = actions.empty or actions["end_date"].isna().all()
+    no_dates = actions.empty or actions["due_date"].isna().all()
     late_rows = overdue_rows(actions, today)
     subtitle = f"{plural(len(late_rows), 'action')} dont l'échéance est dépassée, la plus en retard d'abord"
     deck += _parts([Slide("late", "Projets en retard", subtitle, rows=chunk if len(chunk) else None,
-                          empty="Aucune action n'a d'échéance dans ce plan : le retard ne peut pas être calculé."
+                          empty="Aucune action n'a d'échéance, et le plan n'a pas de période : le retard ne peut pas "
+                                "être calculé."
                           if no_dates else "Aucun projet en retard.")
                     for chunk in (_split_rows(late_rows, LATE_COLUMNS) if len(late_rows) else [late_rows])])
     if thresholds is not None:
@@ -259,7 +263,7 @@ def _forecast_slides(trajectories: dict[str, Any], actions: pd.DataFrame) -> lis
     titles = dict(zip(actions["os_code"].astype(str), actions["os_title"].astype(str), strict=True))
     rows = []
     for scope, path in trajectories.items():
-        name = "Tout le plan" if scope == "Plan" else f"{scope} · {titles.get(scope[3:], '')}"
+        name = "Tout le plan" if scope == PLAN_SCOPE else f"{scope} · {titles.get(scope[3:], '')}"
         rows.append({"Portée": name, "Taux": fmt_percent(path.current), "Attendu": fmt_percent(path.expected_today),
                      "Projection": path.forecast.sentence})
     table = pd.DataFrame(rows, columns=list(FORECAST_COLUMNS))

@@ -93,8 +93,10 @@ def trajectories(events: pd.DataFrame, actions: pd.DataFrame, plan: dict[str, An
     recorded taux) to its last, one point a month; and at the recent pace, the day 100 % is
     reached (pst_data.schedule.forecast)."""
     # The followed actions (neither abandoned nor suspended), both for the taux and for what is
-    # expected: the two lines speak of the same actions.
+    # expected: the two lines speak of the same actions; the expected line, like the roll-up, of
+    # those that have a taux.
     actions = actions[~actions["schedule"].isin(schedule.NOT_FOLLOWED)]
+    assessed = actions["progress"].notna().tolist()
     ids = set(int(i) for i in actions["id"])
     mine = events[events["action_id"].isin(ids)] if not events.empty else events
     os_of = dict(zip(actions["id"].astype(int), actions["os_code"].astype(str), strict=True))
@@ -103,12 +105,11 @@ def trajectories(events: pd.DataFrame, actions: pd.DataFrame, plan: dict[str, An
     plan_start, plan_end = schedule.plan_period(plan.get("period_start"), plan.get("period_end"))
     starts_ends = [schedule.effective_dates(s, e, plan_start, plan_end)
                    for s, e in zip(actions["start_date"], actions["end_date"], strict=True)]
-    followed = [True] * len(actions)
     out: dict[str, Trajectory] = {}
     scopes = [PLAN_SCOPE] + [f"OS {c}" for c in dict.fromkeys(actions["os_code"].astype(str))]
     for scope in scopes:
-        in_scope = [ok and (scope == PLAN_SCOPE or f"OS {os_code}" == scope)
-                    for ok, os_code in zip(followed, actions["os_code"].astype(str), strict=True)]
+        in_scope = [scope == PLAN_SCOPE or f"OS {os_code}" == scope for os_code in actions["os_code"].astype(str)]
+        expected_of = [keep and taux for keep, taux in zip(in_scope, assessed, strict=True)]
         part = timeline[timeline["scope"] == scope].dropna(subset=["mean_progress"]) if not timeline.empty else timeline
         if part.empty:
             actual = pd.DataFrame(columns=["day", "mean_progress"])
@@ -119,15 +120,13 @@ def trajectories(events: pd.DataFrame, actions: pd.DataFrame, plan: dict[str, An
         first = min([d for d in [plan_start, actual["day"].min() if len(actual) else None] if d is not None],
                     default=today)
         last = max([d for d in [plan_end, today] if d is not None])
-        chosen = [se for se, keep in zip(starts_ends, in_scope, strict=True) if keep]
-        expected = schedule.expected_curve([s for s, _ in chosen], [e for _, e in chosen],
-                                           [w for w, keep in zip(actions["weight"], in_scope, strict=True) if keep],
-                                           schedule.month_starts(first, last))
+        chosen = [se for se, keep in zip(starts_ends, expected_of, strict=True) if keep]
+        curve = schedule.expected_curve([s for s, _ in chosen], [e for _, e in chosen],
+                                        [w for w, keep in zip(actions["weight"], expected_of, strict=True) if keep],
+                                        [*schedule.month_starts(first, last), today])
+        expected, today_expected = curve[:-1], curve[-1][1]
         name = "le plan" if scope == PLAN_SCOPE else f"l'{scope}"
         points = list(zip(actual["day"], actual["mean_progress"], strict=True))
-        today_expected = schedule.expected_curve([s for s, _ in chosen], [e for _, e in chosen],
-                                                 [w for w, keep in zip(actions["weight"], in_scope, strict=True) if keep],
-                                                 [today])[0][1]
         chart_rows = pd.DataFrame({
             "day": [d for d, _ in expected] + list(actual["day"]),
             "value": [v for _, v in expected] + [float(v) for v in actual["mean_progress"]],

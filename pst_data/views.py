@@ -449,7 +449,7 @@ def key_figures(actions: pd.DataFrame, bands: Sequence[dict[str, Any]] | None,
         summary = summarise(frame["progress"].tolist(), frame["weight"].tolist(), bands)
         return {"actions": summary.actions, "mean": summary.mean_progress, "assessed": summary.assessed,
                 "finalised": int((frame["status"] == "Finalisé").sum()), "late": int(frame["is_late"].sum()),
-                "dated": int(frame["end_date"].notna().sum()), "unassessed": summary.unassessed,
+                "dated": int(frame["due_date"].notna().sum()), "unassessed": summary.unassessed,
                 "drifting": int(frame["schedule"].isin(schedule.DRIFTING).sum()),
                 "expected": int(frame["expected_progress"].notna().sum())}
 
@@ -471,8 +471,9 @@ def key_figures(actions: pd.DataFrame, bands: Sequence[dict[str, Any]] | None,
                   "le taux d'avancement : une action peut être dans la bande la plus haute sans être finalisée.",
                   _delta(now["finalised"], old("finalised"), "action", since)),
         KeyFigure("En retard", EMPTY if no_dates else fmt_number(now["late"], 0),
-                  "Aucune action n'a d'échéance dans ce plan : le retard ne peut pas être calculé." if no_dates else
-                  "Échéance dépassée, taux sous 100 % et ni finalisée ni abandonnée.",
+                  "Aucune action n'a d'échéance, et le plan n'a pas de période : le retard ne peut pas être calculé."
+                  if no_dates else "Échéance dépassée (sans échéance : la fin de la période du plan), taux sous 100 % "
+                                   "et ni finalisée ni abandonnée.",
                   None if no_dates else _delta(now["late"], old("late"), "action", since), "inverse"),
         KeyFigure("Qui dérivent", EMPTY if now["expected"] == 0 else fmt_number(now["drifting"], 0),
                   "Aucune action n'a de dates, ni le plan de période : le calendrier ne peut rien attendre." if
@@ -614,12 +615,13 @@ def drifting_rows(actions: pd.DataFrame) -> pd.DataFrame:
 def overdue_rows(actions: pd.DataFrame, today) -> pd.DataFrame:
     """The actions whose échéance has passed, the longest overdue first."""
     late = actions[actions["is_late"].astype(bool)] if not actions.empty else actions
-    days = [schedule.days_late(d, today) for d in late["end_date"]]
+    days = [schedule.days_late(d, today) for d in late["due_date"]]
     late = late.assign(_days=days).sort_values("_days", ascending=False, kind="stable") if len(late) else late
     return pd.DataFrame({
         "Code": late["code"].astype(str), "Action": late["title"].astype(str),
         "Taux": [fmt_percent(v, 0) for v in late["progress"]],
-        "Échéance": [fmt_date(d) for d in late["end_date"]],
+        "Échéance": [fmt_date(d) if not _missing(e) else f"fin du plan ({fmt_date(d)})"
+                     for d, e in zip(late["due_date"], late["end_date"], strict=True)],
         "Retard": [f"{n} j" for n in late["_days"]] if len(late) else [],
         "Chef de projet": late["project_lead"].fillna(EMPTY).astype(str),
     })
@@ -721,7 +723,8 @@ def status_report(plan: dict[str, Any], actions: pd.DataFrame, trajectories: dic
             "expected_progress": number(row["expected_progress"]), "schedule": row["schedule"],
             "gap_points": number(row["schedule_gap"]),
             "end_date": None if _missing(row["end_date"]) else row["end_date"].isoformat(),
-            "days_late": schedule.days_late(row["end_date"], as_of) if row["schedule"] == schedule.OVERDUE else None,
+            "due_date": None if _missing(row["due_date"]) else row["due_date"].isoformat(),
+            "days_late": schedule.days_late(row["due_date"], as_of) if row["schedule"] == schedule.OVERDUE else None,
             "project_lead": None if _missing(row["project_lead"]) else str(row["project_lead"]),
         } for row in actions.to_dict("records")],
         "summary": group(actions, "Plan"),

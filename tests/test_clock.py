@@ -85,7 +85,8 @@ def test_lateness_counts_from_the_day_it_is_given():
 
 def test_an_action_is_late_from_the_day_after_its_deadline(seeded_engine, set_now):
     """Binche 1.1.1.1.2 ends 31/12/2024: on time that day, late the next morning, in the
-    pages' frame (Python rule) and in the comparison (SQL rule) alike."""
+    pages' frame (Python rule) and in the comparison (SQL rule) alike; so do the actions without
+    an échéance, due at the end of the plan's period (2019-2024)."""
     with Session(seeded_engine) as s:
         binche = queries.find_plan(s, slug="binche")
 
@@ -100,7 +101,8 @@ def test_an_action_is_late_from_the_day_after_its_deadline(seeded_engine, set_no
         after, compared_after = late_codes()
     with Session(seeded_engine) as s:
         frame = queries.actions_frame(s, binche, dt.date(2025, 1, 1))
-    due_that_day = frame[frame["end_date"] == dt.date(2024, 12, 31)]
+    due_that_day = frame[frame["due_date"] == dt.date(2024, 12, 31)]
+    assert due_that_day["end_date"].isna().any()  # some have no échéance of their own
     assert "1.1.1.1.2" in set(due_that_day["code"])
     assert "1.1.1.1.2" not in before and "1.1.1.1.2" in after
     assert after - before == set(due_that_day.loc[due_that_day["is_late"], "code"])

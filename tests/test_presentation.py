@@ -80,7 +80,7 @@ def test_presentation_walks_title_os_changes_and_late_slides(app_db_url, plan_fi
     assert "Non renseignée 47 · 0 action non mise(s) à jour depuis 60 jours ou plus" in slide_text(at)
     previous(at)
     assert slide_title(at) == "Projets en retard (suite)"
-    assert "40 actions dont l'échéance est dépassée, la plus en retard d'abord" in slide_text(at)
+    assert "45 actions dont l'échéance est dépassée, la plus en retard d'abord" in slide_text(at)
     at.query_params["slide"] = "12"
     at.run()
     assert slide_title(at) == "Ce qui a changé depuis le 24/10/2026"  # no Bureau on the calendar: 30 days
@@ -102,11 +102,19 @@ def test_late_slide_of_a_plan_whose_late_actions_have_no_taux(app_db_url):
     assert "<td>—</td>" in _slide_html(at)
 
 
-def test_a_plan_without_due_dates_says_so_instead_of_no_late_project(app_db_url):
+def test_actions_without_due_dates_are_late_once_the_plan_s_period_is_over(app_db_url):
     at = open_page("pages/7_Présentation.py", app_db_url, plan="charleroi", slide="99")
     back_to(at, "Projets en retard")
     no_exception(at)
-    assert "Aucune action n'a d'échéance dans ce plan : le retard ne peut pas être calculé." in slide_text(at)
+    assert "fin du plan (31/12/2024)" in slide_text(at)  # Charleroi's fiches give no échéance
+
+
+def test_a_plan_without_due_dates_or_period_says_so_instead_of_no_late_project():
+    actions = _actions(2, 1, "Sans date").assign(end_date=None, due_date=None, is_late=False,
+                                                  expected_progress=None, schedule=schedule.NO_DATES)
+    late = next(s for s in build_deck(PLAN, actions, NO_CHANGES, TODAY, TODAY, "tous") if s.kind == "late")
+    assert late.rows is None
+    assert late.empty == "Aucune action n'a d'échéance, et le plan n'a pas de période : le retard ne peut pas être calculé."
 
 
 def test_projector_mode_shows_the_slide_alone_with_a_way_back(app_db_url):
@@ -133,6 +141,7 @@ def _actions(n_os: int, oo_per_os: int, title: str, late: int = 0) -> pd.DataFra
                          "is_late": len(rows) < late, "end_date": dt.date(2024, 12, 31), "project_lead": "<b>X</b>",
                          "status": "En cours", "health": "En difficulté", "health_reason": f"Raison {title}",
                          "is_stale": False, "end_text": None, "expected_progress": 50.0, "schedule_gap": 0.0,
+                         "due_date": dt.date(2024, 12, 31),
                          "schedule": schedule.OVERDUE if len(rows) < late else schedule.ON_TIME})
     return pd.DataFrame(rows)
 

@@ -78,6 +78,7 @@ def test_the_thresholds_are_the_plan_s_own():
 def test_declared_statuses_and_the_echeance_come_before_the_comparison():
     assert status_of(20, "Abandonné", 50.0, END, HALFWAY) == ABANDONED
     assert status_of(20, "Suspendu", 50.0, END, HALFWAY) == SUSPENDED
+    assert status_of(20, "Suspendu", 100.0, D(2026, 12, 31), HALFWAY) == OVERDUE  # paused, yet its échéance passed
     assert status_of(None, "Finalisé", 50.0, END, HALFWAY) == DONE
     assert status_of(100, "En cours", 50.0, D(2020, 1, 1), HALFWAY) == DONE
     assert status_of(90, "En cours", 100.0, D(2026, 12, 31), HALFWAY) == OVERDUE  # the day after the échéance
@@ -112,8 +113,10 @@ def test_a_group_compares_its_weighted_taux_with_its_weighted_expected_taux():
 def test_a_group_leaves_out_what_is_not_followed_or_cannot_be_compared():
     group = summarise([20, 0, None, 30, None], [50.0, 50.0, 50.0, None, 50.0],
                       [ABANDONED, SUSPENDED, NO_TAUX, NO_DATES, DONE], [1, 1, 1, 1, 2])
-    # Only the finalised action without a taux compares (at 100 %).
-    assert (group.actual, group.expected, group.compared, group.status) == (100.0, 50.0, 1, DONE)
+    # Only the finalised action without a taux compares (at 100 %); the group is not done while
+    # an action it follows (without a taux, without dates) is not.
+    assert (group.actual, group.expected, group.compared, group.status) == (100.0, 50.0, 1, ON_TIME)
+    assert summarise([100, None], [50.0, None], [DONE, DONE], [1, 1]).status == DONE
     assert summarise([20], [None], [NO_DATES]).status == NO_DATES
     assert summarise([], [], []).status == NO_DATES
     assert summarise([100, 5], [None, 40.0], [DONE, ABANDONED]).status == DONE

@@ -273,7 +273,7 @@ def test_binche_s_trajectory_comes_from_its_history_against_the_expected_line(se
     assert len(plan_path.actual) == 4 and plan_path.actual["mean_progress"].is_monotonic_increasing
     assert plan_path.forecast.enough_history and plan_path.forecast.finish is not None
     assert plan_path.forecast.sentence.startswith("À ce rythme, le plan atteindra 100 % vers ")
-    assert plan_path.forecast.sentence.endswith(" ; le plan se termine en 2024.")
+    assert plan_path.forecast.sentence.endswith(" ; le plan s'est terminé en 2024.")
     assert "OS 1.1" in later and later["OS 1.1"].forecast.enough_history
 
 

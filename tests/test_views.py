@@ -70,7 +70,7 @@ def _frame(progress, status=None, late=None, end=None, schedule=None):
     n = len(progress)
     end = end or [dt.date(2024, 12, 31)] * n
     return pd.DataFrame({"progress": progress, "weight": [1.0] * n, "status": status or ["En cours"] * n,
-                         "is_late": late or [False] * n, "end_date": end,
+                         "is_late": late or [False] * n, "end_date": end, "due_date": end,
                          "expected_progress": [None if e is None else 50.0 for e in end],
                          "schedule": schedule or ["Dans les temps"] * n})
 

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from pst_data import charts, schedule
-from pst_data.formatting import EMPTY, fmt_number
+from pst_data.formatting import EMPTY
 from pst_data.text import md_escape, text_colour_on
 from ui.data import frame_digest
 
@@ -103,6 +103,11 @@ READING_CHOICE = "pst_reading"  # plan slug -> the reading a person chose (survi
 READING_LABELS = {schedule.CALENDAR: "Calendrier", schedule.LEGEND: "Bandes d'évaluation"}
 
 
+def chosen_reading(plan: dict, today) -> str:
+    """The reading a person chose for this plan (``reading_choice``), else the plan's phase's."""
+    return st.session_state.get(READING_CHOICE, {}).get(plan["slug"], schedule.default_reading(plan, today))
+
+
 def reading_choice(plan: dict, today, key: str) -> str:
     """What the page's colours describe: the calendar while the plan runs, the evaluation
     legend once its period is over (pst_data.schedule.default_reading); the person may choose
@@ -126,8 +131,3 @@ def reading_choice(plan: dict, today, key: str) -> str:
              "sa période terminée.")
     return st.session_state.get(key) or current
 
-
-def schedule_legend() -> str:
-    """The calendar's colours in words (for a caption)."""
-    return ("Couleurs : " + ", ".join(s.lower() for s in schedule.STATUSES[:5])
-            + f" ; seuils du plan, écart toléré {fmt_number(schedule.GRACE_POINTS, 0)} points.")

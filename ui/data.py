@@ -161,12 +161,12 @@ def workbook(plan: dict, revision: int, filters, today: dt.date) -> bytes:
 
 @st.cache_data(max_entries=8, show_spinner="Préparation de la présentation…")
 def deck(plan: dict, revision: int, filters, since: dt.date, today: dt.date, filter_text: str,
-         bureau: dt.date | None = None) -> bytes:
+         bureau: dt.date | None = None, reading: str | None = None) -> bytes:
     from pst_data.exports.deck import plan_deck
 
     with read_session(engine()) as session:
         return plan_deck(session, plan, _filtered_actions(session, plan, today, filters), since, today, filter_text,
-                         bureau)
+                         bureau, reading)
 
 
 @st.cache_data(max_entries=4, show_spinner="Rédaction du rapport d'évaluation…")
@@ -253,7 +253,7 @@ def _change_digest(plan_id: int, revision: int, filters, today: dt.date, since: 
 
     plan = _plan
     everything = actions(plan, revision, today)
-    changes = recent_changes(plan["id"], revision, 500, since)
+    changes = recent_changes(plan["id"], revision, None, since)
     if filters.active:
         changes = changes[changes_in_view(changes, apply_filters(everything, filters))]
     return build(changes, element_titles(everything))
@@ -292,20 +292,21 @@ def _objective_tree(plan: dict, revision: int, digest: str, _actions: pd.DataFra
 
 
 def slides(plan: dict, revision: int, actions: pd.DataFrame, since: dt.date, today: dt.date,
-           filter_text: str, bureau: dt.date | None) -> list:
+           filter_text: str, bureau: dt.date | None, reading: str) -> list:
     """The Présentation's slides (pst_data.slides.build_deck) once per revision, set of actions
     shown and period, not on every rerun (a slide turned): they were four fifths of the page's
     warm run (benchmarks/README.md)."""
-    return _slides(plan, revision, frame_digest(actions), actions, since, today, filter_text, bureau)
+    return _slides(plan, revision, frame_digest(actions), actions, since, today, filter_text, bureau, reading)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _slides(plan: dict, revision: int, digest: str, _actions: pd.DataFrame, since: dt.date, today: dt.date,
-            filter_text: str, bureau: dt.date | None) -> list:
+            filter_text: str, bureau: dt.date | None, reading: str) -> list:
     from pst_data.slides import build_deck
 
-    return build_deck(plan, _actions, recent_changes(plan["id"], revision, 500, since), since, today, filter_text,
-                      bureau=bureau, trajectories=_trajectories(plan["id"], revision, digest, today, _actions, plan))
+    return build_deck(plan, _actions, recent_changes(plan["id"], revision, None, since), since, today, filter_text,
+                      bureau=bureau, trajectories=_trajectories(plan["id"], revision, digest, today, _actions, plan),
+                      reading=reading)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

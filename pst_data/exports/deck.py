@@ -167,13 +167,14 @@ def build_pptx(plan: dict[str, Any], deck: list[Slide]) -> bytes:
 
 
 def plan_deck(session, plan: dict[str, Any], actions: pd.DataFrame, since: dt.date, today: dt.date,
-              filter_text: str, bureau: dt.date | None = None) -> bytes:
+              filter_text: str, bureau: dt.date | None = None, reading: str | None = None) -> bytes:
     """The deck of ``actions`` (a filtered actions frame of ``plan``), read from the session;
-    ``bureau``: the Bureau ``since`` follows (its date names the changes slide)."""
+    ``bureau``: the Bureau ``since`` follows (its date names the changes slide); ``reading``:
+    what colours describe (pst_data.schedule; default: the plan's phase)."""
     from pst_data import queries
     from pst_data.timeline import trajectories
 
-    changes = queries.recent_changes(session, plan["id"], 500, since)
+    changes = queries.recent_changes(session, plan["id"], None, since)
     paths = trajectories(queries.progress_events(session, plan["id"]), actions, plan, today)
     return build_pptx(plan, build_deck(plan, actions, changes, since, today, filter_text, bureau=bureau,
-                                       trajectories=paths))
+                                       trajectories=paths, reading=reading))

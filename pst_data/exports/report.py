@@ -497,8 +497,7 @@ def _calendar(pdf: ReportPDF, plan: dict[str, Any], actions: pd.DataFrame, traje
     pdf.paragraph("Calendrier : " + schedule_line(schedule_of(actions, thresholds), f"au {fmt_date(as_of)}") + ".",
                   9.5)
     for scope, path in trajectories.items():
-        label = "Plan" if scope == "Plan" else scope
-        pdf.paragraph(f"{label} · {path.forecast.sentence}", 9.5)
+        pdf.paragraph(f"{scope} · {path.forecast.sentence}", 9.5)
     pdf.ln(1)
 
 
