@@ -129,7 +129,7 @@ else:
 
     st.subheader("Trajectoire et projection")
     os_titles = {f"OS {c}": t for c, t in zip(actions["os_code"], actions["os_title"], strict=True)}
-    paths = data.trajectories(plan, ctx.revision, actions, ctx.today)
+    paths = data.trajectories(plan, ctx.revision, ctx.filters, ctx.today)
     scope = st.selectbox("Portée", options=list(paths), key="trajectory_scope",
                          format_func=lambda s: "Tout le plan (actions affichées)" if s == PLAN_SCOPE
                          else f"{s} · {os_titles.get(s, '')}")

@@ -31,7 +31,7 @@ except ValueError:
     since = default_since
 # Colours: the calendar while the plan runs, its legend after; or what the person chose elsewhere.
 reading = chosen_reading(plan, ctx.today)
-deck = data.slides(plan, ctx.revision, ctx.actions, since, ctx.today, filter_summary(ctx),
+deck = data.slides(plan, ctx.revision, ctx.filters, ctx.actions, since, ctx.today, filter_summary(ctx),
                    last_bureau if since == default_since else None, reading)
 
 requested = st.query_params.get("slide", "1")

@@ -306,3 +306,25 @@ def test_a_directeur_sets_the_plan_s_thresholds_and_the_statuses_follow(running)
     # 44 % for 49,6 % expected is 88,7 %: behind with 95 %, on time with 85 %.
     assert _frame(engine, changed).set_index("code").loc["1.2.1", "schedule"] == schedule.ON_TIME
     assert plan_now.loc["1.1.2", "schedule"] == schedule.FAR_BEHIND
+
+
+def test_the_trajectory_is_rebuilt_once_per_revision_not_on_every_rerun(seeded_sqlite_file, tmp_path, set_now,
+                                                                         monkeypatch):
+    import pst_data.timeline as timeline
+    from ui import data
+
+    url, engine = _app(seeded_sqlite_file, tmp_path, set_now)
+    built = []
+    original = timeline.trajectories
+    monkeypatch.setattr(timeline, "trajectories", lambda *a, **k: built.append(1) or original(*a, **k))
+    at = open_page("dashboard.py", url, plan=SLUG)
+    for _ in range(3):
+        at.run()
+    no_exception(at)
+    assert len(built) == 1
+    row = actions_by_code(engine, TODAY).loc["1.1.2"]
+    services.update_action(engine, int(row["id"]), int(row["version"]), {"progress": 35}, CHRIS)
+    data.invalidate()
+    at.run()
+    at.run()
+    assert len(built) == 2

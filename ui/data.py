@@ -291,21 +291,21 @@ def _objective_tree(plan: dict, revision: int, digest: str, _actions: pd.DataFra
                 plan["evaluation_bands"], filtered, Thresholds.of(plan))
 
 
-def slides(plan: dict, revision: int, actions: pd.DataFrame, since: dt.date, today: dt.date,
+def slides(plan: dict, revision: int, filters, actions: pd.DataFrame, since: dt.date, today: dt.date,
            filter_text: str, bureau: dt.date | None, reading: str) -> list:
     """The Présentation's slides (pst_data.slides.build_deck) once per revision, set of actions
     shown and period, not on every rerun (a slide turned): they were four fifths of the page's
     warm run (benchmarks/README.md)."""
-    return _slides(plan, revision, frame_digest(actions), actions, since, today, filter_text, bureau, reading)
+    return _slides(plan, revision, filters, frame_digest(actions), actions, since, today, filter_text, bureau, reading)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _slides(plan: dict, revision: int, digest: str, _actions: pd.DataFrame, since: dt.date, today: dt.date,
+def _slides(plan: dict, revision: int, filters, digest: str, _actions: pd.DataFrame, since: dt.date, today: dt.date,
             filter_text: str, bureau: dt.date | None, reading: str) -> list:
     from pst_data.slides import build_deck
 
     return build_deck(plan, _actions, recent_changes(plan["id"], revision, None, since), since, today, filter_text,
-                      bureau=bureau, trajectories=_trajectories(plan["id"], revision, digest, today, _actions, plan),
+                      bureau=bureau, trajectories=trajectories(plan, revision, filters, today),
                       reading=reading)
 
 
@@ -326,16 +326,17 @@ def comparison_figures(revision_key: str, today: dt.date, slugs: tuple, bands_js
     return progress, split
 
 
-def trajectories(plan: dict, revision: int, actions: pd.DataFrame, today: dt.date) -> dict:
+def trajectories(plan: dict, revision: int, filters, today: dt.date) -> dict:
     """The plan's and each OS's trajectory and forecast (pst_data.timeline.trajectories) for the
-    actions shown: rebuilt from the history once per revision, set of actions and day, not on
+    actions the filters show: rebuilt from the history once per revision, filters and day, not on
     every rerun."""
-    return _trajectories(plan["id"], revision, frame_digest(actions), today, actions, plan)
+    return _trajectories(plan["id"], revision, filters, today, plan)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _trajectories(plan_id: int, revision: int, digest: str, today: dt.date, _actions: pd.DataFrame,
-                  _plan: dict) -> dict:
+def _trajectories(plan_id: int, revision: int, filters, today: dt.date, _plan: dict) -> dict:
+    from pst_data.filters import apply_filters
     from pst_data.timeline import trajectories as build
 
-    return build(progress_events(plan_id, revision), _actions, _plan, today)
+    return build(progress_events(plan_id, revision), apply_filters(actions(_plan, revision, today), filters), _plan,
+                 today)
