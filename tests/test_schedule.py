@@ -211,3 +211,21 @@ def test_the_expected_curve_is_the_weighted_mean_of_the_dated_actions():
     assert schedule.expected_curve([None], [None], [1], [START]) == [(START, None)]
     assert schedule.month_starts(D(2026, 11, 15), D(2027, 1, 10)) == [D(2026, 11, 1), D(2026, 12, 1), D(2027, 1, 1),
                                                                       D(2027, 1, 10)]
+
+
+def test_a_reminder_names_the_drift_and_the_passed_echeance():
+    from pst_data.follow_up import action_lines
+
+    text = action_lines([
+        {"code": "1.1.2", "title": "Former", "progress": 20, "expected_progress": 50.0, "schedule": FAR_BEHIND,
+         "days_since_update": 3},
+        {"code": "1.1.3", "title": "Formulaires", "progress": 70, "expected_progress": 100.0, "schedule": OVERDUE,
+         "due_date": D(2026, 3, 31), "days_since_update": None},
+        {"code": "1.1.1", "title": "Guichet", "progress": 50, "expected_progress": 50.0, "schedule": ON_TIME,
+         "days_since_update": 75},
+    ], 60).replace("\u00a0", " ")
+    assert text.splitlines() == [
+        "- 1.1.2 · Former (très en retard : 20 % pour 50 % attendus ; mise à jour il y a 3 jours)",
+        "- 1.1.3 · Formulaires (70 % ; échéance dépassée (31/03/2026) ; jamais mise à jour)",
+        "- 1.1.1 · Guichet (50 % ; non mise à jour depuis 75 jours)",
+    ]
