@@ -5,17 +5,16 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from pst_data import schedule
 from pst_data.consistency import stated_vs_computed
 from pst_data.filters import apply_filters
 from pst_data.follow_up import reference
-from pst_data.formatting import fmt_date
-from pst_data import schedule
-from pst_data.formatting import plural
+from pst_data.formatting import fmt_date, plural
 from pst_data.progress import rollup, summarise
 from pst_data.text import md_escape
 from pst_data.timeline import PLAN_SCOPE
-from ui import data
 from pst_data.views import changes_in_view, changes_table, element_titles, key_figures, schedule_line, schedule_meanings
+from ui import data
 from ui.components import cached_chart, cached_table, clicked_rows, reading_choice
 from ui.frame import filter_summary, page_frame
 
