@@ -6,10 +6,9 @@ import streamlit as st
 from pst_data import schedule, services
 from pst_data.formatting import fmt_percent
 from pst_data.text import md_escape, plotly_escape
-from pst_data.views import (NO_LABEL, action_rows, by_label, by_label_schedule, label_by_os, label_by_priority, label_change_preview,
-                            label_vs_rest)
+from pst_data.views import NO_LABEL, label_change_preview
 from ui import data
-from ui.components import cached_chart, label_tags, reading_choice, show_table
+from ui.components import cached_chart, cached_table, label_tags, reading_choice
 from ui.editing import edit_messages, run_write
 from ui.frame import filter_summary, page_frame
 
@@ -77,8 +76,8 @@ if actions.empty:
     st.info("Aucune action ne correspond aux filtres choisis.")
     st.stop()
 
-table = by_label(actions, label_names, bands)
-on_calendar = by_label_schedule(actions, label_names, schedule.Thresholds.of(plan))
+views = data.label_views(plan, ctx.revision, ctx.filters, ctx.today, tuple(label_names))
+table, on_calendar = views.table, views.on_calendar
 title, colours = st.columns([4, 2], vertical_alignment="bottom")
 title.subheader("Actions et avancement par label")
 with colours:
@@ -95,7 +94,7 @@ shown = pd.DataFrame({
            if timing[status].fillna(0).sum()}}
        if calendar_view else {band: table[band] for band in [b["label"] for b in bands]}),
 })
-show_table(shown, hide_index=True, width="stretch")
+cached_table(shown, hide_index=True, width="stretch")
 empty_labels = table.loc[(table["actions"] == 0) & (table["label"] != NO_LABEL), "label"].tolist()
 if empty_labels:
     st.caption("Aucune action ne porte encore : " + ", ".join(md_escape(n) for n in empty_labels) + ".")
@@ -121,25 +120,24 @@ st.subheader("Un label face au reste du plan")
 compared = st.selectbox("Label comparé", label_names, key="compare_label",
                         index=label_names.index("États généraux") if "États généraux" in label_names else 0)
 if compared:
-    versus, per_os_groups, groups = label_vs_rest(actions, compared, bands)
-    show_table(versus, hide_index=True, width="stretch")
+    versus, per_os_groups, groups = data.label_versus(plan, ctx.revision, ctx.filters, ctx.today, compared)
+    cached_table(versus, hide_index=True, width="stretch")
     if versus["Nombre"].iloc[0] and versus["Nombre"].iloc[1]:
         cached_chart("grouped_progress", per_os_groups, "os_code", "os_title", "group", tuple(groups),
                      title=f"Taux moyen par OS : « {plotly_escape(compared)} » et les autres actions",
                      key="label_vs_rest")
 
 st.subheader("Répartition par objectif stratégique")
-show_table(label_by_os(actions, label_names).rename(columns=lambda c: f"OS {c}"), width="stretch")
+cached_table(views.by_os.rename(columns=lambda c: f"OS {c}"), width="stretch")
 
-if plan["priority_scale"]:
+if views.by_priority is not None:
     st.subheader("Labels et priorités")
-    show_table(label_by_priority(actions, label_names, plan["priority_scale"]), width="stretch")
+    cached_table(views.by_priority, width="stretch")
 
 st.subheader("Actions sans label")
-unlabelled = actions[actions["labels"].map(len) == 0]
-if unlabelled.empty:
+if views.unlabelled.empty:
     st.caption("Toutes les actions affichées portent au moins un label.")
 else:
-    st.caption(f"{len(unlabelled)} action(s) ne sont reliées à aucun autre plan.")
-    show_table(action_rows(unlabelled), hide_index=True, width="stretch", column_config={
+    st.caption(f"{len(views.unlabelled)} action(s) ne sont reliées à aucun autre plan.")
+    cached_table(views.unlabelled, hide_index=True, width="stretch", column_config={
         "Taux": st.column_config.ProgressColumn("Taux", min_value=0, max_value=100, format="%.0f %%")})

@@ -45,6 +45,25 @@ def by_label_schedule(actions: pd.DataFrame, label_names: Sequence[str],
     return table.set_index("label").reindex(order).reset_index()
 
 
+@dataclass(frozen=True)
+class LabelViews:
+    """What the Labels page shows of a set of actions, computed once per revision and filters."""
+
+    table: pd.DataFrame  # by_label
+    on_calendar: pd.DataFrame  # by_label_schedule
+    by_os: pd.DataFrame  # label_by_os
+    by_priority: pd.DataFrame | None  # label_by_priority, when the plan has a scale
+    unlabelled: pd.DataFrame  # action_rows of the actions without a label
+
+
+def label_views(actions: pd.DataFrame, label_names: Sequence[str], plan: dict[str, Any]) -> LabelViews:
+    bands, scale = plan["evaluation_bands"], plan["priority_scale"]
+    return LabelViews(
+        by_label(actions, label_names, bands), by_label_schedule(actions, label_names, schedule.Thresholds.of(plan)),
+        label_by_os(actions, label_names), label_by_priority(actions, label_names, scale) if scale else None,
+        action_rows(actions[actions["labels"].map(len) == 0]))
+
+
 def label_by_os(actions: pd.DataFrame, label_names: Sequence[str]) -> pd.DataFrame:
     """Count of actions per (label, OS): rows labels, columns OS codes."""
     exploded = actions.explode("labels").dropna(subset=["labels"])

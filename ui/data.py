@@ -241,6 +241,33 @@ def _calendar_section(plan_id: int, revision: int, filters, today: dt.date, _pla
     return build(apply_filters(actions(_plan, revision, today), filters), _plan, today)
 
 
+def label_views(plan: dict, revision: int, filters, today: dt.date, label_names: tuple[str, ...]):
+    """The Labels page's tables (pst_data.views.label_views): once per revision, filters, day and
+    set of labels, not on every rerun."""
+    return _label_views(plan["id"], revision, filters, today, label_names, plan)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _label_views(plan_id: int, revision: int, filters, today: dt.date, label_names: tuple, _plan: dict):
+    from pst_data.filters import apply_filters
+    from pst_data.views import label_views as build
+
+    return build(apply_filters(actions(_plan, revision, today), filters), label_names, _plan)
+
+
+def label_versus(plan: dict, revision: int, filters, today: dt.date, label: str):
+    """One label against the rest of the plan (pst_data.views.label_vs_rest), cached likewise."""
+    return _label_versus(plan["id"], revision, filters, today, label, plan)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _label_versus(plan_id: int, revision: int, filters, today: dt.date, label: str, _plan: dict):
+    from pst_data.filters import apply_filters
+    from pst_data.views import label_vs_rest
+
+    return label_vs_rest(apply_filters(actions(_plan, revision, today), filters), label, _plan["evaluation_bands"])
+
+
 def change_digest(plan: dict, revision: int, filters, today: dt.date, since: dt.date):
     """« Ce qui a changé » since ``since`` for the actions the filters show (views.change_digest)."""
     return _change_digest(plan["id"], revision, filters, today, since, plan)
