@@ -59,8 +59,8 @@ for col, figure in zip(st.columns(6), key_figures(actions, bands, then, since), 
                delta_arrow=figure.delta_arrow, help=figure.help)
 calendar = data.calendar_section(plan, ctx.revision, ctx.filters, ctx.today)
 plan_schedule = calendar.whole
-st.caption(md_escape(f"Évolution {since_named}." if then is not None else "")
-           + md_escape(f" Calendrier : {schedule_line(plan_schedule)}.")
+st.caption(" ".join(md_escape(part) for part in (f"Évolution {since_named}." if then is not None else "",
+                                                 f"Calendrier : {schedule_line(plan_schedule)}.") if part)
            + " « Finalisées » compte le statut déclaré ; les bandes d'évaluation ("
            + ", ".join(md_escape(b["label"]) for b in bands or []) + ") classent le taux d'avancement pour l'évaluation.")
 

@@ -158,6 +158,8 @@ def test_the_overview_of_a_running_plan_speaks_of_its_calendar(seeded_sqlite_fil
     at = open_page("dashboard.py", url, plan=SLUG)
     no_exception(at)
     assert metrics(at)["Qui dérivent"] == "2"
+    assert any("Bureau du 16/06/2026. Calendrier : 52,3\u00a0% pour 62,3\u00a0% attendus aujourd'hui : très en retard"
+               in c.value.replace("\\", "") for c in at.caption)
     titles = [spec["layout"]["title"]["text"] for spec in plotly_specs(at)]
     assert "Taux d'avancement et taux attendu aujourd'hui" in titles
     assert "Répartition des actions par bande d'évaluation" not in titles
