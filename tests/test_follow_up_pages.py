@@ -130,6 +130,21 @@ def test_bureau_page_keeps_the_calendar_and_refuses_bad_settings(binche):
     next(b for b in at.button if b.label == "Enregistrer les réglages").click()
     at.run()
     assert any("un nombre entier de 1 à 3650 est attendu (reçu « 1e308 »)" in e.value for e in at.error)
+    # The schedule thresholds: « très en retard » must stay below « dans les temps ».
+    stale = next(t for t in at.text_input if t.label == "Non mise à jour après (jours)")
+    stale.set_value("60")
+    next(t for t in at.text_input if t.label == "Dans les temps à partir de (% du taux attendu)").set_value("80")
+    next(t for t in at.text_input if t.label == "Très en retard sous (% du taux attendu)").set_value("85")
+    next(b for b in at.button if b.label == "Enregistrer les réglages").click()
+    at.run()
+    assert any("doit être inférieur à « Dans les temps à partir de » (80 %)" in e.value for e in at.error)
+    next(t for t in at.text_input if t.label == "Très en retard sous (% du taux attendu)").set_value("70")
+    next(b for b in at.button if b.label == "Enregistrer les réglages").click()
+    at.run()
+    no_exception(at)
+    with Session(engine) as s:
+        saved = queries.find_plan(s, slug="binche")
+    assert (saved["schedule_on_track"], saved["schedule_behind"]) == (80, 70)
     # A lecteur reads the calendar, and gets no form.
     reader = open_page("pages/13_Bureau_et_relances.py", url, login="lea.lecteur", plan="binche")
     no_exception(reader)
