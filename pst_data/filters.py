@@ -1,7 +1,7 @@
 """The shared filters: what they mean, how they read from and write to a URL, how they apply.
 
 URL form (every page): ``?plan=binche&priority=1&label=PPI&label=PGP&service=...&lead=...
-&status=En+cours&os=1&late=1&health=En+difficulté&stale=1&commune=1&q=texte``. Reading a URL never raises: unknown values are dropped
+&status=En+cours&os=1&late=1&drift=1&health=En+difficulté&stale=1&commune=1&q=texte``. Reading a URL never raises: unknown values are dropped
 and reported in French so the page can say so.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from db.limits import HEALTHS, STATUSES
+from pst_data.schedule import DRIFTING
 from pst_data.text import fold
 
 NO_STATUS = "Non renseigné"
@@ -30,6 +31,7 @@ class Filters:
     statuses: tuple[str, ...] = ()
     os_codes: tuple[str, ...] = ()
     late: bool = False
+    drifting: bool = False  # behind their calendar, échéance not passed (pst_data.schedule.DRIFTING)
     search: str = ""
     healths: tuple[str, ...] = ()
     stale: bool = False  # open actions not updated for the plan's number of days
@@ -56,6 +58,8 @@ class Filters:
                 params[key] = list(values)
         if self.late:
             params["late"] = "1"
+        if self.drifting:
+            params["drift"] = "1"
         if self.healths:
             params["health"] = list(self.healths)
         if self.stale:
@@ -124,6 +128,7 @@ def parse_query_params(
         statuses=tuple(s for s in statuses if s not in bad_status),
         os_codes=tuple(_values(params, "os")),
         late=_values(params, "late")[:1] == ["1"],
+        drifting=_values(params, "drift")[:1] == ["1"],
         healths=tuple(h for h in healths if h not in bad_health),
         stale=_values(params, "stale")[:1] == ["1"],
         commune=_values(params, "commune")[:1] == ["1"],
@@ -182,6 +187,8 @@ def apply_filters(actions: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         mask &= actions["os_code"].isin(filters.os_codes)
     if filters.late:
         mask &= actions["is_late"].astype(bool)
+    if filters.drifting:
+        mask &= actions["schedule"].isin(DRIFTING)
     if filters.healths:
         mask &= actions["health"].fillna(NO_HEALTH).isin(filters.healths)
     if filters.stale:

@@ -330,3 +330,25 @@ def test_the_trajectory_is_rebuilt_once_per_revision_not_on_every_rerun(seeded_s
     at.run()
     at.run()
     assert len(built) == 2
+
+
+def test_the_drift_filter_keeps_the_actions_behind_their_calendar_and_travels_in_the_url(running):
+    from pst_data.filters import Filters, apply_filters, parse_query_params
+
+    engine, plan = running
+    parsed = parse_query_params({"plan": SLUG, "drift": "1"}, [SLUG], [], SLUG)
+    assert parsed.filters == Filters(plan=SLUG, drifting=True) and parsed.problems == []
+    assert parsed.filters.to_query_params() == {"plan": SLUG, "drift": "1"} and parsed.filters.active
+    shown = apply_filters(_frame(engine, plan), parsed.filters)
+    assert shown["code"].tolist() == ["1.1.2", "1.2.1"]
+    assert parse_query_params({"plan": SLUG, "drift": "oui"}, [SLUG], [], SLUG).filters.drifting is False
+
+
+def test_a_director_opens_the_drifting_actions_from_the_sidebar(seeded_sqlite_file, tmp_path, set_now):
+    url, _engine = _app(seeded_sqlite_file, tmp_path, set_now)
+    at = open_page("dashboard.py", url, plan=SLUG)
+    toggle = next(t for t in at.sidebar.toggle if t.label == "Qui dérivent uniquement")
+    toggle.set_value(True).run()
+    no_exception(at)
+    assert metrics(at)["Actions"] == "2" and at.query_params["drift"] == "1"
+    assert any("Filtres : qui dérivent" in c.value for c in at.caption)

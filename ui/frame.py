@@ -58,7 +58,7 @@ PUBLIC_PAGE = ("pages/11_PST_public.py", "Page publique", ":material/public:")
 
 WIDGETS = {  # Filters attribute -> widget key
     "plan": "w_plan", "priority1": "w_priority1", "labels": "w_labels", "services": "w_services",
-    "leads": "w_leads", "statuses": "w_statuses", "os_codes": "w_os", "late": "w_late",
+    "leads": "w_leads", "statuses": "w_statuses", "os_codes": "w_os", "late": "w_late", "drifting": "w_drifting",
     "search": "w_search", "healths": "w_healths", "stale": "w_stale", "commune": "w_commune",
 }
 
@@ -109,6 +109,7 @@ def _widgets_to_filters() -> Filters:
         statuses=tuple(s.get(WIDGETS["statuses"], ())),
         os_codes=tuple(s.get(WIDGETS["os_codes"], ())),
         late=bool(s.get(WIDGETS["late"], False)),
+        drifting=bool(s.get(WIDGETS["drifting"], False)),
         search=(s.get(WIDGETS["search"]) or "").strip(),
         healths=tuple(s.get(WIDGETS["healths"], ())),
         stale=bool(s.get(WIDGETS["stale"], False)),
@@ -282,7 +283,11 @@ def _sidebar(filters: Filters, plans: list[dict], plan: dict, labels: pd.DataFra
             key=WIDGETS["priority1"], on_change=_on_filter_change, disabled=top is None,
             help=None if top else "Ce plan n'a pas d'échelle de priorité.",
         )
-        st.toggle("En retard uniquement", key=WIDGETS["late"], on_change=_on_filter_change)
+        st.toggle("En retard uniquement", key=WIDGETS["late"], on_change=_on_filter_change,
+                  help="Échéance dépassée (sans échéance : la fin de la période du plan), taux sous 100 %.")
+        st.toggle("Qui dérivent uniquement", key=WIDGETS["drifting"], on_change=_on_filter_change,
+                  help="En retard sur leur calendrier (taux sous le seuil du plan rapporté au taux attendu "
+                       "aujourd'hui), échéance pas encore dépassée.")
         st.toggle(f"Non mises à jour depuis {plan['stale_after_days']} jours", key=WIDGETS["stale"],
                   on_change=_on_filter_change,
                   help="Les actions en cours dont la dernière modification date de ce nombre de jours ou plus.")
@@ -345,6 +350,8 @@ def filter_summary(ctx: PageContext, escape: Callable[[str], str] = str) -> str:
         parts.append("chef de projet : " + values(f.leads))
     if f.late:
         parts.append("en retard")
+    if f.drifting:
+        parts.append("qui dérivent")
     if f.healths:
         parts.append("santé : " + values(f.healths))
     if f.stale:
