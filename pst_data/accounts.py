@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.utils import getaddresses
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -79,12 +82,26 @@ def _name(text: str | None, login: str) -> str:
 
 
 def _email(text: str | None) -> str | None:
+    """One address, as a mail library reads it: « a@x.be,espion@y.be » would send every reminder
+    to two people, « Nom <a@x.be> » or a comment would not be what the field shows."""
     email = (text or "").strip() or None
     if email is None:
         return None
-    if len(email) > EMAIL_MAX or "@" not in email or any(c.isspace() or c == "\x00" for c in email):
-        raise EditError([f"Adresse e-mail invalide « {email[:80]} »."], ["email"])
+    if len(email) > EMAIL_MAX or not _one_address(email):
+        raise EditError([f"Adresse e-mail invalide « {email[:80]} » : une seule adresse est attendue "
+                         "(ex. prenom.nom@cpas.be)."], ["email"])
     return email
+
+
+def _one_address(text: str) -> bool:
+    if any(c.isspace() or not c.isprintable() for c in text) or any(c in text for c in ",;<>()[]\\\""):
+        return False
+    try:
+        address = Address(addr_spec=text)
+    except (ValueError, IndexError, HeaderParseError):
+        return False
+    return (getaddresses([text]) == [("", text)] and address.addr_spec == text and bool(address.username)
+            and "." in address.domain and not address.domain.startswith(".") and not address.domain.endswith("."))
 
 
 def _plans(session: Session, slugs: list[str] | None) -> list[Plan] | None:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from db.engine import database_url, get_engine
+from db.limits import YEAR_MAX, YEAR_MIN
 from db.migrate import upgrade
 from pst_data import accounts, clock
 from pst_data.accounts import active_actor
@@ -157,9 +158,12 @@ def _actor(engine, login: str | None):
 
 def _day(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"date illisible « {text} » (format attendu : AAAA-MM-JJ)") from None
+        raise argparse.ArgumentTypeError(f"date illisible « {text[:40]} » (format attendu : AAAA-MM-JJ)") from None
+    if not YEAR_MIN <= day.year <= YEAR_MAX:
+        raise argparse.ArgumentTypeError(f"date hors limites « {text[:40]} » (années {YEAR_MIN} à {YEAR_MAX})")
+    return day
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,8 +207,16 @@ def _plan(session, slug: str) -> dict:
 
 
 def _write(path: str, content: bytes, what: str) -> int:
-    with open(path, "wb") as handle:
-        handle.write(content)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise EditError([f"Dossier introuvable « {folder[-120:]} » : créez-le, ou choisissez un autre --output. "
+                         "Rien n'a été écrit."])
+    try:
+        with open(path, "wb") as handle:
+            handle.write(content)
+    except OSError as exc:
+        raise EditError([f"Impossible d'écrire « {path[-120:]} » ({exc.strerror or type(exc).__name__}) : "
+                         "rien n'a été écrit."]) from None
     print(f"{what} écrit : {path}")
     return 0
 
@@ -341,13 +353,10 @@ def cmd_status(args) -> int:
     from pst_data import queries
     from pst_data.as_of import plan_as_of
     from pst_data.timeline import trajectories
-    from db.limits import YEAR_MIN
     from pst_data.views import status_report, status_text
 
     today = clock.today()
     as_of = args.as_of or today
-    if as_of.year < YEAR_MIN:
-        raise EditError([f"--as-of {as_of.isoformat()} : date hors limites (à partir de {YEAR_MIN})."])
     if as_of > today:
         raise EditError([f"--as-of {as_of.isoformat()} : une date à venir ne peut pas être lue dans l'historique "
                          f"(au plus aujourd'hui, {today.isoformat()})."])

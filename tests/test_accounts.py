@@ -348,7 +348,14 @@ def test_hostile_logins_and_passwords_are_refused_in_french(empty_engine):
         ("Marc\x00", None, "Le nom contient un caractère invalide."),
         ("Marc\udfff", None, "Le nom contient un caractère invalide."),
         ("Marc", "marc@exemple.be\x00", "Adresse e-mail invalide"),
-        ("Marc", "pas une adresse", "Adresse e-mail invalide « pas une adresse »."),
+        ("Marc", "pas une adresse", "Adresse e-mail invalide « pas une adresse » : une seule adresse est attendue"),
+        # Two addresses in one field: every reminder would go to both (a comma makes two recipients).
+        ("Marc", "marc@exemple.be,espion@ailleurs.be", "Adresse e-mail invalide « marc@exemple.be,espion@ailleurs.be »"),
+        ("Marc", "marc@exemple.be; espion@ailleurs.be", "Adresse e-mail invalide"),
+        ("Marc", "Marc <marc@exemple.be>", "Adresse e-mail invalide"),
+        ("Marc", "marc@exemple.be (bureau)", "Adresse e-mail invalide"),
+        ("Marc", "marc@@exemple.be", "Adresse e-mail invalide"),
+        ("Marc", "marc@localhost", "Adresse e-mail invalide"),
         ("Marc", "m@" + "x" * 10_000, "Adresse e-mail invalide"),
     ):
         with pytest.raises(EditError) as refused:
@@ -585,3 +592,13 @@ def test_single_sign_on_drops_a_provisional_password_so_the_person_can_work(seed
 def test_a_chef_de_projet_name_is_required_to_link_one(seeded_engine):
     with pytest.raises(EditError, match="Choisissez le nom d'un chef de projet"):
         accounts.link_lead(seeded_engine, BOB, 1, "  ", CHRIS.account_id)
+
+
+def test_an_account_s_e_mail_is_one_address_when_changed_too(empty_engine):
+    """« a@x,espion@y » in the field would send every reminder to both: refused, nothing changed."""
+    accounts.create_account(empty_engine, ALICE, "ursule.zed", "lecteur", name="Ursule Zed", email="uz@exemple.be",
+                            password=PW)
+    with pytest.raises(EditError, match="une seule adresse est attendue"):
+        accounts.update_account(empty_engine, ALICE, "ursule.zed", email="uz@exemple.be,espion@ailleurs.be")
+    with Session(empty_engine) as s:
+        assert next(a for a in accounts.list_accounts(s) if a.login == "ursule.zed").email == "uz@exemple.be"

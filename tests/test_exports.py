@@ -200,3 +200,12 @@ def test_cli_writes_deck_and_report_and_handles_snapshots(tmp_path):
     assert unknown.returncode == 2 and "Plan « namur » inconnu." in unknown.stderr
     bad_day = run("report", "--plan", "saint-ghislain", "--as-of", "31/12/2024", "--output", str(report_path))
     assert bad_day.returncode == 2 and "date illisible « 31/12/2024 »" in bad_day.stderr
+    for option, command in (("--depuis", ("export", "--plan", "saint-ghislain", "--format", "pptx", "--output",
+                                          str(deck_path))),
+                            ("--as-of", ("report", "--plan", "saint-ghislain", "--output", str(report_path)))):
+        ancient = run(*command, option, "0001-01-01")
+        assert ancient.returncode == 2 and "date hors limites « 0001-01-01 » (années 1900 à 2200)" in ancient.stderr
+    nowhere = tmp_path / "pas-de-dossier" / "sg.pdf"
+    missing = run("report", "--plan", "saint-ghislain", "--output", str(nowhere))
+    assert missing.returncode == 2 and "Dossier introuvable" in missing.stderr and "Traceback" not in missing.stderr
+    assert not nowhere.parent.exists()
