@@ -3,9 +3,9 @@
 - The progress of a group (OO, OS, plan, label...) is the mean taux of its actions that have
   one, weighted by the action weight (default 1). Actions without a taux are not counted as 0:
   they are counted apart ("sans taux") and always shown next to the mean.
-- An action is late when its échéance is past (without one, the end of the plan's period: the
-  same fallback as the calendar's), its taux is below 100 (or unknown) and it is neither
-  finalised nor abandoned.
+- An action is late (pst_data.schedule.is_late, the calendar's « échéance dépassée ») when its
+  échéance is past (without one, the end of the plan's period), its taux is below 100 (or
+  unknown) and it is neither finalised nor abandoned.
 - Bands use the plan's own thresholds (default: Binche's legend).
 """
 
@@ -88,18 +88,6 @@ def summarise(
     )
 
 
-def is_late(
-    end_date: dt.date | None, progress: int | None, status: str | None, today: dt.date
-) -> bool:
-    if end_date is None or pd.isna(end_date):
-        return False
-    if status in CLOSED_STATUSES:
-        return False
-    if progress is not None and not pd.isna(progress) and progress >= 100:
-        return False
-    return end_date < today
-
-
 def add_derived_columns(frame: pd.DataFrame, plan: dict[str, Any], today: dt.date) -> pd.DataFrame:
     """The columns an actions frame derives from its stored ones and the plan's rules, as at
     ``today``: is_top_priority, band; due_date (its échéance, else the end of the plan's period)
@@ -119,9 +107,9 @@ def add_derived_columns(frame: pd.DataFrame, plan: dict[str, Any], today: dt.dat
         progress = None if pd.isna(progress) else int(progress)
         value = schedule.expected_progress(start, end, today)
         due.append(end)
-        late.append(is_late(end, progress, status, today))
-        expected.append(value)
         statuses.append(schedule.status_of(progress, status, value, end, today, thresholds))
+        late.append(statuses[-1] == schedule.OVERDUE)  # the same rule as schedule.is_late
+        expected.append(value)
         gaps.append(schedule.gap_points(progress, value))
     frame["due_date"] = due
     frame["is_late"] = late

@@ -256,7 +256,7 @@ def comparison_frame(session: Session, today: dt.date | None = None) -> pd.DataF
     plan has its own thresholds.
     """
     today = today or clock.today()
-    late = and_(  # progress.is_late, written in SQL: the échéance, else the end of the plan's period
+    late = and_(  # schedule.is_late, written in SQL: the échéance, else the end of the plan's period
         or_(Action.end_date < today, and_(Action.end_date.is_(None), Plan.period_end < today.year)),
         or_(Action.progress.is_(None), Action.progress < 100),
         or_(Action.status.is_(None), Action.status.notin_(CLOSED_STATUSES)),

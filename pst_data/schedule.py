@@ -8,7 +8,7 @@
   Pilot (none of the five documents gives any), so there is no level between the two.
 - **Schedule status** of an action, in this order: « Abandonné » (as declared: not followed);
   « Terminé » (finalised, or 100 %); « Échéance dépassée » (its échéance, or without one the end
-  of the plan's period, is past: the same rule as « en retard », ``progress.is_late``, a
+  of the plan's period, is past: the same rule as « en retard », ``is_late`` below, a
   suspended action included); « Suspendu » (not followed while its échéance is ahead); « Sans
   dates » (nothing to expect from: no dates and no plan period); « Sans taux » (dated, but no
   taux to compare); then the
@@ -139,6 +139,16 @@ def judge(actual: float, expected: float, thresholds: Thresholds) -> str:
     return BEHIND if ratio >= thresholds.behind else FAR_BEHIND
 
 
+def is_late(due: dt.date | None, progress: Any, declared: str | None, today: dt.date) -> bool:
+    """« En retard »: ``due`` (its échéance, else the end of the plan's period) is past, its taux
+    below 100 (or unknown), and it is neither finalised nor abandoned."""
+    if _missing(due) or declared in ("Finalisé", "Abandonné"):
+        return False
+    if not _missing(progress) and float(progress) >= 100:
+        return False
+    return due < today
+
+
 def status_of(progress: Any, declared: str | None, expected: float | None, due: dt.date | None,
               today: dt.date, thresholds: Thresholds = Thresholds()) -> str:
     """One action's schedule status (see the module's docstring for the order); ``due``: its
@@ -148,7 +158,7 @@ def status_of(progress: Any, declared: str | None, expected: float | None, due: 
     has_taux = not _missing(progress)
     if declared == "Finalisé" or (has_taux and float(progress) >= 100):
         return DONE
-    if not _missing(due) and due < today:
+    if is_late(due, progress, declared, today):
         return OVERDUE
     if declared == "Suspendu":
         return SUSPENDED

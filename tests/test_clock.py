@@ -18,7 +18,7 @@ from pst_data import clock, queries, services, snapshots
 from pst_data.as_of import plan_as_of
 from pst_data.exports.report import evaluation_report
 from pst_data.formatting import fmt_date, fmt_datetime
-from pst_data.progress import is_late
+from pst_data.schedule import is_late
 from tests.conftest import TEST_NOW
 from tests.pages_support import no_exception, open_page
 from tests.test_services import action
