@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from urllib.parse import quote
 
+from playwright.sync_api import expect
 from pptx import Presentation
 from pypdf import PdfReader
 
@@ -57,7 +58,8 @@ def test_walk_the_bureau_presentation_with_the_keyboard(app_server, page, plan_f
     page.locator(".pst-slide h1").click()  # focus the page (after a navigation), not a widget
     page.keyboard.press("ArrowRight")  # the health of the open actions, then the forecast
     page.get_by_text("Diapositive 18 / 20").wait_for(timeout=15_000)
-    assert heading(page) == "Santé des actions en cours"
+    # The counter can be drawn a moment before the slide: wait for the slide itself.
+    expect(page.locator(".pst-slide h1").first).to_have_text("Santé des actions en cours", timeout=15_000)
 
     with page.expect_download() as download:
         page.get_by_role("button", name="PowerPoint").click()
