@@ -15,7 +15,7 @@ from pst_data.text import md_escape
 from pst_data.timeline import PLAN_SCOPE
 from pst_data.views import changes_in_view, changes_table, element_titles, key_figures, schedule_line, schedule_meanings
 from ui import data
-from ui.components import cached_chart, cached_table, clicked_rows, reading_choice
+from ui.components import cached_chart, cached_table, clicked_rows, download_button, reading_choice
 from ui.frame import filter_summary, page_frame
 
 ctx = page_frame("Vue d'ensemble", icon="📊")
@@ -24,10 +24,10 @@ bands = plan["evaluation_bands"]
 
 head, colours, button = st.columns([4, 2, 1], vertical_alignment="bottom")
 head.title(f"{md_escape(plan['organisation'])} — Vue d'ensemble")
-button.download_button(
-    "Excel", data=lambda: data.workbook(plan, ctx.revision, ctx.filters, ctx.today),
-    file_name=f"pst-{plan['slug']}-{ctx.today:%Y-%m-%d}.xlsx", icon=":material/download:",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+download_button(
+    button, "Excel", lambda: data.workbook(plan, ctx.revision, ctx.filters, ctx.today),
+    f"pst-{plan['slug']}-{ctx.today:%Y-%m-%d}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    icon=":material/download:",
     help="Les actions affichées (filtres compris), tous leurs champs, et les chiffres par OS.")
 st.caption(f"{md_escape(plan['title'])} · {md_escape(plan['document'])} · {filter_summary(ctx, md_escape)}")
 with colours:

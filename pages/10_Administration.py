@@ -22,7 +22,7 @@ from pst_data.uow import read_session
 from ui import auth, data
 from ui.editing import edit_messages, flash, show_errors
 from ui.frame import page_frame
-from ui.components import show_table
+from ui.components import download_button, show_table
 
 SECRET_KEY = "pst_shown_once"  # a generated password or a new link, shown on the next run only
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -115,15 +115,14 @@ def plan_file(build):
 
 
 c1, c2, c3 = st.columns(3)
-c1.download_button("Modèle Excel vide", template_workbook, "modele-pst.xlsx", mime=XLSX_MIME,
-                   icon=":material/grid_on:", width="stretch")
-c2.download_button("Ce plan en Excel", plan_file(plan_workbook), f"{current_slug}.xlsx", mime=XLSX_MIME,
-                   icon=":material/download:", width="stretch")
+download_button(c1, "Modèle Excel vide", template_workbook, "modele-pst.xlsx", XLSX_MIME,
+                icon=":material/grid_on:", width="stretch")
+download_button(c2, "Ce plan en Excel", plan_file(plan_workbook), f"{current_slug}.xlsx", XLSX_MIME,
+                icon=":material/download:", width="stretch")
 if plan.get("ins_code"):
-    c3.download_button("Ce plan en XML eComptes",
-                       plan_file(lambda p: write_ecomptes(p, exercice=clock.today().year)),
-                       f"{current_slug}-ecomptes.xml", mime="application/xml", icon=":material/download:",
-                       width="stretch")
+    download_button(c3, "Ce plan en XML eComptes",
+                    plan_file(lambda p: write_ecomptes(p, exercice=clock.today().year)),
+                    f"{current_slug}-ecomptes.xml", "application/xml", icon=":material/download:", width="stretch")
 else:
     c3.caption("XML eComptes : le code INS du CPAS manque. Indiquez-le dans la feuille « Plan » du classeur "
                "Excel de ce plan, puis réimportez-le.")

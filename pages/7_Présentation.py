@@ -11,7 +11,7 @@ import streamlit as st
 
 from pst_data.text import md_escape
 from ui import data
-from ui.components import chosen_reading
+from ui.components import chosen_reading, download_button
 from ui.frame import filter_summary, page_frame
 from ui.slides import PROJECTOR_CSS, SLIDE_CSS, slide_html
 
@@ -64,12 +64,12 @@ with st.container(key="slide_controls"):
                        icon=":material/slideshow:", width="stretch",
                        help="La diapositive seule, en plein écran (touche F11 du navigateur), "
                             "tournée avec les flèches du clavier ou une télécommande de présentation.")
-    nav[5].download_button(
-        "PowerPoint", icon=":material/download:",
-        data=lambda: data.deck(plan, ctx.revision, ctx.filters, since, ctx.today, filter_summary(ctx),
-                               last_bureau if since == default_since else None, reading),
-        file_name=f"bureau-{plan['slug']}-{ctx.today:%Y-%m-%d}.pptx",
-        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    download_button(
+        nav[5], "PowerPoint",
+        lambda: data.deck(plan, ctx.revision, ctx.filters, since, ctx.today, filter_summary(ctx),
+                          last_bureau if since == default_since else None, reading),
+        f"bureau-{plan['slug']}-{ctx.today:%Y-%m-%d}.pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation", icon=":material/download:",
         help="Ces diapositives (filtres compris) en présentation PowerPoint modifiable, graphiques inclus.")
 
 leave = "?" + urlencode({k: v for k, v in st.query_params.to_dict().items() if k != "projecteur"}) if projector else None

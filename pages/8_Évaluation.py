@@ -19,7 +19,7 @@ from pst_data.views import (
     synergy_suggestions,
 )
 from ui import data
-from ui.components import chart, show_table
+from ui.components import chart, download_button, show_table
 from ui.editing import edit_messages, run_write
 from ui.frame import filter_summary, page_frame
 
@@ -38,10 +38,10 @@ kind = c1.radio("Évaluation", list(KINDS), format_func=KINDS.get, horizontal=Tr
 as_of = c2.date_input("Situation au", value=ctx.today, max_value=ctx.today, format="DD/MM/YYYY", key="report_as_of",
                       help="Le rapport peut décrire le plan tel qu'il était à une date passée, d'après l'historique.")
 scope = filter_summary(ctx)
-c3.download_button(
-    "Rapport PDF", icon=":material/download:", type="primary",
-    data=lambda: data.report(plan, ctx.revision, ctx.filters, kind, as_of, ctx.today, scope),
-    file_name=f"evaluation-{kind}-{plan['slug']}-{as_of:%Y-%m-%d}.pdf", mime="application/pdf",
+download_button(
+    c3, "Rapport PDF", lambda: data.report(plan, ctx.revision, ctx.filters, kind, as_of, ctx.today, scope),
+    f"evaluation-{kind}-{plan['slug']}-{as_of:%Y-%m-%d}.pdf", "application/pdf",
+    icon=":material/download:", type="primary",
     help="Couverture, chiffres du plan, une page « En quelques chiffres » par OS, puis une fiche par action "
          "(tous les champs, taux, statut, derniers commentaires).")
 st.caption(f"Périmètre : {filter_summary(ctx, md_escape).rstrip('.')}.")

@@ -43,3 +43,13 @@ def test_pages_never_make_an_identity_of_their_own():
                 re.search(r"session_state\[[^]]*(actor|account|login|author|user)", text, re.I):
             offenders.append(path.relative_to(ROOT).as_posix())
     assert offenders == []
+
+
+def test_every_download_goes_through_the_one_helper():
+    """ui.components.download_button sets on_click="ignore": a download whose click reruns the
+    page can lose its deferred file before it is built (« Deferred file … not found »)."""
+    offenders = [path.relative_to(ROOT).as_posix()
+                 for path in [*ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py"), ROOT / "dashboard.py"]
+                 if re.search(r"\.download_button\(", path.read_text(encoding="utf-8"))
+                 and path.name != "components.py"]
+    assert offenders == []

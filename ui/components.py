@@ -131,3 +131,10 @@ def reading_choice(plan: dict, today, key: str) -> str:
              "sa période terminée.")
     return st.session_state.get(key) or current
 
+
+
+def download_button(container, label: str, build, file_name: str, mime: str, **kwargs):
+    """A file built only when clicked (``build`` is called then), and a click that does not rerun
+    the page: a rerun gives the button a new deferred file id and drops the old one, so the
+    file asked for by the click could be gone before it was built (the download then fails)."""
+    return container.download_button(label, data=build, file_name=file_name, mime=mime, on_click="ignore", **kwargs)
