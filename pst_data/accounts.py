@@ -125,6 +125,21 @@ def _require_admin(uow, subject: str) -> None:
     uow.require(Change(plan_id=None, entity="account", kind="update", field=subject))
 
 
+def _keep_an_admin(uow, account: Account) -> None:
+    """Before ``account`` stops being an active admin: at least one other must remain. Every
+    active admin's row is locked first, in one order, so two admins demoting each other at the
+    same moment are served one after the other (PostgreSQL; SQLite serialises writes anyway),
+    and the second finds it is no longer an admin itself."""
+    admins = uow.session.scalars(select(Account.id).where(Account.role == "admin", Account.active.is_(True))
+                                 .order_by(Account.id).with_for_update()).all()
+    if uow.actor is not None and uow.actor.account_id not in admins:
+        raise EditError(["Vous n'êtes plus administrateur (un autre administrateur vient de changer votre rôle) : "
+                         "rien n'a été enregistré."])
+    if account.id in admins and len(admins) == 1:
+        raise EditError([f"« {account.login} » est le dernier administrateur actif : nommez d'abord un autre "
+                         "administrateur. Rien n'a été enregistré."], ["role"])
+
+
 # -- accounts -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -202,6 +217,8 @@ def update_account(engine: Engine, by: Actor | Operator, login: str, *, role: st
         if uow.actor is not None and account.id == uow.actor.account_id and role not in (None, "admin"):
             raise EditError(["Vous ne pouvez pas retirer votre propre rôle d'administrateur."], ["role"])
         before = _info(account, uow.now)
+        if role is not None and role != "admin":
+            _keep_an_admin(uow, account)
         if role is not None:
             account.role = role
         if plans != "keep":
@@ -229,6 +246,8 @@ def set_active(engine: Engine, by: Actor | Operator, login: str, active: bool) -
         account = _account(uow.session, login)
         if not active and uow.actor is not None and account.id == uow.actor.account_id:
             raise EditError(["Vous ne pouvez pas désactiver votre propre compte."])
+        if not active:
+            _keep_an_admin(uow, account)
         if bool(account.active) != active:
             account.active, account.updated_at = active, uow.now
             if active:

@@ -41,7 +41,7 @@ from pst_data.errors import EditError
 from pst_data.exports.excel import plan_workbook
 from pst_data.importer import export_plan
 from pst_data.plan_file import dump_plan_json
-from tests.people import ALICE, BOB, CHRIS, PASSWORD
+from tests.people import ALICE, BOB, CHRIS, MARIE, PASSWORD
 
 QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PW = "Une phrase de passe 2026"
@@ -602,3 +602,61 @@ def test_an_account_s_e_mail_is_one_address_when_changed_too(empty_engine):
         accounts.update_account(empty_engine, ALICE, "ursule.zed", email="uz@exemple.be,espion@ailleurs.be")
     with Session(empty_engine) as s:
         assert next(a for a in accounts.list_accounts(s) if a.login == "ursule.zed").email == "uz@exemple.be"
+
+
+# -- the last admin -------------------------------------------------------------------------
+
+def active_admins(engine) -> list[str]:
+    with Session(engine) as s:
+        return s.scalars(select(Account.login).where(Account.role == "admin", Account.active.is_(True))
+                         .order_by(Account.login)).all()
+
+
+def test_the_last_admin_can_be_neither_demoted_nor_disabled(empty_engine):
+    for login in ("claire", "marie.dupont"):
+        accounts.update_account(empty_engine, ALICE, login, role="directeur")
+    operator = services.Operator("ligne de commande")
+    last = ("« alice » est le dernier administrateur actif : nommez d'abord un autre administrateur. "
+            "Rien n'a été enregistré.")
+    for change, message in ((lambda: accounts.update_account(empty_engine, operator, "alice", role="lecteur"), last),
+                            (lambda: accounts.set_active(empty_engine, operator, "alice", False), last),
+                            (lambda: accounts.update_account(empty_engine, MARIE, "alice", role="lecteur"),
+                             "Seul un administrateur peut gérer les comptes.")):
+        with pytest.raises(EditError) as refused:
+            change()
+        assert refused.value.errors == [message]
+    assert active_admins(empty_engine) == ["alice"]
+    accounts.update_account(empty_engine, operator, "alice", role="admin", name="Alice A.")  # not a demotion
+    assert active_admins(empty_engine) == ["alice"]
+
+
+def test_two_admins_demoting_each_other_at_the_same_moment_leave_one(empty_engine):
+    """Each write re-reads its actor, but without a lock both saw the other still admin and
+    both committed (29 races of 30 left no admin on PostgreSQL)."""
+    import threading
+
+    accounts.update_account(empty_engine, ALICE, "claire", role="directeur")
+    for _round in range(8):
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def demote(by, login):
+            barrier.wait()
+            try:
+                accounts.update_account(empty_engine, by, login, role="directeur")
+                outcomes.append("saved")
+            except EditError as refused:
+                outcomes.append(refused.errors[0])
+
+        threads = [threading.Thread(target=demote, args=(ALICE, "marie.dupont")),
+                   threading.Thread(target=demote, args=(MARIE, "alice"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(active_admins(empty_engine)) == 1, outcomes
+        assert sorted(outcomes)[-1] == "saved" and outcomes.count("saved") == 1, outcomes
+        survivor = active_admins(empty_engine)[0]
+        operator = services.Operator("tests")
+        accounts.update_account(empty_engine, operator, "alice" if survivor != "alice" else "marie.dupont",
+                                role="admin")
