@@ -240,6 +240,8 @@ class Label(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(LABEL_NAME_MAX), unique=True)
+    # pst_data.text.label_key(name): « ppi » is « PPI », on SQLite as on PostgreSQL
+    name_key: Mapped[str] = mapped_column(String(4 * LABEL_NAME_MAX), unique=True)  # NFKD may lengthen it
     description: Mapped[str | None] = mapped_column(Text)
     colour: Mapped[str] = mapped_column(String(7), default="#6c757d")
 

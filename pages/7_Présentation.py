@@ -77,5 +77,5 @@ leave = "?" + urlencode({k: v for k, v in st.query_params.to_dict().items() if k
 st.html(f"<style>{SLIDE_CSS}{PROJECTOR_CSS if projector else ''}</style>"
         + slide_html(slide, index + 1, len(deck), counter_href=leave))
 if not projector:
-    st.caption(md_escape(f"Pour la salle du Bureau : « Mode projecteur » ouvre cette diapositive seule ; "
-                         f"F11 met le navigateur en plein écran."))
+    st.caption(md_escape("Pour la salle du Bureau : « Mode projecteur » ouvre cette diapositive seule ; "
+                         "F11 met le navigateur en plein écran."))

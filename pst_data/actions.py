@@ -8,6 +8,7 @@ the (field, old, new) triples the history records.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,8 @@ from db.models import Action, History, Label, Service, SubAction, action_service
 from pst_data.dates import parse_source_date
 from pst_data.fields import FIELD_LABELS  # noqa: F401  (re-exported: services, views)
 from pst_data.plan_file import ACTION_KEYS
-from pst_data.text import sorted_names
+from pst_data.errors import EditError
+from pst_data.text import label_key, sorted_names
 
 # Scalar fields stored as they are (plan-file key == column name).
 SCALAR_FIELDS = (
@@ -106,13 +108,32 @@ def parse_history_text(field_name: str, text: str | None) -> Any:
     return text
 
 
+def canonical_labels(session: Session, names: list[str], new_label: Callable[[str], None] | None) -> list[str]:
+    """Each name as the label it designates (« ppi » is « PPI »), once. A name no label has is a
+    new label definition: ``new_label`` is asked first and raises when the actor may not create
+    one (None: nobody may here)."""
+    known = {l.name_key: l.name for l in session.scalars(select(Label))}
+    out: list[str] = []
+    for name in names:
+        key = label_key(name)
+        if key not in known:
+            if new_label is None:
+                raise EditError([f"Le label « {name} » n'existe pas."], ["labels"])
+            new_label(name)
+            known[key] = name
+        if known[key] not in out:
+            out.append(known[key])
+    return out
+
+
 def _labels(session: Session, names: list[str]) -> list[Label]:
+    """The labels of these (canonical) names, the missing ones created."""
     existing = {l.name: l for l in session.scalars(select(Label).where(Label.name.in_(names)))}
     out = []
     for name in names:
         label = existing.get(name)
         if label is None:
-            label = Label(name=name)
+            label = Label(name=name, name_key=label_key(name))
             session.add(label)
             existing[name] = label
         out.append(label)
@@ -138,12 +159,17 @@ def _services(session: Session, plan_id: int, names: list[str]) -> list[Service]
 
 
 def apply_action_values(
-    session: Session, action: Action, plan_id: int, values: dict[str, Any]
+    session: Session, action: Action, plan_id: int, values: dict[str, Any],
+    new_label: Callable[[str], None] | None = None,
 ) -> list[tuple[str, Any, Any]]:
     """Set the given plan-file-shaped values on ``action``; return the (field, old, new) changed.
 
-    Values must already be validated. Keys absent from ``values`` are left alone.
+    Values must already be validated. Keys absent from ``values`` are left alone. Label names
+    are taken as the labels they designate; ``new_label`` decides on a name no label has
+    (``UnitOfWork.new_label``: only an admin defines a label).
     """
+    if "labels" in values:
+        values = {**values, "labels": canonical_labels(session, list(values["labels"]), new_label)}
     current = action_values(action) if action.id is not None else None
     changes: list[tuple[str, Any, Any]] = []
     for key, new in values.items():

@@ -27,6 +27,7 @@ from pst_data.plan_file import DEFAULT_BANDS, validate_plan
 from pst_data.access import Actor, Change
 from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.uow import Operator, UnitOfWork, plan_by_slug, write
+from pst_data.text import label_key
 
 # The labels every database starts with (Charleroi's PST announces PPI and PGP).
 SEED_LABELS = (
@@ -70,10 +71,10 @@ class ImportReport:
 
 
 def ensure_seed_labels(session: Session) -> None:
-    existing = set(session.scalars(select(Label.name)))
+    existing = set(session.scalars(select(Label.name_key)))
     for name, description, colour in SEED_LABELS:
-        if name not in existing:
-            session.add(Label(name=name, description=description, colour=colour))
+        if label_key(name) not in existing:
+            session.add(Label(name=name, name_key=label_key(name), description=description, colour=colour))
 
 
 PLAN_FIELDS = ("organisation", "ins_code", "title", "document", "source", "priority_scale",
@@ -278,14 +279,14 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
                                     updated_by=uow.author, partners=[], risks=[], indicators=[])
                     session.add(action)
                     session.flush()
-                    apply_action_values(session, action, plan.id, _without_code(action_data))
+                    apply_action_values(session, action, plan.id, _without_code(action_data), uow.new_label)
                     session.flush()
                     record(action, "import", "progress", None, action.progress)
                     if action.status is not None:
                         record(action, "import", "status", None, action.status)
                     report.actions_created += 1
                     continue
-                changes = apply_action_values(session, action, plan.id, _without_code(action_data))
+                changes = apply_action_values(session, action, plan.id, _without_code(action_data), uow.new_label)
                 moved = action.operational_objective_id != oo.id
                 if moved:
                     changes.append(("operational_objective",

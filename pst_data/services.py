@@ -40,6 +40,7 @@ from pst_data.errors import Conflict, ConflictError, EditError
 from pst_data.plan_file import PlanChecker
 from pst_data.access import Actor, Change
 from pst_data.uow import Operator, UnitOfWork, write
+from pst_data.text import label_key
 
 FINALISED = "Finalisé"
 COMMENT_MAX = 500
@@ -149,7 +150,7 @@ def _update(uow: UnitOfWork, action: Action, expected_version: int, changes: dic
     uow.lock_plan(plan.id)  # every write takes the plan first, then its rows: no deadlock
     new_version = uow.claim(Action, action.id, expected_version, action.code)
     uow.session.refresh(action, ["version"])
-    applied = apply_action_values(uow.session, action, plan.id, {k: merged[k] for k in changes})
+    applied = apply_action_values(uow.session, action, plan.id, {k: merged[k] for k in changes}, uow.new_label)
     if not applied:
         # Nothing differs: give the version back so nobody else gets a needless conflict.
         action.version = expected_version
@@ -316,7 +317,7 @@ def create_action(engine: Engine, oo_id: int, values: dict[str, Any], actor: Act
                         updated_by=uow.author, partners=[], risks=[], indicators=[])
         session.add(action)
         session.flush()
-        apply_action_values(session, action, plan.id, {k: v for k, v in merged.items() if k != "code"})
+        apply_action_values(session, action, plan.id, {k: v for k, v in merged.items() if k != "code"}, uow.new_label)
         uow.record(plan.id, "create", "action", None, action.title, code=action.code, entity_id=action.id,
                    comment=comment, version_after=1)
         uow.record(plan.id, "create", "progress", None, action.progress, code=action.code,
@@ -670,7 +671,7 @@ def _restore_action(uow: UnitOfWork, row: History, payload: dict[str, Any] | Non
                     partners=[], risks=[], indicators=[])
     session.add(action)
     session.flush()
-    apply_action_values(session, action, plan.id, {k: v for k, v in values.items() if k != "code"})
+    apply_action_values(session, action, plan.id, {k: v for k, v in values.items() if k != "code"}, uow.new_label)
     # Its history comes back with it, and so does the delete row (the "as of" rebuild pairs a
     # delete with its restore through it).
     relinked = History.id.in_(payload.get("history_ids") or []) | (
@@ -803,7 +804,7 @@ def save_label(engine: Engine, actor: Actor | Operator, name: str, colour: str, 
         plan_ids = list(session.scalars(select(Plan.id).order_by(Plan.id)))
         for plan_id in plan_ids:  # every plan shows labels: take them all first, in one order
             uow.lock_plan(plan_id)
-        same_name = session.scalar(select(Label).where(func.lower(Label.name) == name.lower()))
+        same_name = session.scalar(select(Label).where(Label.name_key == label_key(name)))
         if same_name is not None and same_name.id != label_id:
             raise EditError([f"Un label s'appelle déjà « {same_name.name} »."])
         if label_id is None:
@@ -815,7 +816,7 @@ def save_label(engine: Engine, actor: Actor | Operator, name: str, colour: str, 
             if label is None:
                 raise EditError(["Ce label n'existe plus (quelqu'un l'a peut-être supprimé)."])
             before = {"name": label.name, "colour": label.colour, "description": label.description}
-        label.name, label.colour, label.description = name, colour.lower(), description
+        label.name, label.name_key, label.colour, label.description = name, label_key(name), colour.lower(), description
         session.flush()
         after = {"name": label.name, "colour": label.colour, "description": label.description}
         changed = [(f"label_{k}", before[k], after[k]) for k in after if before[k] != after[k]]

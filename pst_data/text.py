@@ -18,6 +18,13 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+def label_key(name: str) -> str:
+    """What makes two label names the same label: « PPI » and « ppi », « États généraux » and
+    « etats  generaux ». Computed here, in Python, and stored (labels.name_key, unique): SQLite's
+    lower() knows ASCII only, so the database could not be asked to compare them itself."""
+    return fold(" ".join(name.split()))
+
+
 def sorted_names(names) -> list[str]:
     """The one order of a set of names (labels...): accent- and case-blind, so that SQLite and
     PostgreSQL, whose collations differ, give the same lists."""

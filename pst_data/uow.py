@@ -69,6 +69,17 @@ class UnitOfWork:
         if reason:
             raise EditError([reason])
 
+    def new_label(self, name: str) -> None:
+        """A label named nowhere yet is a new label definition, shared by every plan: the
+        admin's (or the command line's), never created in passing by a directeur's fiche or import."""
+        if self.actor is None:
+            return
+        if refusal(self.actor, Change(plan_id=None, entity="label", kind="create", field="label_name",
+                                      origin=self.origin)):
+            raise EditError([f"Le label « {name} » n'existe pas, et seul un administrateur crée un label (il est "
+                             "partagé par tous les plans) : choisissez un label existant, ou demandez-le à un "
+                             "administrateur. Rien n'a été enregistré."], ["labels"])
+
     def lead_of(self, action_id: int | None) -> int | None:
         """The account leading this action, when the actor is a chef (what the rules ask)."""
         return self._lead_of(action_id)

@@ -195,3 +195,16 @@ def test_latest_changes_on_the_overview_name_the_action_and_follow_the_filters(d
     other_os = open_page("dashboard.py", url, plan="binche", os="2.1")
     no_exception(other_os)
     assert any(c.value == "Aucune des actions filtrées n'a changé depuis." for c in other_os.caption)
+
+
+@pytest.mark.parametrize("login, offered", [("bob", False), ("alice", True)], ids=["directeur", "admin"])
+def test_only_an_admin_is_offered_new_labels_on_the_fiche(db, login, offered):
+    """A label is defined once for every plan: the admin's. A directeur picks from the existing
+    ones and is told who creates a missing one."""
+    url, engine = db
+    a = action(engine, "binche", "1.1.1.1.1")
+    at = open_page("pages/1_Objectifs.py", url, login=login, plan="binche", action=str(a.id))
+    no_exception(at)
+    assert any(m.label == "Labels" for m in at.multiselect)
+    assert any(t.label == "Nouveaux labels (séparés par des virgules)" for t in at.text_input) == offered
+    assert any("Un label manque ? Un administrateur le crée" in c.value for c in at.caption) != offered

@@ -35,3 +35,29 @@ def test_a_plan_survives_the_migrations_down_and_up_again(backend):
     with engine.connect() as conn:  # the connections still enforce foreign keys afterwards
         if conn.dialect.name == "sqlite":
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_labels_spelt_two_ways_become_one_at_the_upgrade(backend):
+    """0011 gives labels a key (case, accents and spaces aside): the copies made before it are
+    merged into the oldest, their actions keep the label, nothing else is lost."""
+    engine = backend.engine(backend.new_url())
+    upgrade(engine)
+    seed(engine)
+    migrate(engine, "downgrade", "0010")
+    with engine.begin() as conn:
+        first_two = conn.execute(text("SELECT id FROM actions ORDER BY id LIMIT 2")).scalars().all()
+        ppi = conn.execute(text("SELECT id FROM labels WHERE name = 'PPI'")).scalar()
+        conn.execute(text("INSERT INTO labels (name, colour) VALUES ('ppi', '#000000'), ('  etats GÉNÉRAUX', '#000000')"))
+        copy = conn.execute(text("SELECT id FROM labels WHERE name = 'ppi'")).scalar()
+        conn.execute(text("DELETE FROM action_labels WHERE action_id IN (:a, :b)"), {"a": first_two[0], "b": first_two[1]})
+        conn.execute(text("INSERT INTO action_labels (action_id, label_id) VALUES (:a, :ppi), (:a, :copy), (:b, :copy)"),
+                     {"a": first_two[0], "b": first_two[1], "ppi": ppi, "copy": copy})
+    before = _counts(engine)
+    upgrade(engine)
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT name FROM labels ORDER BY name")).scalars().all()
+        tagged = conn.execute(text("SELECT action_id FROM action_labels WHERE label_id = :ppi ORDER BY action_id"),
+                              {"ppi": ppi}).scalars().all()
+    assert "ppi" not in names and "  etats GÉNÉRAUX" not in names and {"PPI", "États généraux"} <= set(names)
+    assert tagged[:2] == sorted(first_two)
+    assert _counts(engine)["labels on actions"] == before["labels on actions"] - 1  # (a, PPI) and (a, ppi) are one

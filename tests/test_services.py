@@ -348,3 +348,55 @@ def test_giving_a_label_is_a_directeur_s_and_a_vanished_label_is_refused(seeded_
         services.label_actions(seeded_engine, BOB, 10_000, [binche.id], give=True)
     with Session(seeded_engine) as s:
         assert "PGP" not in [x.name for x in s.get(Action, binche.id).labels]
+
+
+# -- label definitions: the admin's, one label whatever its spelling ---------------------------
+
+def label_names(engine) -> list[str]:
+    from db.models import Label
+
+    with Session(engine) as s:
+        return sorted(s.scalars(select(Label.name)))
+
+
+def test_a_directeur_names_existing_labels_in_any_case_but_creates_none(seeded_engine):
+    """The fiche's « Nouveaux labels » and an import created label definitions for a directeur
+    (reserved to the admin), and « ppi » became a second label beside « PPI »."""
+    from pst_data import importer
+
+    labels_before = label_names(seeded_engine)
+    target = action(seeded_engine, "binche", "1.1.1.1.1")
+    with pytest.raises(EditError) as refused:
+        services.update_action(seeded_engine, target.id, target.version, {"labels": ["PPI", "Plan climat"]}, BOB)
+    assert refused.value.errors == [
+        "Le label « Plan climat » n'existe pas, et seul un administrateur crée un label (il est partagé par tous "
+        "les plans) : choisissez un label existant, ou demandez-le à un administrateur. Rien n'a été enregistré."]
+    assert label_names(seeded_engine) == labels_before and action(seeded_engine, "binche", "1.1.1.1.1").version == target.version
+
+    services.update_action(seeded_engine, target.id, target.version, {"labels": ["ppi", " PPI ", "pgp"]}, BOB)
+    with Session(seeded_engine) as s:
+        assert sorted(l.name for l in s.get(Action, target.id).labels) == ["PGP", "PPI"]
+    assert history(seeded_engine, target.id)[-1][:4] == ("update", "labels", "[]", '["PGP", "PPI"]')
+    assert label_names(seeded_engine) == labels_before
+
+    with Session(seeded_engine) as s:
+        plan = importer.export_plan(s, "binche")
+    plan["strategic_objectives"][0]["operational_objectives"][0]["actions"][1]["labels"] = ["Plan climat"]
+    with pytest.raises(EditError, match="Le label « Plan climat » n'existe pas"):
+        importer.import_plan(seeded_engine, plan, DOMINIQUE)
+    assert label_names(seeded_engine) == labels_before
+
+    importer.import_plan(seeded_engine, plan, ALICE)  # the admin may define it in passing
+    assert label_names(seeded_engine) == sorted([*labels_before, "Plan climat"])
+
+
+def test_a_label_is_one_label_whatever_its_case_and_accents_on_both_databases(seeded_engine):
+    """SQLite's lower() is ASCII-only: « états généraux » was a second label there, not on PostgreSQL."""
+    for name in ("états généraux", "ETATS  GENERAUX", "Etats généraux"):
+        with pytest.raises(EditError) as refused:
+            services.save_label(seeded_engine, CLAIRE, name, "#123456")
+        assert refused.value.errors == ["Un label s'appelle déjà « États généraux »."]
+    target = action(seeded_engine, "charleroi", "1.1.1")
+    services.update_action(seeded_engine, target.id, target.version, {"labels": ["états généraux"]}, ALICE)
+    with Session(seeded_engine) as s:
+        assert [l.name for l in s.get(Action, target.id).labels] == ["États généraux"]

@@ -281,7 +281,13 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
         label_names = labels["name"].tolist()
         c1, c2 = st.columns(2)
         chosen_labels = c1.multiselect("Labels", label_names, default=[l for l in fiche["labels"] if l in label_names])
-        new_labels = c2.text_input("Nouveaux labels (séparés par des virgules)", placeholder="ex. Plan climat")
+        actor = current_actor()
+        if actor is not None and actor.is_admin:  # a label definition is shared by every plan: the admin's
+            new_labels = c2.text_input("Nouveaux labels (séparés par des virgules)", placeholder="ex. Plan climat",
+                                       help="Un label créé ici sert à tous les plans ; « ppi » désigne le label « PPI ».")
+        else:
+            new_labels = ""
+            c2.caption("Un label manque ? Un administrateur le crée (page « Labels »), pour tous les plans.")
         c1, c2 = st.columns(2)
         chosen_services = c1.multiselect("Services impliqués", sorted(set(services_known) | set(fiche["services"])),
                                          default=fiche["services"])
