@@ -286,20 +286,52 @@ def change_password(engine: Engine, actor: Actor, current: str, new: str, confir
     if errors:
         raise EditError(errors, ["new_password"])
     # Operator: changing one's own password is allowed even while "must change" holds.
+    refused = None
     with write(engine, Operator(actor.name)) as uow:
-        account = uow.session.get(Account, actor.account_id)
+        account = uow.session.scalars(select(Account).where(Account.id == actor.account_id)
+                                      .with_for_update()).one_or_none()
         if account is None or not account.active:
             raise EditError(["Votre compte est désactivé."])
-        if not _verify(account.password_hash, current):
-            raise EditError(["Mot de passe actuel incorrect."], ["current_password"])
-        account.password_hash = HASHER.hash(new)
-        account.must_change_password = False
-        account.updated_at = uow.now
-        keep = token_hash(keep_token) if keep_token else None
-        uow.session.execute(update(AccountSession).where(
-            AccountSession.account_id == account.id, AccountSession.ended_at.is_(None),
-            AccountSession.token_hash != (keep or "")).values(ended_at=uow.now))
-        uow.event("password_changed", account.login)
+        if account.locked_until and account.locked_until > uow.now:
+            refused = _locked_text(account)
+        elif not _verify(account.password_hash, current):
+            # Counted with the login form's failures, and committed: a guess must cost one.
+            if _count_failure(uow, account):
+                _end_sessions(uow.session, account.id, uow.now)
+                refused = _locked_text(account)
+            else:
+                left = LOCKOUT_AFTER - account.failed_logins
+                refused = (f"Mot de passe actuel incorrect (encore {left} essai{'s' if left > 1 else ''} avant que "
+                           f"le compte soit bloqué {LOCKOUT_MINUTES} minutes).")
+        else:
+            account.password_hash = HASHER.hash(new)
+            account.must_change_password = False
+            account.failed_logins, account.updated_at = 0, uow.now
+            keep = token_hash(keep_token) if keep_token else None
+            uow.session.execute(update(AccountSession).where(
+                AccountSession.account_id == account.id, AccountSession.ended_at.is_(None),
+                AccountSession.token_hash != (keep or "")).values(ended_at=uow.now))
+            uow.event("password_changed", account.login)
+    if refused:
+        raise EditError([refused], ["current_password"])
+
+
+def _count_failure(uow, account: Account) -> bool:
+    """One more wrong password (login form or « Mot de passe actuel »); True when it locks the
+    account (LOCKOUT_AFTER in a row, for LOCKOUT_MINUTES)."""
+    account.failed_logins = (account.failed_logins or 0) + 1
+    if account.failed_logins < LOCKOUT_AFTER:
+        return False
+    account.locked_until = uow.now + dt.timedelta(minutes=LOCKOUT_MINUTES)
+    account.failed_logins = 0
+    uow.event("account_locked", account.login, f"{LOCKOUT_AFTER} essais infructueux")
+    return True
+
+
+def _locked_text(account: Account) -> str:
+    until = clock.to_local(account.locked_until)
+    return (f"Trop d'essais infructueux : ce compte est bloqué jusqu'à {until:%H:%M}. "
+            "Un administrateur peut le débloquer en réinitialisant le mot de passe.")
 
 
 def list_accounts(session: Session) -> list[AccountInfo]:
@@ -349,15 +381,9 @@ def log_in(engine: Engine, login: str, password: str) -> LoginResult:
             _verify(None, password)
             return LoginResult(None, WRONG)
         if account.locked_until and account.locked_until > now:
-            until = clock.to_local(account.locked_until)
-            return LoginResult(None, f"Trop d'essais infructueux : ce compte est bloqué jusqu'à {until:%H:%M}. "
-                                     "Un administrateur peut le débloquer en réinitialisant le mot de passe.")
+            return LoginResult(None, _locked_text(account))
         if not _verify(account.password_hash, password):
-            account.failed_logins = (account.failed_logins or 0) + 1
-            if account.failed_logins >= LOCKOUT_AFTER:
-                account.locked_until = now + dt.timedelta(minutes=LOCKOUT_MINUTES)
-                account.failed_logins = 0
-                uow.event("account_locked", account.login, f"{LOCKOUT_AFTER} essais infructueux")
+            _count_failure(uow, account)
             return LoginResult(None, WRONG)
         if HASHER.check_needs_rehash(account.password_hash):
             account.password_hash = HASHER.hash(password)

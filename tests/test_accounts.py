@@ -181,6 +181,31 @@ def test_lockout_after_five_failures_and_release_after_fifteen_minutes(empty_eng
     assert accounts.log_in(empty_engine, "marc.test", given).token
 
 
+def test_guesses_of_the_current_password_count_towards_the_same_lockout(empty_engine, set_now):
+    """« Mot de passe actuel » on Mon compte could be guessed without limit from an open session."""
+    set_now(BASE)
+    new_account(empty_engine)
+    here = accounts.log_in(empty_engine, "marc.test", PW)
+    assert accounts.log_in(empty_engine, "marc.test", "pas le bon mot").message == WRONG  # 1 at the login form
+    for left in (3, 2, 1):
+        with pytest.raises(EditError) as refused:
+            accounts.change_password(empty_engine, here.actor, f"essai {left}", NEW_PW, NEW_PW, keep_token=here.token)
+        assert refused.value.errors == [f"Mot de passe actuel incorrect (encore {left} essai{'s' if left > 1 else ''} "
+                                        "avant que le compte soit bloqué 15 minutes)."]
+        assert refused.value.fields == ["current_password"]
+    with pytest.raises(EditError) as refused:  # the fifth: locked, and signed out everywhere
+        accounts.change_password(empty_engine, here.actor, "essai 0", NEW_PW, NEW_PW, keep_token=here.token)
+    assert refused.value.errors[0].startswith(LOCKED) and "09:15" in refused.value.errors[0]
+    assert accounts.session_actor(empty_engine, here.token) is None
+    assert accounts.log_in(empty_engine, "marc.test", PW).message.startswith(LOCKED)
+    with pytest.raises(EditError) as refused:  # even the right one, while locked
+        accounts.change_password(empty_engine, here.actor, PW, NEW_PW, NEW_PW)
+    assert refused.value.errors[0].startswith(LOCKED)
+    set_now(BASE + dt.timedelta(minutes=16))
+    accounts.change_password(empty_engine, here.actor, PW, NEW_PW, NEW_PW)
+    assert accounts.log_in(empty_engine, "marc.test", NEW_PW).token
+
+
 def test_session_ends_after_twelve_hours_and_after_four_idle_hours(empty_engine, set_now):
     set_now(BASE)
     new_account(empty_engine)
@@ -266,7 +291,8 @@ def test_change_password_ends_the_other_sessions_and_keeps_this_one(empty_engine
     here = accounts.log_in(empty_engine, "marc.test", PW)
     elsewhere = accounts.log_in(empty_engine, "marc.test", PW).token
     for current, new, confirm, message in (
-        ("pas le bon mot", NEW_PW, NEW_PW, "Mot de passe actuel incorrect."),
+        ("pas le bon mot", NEW_PW, NEW_PW,
+         "Mot de passe actuel incorrect (encore 4 essais avant que le compte soit bloqué 15 minutes)."),
         (PW, NEW_PW, NEW_PW + "!", "Les deux saisies du nouveau mot de passe diffèrent."),
         (PW, PW, PW, "Le nouveau mot de passe doit différer de l'actuel."),
     ):
@@ -339,8 +365,8 @@ def test_hostile_logins_and_passwords_are_refused_in_french(empty_engine):
         answers.append(accounts.log_in(empty_engine, "marc.test", password).message)
         assert accounts.log_in(empty_engine, "personne", password).message == WRONG
     # Wrong passwords like any other (the over-long one is refused before it is even checked):
-    # five failures, and the account is locked.
-    assert answers == [WRONG] * 6
+    # with the wrong current password above, five failures, and the account is locked.
+    assert answers[:5] == [WRONG] * 5 and answers[5].startswith(LOCKED)
     assert accounts.log_in(empty_engine, "marc.test", PW).message.startswith(LOCKED)
     assert count(empty_engine, Account) == accounts_before
     for name, email, message in (
