@@ -569,11 +569,15 @@ class Reminder(Base):
     recipient: Mapped[str] = mapped_column(String(EMAIL_MAX))
     subject: Mapped[str] = mapped_column(String(300))
     actions: Mapped[int]
-    sent_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime)  # while « sending »: when it was claimed
     sent_by: Mapped[str] = mapped_column(String(AUTHOR_MAX))
+    # « sending » is recorded (and committed) before the mail server is called, « sent » after:
+    # the once-only key holds without a transaction open while the server answers.
+    state: Mapped[str] = mapped_column(String(10), default="sent", server_default="sent")
 
     __table_args__ = (
         CheckConstraint("trigger IN ('auto', 'manual')", name="trigger_known"),
+        CheckConstraint("state IN ('sending', 'sent')", name="state_known"),
     )
 
 

@@ -6,10 +6,11 @@ SMTP comes from the environment (the IT person's business, not the app's pages):
 ``PST_SMTP_PASSWORD``, ``PST_SMTP_TLS`` (``starttls``, ``ssl`` or ``non``; starttls by default,
 ssl on port 465), ``PST_SMTP_FROM`` (the sender address; else the user).
 
-Each message is recorded in ``reminders`` in the same transaction as it is sent: if the SMTP
-server refuses it, nothing is recorded and the next run tries again. The automatic reminder
-carries a key (plan, next Bureau, person) that the database keeps unique: run twice, it sends
-once.
+Each message is claimed in ``reminders`` (« sending », committed) before the mail server is
+called, with no transaction open while it answers (a slow server must not hold every save of
+every plan), then marked « sent »; if the server refuses it, the claim is removed and the next
+run tries again. The automatic reminder carries a key (plan, next Bureau, person) that the
+database keeps unique: run twice, or twice at once, it sends once.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ from pst_data.uow import Operator, actor_of, write
 TLS_MODES = {"starttls": "starttls", "ssl": "ssl", "tls": "ssl", "non": "none", "none": "none", "off": "none",
              "0": "none", "false": "none"}
 SMTP_TIMEOUT_SECONDS = 20
+# A « sending » claim older than this was left by a run that died between claim and answer
+# (a connection, a login and a message, each bounded by SMTP_TIMEOUT_SECONDS): taken over.
+CLAIM_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,8 @@ def reminder_history(session: Session, plan_id: int, limit: int = 50) -> pd.Data
         select(Reminder.sent_at, Reminder.sent_by, Reminder.trigger, Reminder.recipient, Reminder.actions,
                Account.name.label("account_name"))
         .outerjoin(Account, Account.id == Reminder.account_id)
-        .where(Reminder.plan_id == plan_id).order_by(Reminder.sent_at.desc(), Reminder.id.desc()).limit(limit)
+        .where(Reminder.plan_id == plan_id, Reminder.state == "sent")
+        .order_by(Reminder.sent_at.desc(), Reminder.id.desc()).limit(limit)
     ).all()
     return pd.DataFrame({
         "Envoyée le": [fmt_datetime(r.sent_at) for r in rows],
@@ -167,6 +172,45 @@ def reminder_history(session: Session, plan_id: int, limit: int = 50) -> pd.Data
         "Par": [r.sent_by for r in rows],
         "Type": ["automatique" if r.trigger == "auto" else "« Relancer »" for r in rows],
     })
+
+
+def _claim(engine: Engine, actor: Actor | Operator, plan_id: int, account_id: int, recipient: str, subject: str,
+           actions: int, once_key: str | None, automatic: bool, next_bureau: dt.date | None) -> int | str:
+    """Record the reminder as « sending » and commit, before the mail server is called: a second
+    run (or a second cron) finds the key and sends nothing. Returns the row's id, or why not.
+    A claim older than CLAIM_MINUTES was left by a run that died while sending: it is taken over."""
+    with write(engine, actor) as uow:
+        uow.require(Change(plan_id=plan_id, entity="reminder", kind="create"))
+        uow.lock_plan(plan_id)  # two cron runs at once: the second waits, then finds the key
+        earlier = uow.session.scalars(select(Reminder).where(Reminder.once_key == once_key)).one_or_none() \
+            if once_key else None
+        if earlier is not None and earlier.state == "sent":
+            return f"déjà relancé le {fmt_datetime(earlier.sent_at)} pour ce Bureau."
+        if earlier is not None and earlier.sent_at > uow.now - dt.timedelta(minutes=CLAIM_MINUTES):
+            return f"relance en cours d'envoi depuis le {fmt_datetime(earlier.sent_at)} (un autre envoi)."
+        meeting_id = uow.session.scalar(select(Meeting.id).where(
+            Meeting.plan_id == plan_id, Meeting.kind == "bureau", Meeting.held_on == next_bureau)) \
+            if next_bureau else None
+        row = earlier or Reminder(plan_id=plan_id, account_id=account_id, trigger="auto" if automatic else "manual",
+                                  once_key=once_key)
+        row.meeting_id, row.recipient, row.subject, row.actions = meeting_id, recipient, subject[:300], actions
+        row.sent_at, row.sent_by, row.state = uow.now, uow.author, "sending"
+        uow.session.add(row)
+        uow.session.flush()
+        return row.id
+
+
+def _settle(engine: Engine, actor: Actor | Operator, claim: int, sent: bool) -> None:
+    """After the mail server answered: « sent » (at that instant), or the claim removed so that
+    the next run tries again."""
+    with write(engine, actor) as uow:
+        row = uow.session.get(Reminder, claim)
+        if row is None:
+            return
+        if sent:
+            row.state, row.sent_at = "sent", uow.now
+        else:
+            uow.session.delete(row)
 
 
 def _message(settings: SmtpSettings, to_name: str, to_address: str, subject: str, body: str,
@@ -207,7 +251,7 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
         people = state.people
         # The automatic reminders already sent for this plan (a send checks again, under the lock).
         already = dict(uow.session.execute(select(Reminder.once_key, Reminder.sent_at).where(
-            Reminder.plan_id == plan_id, Reminder.once_key.is_not(None))).all())
+            Reminder.plan_id == plan_id, Reminder.once_key.is_not(None), Reminder.state == "sent")).all())
         signature = (f"{uow.author}" if actor is not None and not isinstance(actor, Operator)
                      else f"PST Pilot — {state.plan['organisation']}")
     outcome = Outcome()
@@ -248,35 +292,28 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
                 outcome.sent.append(f"{name} <{person.email}> : {count} (essai : rien n'est envoyé).")
             continue
         try:
-            with write(engine, actor) as uow:
-                uow.require(Change(plan_id=plan_id, entity="reminder", kind="create"))
-                uow.lock_plan(plan_id)  # two cron runs at once: the second waits, then finds the key
-                if once_key:
-                    earlier = uow.session.scalar(select(Reminder.sent_at).where(Reminder.once_key == once_key))
-                    if earlier is not None:
-                        outcome.skipped.append(f"{name} : déjà relancé le {fmt_datetime(earlier)} pour ce Bureau.")
-                        continue
-                meeting_id = uow.session.scalar(select(Meeting.id).where(
-                    Meeting.plan_id == plan_id, Meeting.kind == "bureau", Meeting.held_on == cal.next_bureau)) \
-                    if cal.next_bureau else None
-                uow.session.add(Reminder(
-                    plan_id=plan_id, account_id=account_id, meeting_id=meeting_id,
-                    trigger="auto" if automatic else "manual", once_key=once_key, recipient=person.email,
-                    subject=subject[:300], actions=len(rows), sent_at=uow.now, sent_by=uow.author))
-                uow.session.flush()
-                with _connect(settings) as smtp:
-                    smtp.send_message(_message(settings, person.name, person.email, subject, body,
-                                               state.plan["organisation"]))
-        except (smtplib.SMTPException, OSError) as exc:
-            outcome.failed.append(f"{name} : le serveur d'e-mail a refusé ou n'a pas répondu ({type(exc).__name__}).")
-            continue
-        except ValueError:  # a header or a login SMTP cannot carry (a line break, a non-ASCII password…)
-            outcome.failed.append(f"{name} : message impossible à envoyer (adresse ou nom du compte, ou réglage "
-                                  "PST_SMTP_FROM / PST_SMTP_PASSWORD à vérifier).")
-            continue
+            claim = _claim(engine, actor, plan_id, account_id, person.email, subject, len(rows), once_key,
+                           automatic, cal.next_bureau)
         except EditError as exc:
             outcome.failed.append(f"{name} : {' '.join(exc.errors)}")
             continue
+        if isinstance(claim, str):
+            outcome.skipped.append(f"{name} : {claim}")
+            continue
+        try:  # no transaction is open while the mail server answers
+            with _connect(settings) as smtp:
+                smtp.send_message(_message(settings, person.name, person.email, subject, body,
+                                           state.plan["organisation"]))
+        except (smtplib.SMTPException, OSError) as exc:
+            _settle(engine, actor, claim, sent=False)
+            outcome.failed.append(f"{name} : le serveur d'e-mail a refusé ou n'a pas répondu ({type(exc).__name__}).")
+            continue
+        except ValueError:  # a header or a login SMTP cannot carry (a line break, a non-ASCII password…)
+            _settle(engine, actor, claim, sent=False)
+            outcome.failed.append(f"{name} : message impossible à envoyer (adresse ou nom du compte, ou réglage "
+                                  "PST_SMTP_FROM / PST_SMTP_PASSWORD à vérifier).")
+            continue
+        _settle(engine, actor, claim, sent=True)
         outcome.sent.append(f"{name} <{person.email}> : {count}.")
     if wanted is None and not state.unlinked.empty:
         counts = state.unlinked["project_lead"].fillna("(sans chef de projet)").value_counts(sort=False)

@@ -35,9 +35,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Mailbox, SmtpSettings, dict[str, str]]]:
+def smtp_server(mailbox: Mailbox | None = None) -> Iterator[tuple[Mailbox, SmtpSettings, dict[str, str]]]:
     """(mailbox, settings, environment variables) of a running server; stopped afterwards."""
-    mailbox = Mailbox()
+    mailbox = mailbox or Mailbox()
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()

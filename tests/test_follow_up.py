@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Action, History, Reminder
-from pst_data import accounts, cli, queries, services
+from pst_data import accounts, cli, clock, queries, services
 from pst_data.errors import EditError
 from pst_data.follow_up import (
     DEFAULT_REMINDER,
@@ -23,7 +23,7 @@ from pst_data.follow_up import (
     update_table,
 )
 from pst_data.meetings import add_meeting, delete_meeting, list_meetings, save_follow_up_settings
-from pst_data.reminders import send_reminders, smtp_settings
+from pst_data.reminders import reminder_history, send_reminders, smtp_settings
 from pst_data.services import RowEdit
 from pst_data.uow import Operator
 from tests.conftest import TODAY
@@ -363,6 +363,74 @@ def test_a_refusing_smtp_server_records_nothing_so_the_next_run_tries_again(binc
     with smtp_server() as (mailbox, settings, _env):
         again = send_reminders(engine, Operator("cron"), binche["id"], automatic=True, settings=settings, today=today)
     assert len(again.sent) == 3 and len(mailbox.messages) == 3
+
+
+def test_a_slow_mail_server_keeps_no_save_waiting(binche_before_a_bureau):
+    """The reminder run held its write transaction while the mail server answered: on SQLite
+    every save of every plan waited (and some were refused after 10 s), on PostgreSQL every save
+    of the plan. A directeur saves while the server is still taking the first message."""
+    import threading
+    import time
+
+    from tests.smtp_server import Mailbox
+
+    engine, binche, ids, today = binche_before_a_bureau
+    entered, release = threading.Event(), threading.Event()
+
+    class SlowMailbox(Mailbox):
+        async def handle_DATA(self, server, session, envelope):
+            entered.set()
+            release.wait(30)
+            return await super().handle_DATA(server, session, envelope)
+
+    outcome = {}
+    with smtp_server(SlowMailbox()) as (mailbox, settings, _env):
+        run = threading.Thread(target=lambda: outcome.update(sent=send_reminders(
+            engine, Operator("cron"), binche["id"], automatic=True, settings=settings, today=today)))
+        run.start()
+        assert entered.wait(30)
+        unblock = threading.Timer(8, release.set)  # without the fix, the save below waits for this
+        unblock.start()
+        with Session(engine) as s:
+            target = s.scalars(select(Action).where(Action.code == "1.1.1.1.1", Action.id.in_(
+                queries.actions_frame(s, binche, today)["id"].tolist()))).one()
+        started = time.monotonic()
+        services.set_progress(engine, target.id, target.version, 61, BOB, "Pendant la relance")
+        took = time.monotonic() - started
+        saved_while_sending = not release.is_set()
+        release.set()
+        unblock.cancel()
+        run.join(60)
+    assert saved_while_sending and took < 3, took
+    assert len(outcome["sent"].sent) == 3 and len(mailbox.messages) == 3
+    with Session(engine) as s:
+        assert s.scalars(select(Reminder.state)).all() == ["sent"] * 3
+
+
+def test_a_run_that_died_while_sending_is_taken_over_after_ten_minutes(binche_before_a_bureau, set_now):
+    """The claim (« sending ») is committed before the server is called: a run that finds a
+    recent one sends nothing for that person; one left by a dead run is taken over later."""
+    engine, binche, ids, today = binche_before_a_bureau
+    with smtp_server() as (_mailbox, settings, _env):
+        send_reminders(engine, Operator("cron"), binche["id"], automatic=True, settings=settings, today=today)
+    with Session(engine) as s, s.begin():  # as if the run had died between claim and answer
+        row = s.scalars(select(Reminder).where(Reminder.recipient == "ludivine.deltenre@cpas-binche.be")).one()
+        row.state = "sending"
+        claimed = clock.to_local(row.sent_at).replace(tzinfo=None)
+    set_now(claimed + dt.timedelta(minutes=2))
+    with smtp_server() as (mailbox, settings, _env):
+        soon = send_reminders(engine, Operator("cron"), binche["id"], automatic=True, settings=settings, today=today)
+    assert mailbox.messages == [] and not soon.sent
+    assert any("Deltenre Ludivine : relance en cours d'envoi depuis le" in line for line in soon.skipped), soon.skipped
+    with Session(engine) as s:  # not shown as sent on the page meanwhile
+        assert len(reminder_history(s, binche["id"])) == 2
+    set_now(claimed + dt.timedelta(minutes=11))
+    with smtp_server() as (mailbox, settings, _env):
+        later = send_reminders(engine, Operator("cron"), binche["id"], automatic=True, settings=settings, today=today)
+    assert [m["To"].addresses[0].addr_spec for m in mailbox.messages] == ["ludivine.deltenre@cpas-binche.be"]
+    assert len(later.sent) == 1
+    with Session(engine) as s:
+        assert s.scalar(select(func.count(Reminder.id))) == 3 and len(reminder_history(s, binche["id"])) == 3
 
 
 def test_health_and_staleness_filters_read_from_a_link_and_apply():
