@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
@@ -52,13 +53,17 @@ def _sqlite_setup(busy_timeout: float):
     return configure
 
 
-def make_engine(url: str | None = None, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Engine:
+def make_engine(url: str | None = None, busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+                lock_timeout: float | None = None, pooled: bool = True) -> Engine:
+    """``lock_timeout`` (PostgreSQL): how long a statement waits for a row lock before failing
+    (None: as long as it takes). SQLite's equivalent is ``busy_timeout``."""
+    pool = {} if pooled else {"poolclass": NullPool}
     url = url or database_url()
     # An error's SQL values stay out of logs and messages (they may hold a login or a hash);
     # PST_DEBUG=1 shows them to a developer.
     hide = not os.environ.get("PST_DEBUG")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=hide)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, hide_parameters=hide, **pool)
         event.listen(engine, "connect", _sqlite_setup(busy_timeout))
         # pysqlite defers BEGIN on its own; take over so that write transactions can start with
         # BEGIN IMMEDIATE (see writer_engine): a deferred read-then-write transaction fails with
@@ -66,7 +71,8 @@ def make_engine(url: str | None = None, busy_timeout: float = BUSY_TIMEOUT_SECON
         event.listen(engine, "connect", _disable_pysqlite_begin)
         event.listen(engine, "begin", _begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=hide)
+    options = {"options": f"-c lock_timeout={int(lock_timeout * 1000)}"} if lock_timeout is not None else {}
+    return create_engine(url, pool_pre_ping=True, hide_parameters=hide, connect_args=options, **pool)
 
 
 def _disable_pysqlite_begin(dbapi_connection, _record) -> None:
@@ -84,6 +90,22 @@ def writer_engine(engine: Engine) -> Engine:
     PostgreSQL ignores the option: its row locks and the version check do the work there.
     """
     return engine.execution_options(begin_immediate=True)
+
+
+IMPATIENT_SECONDS = 0.2
+
+
+def impatient(engine: Engine) -> Engine:
+    """An engine on the same database whose writes give up after 0.2 s instead of waiting for a
+    lock: for bookkeeping a reader does in passing (a session's « last seen »), which must never
+    keep a page waiting behind an import."""
+    return _impatient(engine.url.render_as_string(hide_password=False))
+
+
+@lru_cache(maxsize=8)
+def _impatient(url: str) -> Engine:
+    # Unpooled: used once per person every few minutes, it keeps no connection open.
+    return make_engine(url, busy_timeout=IMPATIENT_SECONDS, lock_timeout=IMPATIENT_SECONDS, pooled=False)
 
 
 @lru_cache(maxsize=8)

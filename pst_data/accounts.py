@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -21,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from db.engine import impatient
 from db.limits import AUTHOR_MAX, EMAIL_MAX, LINK_LABEL_MAX, PASSWORD_MAX, PASSWORD_MIN  # noqa: F401 (read by the forms)
 from db.models import (
     Account,
@@ -50,6 +52,8 @@ from pst_data.uow import Operator, actor_of, current_actor, read_session, write
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # A hash to verify against when the login is unknown: the answer takes as long either way.
 _DUMMY_HASH = HASHER.hash("pst-pilot-no-such-account")
+
+log = logging.getLogger(__name__)
 
 LOCKOUT_AFTER = 5  # failed logins in a row
 LOCKOUT_MINUTES = 15
@@ -433,10 +437,20 @@ def session_actor(engine: Engine, token: str | None) -> Actor | None:
         actor = current_actor(session, row.account_id)
         stale = now - row.last_seen_at >= SEEN_EVERY
     if actor is not None and stale:
-        with write(engine, Operator("connexion")) as uow:
-            uow.session.execute(update(AccountSession).where(AccountSession.token_hash == token_hash(token))
-                                .values(last_seen_at=uow.now))
+        _note_seen(lambda now: update(AccountSession).where(AccountSession.token_hash == token_hash(token))
+                   .values(last_seen_at=now), engine)
     return actor
+
+
+def _note_seen(statement, engine: Engine) -> None:
+    """Bookkeeping of a page view (a session's or a Bureau link's last use), best effort and
+    never waited for: a page view must not need the write lock, which an import may hold for a
+    while. Missed now, it is noted at a later view (the idle limit is hours away)."""
+    try:
+        with write(impatient(engine), Operator("connexion"), log_refusal=False) as uow:
+            uow.session.execute(statement(uow.now))
+    except EditError:
+        log.info("last use not noted: the database is busy")
 
 
 def log_out(engine: Engine, token: str | None) -> None:
@@ -513,8 +527,7 @@ def bureau_link_plan(engine: Engine, token: str | None) -> int | None:
             return None
         plan_id, stale = link.plan_id, link.last_used_at is None or clock.stored_now() - link.last_used_at >= SEEN_EVERY
     if stale:
-        with write(engine, Operator("lien Bureau")) as uow:
-            uow.session.execute(update(BureauLink).where(BureauLink.id == link.id).values(last_used_at=uow.now))
+        _note_seen(lambda now: update(BureauLink).where(BureauLink.id == link.id).values(last_used_at=now), engine)
     return plan_id
 
 

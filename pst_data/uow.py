@@ -174,12 +174,13 @@ class UnitOfWork:
 
 
 @contextmanager
-def write(engine: Engine, actor: Actor | Operator, origin: str | None = None) -> Iterator[UnitOfWork]:
+def write(engine: Engine, actor: Actor | Operator, origin: str | None = None,
+          log_refusal: bool = True) -> Iterator[UnitOfWork]:
     """``with write(engine, actor) as uow:`` one change, committed once when the block ends,
     rolled back entirely if it raises. The account is read again inside the transaction: a
     disabled account, or one whose role was lowered since its login, writes with what the
     database says now, not with what its session remembered."""
-    with _transaction(engine) as session:
+    with _transaction(engine, log_refusal) as session:
         if isinstance(actor, Operator):
             uow = UnitOfWork(session, actor.name, None, origin=origin)
         elif not isinstance(actor, Actor):  # a typed name is not an identity
@@ -214,7 +215,7 @@ def actor_of(account: Account) -> Actor:
 
 
 @contextmanager
-def _transaction(engine: Engine) -> Iterator[Session]:
+def _transaction(engine: Engine, log_refusal: bool = True) -> Iterator[Session]:
     session = Session(writer_engine(engine), expire_on_commit=False, autoflush=True)
     try:
         with session.begin():
@@ -223,7 +224,8 @@ def _transaction(engine: Engine) -> Iterator[Session]:
         reference = uuid.uuid4().hex[:8]
         # The statement goes to the log, not its values: they may hold a password's hash.
         exc.hide_parameters = True
-        log.exception("write refused by the database (reference %s)", reference)
+        if log_refusal:
+            log.exception("write refused by the database (reference %s)", reference)
         raise EditError([_database_refusal(exc) + f" Rien n'a été enregistré (référence {reference})."]) from None
     finally:
         session.close()

@@ -224,6 +224,50 @@ def test_session_ends_after_twelve_hours_and_after_four_idle_hours(empty_engine,
     assert accounts.session_actor(empty_engine, accounts.log_in(empty_engine, "marc.test", PW).token)
 
 
+def test_a_page_view_never_waits_for_the_write_lock(empty_engine, set_now):
+    """The session's « last seen » was written during every page view (at most every 5 minutes):
+    while an import held the write lock, a viewer got « Une erreur inattendue » after 12 s. Now
+    the view goes on at once, and the moment is noted at a later view."""
+    import threading
+    import time
+
+    set_now(BASE)
+    new_account(empty_engine)
+    token = accounts.log_in(empty_engine, "marc.test", PW).token
+    set_now(BASE + dt.timedelta(minutes=6))
+    holder = empty_engine.connect()  # another writer (an import) holds the lock: the database's
+    holder = holder.execution_options(begin_immediate=True) if holder.dialect.name == "sqlite" else holder
+    transaction = holder.begin()
+    holder.execute(select(AccountSession.id).with_for_update())  # PostgreSQL: every session row
+    if holder.dialect.name == "sqlite":
+        holder.execute(insert(AccountEvent).values(at=BASE, by="import", event="test", subject="verrou"))
+    release = threading.Timer(6, transaction.rollback)  # bounds the wait the test measures, before the fix
+    release.start()
+    try:
+        started = time.monotonic()
+        actor = accounts.session_actor(empty_engine, token)
+        took = time.monotonic() - started
+        assert actor is not None and actor.login == "marc.test"
+        assert took < 2, took
+    finally:
+        release.cancel()
+        if transaction.is_active:
+            transaction.rollback()
+        holder.close()
+    with Session(empty_engine) as s:
+        assert s.scalar(select(AccountSession.last_seen_at)) < clock_stored(BASE + dt.timedelta(minutes=1))  # busy
+    set_now(BASE + dt.timedelta(minutes=7))
+    assert accounts.session_actor(empty_engine, token) is not None
+    with Session(empty_engine) as s:
+        assert s.scalar(select(AccountSession.last_seen_at)) >= clock_stored(BASE + dt.timedelta(minutes=7))
+
+
+def clock_stored(moment: dt.datetime) -> dt.datetime:
+    from pst_data import clock
+
+    return clock.to_stored(moment)
+
+
 def test_log_out_ends_that_session_only(empty_engine):
     new_account(empty_engine)
     first = accounts.log_in(empty_engine, "marc.test", PW).token
