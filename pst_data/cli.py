@@ -27,6 +27,7 @@ from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, read
 from pst_data.seed import seed
 from pst_data.services import EditError
 from pst_data.uow import Operator, read_session
+from pst_data.text import refused_character
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,6 +168,16 @@ def _day(text: str) -> dt.date:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    unreadable = next((a for a in argv if refused_character(a)), None)
+    if unreadable is not None:
+        # A byte that is not UTF-8 (a Latin-1 « é » from an old terminal) arrives as a lone
+        # surrogate, which nothing can store or even print.
+        shown = unreadable.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
+        print(f"L'argument « {shown} » contient un octet qui n'est pas de l'UTF-8 ou un caractère de contrôle : "
+              "le terminal doit écrire en UTF-8. Rien n'a été fait.", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

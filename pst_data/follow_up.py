@@ -28,6 +28,7 @@ from pst_data import schedule
 from pst_data.filters import NO_HEALTH
 from pst_data.formatting import _missing, fmt_date
 from pst_data.progress import CLOSED_STATUSES
+from pst_data.text import refused_character
 
 MEETING_LABELS = {"bureau": "Bureau permanent", "conseil": "Conseil de l'action sociale"}
 NO_LEAD = "(sans chef de projet)"
@@ -218,8 +219,9 @@ def reminder_text_problems(text: str) -> list[str]:
         problems.append("Le texte de la relance est vide.")
     if len(text) > REMINDER_TEXT_MAX:
         problems.append(f"Texte de la relance trop long ({len(text)} caractères, maximum {REMINDER_TEXT_MAX}).")
-    if "\x00" in text:
-        problems.append("Le texte de la relance contient un caractère nul (\\0), refusé.")
+    if refused_character(text):
+        problems.append(f"Le texte de la relance contient un caractère de contrôle ou invalide "
+                        f"({refused_character(text)}), refusé.")
     unknown = sorted({m for m in _PLACEHOLDER.findall(text) if m not in PLACEHOLDERS})
     if unknown:
         problems.append("Champ(s) inconnu(s) dans le texte de la relance : "

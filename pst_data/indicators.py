@@ -18,7 +18,7 @@ from db.limits import INDICATOR_DECIMALS, INDICATOR_UNIT_MAX, INDICATOR_VALUE_MA
 from pst_data.dates import typed_day
 from pst_data.errors import EditError
 from pst_data.formatting import EMPTY, fmt_date, fmt_number, fmt_percent
-from pst_data.text import has_invalid_character
+from pst_data.text import has_invalid_character, refused_character
 
 # « 1 234,5 », « 1234.5 », « -3 », « 12 % »: digits, one decimal mark, spaces between thousands.
 NUMBER = re.compile(r"^[+-]?(?:[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,][0-9]+)?$")  # ASCII digits only
@@ -71,7 +71,8 @@ def checked_text(value: Any, label: str, field: str, limit: int, required: bool 
     if len(text) > limit:
         raise EditError([f"« {label} » est trop long ({len(text)} caractères, maximum {limit})."], [field])
     if has_invalid_character(text):
-        raise EditError([f"« {label} » contient un caractère invalide."], [field])
+        raise EditError([f"« {label} » contient un caractère de contrôle ou invalide ({refused_character(text)})."],
+                        [field])
     return text
 
 

@@ -22,7 +22,7 @@ from pst_data.plan_file import echo
 from pst_data.errors import EditError
 from pst_data.follow_up import MEETING_LABELS, reminder_text_problems
 from pst_data.formatting import fmt_date
-from pst_data.text import has_invalid_character
+from pst_data.text import has_invalid_character, normalised_text
 from pst_data.uow import Operator, write
 
 ENTITY = "calendar"
@@ -51,7 +51,7 @@ def add_meeting(engine: Engine, actor: Actor | Operator, plan_id: int, kind: str
     if kind not in MEETING_KINDS:
         raise EditError([f"Type de réunion inconnu « {kind} » (attendu : Bureau ou Conseil)."], ["kind"])
     day = typed_day(held_on, "Date de réunion", "held_on")
-    note = (note or "").strip() or None
+    note = normalised_text(note or "").strip() or None
     if note and (len(note) > MEETING_NOTE_MAX or has_invalid_character(note)):
         raise EditError([f"Note de la réunion trop longue ou invalide (maximum {MEETING_NOTE_MAX} caractères)."],
                         ["note"])
@@ -112,7 +112,7 @@ def save_follow_up_settings(engine: Engine, actor: Actor | Operator, plan_id: in
             raise EditError([f"« Très en retard sous » ({behind} %) doit être inférieur à « Dans les temps à partir "
                              f"de » ({on_track} %)."], ["schedule_behind"])
         values.update(schedule_on_track=on_track, schedule_behind=behind)
-    text = (reminder_text or "").replace("\r\n", "\n").strip() or None
+    text = normalised_text((reminder_text or "").replace("\r\n", "\n")).strip() or None
     if text is not None:
         problems = reminder_text_problems(text)
         if problems:

@@ -46,7 +46,7 @@ from pst_data.plan_yaml import (
     plain_numbers,
     size_problem,
 )
-from pst_data.text import has_invalid_character, shorten, sorted_names
+from pst_data.text import has_invalid_character, normalised_text, refused_character, shorten, sorted_names
 
 FORMAT_VERSION = 1
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -449,7 +449,7 @@ class PlanChecker:
         if len(value) > CODE_MAX:
             self.error(where, f"code trop long ({len(value)} caractères, maximum {CODE_MAX}).")
         if has_invalid_character(value):
-            self.error(where, "le code contient un caractère invalide.")
+            self.error(where, f"le code contient un caractère de contrôle ou invalide ({refused_character(value)}).")
         return value
 
     def text(self, value: Any, where: str, key: str, required: bool = False,
@@ -464,13 +464,12 @@ class PlanChecker:
         if not isinstance(value, str):
             self.error(where, f"« {name} » doit être un texte.", key)
             return None
-        value = value.strip()
+        value = normalised_text(value).strip()
         if len(value) > limit:
             self.error(where, f"« {name} » est trop long ({len(value)} caractères, maximum {limit}).", key)
-        if "\x00" in value:
-            self.error(where, f"« {name} » contient un caractère nul (\\0), refusé.", key)
-        elif any("\ud800" <= c <= "\udfff" for c in value):
-            self.error(where, f"« {name} » contient un caractère invalide (demi-paire UTF-16), refusé.", key)
+        refused = refused_character(value)
+        if refused:
+            self.error(where, f"« {name} » contient un caractère de contrôle ou invalide ({refused}), refusé.", key)
         return value
 
     def ins_code(self, value: Any) -> str | None:

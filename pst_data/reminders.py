@@ -44,6 +44,7 @@ from pst_data.follow_up import (
 )
 from pst_data.formatting import fmt_date, fmt_datetime
 from pst_data.meetings import list_meetings
+from pst_data.text import normalised_text
 from pst_data.uow import Operator, actor_of, write
 
 TLS_MODES = {"starttls": "starttls", "ssl": "ssl", "tls": "ssl", "non": "none", "none": "none", "off": "none",
@@ -241,6 +242,7 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
         raise EditError(["Aucun serveur d'e-mail n'est configuré (PST_SMTP_HOST) : demandez-le au service "
                          "informatique. Rien n'a été envoyé."])
     if text is not None:
+        text = normalised_text(text)
         problems = reminder_text_problems(text)
         if problems:
             raise EditError(problems, ["reminder_text"])

@@ -21,6 +21,7 @@ from pst_data.progress import rollup
 from pst_data.errors import EditError
 from pst_data.access import Actor
 from pst_data.uow import Operator, write
+from pst_data.text import refused_character
 
 NAME_MAX = SNAPSHOT_NAME_MAX
 NOTE_MAX = 1000
@@ -34,6 +35,9 @@ def check_name(name: str | None) -> str:
         raise EditError(["Donnez un nom à l'instantané (par exemple « Évaluation mi-législature 2021 »)."])
     if len(name) > NAME_MAX:
         raise EditError([f"Nom trop long ({len(name)} caractères, maximum {NAME_MAX})."])
+    if refused_character(name):
+        raise EditError([f"Le nom de l'instantané contient un caractère de contrôle ou invalide "
+                         f"({refused_character(name)}), refusé."])
     return name
 
 

@@ -6,10 +6,35 @@ import re
 import unicodedata
 
 
+# The one text rule, for every field and every entry point (page, bulk table, file, command line).
+# Line breaks other programs write are kept as what they mean, a new line: Word's manual line
+# break (\x0b), a page break (\x0c), NEL (\x85), Unicode's line and paragraph separators.
+LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
+# What no field keeps: the other control characters (C0 but tab, new line and carriage return;
+# DEL; C1), lone UTF-16 surrogates (an undecodable byte), U+FFFE and U+FFFF. Invisible, refused
+# by Excel, XML and PowerPoint, and a NUL or a surrogate by the databases too.
+REFUSED_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def normalised_text(text: str) -> str:
+    """``text`` with the line breaks of other programs as new lines (what is then checked)."""
+    return text.translate(LINE_BREAKS)
+
+
+def refused_character(text: str) -> str | None:
+    """The first character no field keeps, named for a person (« U+001B »), or None."""
+    found = REFUSED_CHARACTERS.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
 def has_invalid_character(text: str) -> bool:
-    """A NUL or a lone UTF-16 surrogate: no database column stores them (PostgreSQL refuses
-    NUL, and a surrogate cannot be encoded), so every validator refuses them."""
-    return any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in text)
+    return REFUSED_CHARACTERS.search(text) is not None
+
+
+def printable(text: str) -> str:
+    """For a document written from stored text (Excel, PowerPoint): what was saved before the
+    rule above existed may still hold such characters; they are dropped, not the whole file."""
+    return REFUSED_CHARACTERS.sub("", normalised_text(text))
 
 
 def fold(text: str) -> str:

@@ -55,3 +55,15 @@ def test_errors_are_in_french_and_exit_2(capsys, args, message):
     assert message in err
     _no_english(err)
 
+
+
+@pytest.mark.parametrize("argument, shown", [("caf\udce9", "caf\\xe9"), ("a\x1bb", "a\\x1bb")])
+def test_a_byte_that_is_not_utf8_on_the_command_line_is_named_in_french(capsys, argument, shown):
+    """A Latin-1 « é » typed in an old terminal arrives as a lone surrogate: it gave an English
+    codec error. Refused before anything runs, the byte shown."""
+    for args in (["status", "--plan", argument], [argument]):
+        code = main(args)
+        out, err = capsys.readouterr()
+        assert code == 2 and not out
+        assert err.strip() == (f"L'argument « {shown} » contient un octet qui n'est pas de l'UTF-8 ou un caractère "
+                               "de contrôle : le terminal doit écrire en UTF-8. Rien n'a été fait.")

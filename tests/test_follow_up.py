@@ -94,7 +94,8 @@ def test_staleness_reads_in_words():
     ("{actions} {nom.__class__}", None),  # not a placeholder at all: left as typed
     ("   ", "vide"),
     ("{actions}" + "x" * 6000, "trop long"),
-    ("{actions}\x00", "caractère nul"),
+    ("{actions}\x00", "contient un caractère de contrôle ou invalide (U+0000), refusé"),
+    ("{actions} \ud800", "contient un caractère de contrôle ou invalide (U+D800), refusé"),
 ])
 def test_a_reminder_text_is_checked_before_it_is_kept(text, problem):
     problems = reminder_text_problems(text)

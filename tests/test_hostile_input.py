@@ -74,8 +74,11 @@ def test_accepted_taux_are_saved_as_typed(seeded_engine, typed, saved):
     ({"budget": "-5"}, "« Budget (€) » : « -5 » n'est pas un nombre valide"),
     ({"staff_fte": "1 000 000"}, "« ETP » : 1 000 000 dépasse le maximum permis"),
     ({"labels": ["L" * 100]}, "« Labels » est trop long (100 caractères, maximum 80)"),
-    ({"title": "Avec un \x00 nul"}, "« Intitulé » contient un caractère nul"),
-    ({"description": "demi \ud800 paire"}, "« Description » contient un caractère invalide"),
+    ({"title": "Avec un \x00 nul"}, "« Intitulé » contient un caractère de contrôle ou invalide (U+0000), refusé"),
+    ({"description": "demi \ud800 paire"}, "« Description » contient un caractère de contrôle ou invalide (U+D800)"),
+    ({"title": "Échappement \x1b[31m rouge"}, "« Intitulé » contient un caractère de contrôle ou invalide (U+001B)"),
+    ({"title": "Effacer\x7f"}, "« Intitulé » contient un caractère de contrôle ou invalide (U+007F)"),
+    ({"partners": ["CPAS\x85\x81"]}, "« Partenaires » contient un caractère de contrôle ou invalide (U+0081)"),
     ({"end": "31/12/9999"}, "« Fin » : « 31/12/9999 » est hors de la période permise (1900–2200)"),
     ({"project_lead": "x" * 301}, "« Chef de projet » est trop long (301 caractères, maximum 300)"),
 ])
@@ -483,7 +486,7 @@ def test_a_code_with_a_nul_byte_is_refused(seeded_engine):
     with Session(seeded_engine) as s:
         oo_id = s.scalars(select(OperationalObjective.id).join(StrategicObjective).join(Plan)
                           .where(Plan.slug == "binche")).first()
-    with pytest.raises(EditError, match="le code contient un caractère invalide"):
+    with pytest.raises(EditError, match=r"le code contient un caractère de contrôle ou invalide \(U\+0000\)"):
         services.create_action(seeded_engine, oo_id, {"code": "9\x00", "title": "Nul"}, ALICE)
 
 

@@ -175,6 +175,8 @@ def test_deleting_an_action_after_a_snapshot_marks_it_disappeared(seeded_engine)
     ("x" * 121, CLAIRE, None, "Nom trop long (121 caractères, maximum 120)"),
     ("Bilan", CLAIRE, TODAY + dt.timedelta(days=1), "est dans le futur"),
     ("Existant", CLAIRE, None, "Un instantané s'appelle déjà « Existant »"),
+    ("Bilan \ud800", CLAIRE, None, "Le nom de l'instantané contient un caractère de contrôle ou invalide (U+D800)"),
+    ("Bilan \x1b", CLAIRE, None, "Le nom de l'instantané contient un caractère de contrôle ou invalide (U+001B)"),
 ])
 def test_bad_snapshot_is_refused_in_french_and_writes_nothing(seeded_engine, name, author, as_of, message):
     binche = plan(seeded_engine, "binche")

@@ -353,3 +353,59 @@ def test_exports_write_markup_as_plain_text_without_links(hostile_plan):
     uris = [annot.get_object()["/A"].get("/URI") for page in reader.pages
             for annot in page.get("/Annots") or [] if "/A" in annot.get_object()]
     assert [u for u in uris if u] == []
+
+
+# -- control characters: one rule at entry, and exports that never lose a file ------------------
+
+@pytest.mark.parametrize("text, kept", [
+    ("Ligne 1\x0bLigne 2", "Ligne 1\nLigne 2"),  # Word's manual line break
+    ("Page\x0csuivante", "Page\nsuivante"),
+    ("Un\u2028deux\u2029trois\x85quatre", "Un\ndeux\ntrois\nquatre"),
+    ("Tab\tet\r\nretour", "Tab\tet\r\nretour"),
+    ("Écu € ’ « » \u00a0", "Écu € ’ « » \u00a0"),
+])
+def test_line_breaks_of_other_programs_are_kept_as_new_lines(text, kept):
+    from pst_data.text import normalised_text, refused_character
+
+    assert normalised_text(text) == kept and refused_character(kept) is None
+
+
+@pytest.mark.parametrize("text, named", [
+    ("\x00", "U+0000"), ("a\x07", "U+0007"), ("\x1b[31m", "U+001B"), ("\x7f", "U+007F"), ("\x9b", "U+009B"),
+    ("\ud800", "U+D800"), ("\udce9", "U+DCE9"), ("\uffff", "U+FFFF"), ("\x0b", "U+000B"),
+])
+def test_control_characters_are_named_for_a_person(text, named):
+    from pst_data.text import refused_character
+
+    assert refused_character(text) == named
+
+
+def test_a_title_pasted_from_word_is_saved_with_its_line_break(seeded_engine):
+    a = action(seeded_engine, "ecaussinnes", "1.1.1")
+    services.update_action(seeded_engine, a.id, a.version, {"title": "Créer\x0bun guichet"}, ALICE)
+    assert action(seeded_engine, "ecaussinnes", "1.1.1").title == "Créer\nun guichet"
+
+
+def test_text_saved_before_the_rule_still_exports(seeded_engine):
+    """Control characters stored before the text rule made the overview's « Excel » produce
+    nothing (openpyxl refuses them) and the PowerPoint fail: they are dropped from the file."""
+    from sqlalchemy import update
+
+    from db.models import Action
+
+    a = action(seeded_engine, "ecaussinnes", "1.1.1")
+    with Session(seeded_engine) as s, s.begin():
+        s.execute(update(Action).where(Action.id == a.id).values(
+            title="Ancien\x1b titre\x7f\x0bcollé", project_lead="Chef\x07", partners=["Partenaire\x1f"]))
+    with Session(seeded_engine) as s:
+        plan = queries.find_plan(s, slug="ecaussinnes")
+    xlsx, pptx, _pdf = _exports(seeded_engine, plan)
+    cells = [c.value for ws in load_workbook(io.BytesIO(xlsx)).worksheets for row in ws.iter_rows() for c in row]
+    assert "Ancien titre\ncollé" in cells and "Chef" in cells
+    assert Presentation(io.BytesIO(pptx)).slides
+    from pst_data.exchange.workbook import plan_workbook as template_workbook
+    from pst_data.importer import export_plan
+
+    with Session(seeded_engine) as s:
+        book = load_workbook(io.BytesIO(template_workbook(export_plan(s, "ecaussinnes"))))
+    assert "Ancien titre\ncollé" in [c.value for row in book["Actions"].iter_rows() for c in row]

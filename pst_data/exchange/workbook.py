@@ -37,6 +37,7 @@ from pst_data.plan_file import (
     field_name,
 )
 from pst_data.plan_yaml import MAX_PLAN_FILE_BYTES, plain_numbers, size_problem
+from pst_data.text import printable
 
 # A workbook is a zip: its sheets are read whole, so what they unpack to is bounded too (a
 # "zip bomb" of a few KB could otherwise unpack to gigabytes).
@@ -285,9 +286,9 @@ def _put(cell, value: Any, kind: str) -> None:
             cell.number_format = DATE_FORMAT
             return
     if isinstance(value, str):
-        # openpyxl refuses the C0 control characters XML cannot hold; our texts never carry
-        # them on purpose (pasted from old documents), so they are dropped, not the whole export
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        # openpyxl refuses the control characters XML cannot hold: the text rule refuses them
+        # at entry, and what was saved before it is cleaned here, not the whole export lost
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", printable(value))
         cell.data_type = "s"  # "=SOMME(…)" or "-3 %" stays text, never a formula
         if kind == "code":
             cell.number_format = "@"

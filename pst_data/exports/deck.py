@@ -20,7 +20,7 @@ from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from pst_data.slides import TABLE_SHARES, Slide, build_deck
-from pst_data.text import shorten
+from pst_data.text import printable, shorten
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
@@ -37,13 +37,13 @@ def _rgb(hex_colour: str) -> RGBColor:
 
 def _short(text: str, limit: int) -> str:
     """On one line (slide cells and axis labels do not wrap well), then shortened."""
-    return shorten(" ".join(str(text).split()), limit)
+    return shorten(" ".join(printable(str(text)).split()), limit)
 
 
 def _title(slide, text: str) -> None:
     shape = slide.shapes.title
     shape.left, shape.top, shape.width, shape.height = MARGIN, Inches(0.3), WIDTH - 2 * MARGIN, Inches(1.0)
-    shape.text = text
+    shape.text = printable(text)
     paragraph = shape.text_frame.paragraphs[0]
     paragraph.alignment = PP_ALIGN.LEFT
     paragraph.runs[0].font.size = Pt(30 if len(text) <= 60 else 24 if len(text) <= 100 else 20)
@@ -55,7 +55,7 @@ def _text(slide, left, top, width, height, text: str, size: int, colour: RGBColo
           bold: bool = False) -> None:
     frame = slide.shapes.add_textbox(left, top, width, height).text_frame
     frame.word_wrap = True
-    frame.text = text
+    frame.text = printable(text)
     for paragraph in frame.paragraphs:
         for run in paragraph.runs:
             run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, colour
@@ -76,7 +76,7 @@ def _figures(slide, figures: list[tuple[str, str]], top) -> None:
 
 def _bar_chart(slide, bars: pd.DataFrame, left, top, width, height, title: str) -> None:
     data = CategoryChartData(number_format=PERCENT)
-    data.categories = [f"{c} · {_short(t, 70)}" for c, t in zip(bars["code"], bars["name"], strict=True)]
+    data.categories = [f"{printable(str(c))} · {_short(t, 70)}" for c, t in zip(bars["code"], bars["name"], strict=True)]
     means = [None if pd.isna(v) else round(float(v), 1) for v in bars["mean_progress"]]
     data.add_series("Taux moyen", means)
     # A running plan: the taux its dates expect today, beside each bar (grey).
@@ -89,7 +89,7 @@ def _bar_chart(slide, bars: pd.DataFrame, left, top, width, height, title: str) 
         chart.legend.include_in_layout = False
         chart.legend.font.size = Pt(12)
     chart.has_title = True
-    chart.chart_title.text_frame.text = title
+    chart.chart_title.text_frame.text = printable(title)
     chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(16)
     chart.category_axis.reverse_order = True  # first objective on top, as in the plan
     chart.category_axis.tick_labels.font.size = Pt(13)
@@ -119,11 +119,11 @@ def _table(slide, rows: pd.DataFrame, top, widths: dict[str, float] | None = Non
     total = sum((widths or {}).get(c, 1.0) for c in rows.columns)
     for j, column in enumerate(rows.columns):
         table.columns[j].width = Emu(int((WIDTH - 2 * MARGIN) * (widths or {}).get(column, 1.0) / total))
-        table.cell(0, j).text = str(column)
+        table.cell(0, j).text = printable(str(column))
     for i, row in enumerate(rows.itertuples(index=False), start=1):
         for j, value in enumerate(row):
             table.cell(i, j).text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) \
-                else " ".join(str(value).split())
+                else " ".join(printable(str(value)).split())
     for i in range(len(rows) + 1):
         for j in range(len(rows.columns)):
             for paragraph in table.cell(i, j).text_frame.paragraphs:

@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from pst_data.actions import FIELD_LABELS
 from pst_data.progress import NO_BAND, band_labels, rollup
+from pst_data.text import printable
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 HEADER_FILL = PatternFill("solid", fgColor="1976D2")
@@ -26,8 +27,8 @@ def _cell_value(value: Any) -> Any:
     if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
         return None
     if isinstance(value, (list, tuple)):
-        return "; ".join(str(v) for v in value)
-    return value
+        return printable("; ".join(str(v) for v in value))
+    return printable(value) if isinstance(value, str) else value
 
 
 def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[Any]],
