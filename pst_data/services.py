@@ -247,6 +247,15 @@ def bulk_update(engine: Engine, edits: list[RowEdit], actor: Actor | Operator, c
     saved: list[SaveResult] = []
     conflicts: list[CellConflict] = []
     with write(engine, actor) as uow:
+        # The plans first, then the versions: a concurrent save of the same plan has committed
+        # by then, so its cells are merged with ours instead of the whole save being refused
+        # (PostgreSQL reads what is committed at each statement; SQLite serialises anyway).
+        for plan_id in uow.session.scalars(
+                select(StrategicObjective.plan_id).distinct()
+                .join(OperationalObjective, OperationalObjective.strategic_objective_id == StrategicObjective.id)
+                .join(Action, Action.operational_objective_id == OperationalObjective.id)
+                .where(Action.id.in_([e.action_id for e in prepared])).order_by(StrategicObjective.plan_id)):
+            uow.lock_plan(plan_id)
         for edit in prepared:
             try:
                 action = _action(uow.session, edit.action_id)

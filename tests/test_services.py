@@ -400,3 +400,32 @@ def test_a_label_is_one_label_whatever_its_case_and_accents_on_both_databases(se
     services.update_action(seeded_engine, target.id, target.version, {"labels": ["états généraux"]}, ALICE)
     with Session(seeded_engine) as s:
         assert [l.name for l in s.get(Action, target.id).labels] == ["États généraux"]
+
+
+def test_concurrent_bulk_saves_of_one_plan_are_merged_cell_by_cell(seeded_engine):
+    """Two directeurs save the bulk table at the same moment, from the same versions, different
+    cells: both are saved. On PostgreSQL the versions were read before the plan's lock, so the
+    second save was refused whole instead of merged."""
+    targets = [action(seeded_engine, "binche", code) for code in ("1.1.1.1.1", "1.1.1.1.2", "1.1.1.1.3")]
+    for round_ in range(6):
+        current = [action(seeded_engine, "binche", a.code) for a in targets]
+        barrier = threading.Barrier(2)
+        refused: list[list[str]] = []
+
+        def save(actor, changes):
+            edits = [RowEdit(a.id, a.version, changes, a.code) for a in current]
+            barrier.wait()
+            try:
+                services.bulk_update(seeded_engine, edits, actor)
+            except EditError as exc:
+                refused.append(exc.errors)
+
+        threads = [threading.Thread(target=save, args=(BOB, {"progress": str(10 + round_)})),
+                   threading.Thread(target=save, args=(CLAIRE_MARTIN, {"comment": f"Tour {round_}"}))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert refused == []
+        after = [action(seeded_engine, "binche", a.code) for a in targets]
+        assert [(a.progress, a.comment) for a in after] == [(10 + round_, f"Tour {round_}")] * 3
