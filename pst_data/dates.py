@@ -49,6 +49,31 @@ def _bound(year: int, month: int, role: str) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
+_DAY_PATTERNS = (
+    (_ISO, lambda m: dt.date(int(m[1]), int(m[2]), int(m[3]))),
+    (_DAY, lambda m: dt.date(int(m[3]), int(m[2]), int(m[1]))),
+    (_NAMED_DAY, lambda m: dt.date(int(m[3]), MONTHS[m[2]], int(m[1]))),
+)
+
+
+def _days(folded: str) -> tuple[list[dt.date], list[tuple[int, int]]]:
+    """The days written in full, and the spans of those the calendar does not have (31/02/2020)."""
+    days, impossible = [], []
+    for pattern, build in _DAY_PATTERNS:
+        for match in pattern.finditer(folded):
+            try:
+                days.append(build(match))
+            except ValueError:
+                impossible.append(match.span())
+    return days, impossible
+
+
+def impossible_day(text: str | None) -> bool:
+    """A day written in full that the calendar does not have (« 31/02/2026 », « 2026-13-01 »):
+    the validators refuse it rather than read a month or a year out of it."""
+    return bool(text) and bool(_days(fold(text))[1])
+
+
 def parse_source_date(text: str | None, role: str) -> dt.date | None:
     """The date a start (role="start") or end (role="end") wording stands for, or None."""
     if role not in ("start", "end"):
@@ -56,22 +81,16 @@ def parse_source_date(text: str | None, role: str) -> dt.date | None:
     if not text:
         return None
     folded = fold(text)
-    candidates: list[dt.date] = []
-    for pattern, build in (
-        (_ISO, lambda m: dt.date(int(m[1]), int(m[2]), int(m[3]))),
-        (_DAY, lambda m: dt.date(int(m[3]), int(m[2]), int(m[1]))),
-        (_NAMED_DAY, lambda m: dt.date(int(m[3]), MONTHS[m[2]], int(m[1]))),
-    ):
-        for match in pattern.finditer(folded):
-            try:
-                candidates.append(build(match))
-            except ValueError:
-                continue  # 31/02/2020 and the like: not a date, fall through to the year
+    candidates, impossible = _days(folded)
     if not candidates:
         for match in _MONTH_YEAR.finditer(folded):
+            if any(start <= match.start() < end for start, end in impossible):
+                continue  # the « 02/2026 » of 31/02/2026 is not that month: fall through to the year
             if 1 <= int(match[1]) <= 12:
                 candidates.append(_bound(int(match[2]), int(match[1]), role))
         for match in _NAMED_MONTH.finditer(folded):
+            if any(start <= match.start() < end for start, end in impossible):
+                continue
             candidates.append(_bound(int(match[2]), MONTHS[match[1]], role))
         for match in _PERIOD.finditer(folded):
             length = _PERIOD_MONTHS[match[2]]

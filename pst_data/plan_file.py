@@ -36,7 +36,7 @@ from db.limits import (
     YEAR_MAX,
     YEAR_MIN,
 )
-from pst_data.dates import parse_source_date
+from pst_data.dates import impossible_day, parse_source_date
 from pst_data.fields import FIELD_LABELS
 from pst_data.plan_yaml import (
     MAX_PLAN_FILE_BYTES,
@@ -595,6 +595,10 @@ class PlanChecker:
         start = parse_source_date(action["start"], "start") if action["start"] else None
         end = parse_source_date(action["end"], "end") if action["end"] else None
         for key, day in (("start", start), ("end", end)):
+            if impossible_day(action[key]):
+                self.error(where, f"« {field_name(key)} » : « {action[key]} » n'est pas une date du calendrier "
+                                  "(jour ou mois inexistant).", key)
+                return
             if day is not None and not YEAR_MIN <= day.year <= YEAR_MAX:
                 self.error(where, f"« {field_name(key)} » : « {action[key]} » est hors de la période "
                                   f"permise ({YEAR_MIN}–{YEAR_MAX}).", key)

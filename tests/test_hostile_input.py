@@ -80,6 +80,7 @@ def test_accepted_taux_are_saved_as_typed(seeded_engine, typed, saved):
     ({"title": "Effacer\x7f"}, "« Intitulé » contient un caractère de contrôle ou invalide (U+007F)"),
     ({"partners": ["CPAS\x85\x81"]}, "« Partenaires » contient un caractère de contrôle ou invalide (U+0081)"),
     ({"end": "31/12/9999"}, "« Fin » : « 31/12/9999 » est hors de la période permise (1900–2200)"),
+    ({"end": "31/02/2026"}, "« Fin » : « 31/02/2026 » n'est pas une date du calendrier (jour ou mois inexistant)"),
     ({"project_lead": "x" * 301}, "« Chef de projet » est trop long (301 caractères, maximum 300)"),
 ])
 def test_absurd_values_are_refused_in_french_on_both_backends(seeded_engine, changes, message):
