@@ -33,6 +33,7 @@ TEXTS = {
     "Connecting": "Connexion…",
     "Please wait...": "Un instant…",
     "Clear all": "Tout effacer",
+    "Error:": "Erreur :",  # before an uploader's refusal, for screen readers
     # a table's column menu
     "Sort ascending": "Tri croissant",
     "Sort descending": "Tri décroissant",
@@ -59,6 +60,7 @@ ATTRIBUTES = {
     "Close": "Fermer",
     "Clear value": "Effacer",
     "Clear all": "Tout effacer",
+    "Error:": "Erreur :",  # before an uploader's refusal, for screen readers
     "Selected.": "Sélectionné.",
     "Main menu": "Menu principal",
     "Link to heading": "Lien vers ce titre",
@@ -118,6 +120,10 @@ SCRIPT = """
   const patterns = [
     [/^Limit (\\d+)\\s?MB per file(?: \\u2022 (.*))?$/, (_, n, t) => "Maximum " + n + "\\u00a0Mo par fichier" + (t ? " \\u2022 " + t : "")],
     [/^(\\d+)\\s?MB per file(?: \\u2022 (.*))?$/, (_, n, t) => n + "\\u00a0Mo par fichier" + (t ? " \\u2022 " + t : "")],
+    // the uploader's refusals (a file over the server's maxUploadSize, or of another type)
+    [/^File must be (\\d+(?:\\.\\d+)?)\\s?(B|KB|MB|GB) or smaller\\.$/,
+      (_, n, u) => "Fichier trop volumineux : " + size(n, u) + " au plus (un plan réel fait quelques centaines de Ko)."],
+    [/^(.*) files are not allowed\\.$/, (_, t) => "Fichiers de type « " + t + " » refusés ici."],
     [/^(\\d+(?:\\.\\d+)?)\\s?(B|KB|MB|GB)$/, (_, n, u) => size(n, u)],
     [/^(.*), (\\d+(?:\\.\\d+)?)\\s?(B|KB|MB|GB)$/, (_, f, n, u) => f + ", " + size(n, u)],  // an uploaded file
     [/^Selected [Dd]ate: (\\w+) (\\d{1,2}), (\\d{4})$/, (_, m, d, y) => "Date choisie : " + d.padStart(2, "0") + "/" +

@@ -94,3 +94,11 @@ def test_widgets_speak_french_when_used(app_server, page, tmp_path):
     wait_for_app(page)
     assert english_left(page) == []
     shot(page, "french-widgets-upload")
+    # A file over the server's limit: refused by the uploader itself, in French too.
+    huge = tmp_path / "enorme.yaml"
+    huge.write_bytes(b"# " + b"x" * (11 * 1024 * 1024))
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(huge))
+    page.get_by_text(re.compile(r"Fichier trop volumineux : 10,0\u00a0Mo au plus")).first.wait_for(timeout=15_000)
+    assert "Erreur : Fichier trop volumineux" in page.locator("[data-testid='stFileUploader']").inner_text()
+    assert english_left(page) == []
+    shot(page, "french-widgets-upload-too-large")
