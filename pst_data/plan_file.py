@@ -137,16 +137,24 @@ INS_PATTERN = re.compile(r"^[1-9][0-9]{4}$")  # the Belgian NIS/INS code of a co
 AMOUNT_PATTERN = re.compile(r"^([0-9]+)(?:[.,]([0-9]+))?$")
 
 
+ERRORS_SHOWN = 50
+
+
 class PlanFileError(ValueError):
     """A plan file that cannot be imported; ``errors`` lists every problem, in French."""
 
     def __init__(self, errors: list[str], source: str | None = None):
-        self.errors = errors
+        # A sheet of a million rows gives as many errors: the first ones tell what to fix.
+        self.total = len(errors)
+        hidden = self.total - ERRORS_SHOWN
+        self.errors = errors[:ERRORS_SHOWN] + (
+            [f"… et {hidden} autre{'s' if hidden > 1 else ''} erreur{'s' if hidden > 1 else ''} : corrigez "
+             "d'abord celles-ci, puis importez le fichier à nouveau."] if hidden > 0 else [])
         self.source = source
         head = f"Fichier de plan refusé ({source})" if source else "Fichier de plan refusé"
-        lines = "\n".join(f"- {e}" for e in errors[:50])
-        more = f"\n- … et {len(errors) - 50} autre(s) erreur(s)" if len(errors) > 50 else ""
-        super().__init__(f"{head} : {len(errors)} erreur(s). Rien n'a été importé.\n{lines}{more}")
+        count = f"{self.total} erreur{'s' if self.total > 1 else ''}"
+        lines = "\n".join(f"- {e}" for e in self.errors)
+        super().__init__(f"{head} : {count}. Rien n'a été importé.\n{lines}")
 
 
 def load_plan_file(path: str | Path) -> dict[str, Any]:

@@ -229,6 +229,28 @@ def test_a_malformed_workbook_is_refused_with_the_place_of_every_error():
     assert "feuille « Indicateurs », ligne" in text and "action « 99.99 » inconnue" in text
 
 
+def test_a_sheet_full_of_errors_shows_the_first_fifty_and_the_count():
+    """A sheet of thousands of bad rows listed thousands of errors on the page."""
+    plan = load_plan_file(ROOT / "pst_data/plans/saint-ghislain.yaml")
+
+    def damage(wb):
+        ws = wb["Actions"]
+        header = [c.value for c in ws[1]]
+        for n in range(300):
+            row = [None] * len(header)
+            row[header.index("Code OS")], row[header.index("Code OO")] = "1", "1.1"
+            row[header.index("Code action")], row[header.index("Taux d'avancement (%)")] = f"9.9.{n}", 500
+            ws.append(row)
+
+    with pytest.raises(PlanFileError) as caught:
+        read_workbook(_edit(plan_workbook(plan), damage), "plan.xlsx")
+    errors = caught.value.errors
+    assert len(errors) == 51 and caught.value.total > 300
+    assert errors[-1] == (f"… et {caught.value.total - 50} autres erreurs : corrigez d'abord celles-ci, puis importez "
+                          "le fichier à nouveau.")
+    assert str(caught.value).startswith(f"Fichier de plan refusé (plan.xlsx) : {caught.value.total} erreurs.")
+
+
 def test_missing_and_unknown_columns_are_named():
     def drop(wb):
         ws = wb["Actions"]
