@@ -69,7 +69,7 @@ def site_origin() -> str:
 
 # -- Bureau screen ------------------------------------------------------------------------
 st.header("Écran du Bureau permanent")
-st.caption(f"{md_escape(plan['organisation'])} · un lien ouvre la Présentation de ce plan sans connexion et sans "
+st.caption(f"{md_escape(plan['organisation'])} · un lien ouvre la Présentation de ce plan en mode projecteur, sans connexion et sans "
            "aucune commande de modification. Révoquez-le quand l'écran change de mains.")
 if not ctx.directs:
     st.caption("Seul un directeur de ce plan (ou un administrateur) gère ses liens.")
@@ -91,7 +91,7 @@ else:
             run(lambda: accounts.create_bureau_link(data.engine(), actor, plan["id"], label),
                 "Lien créé : copiez-le maintenant, il ne sera plus affiché.",
                 ("Adresse à ouvrir sur l'écran du Bureau (affichée une seule fois) :",
-                 f"{origin}/Pr%C3%A9sentation?plan={quote(plan['slug'])}&bureau={{}}"))
+                 f"{origin}/Pr%C3%A9sentation?plan={quote(plan['slug'])}&projecteur=1&bureau={{}}"))
     active = {link["id"]: link["label"] for link in links if not link["revoked_at"]}
     if active:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")

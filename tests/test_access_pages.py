@@ -57,7 +57,7 @@ def test_a_directeur_manages_bureau_links_but_not_accounts(app_db_url):
     button(at, "Créer un lien").click()
     at.run()
     link = at.code[0].value
-    assert "/Pr%C3%A9sentation?plan=binche&bureau=" in link
+    assert "/Pr%C3%A9sentation?plan=binche&projecteur=1&bureau=" in link
     engine = make_engine(app_db_url)
     assert accounts.bureau_link_plan(engine, link.rsplit("=", 1)[1]) is not None
     engine.dispose()

@@ -170,7 +170,7 @@ def test_a_bureau_link_shows_the_slides_and_nothing_else(role_server, page, brow
     page.get_by_role("button", name="Créer un lien").click()
     page.get_by_text("Adresse à ouvrir sur l'écran du Bureau").wait_for(timeout=15_000)
     link = page.locator("[data-testid='stCode']").inner_text().strip()
-    assert "/Pr%C3%A9sentation?plan=binche&bureau=" in link
+    assert "/Pr%C3%A9sentation?plan=binche&projecteur=1&bureau=" in link
 
     screen = browser.new_context(locale="fr-BE", viewport={"width": 1400, "height": 900}).new_page()
     screen.goto(link)
