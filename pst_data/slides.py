@@ -133,9 +133,16 @@ def _bar_cost(row: pd.Series) -> float:
     return max(wrapped_lines(f"{row['code']} {row['name']}", BAR_NAME_WIDTH), BAR_LINES) + BAR_GAP
 
 
+def title_scale(title: str) -> float:
+    """A long title is set smaller, on the page as in the PowerPoint (30, 24 or 20 points):
+    an OS's full wording then takes two lines, not three, and leaves its bars on one slide."""
+    return 1.0 if len(title) <= 60 else 0.8 if len(title) <= 100 else 2 / 3
+
+
 def _title_extra(title: str) -> float:
-    """The lines a long slide title takes beyond its first (at twice the text's size)."""
-    return 1.9 * (wrapped_lines(title, TITLE_WIDTH) - 1)
+    """The lines a long slide title takes beyond its first (at about twice the text's size)."""
+    scale = title_scale(title)
+    return 1.9 * scale * (wrapped_lines(title, int(TITLE_WIDTH / scale)) - 1)
 
 
 def _split_bars(bars: pd.DataFrame, first_budget: float, budget: float) -> list[pd.DataFrame]:

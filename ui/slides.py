@@ -15,7 +15,7 @@ import pandas as pd
 
 from pst_data.formatting import fmt_percent, plural
 from pst_data.progress import NO_BAND
-from pst_data.slides import TABLE_SHARES, Slide
+from pst_data.slides import TABLE_SHARES, Slide, title_scale
 
 ASCII_SPACES = re.compile(r"[ \t\r\n\f\v]+")
 
@@ -115,7 +115,9 @@ def _table(rows: pd.DataFrame, kind: str) -> str:
 
 def slide_html(slide: Slide, number: int, total: int, counter_href: str | None = None) -> str:
     """The slide's HTML; ``counter_href`` makes the slide counter a link (leaving projector mode)."""
-    parts = [f"<h1>{_text(slide.title)}</h1>"]
+    scale = title_scale(slide.title)
+    size = "" if scale == 1 else f" style='font-size: {2.3 * scale:.2f}cqw'"
+    parts = [f"<h1{size}>{_text(slide.title)}</h1>"]
     if slide.subtitle:
         parts.append(f"<p class='pst-subtitle'>{_text(slide.subtitle)}</p>")
     if slide.figures:

@@ -19,7 +19,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
 from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
-from pst_data.slides import TABLE_SHARES, Slide, build_deck
+from pst_data.slides import TABLE_SHARES, Slide, build_deck, title_scale
 from pst_data.text import printable, shorten
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -46,7 +46,7 @@ def _title(slide, text: str) -> None:
     shape.text = printable(text)
     paragraph = shape.text_frame.paragraphs[0]
     paragraph.alignment = PP_ALIGN.LEFT
-    paragraph.runs[0].font.size = Pt(30 if len(text) <= 60 else 24 if len(text) <= 100 else 20)
+    paragraph.runs[0].font.size = Pt(round(30 * title_scale(text)))  # as on the page
     paragraph.runs[0].font.bold = True
     paragraph.runs[0].font.color.rgb = NAVY
 
