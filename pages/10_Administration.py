@@ -20,7 +20,7 @@ from pst_data.services import EditError
 from pst_data.text import md_escape
 from pst_data.uow import read_session
 from ui import auth, data
-from ui.editing import edit_messages, flash, show_errors
+from ui.editing import edit_messages, flash, say, show_errors
 from ui.frame import page_frame
 from ui.components import download_button, show_table
 
@@ -37,8 +37,10 @@ if actor is None or actor.role not in ("admin", "directeur"):
     st.stop()
 
 
-def run(write, success: str, secret: tuple[str, str] | None = None) -> None:
-    """An account or access change: its French refusal, or success (and what to show once)."""
+def run(write, success: str, secret: tuple[str, str] | None = None, place: str | None = None) -> None:
+    """An account or access change: its French refusal, or success (and what to show once).
+    With ``place``, the success and the secret are shown there (``shown_once(place)``), where
+    the person is looking, not at the top of the page."""
     try:
         shown = write()
     except EditError as exc:
@@ -46,17 +48,26 @@ def run(write, success: str, secret: tuple[str, str] | None = None) -> None:
         return
     auth.forget_cached_identity()
     data.invalidate()
-    if secret:
-        st.session_state[SECRET_KEY] = (secret[0], secret[1].format(shown))
+    if place:
+        st.session_state[SECRET_KEY] = (place, success, secret[0] if secret else None,
+                                        secret[1].format(shown) if secret else None)
+    else:
+        flash("success", success)
     st.session_state[FORMS_KEY] = st.session_state.get(FORMS_KEY, 0) + 1  # empty forms after a success
-    flash("success", success)
     st.rerun()
 
 
-once = st.session_state.pop(SECRET_KEY, None)
-if once:
-    st.info(once[0], icon=":material/key:")
-    st.code(once[1], language=None)
+ONCE = st.session_state.pop(SECRET_KEY, None)
+
+
+def shown_once(place: str) -> None:
+    """The last change made here: its success, and the password or link shown this once."""
+    if ONCE and ONCE[0] == place:
+        _place, success, label, secret = ONCE
+        say("success", success)
+        if secret:
+            st.info(label, icon=":material/key:")
+            st.code(secret, language=None)
 
 
 def site_origin() -> str:
@@ -91,7 +102,8 @@ else:
             run(lambda: accounts.create_bureau_link(data.engine(), actor, plan["id"], label),
                 "Lien créé : copiez-le maintenant, il ne sera plus affiché.",
                 ("Adresse à ouvrir sur l'écran du Bureau (affichée une seule fois) :",
-                 f"{origin}/Pr%C3%A9sentation?plan={quote(plan['slug'])}&projecteur=1&bureau={{}}"))
+                 f"{origin}/Pr%C3%A9sentation?plan={quote(plan['slug'])}&projecteur=1&bureau={{}}"), place="link")
+    shown_once("link")
     active = {link["id"]: link["label"] for link in links if not link["revoked_at"]}
     if active:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
@@ -184,7 +196,8 @@ show_table(pd.DataFrame({
     "Dernière connexion": [fmt_datetime(a.last_login_at) for a in people],
 }), hide_index=True, width="stretch")
 
-create_tab, change_tab = st.tabs(["Nouveau compte", "Modifier un compte"])
+# Keyed: after a save the person is still on the tab they were on.
+create_tab, change_tab = st.tabs(["Nouveau compte", "Modifier un compte"], key="account_tabs", on_change="rerun")
 with create_tab:
     with st.form(f"account_create_{st.session_state.get(FORMS_KEY, 0)}"):
         c1, c2 = st.columns(2)
@@ -199,7 +212,9 @@ with create_tab:
             run(lambda: accounts.create_account(data.engine(), actor, login, role, name=name, email=email,
                                                 plans=chosen or None)[1],
                 f"Compte « {accounts.normalise_login(login)} » créé.",
-                ("Mot de passe provisoire (affiché une seule fois ; la personne le change à sa première connexion) :", "{}"))
+                ("Mot de passe provisoire (affiché une seule fois ; la personne le change à sa première connexion) :", "{}"),
+                place="create")
+    shown_once("create")
 with change_tab:
     by_login = {a.login: a for a in people}
     picked = st.selectbox("Compte", list(by_login), format_func=lambda x: f"{by_login[x].name} ({x})", key="account_pick")
@@ -216,18 +231,20 @@ with change_tab:
             if st.form_submit_button("Enregistrer le compte", type="primary"):
                 run(lambda: accounts.update_account(data.engine(), actor, picked, role=new_role, plans=new_plans or None,
                                                     name=new_name, email=new_email),
-                    f"Compte « {picked} » enregistré.")
+                    f"Compte « {picked} » enregistré.", place="change")
         c1, c2 = st.columns(2)
         if c1.button("Réinitialiser le mot de passe", key="reset_password"):
             run(lambda: accounts.reset_password(data.engine(), actor, picked),
                 f"Mot de passe de « {picked} » réinitialisé : ses sessions sont fermées.",
-                ("Nouveau mot de passe provisoire (affiché une seule fois) :", "{}"))
+                ("Nouveau mot de passe provisoire (affiché une seule fois) :", "{}"), place="change")
         if current.active:
             if c2.button("Désactiver le compte", key="disable_account"):
                 run(lambda: accounts.set_active(data.engine(), actor, picked, False),
-                    f"Compte « {picked} » désactivé : ses sessions sont fermées.")
+                    f"Compte « {picked} » désactivé : ses sessions sont fermées.", place="change")
         elif c2.button("Réactiver le compte", key="enable_account"):
-            run(lambda: accounts.set_active(data.engine(), actor, picked, True), f"Compte « {picked} » réactivé.")
+            run(lambda: accounts.set_active(data.engine(), actor, picked, True), f"Compte « {picked} » réactivé.",
+                place="change")
+        shown_once("change")
 
 # -- settings -----------------------------------------------------------------------------
 st.header("Réglages")

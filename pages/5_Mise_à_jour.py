@@ -98,7 +98,7 @@ if pending:
 tab_names = ["Mise à jour rapide", "Tableau (plusieurs actions)"]
 if directs:
     tab_names += ["Nouvelle action", "Objectifs", "Chefs de projet"]
-tabs = st.tabs(tab_names)
+tabs = st.tabs(tab_names, key="update_tabs", on_change="rerun")  # the same tab after a save
 quick_tab, bulk_tab = tabs[0], tabs[1]
 
 with quick_tab:

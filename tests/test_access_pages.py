@@ -34,6 +34,10 @@ def test_an_admin_creates_an_account_and_sees_its_password_once(app_db_url):
     at.run()
     no_exception(at)
     assert any("Compte « marc.lambert » créé" in s.value for s in at.success)
+    # Shown in the tab where the admin is, under the form (not at the top of the page).
+    create_tab = next(t for t in at.tabs if t.label == "Nouveau compte")
+    assert [c.value for c in create_tab.code] == [at.code[0].value]
+    assert any("Compte « marc.lambert » créé" in s.value for s in create_tab.success)
     shown = at.code[0].value
     assert len(shown) >= 16
     engine = make_engine(app_db_url)

@@ -283,3 +283,28 @@ def test_a_chef_updates_three_actions_in_mes_actions_with_one_save(role_server, 
     assert [(r.field, r.new_value, r.changed_by) for r in rows] == [
         ("progress", "61", "Chris Chef"), ("progress", "62", "Chris Chef"), ("progress", "63", "Chris Chef")]
     assert len({r.action_code for r in rows}) == 3 and len({r.change_id for r in rows}) == 1  # one save
+
+
+def test_a_reset_password_is_shown_beside_the_button_on_the_tab_the_admin_was_on(role_server, page):
+    """The one-time password appeared at the top of the page while the admin was at the form
+    below, and the tabs went back to « Nouveau compte »."""
+    log_in(page, role_server.url, "alice", next_path="/Administration?plan=binche")
+    page.get_by_role("tab", name="Modifier un compte").click()
+    page.locator("[data-testid='stSelectbox']").filter(
+        has=page.locator("[data-testid='stWidgetLabel']", has_text=re.compile(r"^Compte$"))).click()
+    page.get_by_role("option", name="Léa Lecteur (lea.lecteur)").click()
+    wait_for_app(page)
+    page.get_by_role("button", name="Réinitialiser le mot de passe").click()
+    shown = page.locator("[data-testid='stCode']")
+    shown.wait_for(timeout=15_000)
+    assert page.get_by_role("tab", name="Modifier un compte").get_attribute("aria-selected") == "true"
+    assert page.get_by_text("Nouveau mot de passe provisoire (affiché une seule fois)").is_visible()
+    button_box = page.get_by_role("button", name="Réinitialiser le mot de passe").bounding_box()
+    code_box = shown.bounding_box()
+    assert 0 < code_box["y"] - button_box["y"] < 300  # right under the button the admin pressed
+    password = shown.inner_text().strip()
+    shot(page, "admin-reset-password-beside-the-form")
+    engine = make_engine(role_server.database_url)
+    assert accounts.log_in(engine, "lea.lecteur", password).token
+    accounts.change_password(engine, accounts.active_actor(engine, "lea.lecteur"), password, PASSWORD, PASSWORD)
+    engine.dispose()
