@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from pst_data import schedule, services
-from pst_data.formatting import fmt_percent
+from pst_data.formatting import fmt_percent, plural
+from pst_data.filters import typed_codes
 from pst_data.text import md_escape, plotly_escape
 from pst_data.views import NO_LABEL, label_change_preview
 from ui import data
@@ -53,24 +54,33 @@ if ctx.directs and not ctx.labels.empty and not actions.empty:
     chosen_only = st.toggle("Seulement certaines des actions affichées", key="assign_some")
     targets = actions
     if chosen_only:
+        # Codes typed are taken exactly (a search box would also take 3.1.4 for 3.1.1); the
+        # list, searched by title, adds to them.
+        typed = st.text_input("Codes des actions", key="assign_codes", placeholder="ex. 3.1.1, 3.1.2, 3.1.3",
+                              help="Séparés par des virgules ou des espaces ; seulement les actions affichées.")
+        codes, unknown = typed_codes(typed, actions["code"].tolist())
+        if unknown:
+            st.warning(md_escape(f"Aucune action affichée n'a le code : {', '.join(unknown)}."))
         titles = dict(zip(actions["id"].astype(int), actions["code"] + " · " + actions["title"], strict=True))
-        picked_ids = st.multiselect("Actions", list(titles), format_func=titles.get, key="assign_actions",
-                                    placeholder="Choisissez les actions")
-        targets = actions[actions["id"].isin(picked_ids)]
+        picked_ids = st.multiselect("Ou choisissez-les dans la liste", list(titles), format_func=titles.get,
+                                    key="assign_actions", placeholder="Rechercher une action par son titre")
+        targets = actions[actions["id"].isin(picked_ids) | actions["code"].isin(codes)]
     if label_id is not None:
         name = names[label_id]
         changing, unchanged = label_change_preview(targets, name, give)
         verb = "ajouté à" if give else "retiré de"
-        st.text(f"« {name} » sera {verb} {len(changing)} action(s) "
+        st.text(f"« {name} » sera {verb} {plural(len(changing), 'action')} "
                 f"({filter_summary(ctx) if not chosen_only else 'actions choisies'})"
                 + (f" : {', '.join(changing['code'].head(12))}{' …' if len(changing) > 12 else ''}" if len(changing) else "")
-                + (f". {unchanged} action(s) restent telles quelles ({'elles le portent déjà' if give else 'elles ne le portent pas'})."
+                + (f". {plural(unchanged, 'action')} {'reste' if unchanged == 1 else 'restent'} telle"
+                   f"{'' if unchanged == 1 else 's'} quelle{'' if unchanged == 1 else 's'} "
+                   f"({'elle le porte déjà' if give and unchanged == 1 else 'elles le portent déjà' if give else 'elle ne le porte pas' if unchanged == 1 else 'elles ne le portent pas'})."
                    if unchanged else "."))
-        button = f"{'Ajouter' if give else 'Retirer'} « {name} » ({len(changing)} action(s))"
+        button = f"{'Ajouter' if give else 'Retirer'} « {name} » ({plural(len(changing), 'action')})"
         if st.button(md_escape(button), type="primary", disabled=changing.empty, key="assign_button"):
             ids = [int(i) for i in changing["id"]]
             run_write(lambda: services.label_actions(data.engine(), ctx.actor, label_id, ids, give),
-                      f"« {name} » {'ajouté à' if give else 'retiré de'} {len(ids)} action(s).")
+                      f"« {name} » {'ajouté à' if give else 'retiré de'} {plural(len(ids), 'action')}.")
 
 if actions.empty:
     st.info("Aucune action ne correspond aux filtres choisis.")

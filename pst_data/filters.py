@@ -200,3 +200,18 @@ def apply_filters(actions: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         haystack = (actions["code"].astype(str) + " " + actions["title"].astype(str)).map(fold)
         mask &= haystack.str.contains(needle, regex=False)
     return actions[mask]
+
+
+def typed_codes(text: str, known: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The action codes typed in a field (« 3.1.1, 3.1.2 3.1.3 »): exactly those, never the ones
+    that merely look alike (a search would also take 3.1.4 for 3.1.1). Returns (the codes
+    found, in the order typed, once each; the codes no action has)."""
+    known_set = set(known)
+    found: list[str] = []
+    unknown: list[str] = []
+    for token in text.replace(",", " ").replace(";", " ").split():
+        code = token.rstrip(".")
+        target = found if code in known_set else unknown
+        if code not in target:
+            target.append(code)
+    return found, unknown

@@ -307,12 +307,12 @@ def test_a_directeur_gives_a_label_to_the_filtered_actions_from_the_labels_page(
     assert "PGP" in at.selectbox(key="assign_label").options
     at.selectbox(key="assign_label").set_value(pgp).run()
     preview = next(t.value for t in at.text if "« PGP » sera ajouté à" in t.value)
-    assert preview.startswith("« PGP » sera ajouté à 6 action(s) (Filtres : OS 2.1) : 2.1.1.1, 2.1.2.1.1,")
+    assert preview.startswith("« PGP » sera ajouté à 6 actions (Filtres : OS 2.1) : 2.1.1.1, 2.1.2.1.1,")
     button = at.button(key="assign_button")
-    assert button.label == "Ajouter « PGP » (6 action(s))"
+    assert button.label == "Ajouter « PGP » (6 actions)"
     button.click().run()
     no_exception(at)
-    assert any("« PGP » ajouté à 6 action(s)." in s.value for s in at.success)
+    assert any("« PGP » ajouté à 6 actions." in s.value for s in at.success)
     with Session(engine) as s:
         tagged = s.scalar(select(func.count(History.id)).where(History.field == "labels", History.changed_by == "Dominique Binche"))
     engine.dispose()
@@ -320,3 +320,22 @@ def test_a_directeur_gives_a_label_to_the_filtered_actions_from_the_labels_page(
     # A lecteur sees the figures, not the tool.
     reader = open_page("pages/3_Labels.py", app_db_url, login="lea.lecteur", plan="binche")
     assert not [s for s in reader.selectbox if s.key == "assign_label"]
+
+
+def test_three_actions_are_labelled_by_their_exact_codes(app_db_url):
+    """Typing 3.1.1 in the action search then Enter took « Select 2 matches » and labelled every
+    look-alike; codes typed are taken exactly, an unknown one is named."""
+    at = open_page("pages/3_Labels.py", app_db_url, login="dominique.dir", plan="binche")
+    engine = make_engine(app_db_url)
+    with Session(engine) as s:
+        ppi = s.scalar(select(Label.id).where(Label.name == "PPI"))
+    engine.dispose()
+    at.selectbox(key="assign_label").set_value(ppi)
+    at.toggle(key="assign_some").set_value(True).run()
+    at.text_input(key="assign_codes").input("3.1.1.1, 3.2.1.1 3.2.3.1 ; 3.1.9").run()
+    no_exception(at)
+    assert any("Aucune action affichée n'a le code : 3.1.9." in w.value for w in at.warning)
+    preview = next(t.value for t in at.text if "« PPI » sera ajouté à" in t.value)
+    assert preview.startswith("« PPI » sera ajouté à 3 actions (actions choisies) : 3.1.1.1, 3.2.1.1, 3.2.3.1")
+    at.button(key="assign_button").click().run()
+    assert any("« PPI » ajouté à 3 actions." in s.value for s in at.success)

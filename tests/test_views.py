@@ -202,3 +202,12 @@ def test_the_objectives_tree_has_every_os_oo_and_action_and_a_filtered_one_only_
     filtered = objective_tree(objectives, only_first, [], bands, filtered=True)
     assert [b.action_ids for b in filtered] == [[first.id]]
     assert [r["OO"] for r in filtered[0].oo_rows] == ["1.1"]
+
+
+def test_typed_codes_are_taken_exactly_once_each_in_the_order_typed():
+    from pst_data.filters import typed_codes
+
+    known = ["3.1.1", "3.1.4", "3.1.10", "3.1.2"]
+    assert typed_codes("3.1.1, 3.1.2;3.1.1  3.1. 9.9", known) == (["3.1.1", "3.1.2"], ["3.1", "9.9"])
+    assert typed_codes("", known) == ([], [])
+    assert typed_codes("3.1.10", known) == (["3.1.10"], [])

@@ -33,6 +33,7 @@ TEXTS = {
     "Connecting": "Connexion…",
     "Please wait...": "Un instant…",
     "Clear all": "Tout effacer",
+    "Select all": "Tout sélectionner",
     "Error:": "Erreur :",  # before an uploader's refusal, for screen readers
     # a table's column menu
     "Sort ascending": "Tri croissant",
@@ -139,6 +140,9 @@ SCRIPT = """
     [/^day, (.*)$/, (_, r) => "jour, " + r], [/^month, (.*)$/, (_, r) => "mois, " + r], [/^year, (.*)$/, (_, r) => "année, " + r],
     [/^(.*) start date$/, (_, r) => r + ", date de début"], [/^(.*) end date$/, (_, r) => r + ", date de fin"],
     [/^(.*), Selected$/, (_, r) => r + ", sélectionné"], [/^Today, (.*)$/, (_, r) => "Aujourd'hui, " + r],
+    // a multiselect's bulk choice, and a help icon's name read aloud
+    [/^Select (\\d+) matches$/, (_, n) => "Sélectionner les " + n + " résultats"],
+    [/^Help for (.+)$/, (_, r) => "Aide : " + r], [/^Help$/, () => "Aide"],
   ];
   const french = (text, attribute) => {
     const t = text.trim();

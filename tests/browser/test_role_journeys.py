@@ -243,11 +243,11 @@ def test_a_directeur_gives_pgp_to_the_filtered_actions_in_three_clicks(role_serv
     clicks += 1
     page.get_by_role("option", name="PGP", exact=True).click()
     clicks += 1
-    page.get_by_text("« PGP » sera ajouté à 6 action(s)").wait_for(timeout=15_000)
+    page.get_by_text("« PGP » sera ajouté à 6 actions").wait_for(timeout=15_000)
     shot(page, "labels-give-preview")
-    page.get_by_role("button", name="Ajouter « PGP » (6 action(s))").click()
+    page.get_by_role("button", name="Ajouter « PGP » (6 actions)").click()
     clicks += 1
-    page.get_by_text("« PGP » ajouté à 6 action(s).").wait_for(timeout=15_000)
+    page.get_by_text("« PGP » ajouté à 6 actions.").wait_for(timeout=15_000)
     assert clicks <= 3
     engine = make_engine(role_server.database_url)
     with Session(engine) as s:
@@ -283,6 +283,33 @@ def test_a_chef_updates_three_actions_in_mes_actions_with_one_save(role_server, 
     assert [(r.field, r.new_value, r.changed_by) for r in rows] == [
         ("progress", "61", "Chris Chef"), ("progress", "62", "Chris Chef"), ("progress", "63", "Chris Chef")]
     assert len({r.action_code for r in rows}) == 3 and len({r.change_id for r in rows}) == 1  # one save
+
+
+def test_a_directeur_labels_three_actions_by_their_codes_in_five_clicks(role_server, page):
+    log_in(page, role_server.url, "dominique.dir", next_path="/Labels?plan=binche")
+    page.get_by_text("Attribuer ou retirer un label").wait_for(timeout=15_000)
+    clicks = 0
+    page.locator("[data-testid='stSelectbox']").filter(
+        has=page.locator("[data-testid='stWidgetLabel']", has_text=re.compile(r"^Label$"))).click()
+    page.get_by_role("option", name="PPI", exact=True).click()
+    page.get_by_text("Seulement certaines des actions affichées").click()
+    page.get_by_role("textbox", name="Codes des actions").click()
+    clicks += 4
+    page.keyboard.type("3.1.1.1, 3.2.1.1, 3.2.3.1")
+    page.keyboard.press("Enter")
+    page.get_by_text("« PPI » sera ajouté à 3 actions (actions choisies) : 3.1.1.1, 3.2.1.1, 3.2.3.1").wait_for(
+        timeout=15_000)
+    shot(page, "labels-three-codes-preview")
+    page.get_by_role("button", name="Ajouter « PPI » (3 actions)").click()
+    clicks += 1
+    page.get_by_text("« PPI » ajouté à 3 actions.").wait_for(timeout=15_000)
+    assert clicks <= 5
+    engine = make_engine(role_server.database_url)
+    with Session(engine) as s:
+        tagged = s.scalars(select(History.action_code).where(History.field == "labels", History.new_value.contains("PPI"),
+                                                             History.changed_by == "Dominique Binche")).all()
+    engine.dispose()
+    assert sorted(tagged) == ["3.1.1.1", "3.2.1.1", "3.2.3.1"]
 
 
 def test_a_reset_password_is_shown_beside_the_button_on_the_tab_the_admin_was_on(role_server, page):
