@@ -242,8 +242,11 @@ def bulk_update(engine: Engine, edits: list[RowEdit], actor: Actor | Operator, c
                 changes["progress"] = parse_progress(changes["progress"])
             except EditError as exc:
                 errors.extend(f"Ligne {edit.code or edit.action_id} : {e}" for e in exc.errors)
-                continue
-        prepared.append(RowEdit(edit.action_id, edit.expected_version, changes, edit.code))
+                # The row's other cells are still checked: every invalid cell is named at once
+                # (nothing is saved anyway while an error remains).
+                del changes["progress"]
+        if changes:
+            prepared.append(RowEdit(edit.action_id, edit.expected_version, changes, edit.code))
     saved: list[SaveResult] = []
     conflicts: list[CellConflict] = []
     with write(engine, actor) as uow:

@@ -429,3 +429,16 @@ def test_concurrent_bulk_saves_of_one_plan_are_merged_cell_by_cell(seeded_engine
         assert refused == []
         after = [action(seeded_engine, "binche", a.code) for a in targets]
         assert [(a.progress, a.comment) for a in after] == [(10 + round_, f"Tour {round_}")] * 3
+
+
+def test_every_invalid_cell_of_a_bulk_save_is_named_at_once(seeded_engine):
+    """A row with a wrong taux and a missing health reason: both named in one save (the reason
+    was reported only after the taux was fixed)."""
+    a = action(seeded_engine, "binche", "1.1.1.1.1")
+    with pytest.raises(EditError) as caught:
+        services.bulk_update(seeded_engine, [
+            RowEdit(a.id, a.version, {"progress": "abc", "health": "En difficulté"}, a.code)], BOB)
+    text = "\n".join(caught.value.errors)
+    assert "Ligne 1.1.1.1.1 : " in text and "abc" in text
+    assert "raison" in text.lower(), text
+    assert action(seeded_engine, "binche", "1.1.1.1.1").version == a.version
