@@ -267,7 +267,7 @@ for p in ctx.plans:
         c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
         published = c1.toggle("Publié", value=p["published"])
         names = c2.toggle("Avec les noms des chefs de projet", value=p["published_names"])
-        if c3.form_submit_button("Enregistrer"):
+        if c3.form_submit_button("Enregistrer la publication"):
             run(lambda p=p, published=published, names=names: accounts.publish_plan(
                 data.engine(), actor, p["id"], bool(published), bool(names)),
                 f"Page publique : {p['organisation']} {'publié' if published else 'non publié'}.")

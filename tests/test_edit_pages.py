@@ -30,8 +30,8 @@ def action(engine, slug, code) -> Action:
 
 def quick_form(at):
     number = next(t for t in at.text_input if t.label == "Taux d'avancement (%)")
-    comment = next(t for t in at.text_input if t.label == "Commentaire (facultatif)")
-    save = next(b for b in at.button if b.label == "Enregistrer")
+    comment = next(t for t in at.text_input if t.label == "Note pour le journal (facultatif)")
+    save = next(b for b in at.button if b.label == "Enregistrer le taux")
     return number, comment, save
 
 
@@ -208,3 +208,15 @@ def test_only_an_admin_is_offered_new_labels_on_the_fiche(db, login, offered):
     assert any(m.label == "Labels" for m in at.multiselect)
     assert any(t.label == "Nouveaux labels (séparés par des virgules)" for t in at.text_input) == offered
     assert any("Un label manque ? Un administrateur le crée" in c.value for c in at.caption) != offered
+
+
+def test_the_fiche_names_each_comment_and_each_save_for_what_it_does(db):
+    """Two « Commentaire » fields and two « Enregistrer » buttons on one page: which is which?"""
+    url, engine = db
+    a = action(engine, "binche", "1.1.1.1.1")
+    at = open_page("pages/1_Objectifs.py", url, login="bob", plan="binche", action=str(a.id))
+    no_exception(at)
+    fields = [w.label for w in [*at.text_input, *at.text_area] if "omment" in w.label or "Note" in w.label]
+    assert sorted(fields) == ["Commentaire de l'action", "Note pour le journal (facultatif)"]
+    saves = [b.label for b in at.button if b.label.startswith("Enregistrer")]
+    assert len(saves) == len(set(saves)) and {"Enregistrer le taux", "Enregistrer la fiche"} <= set(saves)

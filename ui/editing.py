@@ -206,7 +206,7 @@ def table_columns() -> dict[str, Any]:
 # -- quick edit ---------------------------------------------------------------------------
 
 def quick_edit(action: dict[str, Any], key: str) -> None:
-    """Taux (+ optional one-line comment) of one action: the value, then « Enregistrer ».
+    """Taux (+ an optional note for the journal) of one action: the value, then « Enregistrer le taux ».
     Drawn only for someone who may change the taux (the page asks ``may_edit``)."""
     author = current_actor()
     form_key = f"quick_{key}_{action['id']}"
@@ -219,9 +219,11 @@ def quick_edit(action: dict[str, Any], key: str) -> None:
         # 1 before the server sees them. The service judges exactly what was typed.
         typed = cols[0].text_input("Taux d'avancement (%)", value=shown, max_chars=20,
                                    key=f"quick_value_{key}_{action['id']}", placeholder="0 à 100")
-        comment = cols[1].text_input("Commentaire (facultatif)", max_chars=services.COMMENT_MAX,
-                                     key=f"quick_comment_{key}_{action['id']}")
-        submitted = cols[2].form_submit_button("Enregistrer", type="primary", disabled=author is None)
+        # A note in the journal beside this change, not the action's own « Commentaire ».
+        comment = cols[1].text_input("Note pour le journal (facultatif)", max_chars=services.COMMENT_MAX,
+                                     key=f"quick_comment_{key}_{action['id']}",
+                                     help="Dit pourquoi le taux change ; elle accompagne ce changement dans le Journal.")
+        submitted = cols[2].form_submit_button("Enregistrer le taux", type="primary", disabled=author is None)
     if submitted:
         if typed.strip() == shown and not comment.strip():
             say("info", f"Rien à enregistrer : le taux de {action['code']} est déjà "
@@ -333,7 +335,7 @@ def fiche_form(fiche: dict[str, Any], plan: dict, labels: pd.DataFrame, services
         health, health_reason = health_inputs(fiche)
         with_commune = st.checkbox("Synergie Ville–CPAS (action menée avec la commune, ou partagée avec elle)",
                                    value=bool(fiche.get("with_commune")))
-        comment = st.text_area("Commentaire", value=fiche["comment"] or "", height=68)
+        comment = st.text_area("Commentaire de l'action", value=fiche["comment"] or "", height=68)
         submitted = st.form_submit_button("Enregistrer la fiche", type="primary")
     if not submitted:
         return None
@@ -418,8 +420,8 @@ def chef_form(fiche: dict[str, Any], key: str = "chef") -> dict[str, Any] | None
         shown = taux_text(fiche["progress"])
         progress = c2.text_input("Taux d'avancement (%)", value=shown, max_chars=20, placeholder="sans taux")
         health, reason = health_inputs(fiche)
-        comment = st.text_area("Commentaire", value=fiche["comment"] or "", height=100)
-        if not st.form_submit_button("Enregistrer", type="primary"):
+        comment = st.text_area("Commentaire de l'action", value=fiche["comment"] or "", height=100)
+        if not st.form_submit_button("Enregistrer la mise à jour", type="primary"):
             return None
     changes: dict[str, Any] = {}
     if health != fiche.get("health"):

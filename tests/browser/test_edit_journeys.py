@@ -40,8 +40,8 @@ def quick_save(page, value: int, comment: str = "") -> None:
     box = page.get_by_label("Taux d'avancement (%)").first
     box.fill(str(value))
     if comment:
-        page.get_by_label("Commentaire (facultatif)").first.fill(comment)
-    page.get_by_role("button", name="Enregistrer", exact=True).click()
+        page.get_by_role("textbox", name="Note pour le journal (facultatif)").first.fill(comment)
+    page.get_by_role("button", name="Enregistrer le taux", exact=True).click()
 
 
 def metric(page, label: str) -> str:
