@@ -11,7 +11,7 @@ from pst_data import meetings as calendar_service
 from pst_data import reminders
 from pst_data.errors import EditError
 from pst_data.follow_up import DEFAULT_REMINDER, MEETING_LABELS, PLACEHOLDERS, calendar, reference, reminder_message
-from pst_data.formatting import fmt_date
+from pst_data.formatting import fmt_date, plural
 from pst_data.text import md_escape
 from pst_data.uow import read_session
 from ui import data
@@ -160,9 +160,12 @@ if directs:
                 reminder_text=None if kept.strip() == DEFAULT_REMINDER.strip() else kept,
                 schedule_on_track=on_track, schedule_behind=behind),
                 "Réglages du suivi enregistrés.")
-    st.caption(md_escape(f"Relance automatique : « python -m pst_data remind --plan {plan['slug']} » chaque jour (cron). "
-                         "Elle part aux personnes en retard de mise à jour, "
-                         f"{plan['reminder_days_before']} jour(s) avant le prochain Bureau, une seule fois."))
+    days = plural(plan["reminder_days_before"], "jour")
+    st.caption(md_escape(f"Relance automatique, quand le service informatique l'a programmée : elle part aux personnes "
+                         f"en retard de mise à jour, {days} avant le prochain Bureau, une seule fois."))
+    if ctx.actor is not None and ctx.actor.is_admin:  # the IT person's business, not a directeur's
+        st.caption(md_escape(f"Pour le service informatique : « python -m pst_data remind --plan {plan['slug']} » "
+                             "chaque jour (cron) ; voir docs/DEPLOYMENT.md."))
 
 st.subheader("Relances envoyées")
 if sent.empty:

@@ -617,9 +617,24 @@ def link_lead(engine: Engine, actor: Actor | Operator, plan_id: int, lead_name: 
         return changed
 
 
+SETTING_LABELS = {"anonymous_read": "Lecture sans compte"}
+_SETTING_VALUES = {"True": "oui", "False": "non"}
+
+
 def recent_events(session: Session, limit: int = 50) -> list[dict[str, Any]]:
+    """The account journal, in words: a setting by its name on the page (« Lecture sans
+    compte : non → oui »), not its key and Python's booleans (rows written before included)."""
     rows = session.scalars(select(AccountEvent).order_by(AccountEvent.id.desc()).limit(limit)).all()
-    return [{"at": r.at, "by": r.by, "event": r.event, "subject": r.subject, "detail": r.detail} for r in rows]
+    return [{"at": r.at, "by": r.by, "event": r.event,
+             "subject": SETTING_LABELS.get(r.subject, r.subject) if r.event == "setting_changed" else r.subject,
+             "detail": _setting_detail(r.detail) if r.event == "setting_changed" else r.detail} for r in rows]
+
+
+def _setting_detail(detail: str | None) -> str | None:
+    if not detail or " → " not in detail:
+        return detail
+    before, after = detail.split(" → ", 1)
+    return f"{_SETTING_VALUES.get(before, before)} → {_SETTING_VALUES.get(after, after)}"
 
 
 EVENT_LABELS = {

@@ -573,6 +573,9 @@ def test_cli_setting_anonymous_read(cli, seeded_engine):
     with Session(seeded_engine) as s:
         assert accounts.setting(s, "anonymous_read") is False
         assert s.scalars(select(AccountEvent.event)).all()[-2:] == ["setting_changed", "setting_changed"]
+        # The journal says it in words: the setting's name on the page, oui / non.
+        shown = [(e["subject"], e["detail"]) for e in accounts.recent_events(s)[:2]]
+    assert shown == [("Lecture sans compte", "oui → non"), ("Lecture sans compte", "non → oui")]
 
 
 def test_cli_as_a_disabled_account_is_refused(cli, seeded_engine, tmp_path):

@@ -155,8 +155,8 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
         st.stop()
     if not plans:
         st.title(title)
-        st.info("La base ne contient encore aucun plan. Importez-en un : "
-                "`python -m pst_data import FICHIER` ou `python -m pst_data seed`.")
+        st.info("La base ne contient encore aucun plan : un administrateur en importe un depuis la page "
+                "« Administration » (« Importer ou exporter un plan »), à partir du modèle Excel.")
         st.stop()
     slugs = [p["slug"] for p in plans]
     labels = data.labels(revision_key)
