@@ -7,7 +7,7 @@ import streamlit as st
 
 from pst_data import clock, services
 from pst_data.charts import layout
-from pst_data.formatting import fmt_date, fmt_datetime, fmt_percent
+from pst_data.formatting import author as author_text, fmt_date, fmt_datetime, fmt_percent
 from pst_data.services import EditError
 from pst_data.text import md_escape, plotly_escape
 from pst_data.timeline import PLAN_SCOPE, progress_timeline
@@ -51,7 +51,7 @@ else:
         undoable = rows[~rows["change_id"].isin(rows.loc[rows["kind"].eq("import") | rows["from_import"].astype(bool) |
                                                           rows["entity"].isin(["label", "snapshot"]) |
                                                           rows["field"].isin(services.NOT_UNDONE_HERE), "change_id"])]
-        labels = {change_id: f"{fmt_datetime(group['changed_at'].iloc[0])} — {group['changed_by'].iloc[0]} — "
+        labels = {change_id: f"{fmt_datetime(group['changed_at'].iloc[0])} — {author_text(group['changed_by'].iloc[0])} — "
                              f"{change_summary(group)}"
                   for change_id, group in undoable.groupby("change_id", sort=False)}
         change = st.selectbox("Modification", list(labels), format_func=labels.get, index=None,

@@ -73,6 +73,15 @@ def fmt_datetime(value: Any) -> str:
     return format_datetime(to_local(value), format="dd/MM/yyyy HH:mm", locale=LOCALE)
 
 
+IMPORT_AUTHOR = "Import d'un fichier"
+
+
+def author(name: object) -> str:
+    """Who made a change, as the journal shows it: the imports recorded before they had a name
+    of their own (« import ») read as the later ones do, not as a person called « import »."""
+    return IMPORT_AUTHOR if name == "import" else str(name)
+
+
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """2 -> "2 actions"; French uses the singular for 0 and 1."""
     word = singular if abs(count) < 2 else (plural_form or singular + "s")

@@ -27,6 +27,7 @@ from pst_data.plan_file import DEFAULT_BANDS, validate_plan
 from pst_data.access import Actor, Change
 from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.uow import Operator, UnitOfWork, plan_by_slug, write
+from pst_data.formatting import IMPORT_AUTHOR
 from pst_data.text import label_key
 
 # The labels every database starts with (Charleroi's PST announces PPI and PGP).
@@ -35,7 +36,8 @@ SEED_LABELS = (
     ("PPI", "Plan pluriannuel d'investissements.", "#ff7f0e"),
     ("PGP", "Plan global de prévention.", "#2ca02c"),
 )
-IMPORT_OPERATOR = Operator("import")  # the demo seed and imports run from the command line
+# The demo seed and the imports run from the command line: the journal shows this as their author.
+IMPORT_OPERATOR = Operator(IMPORT_AUTHOR)
 
 
 @dataclass

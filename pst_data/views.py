@@ -13,7 +13,7 @@ import pandas as pd
 from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.follow_up import names_the_commune
 from pst_data.indicators import indicator_summary
-from pst_data.formatting import EMPTY, _missing, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
+from pst_data.formatting import EMPTY, _missing, author, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
 from pst_data import schedule
 from pst_data.progress import rollup, schedule_of, schedule_rollup, summarise
 
@@ -246,7 +246,7 @@ def changes_table(changes: pd.DataFrame, titles: dict[tuple[str, str], str] | No
 
     return pd.DataFrame({
         "Quand": [fmt_datetime(v) for v in changes["changed_at"]],
-        "Qui": changes["changed_by"],
+        "Qui": changes["changed_by"].map(author),
         "Élément": [element(e, c) for e, c in zip(entities, changes["action_code"], strict=True)],
         "Champ": [field_label(e, f) for e, f in zip(entities, changes["field"], strict=True)],
         "Modification": [change_text(k, f, o, n) for k, f, o, n in
@@ -703,7 +703,7 @@ def change_digest(changes: pd.DataFrame, titles: dict[tuple[str, str], str] | No
             parts.append(f"« {said[-1]} »")
         title = titles.get(("action", str(code)))
         rows.append({"Action": f"{code} · {title}" if title else str(code), "Ce qui a changé": " · ".join(parts),
-                     "Par": ", ".join(dict.fromkeys(group["changed_by"].astype(str))),
+                     "Par": ", ".join(dict.fromkeys(group["changed_by"].map(author))),
                      "Dernière modification": fmt_datetime(group["changed_at"].iloc[0])})
     return pd.DataFrame(rows, columns=["Action", "Ce qui a changé", "Par", "Dernière modification"]), folded
 

@@ -211,3 +211,13 @@ def test_typed_codes_are_taken_exactly_once_each_in_the_order_typed():
     assert typed_codes("3.1.1, 3.1.2;3.1.1  3.1. 9.9", known) == (["3.1.1", "3.1.2"], ["3.1", "9.9"])
     assert typed_codes("", known) == ([], [])
     assert typed_codes("3.1.10", known) == (["3.1.10"], [])
+
+
+def test_an_import_is_not_shown_as_a_person_called_import():
+    from pst_data.importer import IMPORT_OPERATOR
+
+    table = changes_table(rows(
+        {"kind": "import", "action_code": "1.1.3", "field": "progress", "new_value": "20", "changed_by": "import"},
+        {"kind": "import", "action_code": "1.1.4", "field": "progress", "new_value": "20",
+         "changed_by": IMPORT_OPERATOR.name}))
+    assert table["Qui"].tolist() == ["Import d'un fichier", "Import d'un fichier"]
