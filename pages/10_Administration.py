@@ -12,15 +12,14 @@ from pst_data.access import ROLE_LABELS
 from pst_data.formatting import fmt_datetime
 from pst_data import clock
 from pst_data.exchange.ecomptes import write_ecomptes
-from pst_data.exchange.files import ACCEPTED_EXTENSIONS, read_plan_data
 from pst_data.exchange.workbook import plan_workbook, template_workbook
-from pst_data.importer import DatabasePlans, export_plan, import_plan, preview_import
-from pst_data.plan_file import PlanFileError
+from pst_data.importer import export_plan
 from pst_data.services import EditError
 from pst_data.text import md_escape
 from pst_data.uow import read_session
 from ui import auth, data
 from ui.editing import edit_messages, flash, say, show_errors
+from ui.importing import FROM_FILE, import_box
 from ui.frame import page_frame
 from ui.components import download_button, show_table
 
@@ -142,41 +141,13 @@ else:
 # Where a file goes: an admin may create a plan; a directeur updates the plans they direct.
 targets = {p["slug"]: f"{p['organisation']} · {p['title']}" for p in ctx.plans
            if actor.is_admin or (actor.role == "directeur" and actor.directs(p["id"]))}
-FROM_FILE = ""
 if actor.is_admin:
     targets = {FROM_FILE: "Celui que nomme le fichier (nouveau plan ou mise à jour)", **targets}
-target = st.selectbox("Importer dans", list(targets), format_func=targets.get, key="import_target",
-                      index=list(targets).index(current_slug) if not actor.is_admin and current_slug in targets else 0)
-upload = st.file_uploader("Fichier du plan : classeur Excel (.xlsx), XML eComptes (.xml), YAML ou JSON",
-                          type=list(ACCEPTED_EXTENSIONS), key="plan_upload") if targets else None
-if not targets:
+if targets:
+    import_box(actor, targets, index=list(targets).index(current_slug)
+               if not actor.is_admin and current_slug in targets else 0)
+else:
     st.caption("Un directeur importe un fichier dans les plans qu'il dirige ; votre compte n'en dirige aucun.")
-if upload is not None:
-    try:
-        plan_data = read_plan_data(upload.getvalue(), upload.name, slug=target or None, known=DatabasePlans(engine))
-        preview = preview_import(engine, plan_data, actor)
-    except PlanFileError as exc:
-        show_errors(exc.errors, head=f"Fichier refusé ({upload.name}) : rien n'a été importé.")
-    except EditError as exc:
-        show_errors(exc.errors)
-    else:
-        st.text(preview.text())  # plain text: the file's titles are shown as written
-        confirmed = True
-        if preview.removals:
-            st.warning(f"Cet import supprimerait {len(preview.removals)} élément(s) absent(s) du fichier "
-                       "(listés ci-dessus) : le journal les garde.", icon=":material/delete:")
-            confirmed = st.checkbox(f"Je confirme la suppression de {len(preview.removals)} élément(s)",
-                                    key="confirm_removals")
-        if preview.report.changed and st.button("Importer", type="primary", disabled=not confirmed,
-                                                key="import_button"):
-            try:
-                report = import_plan(engine, plan_data, actor)
-            except EditError as exc:
-                show_errors(exc.errors)
-            else:
-                data.invalidate()
-                flash("success", report.summary())
-                st.rerun()
 
 if not actor.is_admin:
     st.stop()

@@ -768,3 +768,20 @@ def status_text(report: dict[str, Any]) -> str:
         if g["forecast"]:
             lines.append(f"  {g['forecast']['sentence']}")
     return "\n".join(lines)
+
+
+def plan_tree(plan_data: dict[str, Any]) -> pd.DataFrame:
+    """A new plan as the import preview shows it before « Importer »: one row per OS, OO and
+    action, with each action's taux, dates (as the file words them) and labels."""
+    rows = []
+    for os_ in plan_data.get("strategic_objectives") or []:
+        rows.append(("OS", os_["code"], os_["title"], EMPTY, EMPTY, EMPTY, EMPTY))
+        for oo in os_.get("operational_objectives") or []:
+            rows.append(("OO", oo["code"], oo["title"], EMPTY, EMPTY, EMPTY, EMPTY))
+            for action in oo.get("actions") or []:
+                progress = action.get("progress")
+                rows.append(("Action", action["code"], action["title"],
+                             EMPTY if progress is None else fmt_percent(progress),
+                             action.get("start") or EMPTY, action.get("end") or EMPTY,
+                             ", ".join(action.get("labels") or []) or EMPTY))
+    return pd.DataFrame(rows, columns=["Niveau", "Code", "Intitulé", "Taux", "Début", "Fin", "Labels"])

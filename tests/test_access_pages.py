@@ -339,3 +339,17 @@ def test_three_actions_are_labelled_by_their_exact_codes(app_db_url):
     assert preview.startswith("« PPI » sera ajouté à 3 actions (actions choisies) : 3.1.1.1, 3.2.1.1, 3.2.3.1")
     at.button(key="assign_button").click().run()
     assert any("« PPI » ajouté à 3 actions." in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("login, offered", [("alice", True), ("bob", False)], ids=["admin", "directeur"])
+def test_an_empty_instance_offers_its_admin_the_first_import(empty_engine, login, offered):
+    """A new CPAS starts with no plan: every page stopped at « aucun plan », Administration
+    included, so the admin could not import one from the app."""
+    url = empty_engine.url.render_as_string(hide_password=False)
+    at = open_page("pages/10_Administration.py", url, login=login)
+    no_exception(at)
+    assert any(s.label == "Importer dans" for s in at.selectbox) == offered
+    if offered:
+        assert any("Aucun plan pour l'instant. Téléchargez le modèle Excel" in i.value for i in at.info)
+    else:
+        assert any("un administrateur l'importe" in i.value for i in at.info)

@@ -27,11 +27,15 @@ from pst_data.filters import (
     restrict_to_plan,
 )
 from pst_data.access import Actor
+from pst_data.exchange.workbook import template_workbook
 from pst_data.progress import top_priority
 from pst_data.text import md_escape
 from ui import auth, data
 from ui.auth import Viewer
+from ui.components import download_button
+from ui.editing import edit_messages
 from ui.errors import install_error_message
+from ui.importing import FROM_FILE, import_box
 
 STORE = "pst_filters"
 LAST_PARAMS = "pst_last_query_params"
@@ -155,8 +159,11 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
         st.stop()
     if not plans:
         st.title(title)
-        st.info("La base ne contient encore aucun plan : un administrateur en importe un depuis la page "
-                "« Administration » (« Importer ou exporter un plan »), à partir du modèle Excel.")
+        if viewer.actor is not None and viewer.actor.is_admin:
+            _first_plan(viewer)
+        else:
+            _account_box(viewer)
+            st.info("La base ne contient encore aucun plan : un administrateur l'importe (modèle Excel, XML eComptes).")
         st.stop()
     slugs = [p["slug"] for p in plans]
     labels = data.labels(revision_key)
@@ -203,6 +210,18 @@ def page_frame(title: str, icon: str = ":material/dashboard:", extra_params: tup
         actions=apply_filters(all_actions, filters), labels=labels, revision=revision, today=today,
         viewer=viewer,
     )
+
+
+def _first_plan(viewer: Viewer) -> None:
+    """An empty instance, seen by its admin: the first plan is imported right here (every page
+    needs a plan, Administration included), from the Excel template or an eComptes file."""
+    _account_box(viewer)
+    edit_messages()
+    st.info("Aucun plan pour l'instant. Téléchargez le modèle Excel, remplissez-le (une ligne par action), puis "
+            "importez-le ci-dessous ; un fichier XML eComptes s'importe de la même façon.", icon=":material/upload_file:")
+    download_button(st, "Modèle Excel vide", template_workbook, "modele-pst.xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", icon=":material/grid_on:")
+    import_box(viewer.actor, {FROM_FILE: "Nouveau plan (celui que nomme le fichier)"})
 
 
 def _ask_to_log_in(title: str, viewer: Viewer) -> None:

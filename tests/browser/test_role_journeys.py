@@ -335,3 +335,28 @@ def test_a_reset_password_is_shown_beside_the_button_on_the_tab_the_admin_was_on
     assert accounts.log_in(engine, "lea.lecteur", password).token
     accounts.change_password(engine, accounts.active_actor(engine, "lea.lecteur"), password, PASSWORD, PASSWORD)
     engine.dispose()
+
+
+def test_an_admin_sees_a_new_plan_s_tree_before_importing_it_then_opens_it(role_server, page, tmp_path):
+    """The preview of a new plan was one line: now its OS, OO and actions (taux, dates, labels)
+    before « Importer », and « Ouvrir ce plan » after."""
+    from tests.pages_support import ROOT
+
+    source = tmp_path / "nouveau.yaml"
+    text = (ROOT / "pst_data/plans/saint-ghislain.yaml").read_text(encoding="utf-8")
+    source.write_text(text.replace("slug: saint-ghislain", "slug: cpas-de-florennes")
+                      .replace("organisation: CPAS de Saint-Ghislain", "organisation: CPAS de Florennes")
+                      .replace('ins_code: "53070"', 'ins_code: "93022"'), encoding="utf-8")
+    log_in(page, role_server.url, "alice", next_path="/Administration?plan=binche")
+    page.get_by_role("heading", name="Importer ou exporter un plan").wait_for()
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(source))
+    page.get_by_text(re.compile(r"^Le nouveau plan : 3 objectifs stratégiques, \d+ objectifs opérationnels, "
+                                r"\d+ actions\.$")).wait_for(timeout=20_000)
+    grid = page.locator("[data-testid='stDataFrame']").last
+    grid.wait_for()
+    shot(page, "import-new-plan-tree")
+    page.get_by_role("button", name="Importer").click()
+    page.get_by_role("link", name="Ouvrir ce plan").click()
+    wait_for_app(page)
+    page.get_by_role("heading", name=re.compile("CPAS de Florennes — Vue d'ensemble")).wait_for(timeout=20_000)
+    assert "plan=cpas-de-florennes" in page.url
