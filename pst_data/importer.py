@@ -27,7 +27,7 @@ from pst_data.plan_file import DEFAULT_BANDS, validate_plan
 from pst_data.access import Actor, Change
 from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.uow import Operator, UnitOfWork, plan_by_slug, write
-from pst_data.formatting import IMPORT_AUTHOR
+from pst_data.formatting import IMPORT_AUTHOR, plural
 from pst_data.text import label_key
 
 # The labels every database starts with (Charleroi's PST announces PPI and PGP).
@@ -60,15 +60,22 @@ class ImportReport:
         )
 
     def summary(self) -> str:
+        def agreed(count: int, word: str) -> str:  # French: the singular for 0 and 1
+            return f"{count} {word}{'s' if count > 1 else ''}"
+
         if self.created:
-            return f"Plan « {self.slug} » créé : {self.actions_created} action(s) importée(s)."
+            return f"Plan « {self.slug} » créé : {agreed(self.actions_created, 'action')} importée" \
+                   f"{'s' if self.actions_created > 1 else ''}."
         if not self.changed:
             return f"Plan « {self.slug} » : déjà à jour, rien n'a changé."
-        plan_fields = (f", {len(self.plan_fields)} champ(s) du plan modifié(s)" if self.plan_fields else "")
+        fields = len(self.plan_fields)
+        plan_fields = f", {agreed(fields, 'champ')} du plan modifié{'s' if fields > 1 else ''}" if fields else ""
         return (
-            f"Plan « {self.slug} » mis à jour : {self.actions_created} action(s) ajoutée(s), "
-            f"{self.actions_updated} modifiée(s), {self.actions_deleted} supprimée(s), "
-            f"{self.objectives_changed} objectif(s) modifié(s){plan_fields}."
+            f"Plan « {self.slug} » mis à jour : {agreed(self.actions_created, 'action')} "
+            f"{agreed(self.actions_created, 'ajoutée').split(' ', 1)[1]}, "
+            f"{agreed(self.actions_updated, 'modifiée')}, {agreed(self.actions_deleted, 'supprimée')}, "
+            f"{agreed(self.objectives_changed, 'objectif')} modifié{'s' if self.objectives_changed > 1 else ''}"
+            f"{plan_fields}."
         )
 
 
@@ -116,8 +123,9 @@ class ImportPreview:
         reordered = self.report.actions_updated - len({line.element for line in self.lines
                                                        if line.kind == "update" and line.element.startswith("action")})
         if reordered > 0:
-            out.append(f"Dont {reordered} action(s) qui changent seulement de place dans l'ordre du plan.")
-        out.append(f"Inchangée(s) : {self.report.actions_unchanged} action(s).")
+            out.append(f"Dont {plural(reordered, 'action')} qui {'change' if reordered < 2 else 'changent'} seulement "
+                       "de place dans l'ordre du plan.")
+        out.append(f"Inchangées : {plural(self.report.actions_unchanged, 'action')}.")
         if self.report.plan_fields:
             out.append(f"Champs du plan à modifier ({len(self.report.plan_fields)}) :")
             for name, old, new in self.report.plan_fields:
