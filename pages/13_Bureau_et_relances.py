@@ -116,7 +116,8 @@ if directs:
             st.text(f"Objet : {subject}\n\n{body}")
         b1, b2 = st.columns(2)
         one = b1.button("Relancer cette personne", type="primary", disabled=settings is None, key="remind_one")
-        everyone = b2.button(f"Relancer les {len(names)} personne(s) en retard", disabled=settings is None,
+        everyone = b2.button("Relancer la personne en retard" if len(names) == 1 else
+                             f"Relancer les {len(names)} personnes en retard", disabled=settings is None,
                              key="remind_all")
         if one or everyone:
             try:
