@@ -251,7 +251,7 @@ class PlanChecker:
         slug = plan["slug"]
         if not isinstance(slug, str) or not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX:
             shown = "manquant" if slug is None else f"{slug!r} invalide"
-            self.error("plan", f"identifiant (slug) {shown} : minuscules, chiffres et tirets (ex. cpas-de-namur).",
+            self.error("plan", f"identifiant du plan {shown} : minuscules, chiffres et tirets (ex. cpas-de-namur).",
                        "slug")
         plan["organisation"] = self.text(plan["organisation"], "plan", "organisation", required=True,
                                          limit=ORGANISATION_MAX)

@@ -109,7 +109,7 @@ def test_the_command_line_previews_imports_and_refuses_bad_workbooks(tmp_path, c
     assert cli("template", "--output", str(template), url=url).returncode == 0
     assert load_workbook(template).sheetnames[:2] == ["Lisez-moi", "Plan"]
     wrong_slug = cli("import", str(workbook), "--slug", "Pas Un Slug", url=url)
-    assert wrong_slug.returncode == 2 and "identifiant (slug) « Pas Un Slug » invalide" in wrong_slug.stderr
+    assert wrong_slug.returncode == 2 and "identifiant du plan « Pas Un Slug » invalide" in wrong_slug.stderr
 
 
 def test_a_new_slug_imports_a_copy(tmp_path, cli):

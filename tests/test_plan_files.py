@@ -73,7 +73,7 @@ def test_minimal_plan_normalises_every_key():
         (lambda d: first_action(d).update(colour="rouge"), "clé(s) inconnue(s) : colour"),
         (lambda d: d.update(actions=[{"oo": "9.9", "code": "9.9.1", "title": "Perdue"}]),
          "rattachée à l'objectif opérationnel « 9.9 », qui n'existe pas dans le plan"),
-        (lambda d: d.update(slug="Mon Plan"), "identifiant (slug) 'Mon Plan' invalide"),
+        (lambda d: d.update(slug="Mon Plan"), "identifiant du plan 'Mon Plan' invalide"),
     ],
 )
 def test_bad_values_are_refused_in_french(mutate, message):

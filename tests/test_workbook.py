@@ -168,7 +168,7 @@ def test_the_template_is_empty_and_says_what_is_missing():
     data = template_workbook()
     assert _sheet_rows(data, "Actions") == []
     errors = _refusal(data)
-    assert any("feuille « Plan », ligne 2 « Identifiant du plan (slug) », colonne B" in e for e in errors)
+    assert any("feuille « Plan », ligne 2 « Identifiant du plan (minuscules, chiffres, tirets) », colonne B" in e for e in errors)
     assert any("« Organisation » est obligatoire" in e for e in errors)
 
 
@@ -176,7 +176,7 @@ def test_a_filled_template_imports():
     def fill(wb):
         plan = wb["Plan"]
         for row in plan.iter_rows(min_row=2):
-            value = {"Identifiant du plan (slug)": "cpas-de-namur", "Organisation": "CPAS de Namur",
+            value = {"Identifiant du plan (minuscules, chiffres, tirets)": "cpas-de-namur", "Organisation": "CPAS de Namur",
                      "Intitulé du plan": "PST 2025-2030", "Code INS": 92094}.get(row[0].value)
             if value is not None:
                 row[1].value = value
@@ -251,6 +251,27 @@ def test_a_sheet_full_of_errors_shows_the_first_fifty_and_the_count():
     assert str(caught.value).startswith(f"Fichier de plan refusé (plan.xlsx) : {caught.value.total} erreurs.")
 
 
+def test_the_template_speaks_to_a_person_and_last_year_s_labels_still_import():
+    """« slug » and « JSON » are words of programmers: the template names the identifier for a
+    person and marks what PST Pilot fills itself; a workbook with the former labels still reads."""
+    plan = load_plan_file(ROOT / "pst_data/plans/saint-ghislain.yaml")
+    book = load_workbook(io.BytesIO(template_workbook()))
+    words = " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value)
+    assert "slug" not in words and "JSON" not in words
+
+    def old_labels(wb):
+        for row in wb["Plan"].iter_rows(min_row=2):
+            row[0].value = {"Identifiant du plan (minuscules, chiffres, tirets)": "Identifiant du plan (slug)",
+                            "Totaux annoncés (rempli par PST Pilot)": "Totaux annoncés (JSON)"}.get(row[0].value,
+                                                                                                     row[0].value)
+        for cell in wb["Objectifs"][1]:
+            if cell.value == "Totaux annoncés de l'OS (rempli par PST Pilot)":
+                cell.value = "Totaux annoncés de l'OS (JSON)"
+
+    assert read_workbook(_edit(plan_workbook(plan), old_labels), "ancien.xlsx") == \
+        read_workbook(plan_workbook(plan), "nouveau.xlsx")
+
+
 def test_missing_and_unknown_columns_are_named():
     def drop(wb):
         ws = wb["Actions"]
@@ -305,4 +326,4 @@ def test_the_format_is_told_by_the_content_not_the_name():
     assert read_plan_data(data, "plan.yaml", slug="autre-cpas")["slug"] == "autre-cpas"
     with pytest.raises(PlanFileError) as caught:
         read_plan_data(data, "plan.xlsx", slug="Pas Un Slug")
-    assert "identifiant (slug) « Pas Un Slug » invalide" in str(caught.value)
+    assert "identifiant du plan « Pas Un Slug » invalide" in str(caught.value)

@@ -44,7 +44,7 @@ def read_plan_data(data: bytes, source: str | None = None, *, slug: str | None =
     our slug: its file updates the plan of that CPAS, and keeps what eComptes does not carry.
     """
     if slug is not None and (not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX):
-        raise PlanFileError([f"identifiant (slug) « {slug[:80]} » invalide : minuscules, chiffres et tirets "
+        raise PlanFileError([f"identifiant du plan « {slug[:80]} » invalide : minuscules, chiffres et tirets "
                              f"(ex. cpas-de-namur), {SLUG_MAX} caractères au plus."], source)
     problem = size_problem(len(data), exact=False)
     if problem:  # before anything looks inside

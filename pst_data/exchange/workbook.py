@@ -63,7 +63,7 @@ class Column:
 
 
 PLAN_ROWS = [  # (key, « Champ » shown in column A)
-    ("slug", "Identifiant du plan (slug)"),
+    ("slug", "Identifiant du plan (minuscules, chiffres, tirets)"),
     ("organisation", "Organisation"),
     ("ins_code", "Code INS"),
     ("title", "Intitulé du plan"),
@@ -74,8 +74,10 @@ PLAN_ROWS = [  # (key, « Champ » shown in column A)
     ("priority_scale", "Échelle des priorités"),
     ("evaluation_bands", "Bandes d'évaluation"),
     ("notes", "Notes"),
-    ("stated_totals", "Totaux annoncés (JSON)"),
+    ("stated_totals", "Totaux annoncés (rempli par PST Pilot)"),
 ]
+# The labels of earlier templates, still read: a workbook filled last year imports as it is.
+PLAN_ROW_ALIASES = {"Identifiant du plan (slug)": "slug", "Totaux annoncés (JSON)": "stated_totals"}
 OBJECTIVE_COLUMNS = [
     Column("level", "Niveau", 9),
     Column("os_code", "Code OS", 10, "code"),
@@ -84,8 +86,9 @@ OBJECTIVE_COLUMNS = [
     Column("axis", "Axe / volet", 30),
     Column("description", "Description", 50),
     Column("indicators", "Indicateurs de l'OO", 40, "list"),
-    Column("stated_totals", "Totaux annoncés de l'OS (JSON)", 20, "json"),
+    Column("stated_totals", "Totaux annoncés de l'OS (rempli par PST Pilot)", 20, "json"),
 ]
+COLUMN_ALIASES = {"Totaux annoncés de l'OS (rempli par PST Pilot)": ("Totaux annoncés de l'OS (JSON)",)}
 ACTION_COLUMNS = [
     Column("os_code", "Code OS", 10, "code"),
     Column("os_title", "Objectif stratégique", 30),
@@ -137,7 +140,7 @@ README_LINES = [
     "PST Pilot montre d'abord ce qui sera créé, modifié et supprimé, et n'écrit rien avant votre "
     "confirmation.",
     "",
-    "Feuille « Plan » : une information par ligne (colonne B). L'identifiant (slug) est fait de "
+    "Feuille « Plan » : une information par ligne (colonne B). L'identifiant du plan est fait de "
     "minuscules, chiffres et tirets (ex. cpas-de-namur). L'échelle des priorités et les notes : "
     "un élément par ligne dans la cellule (Alt+Entrée). Bandes d'évaluation : une bande par ligne, "
     "« Réalisé : 80-100 ».",
@@ -443,6 +446,7 @@ class WorkbookReader:
     def rows(self, ws, columns: list[Column], required: tuple[str, ...] = ()):
         """Yield (row number, {key: value}, {key: column}) for every non-empty row of a table."""
         by_header = {_fold(c.header): c for c in columns}
+        by_header.update({_fold(old): c for c in columns for old in COLUMN_ALIASES.get(c.header, ())})
         header = next(ws.iter_rows(min_row=1, max_row=1), ())
         found: dict[int, Column] = {}
         letters: dict[str, str] = {}
@@ -483,7 +487,7 @@ class WorkbookReader:
                 yield number, values, letters
 
     def plan_sheet(self, ws) -> dict[str, Any]:
-        labels = {_fold(label): key for key, label in PLAN_ROWS}
+        labels = {_fold(label): key for key, label in [*PLAN_ROWS, *((k, old) for old, k in PLAN_ROW_ALIASES.items())]}
         raw: dict[str, Any] = {}
         self.places["plan"] = PlanPlace(ws.title, 1)
         for number, cells in enumerate(ws.iter_rows(min_row=2, max_row=200, max_col=2), start=2):
