@@ -57,6 +57,7 @@ if ctx.directs and not ctx.labels.empty and not actions.empty:
         # Codes typed are taken exactly (a search box would also take 3.1.4 for 3.1.1); the
         # list, searched by title, adds to them.
         typed = st.text_input("Codes des actions", key="assign_codes", placeholder="ex. 3.1.1, 3.1.2, 3.1.3",
+                              max_chars=2000,
                               help="Séparés par des virgules ou des espaces ; seulement les actions affichées.")
         codes, unknown = typed_codes(typed, actions["code"].tolist())
         if unknown:
