@@ -315,7 +315,11 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
             outcome.failed.append(f"{name} : message impossible à envoyer (adresse ou nom du compte, ou réglage "
                                   "PST_SMTP_FROM / PST_SMTP_PASSWORD à vérifier).")
             continue
-        _settle(engine, actor, claim, sent=True)
+        try:
+            _settle(engine, actor, claim, sent=True)
+        except EditError:  # sent all the same: say so; the claim stays and shows as « en cours d'envoi »
+            outcome.sent.append(f"{name} <{person.email}> : {count} (envoyé ; l'envoi n'a pas pu être noté).")
+            continue
         outcome.sent.append(f"{name} <{person.email}> : {count}.")
     if wanted is None and not state.unlinked.empty:
         counts = state.unlinked["project_lead"].fillna("(sans chef de projet)").value_counts(sort=False)
