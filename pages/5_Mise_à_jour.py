@@ -6,7 +6,7 @@ import streamlit as st
 from pst_data import services
 from pst_data.bulk import editor_frame, row_edits
 from pst_data.services import EditError, RowEdit
-from pst_data.text import md_escape
+from pst_data.text import md_escape, spelling_groups
 from ui import data
 from pst_data import accounts
 from pst_data.uow import read_session
@@ -257,3 +257,24 @@ if directs:
                 if st.form_submit_button("Relier", type="primary"):
                     run_write(lambda: accounts.link_lead(data.engine(), author, plan["id"], name, account),
                               f"« {name} » relié à {choices[account]}." if account else f"« {name} » n'est plus relié à un compte.")
+
+            if leads["project_lead"].nunique() > 1:
+                st.markdown("##### Un même chef de projet écrit de deux façons")
+                groups = spelling_groups(linked.index)
+                if groups:
+                    st.caption(md_escape("Orthographes proches dans ce plan : "
+                                         + " ; ".join(" / ".join(f"« {n} »" for n in group) for group in groups) + "."))
+                else:
+                    st.caption("Les documents écrivent parfois un nom de deux façons (« CRECHE », « CRÈCHE ») : "
+                               "fusionnez-les pour que le plan compte une seule personne.")
+                names = list(linked.index)
+                # Suggested: keep the spelling most actions use, replace the other
+                counts = leads["project_lead"].value_counts()
+                first = sorted(groups[0], key=lambda n: -counts[n]) if groups else names[:2]
+                with st.form("lead_merge_form"):
+                    replaced = st.selectbox("Nom à remplacer", names, index=names.index(first[-1]), key="merge_replaced")
+                    kept = st.selectbox("Nom à garder", names, index=names.index(first[0]), key="merge_kept")
+                    if st.form_submit_button("Fusionner"):
+                        run_write(lambda: services.merge_leads(data.engine(), author, plan["id"], replaced, kept),
+                                  f"Les actions de « {replaced} » ont maintenant « {kept} » pour chef de projet. "
+                                  "« Annuler » dans le Journal défait la fusion.")

@@ -869,6 +869,41 @@ def mark_with_commune(engine: Engine, actor: Actor | Operator, action_ids: list[
                             comment)
 
 
+def merge_leads(engine: Engine, actor: Actor | Operator, plan_id: int, replaced: str, kept: str,
+                comment: str | None = None) -> list[SaveResult]:
+    """One chef de projet spelt two ways by the documents (« CRECHE », « CRÈCHE »): every action of
+    the plan naming ``replaced`` now names ``kept``. One change in the journal, undone as one.
+    The link to an account is left as it is: refused when the two names are linked to two
+    different accounts, since the merged name could not say whose actions they are."""
+    comment = _comment(comment)
+    replaced, kept = (replaced or "").strip(), (kept or "").strip()
+    if not replaced or not kept:
+        raise EditError(["Choisissez le nom à remplacer et le nom à garder."], ["project_lead"])
+    if replaced == kept:
+        raise EditError(["Le nom à remplacer et le nom à garder sont le même : rien à fusionner."], ["project_lead"])
+    with write(engine, actor) as uow:
+        uow.lock_plan(plan_id)
+        actions = uow.session.scalars(
+            select(Action).join(OperationalObjective).join(StrategicObjective)
+            .where(StrategicObjective.plan_id == plan_id, Action.project_lead.in_([replaced, kept]))
+            .order_by(Action.id)).all()
+        moving = [a for a in actions if a.project_lead == replaced]
+        if not moving:
+            raise EditError([f"Aucune action de ce plan n'a plus « {replaced[:80]} » pour chef de projet "
+                             "(fusionné entre-temps ?). Rechargez la page."], ["project_lead"])
+        if not any(a.project_lead == kept for a in actions):
+            raise EditError([f"Aucune action de ce plan n'a « {kept[:80]} » pour chef de projet. Rechargez la page."],
+                            ["project_lead"])
+        accounts = {a.project_lead: set() for a in actions}
+        for action in actions:
+            if action.lead_account_id is not None:
+                accounts[action.project_lead].add(action.lead_account_id)
+        if accounts[replaced] and accounts[kept] and accounts[replaced] != accounts[kept]:
+            raise EditError([f"« {replaced[:80]} » et « {kept[:80]} » sont reliés à des comptes différents : "
+                             "reliez-les d'abord au même compte (ou déliez l'un des deux)."], ["lead_account"])
+        return _update_each(uow, [a.id for a in moving], lambda action: {"project_lead": kept}, comment)
+
+
 def _update_each(uow: UnitOfWork, action_ids: list[int], change_of, comment: str | None) -> list[SaveResult]:
     """One change over many actions: ``change_of(action)`` gives each its fields (read inside
     the write, so what someone changed meanwhile is kept), or None to leave it alone."""
@@ -884,6 +919,6 @@ def _update_each(uow: UnitOfWork, action_ids: list[int], change_of, comment: str
 __all__ = [
     "STATUSES", "BulkResult", "CellConflict", "Conflict", "ConflictError", "EditError", "RowEdit",
     "SaveResult", "bulk_update", "coherent_status_and_progress", "create_action",
-    "delete_action", "delete_objective", "label_actions", "mark_with_commune", "move_action", "parse_progress", "reorder_objectives",
+    "delete_action", "delete_objective", "label_actions", "mark_with_commune", "merge_leads", "move_action", "parse_progress", "reorder_objectives",
     "save_label", "save_objective", "set_progress", "suggests_finalising", "undo_change", "update_action",
 ]

@@ -50,6 +50,17 @@ def label_key(name: str) -> str:
     return fold(" ".join(name.split()))
 
 
+def spelling_groups(names) -> list[list[str]]:
+    """Names that differ only by case, accents or spaces (« CRECHE », « Crèche  »): one person or
+    service spelt two ways by the documents, which a directeur may merge. Each group in the one
+    order of names, groups ordered by their first name."""
+    groups: dict[str, set[str]] = {}
+    for name in names:
+        if name and name.strip():
+            groups.setdefault(label_key(name), set()).add(name)
+    return sorted((sorted_names(g) for g in groups.values() if len(g) > 1), key=lambda g: (fold(g[0]), g[0]))
+
+
 def sorted_names(names) -> list[str]:
     """The one order of a set of names (labels...): accent- and case-blind, so that SQLite and
     PostgreSQL, whose collations differ, give the same lists."""

@@ -96,6 +96,27 @@ def test_a_directeur_links_a_chef_de_projet_who_can_then_update_their_actions(ap
     engine.dispose()
 
 
+def test_a_directeur_merges_two_spellings_of_a_chef_de_projet(app_db_url):
+    """The tab names the spellings it found and suggests keeping the one most actions use."""
+    at = open_page("pages/5_Mise_à_jour.py", app_db_url, login="bob", plan="binche")
+    no_exception(at)
+    assert any("« CRECHE » / « CRÈCHE »" in c.value for c in at.caption)
+    engine = make_engine(app_db_url)
+    with Session(engine) as s:
+        counts = dict(s.execute(select(Action.project_lead, func.count()).where(
+            Action.project_lead.in_(["CRECHE", "CRÈCHE"])).group_by(Action.project_lead)).all())
+    most, fewer = sorted(counts, key=lambda n: -counts[n])
+    assert (at.selectbox(key="merge_kept").value, at.selectbox(key="merge_replaced").value) == (most, fewer)
+    button(at, "Fusionner").click()
+    at.run()
+    no_exception(at)
+    assert any(f"Les actions de « {fewer} » ont maintenant « {most} » pour chef de projet" in s.value for s in at.success)
+    assert not any("« CRECHE » / « CRÈCHE »" in c.value for c in at.caption)
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).where(Action.project_lead == most)) == sum(counts.values())
+    engine.dispose()
+
+
 def test_mon_compte_changes_the_password(app_db_url):
     at = open_page("pages/9_Mon_compte.py", app_db_url, login="lea.lecteur")
     no_exception(at)

@@ -442,3 +442,60 @@ def test_every_invalid_cell_of_a_bulk_save_is_named_at_once(seeded_engine):
     assert "Ligne 1.1.1.1.1 : " in text and "abc" in text
     assert "raison" in text.lower(), text
     assert action(seeded_engine, "binche", "1.1.1.1.1").version == a.version
+
+
+# -- one chef de projet spelt two ways ------------------------------------------------------
+
+def _leads(engine, slug: str) -> Counter:
+    with Session(engine) as s:
+        return Counter(s.scalars(select(Action.project_lead).join(OperationalObjective).join(StrategicObjective)
+                                .join(Plan).where(Plan.slug == slug)))
+
+
+def test_a_directeur_merges_two_spellings_of_a_chef_de_projet_and_undoes_it(seeded_engine):
+    """Binche's document writes « CRECHE » and « CRÈCHE »: merged, every action names « CRÈCHE »,
+    each recorded (who, old → new) in one change that « Annuler » takes back whole."""
+    before = _leads(seeded_engine, "binche")
+    assert before["CRECHE"] and before["CRÈCHE"]
+    results = services.merge_leads(seeded_engine, DOMINIQUE, binche_id(seeded_engine), "CRECHE", "CRÈCHE")
+    after = _leads(seeded_engine, "binche")
+    assert after["CRECHE"] == 0 and after["CRÈCHE"] == before["CRECHE"] + before["CRÈCHE"]
+    assert len(results) == before["CRECHE"] and len({r.change_id for r in results}) == 1
+    with Session(seeded_engine) as s:
+        rows = s.scalars(select(History).where(History.change_id == results[0].change_id)).all()
+    assert {(r.field, r.old_value, r.new_value, r.account_id) for r in rows} == {
+        ("project_lead", "CRECHE", "CRÈCHE", DOMINIQUE.account_id)}
+    services.undo_change(seeded_engine, results[0].change_id, BOB)
+    assert _leads(seeded_engine, "binche") == before
+
+
+def binche_id(engine) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(Plan.id).where(Plan.slug == "binche"))
+
+
+@pytest.mark.parametrize(("who", "replaced", "kept", "message"), [
+    (LEA, "CRECHE", "CRÈCHE", r"Votre rôle \(lecteur\) permet de consulter"),
+    (BOB, "CRECHE", "CRECHE", "rien à fusionner"),
+    (BOB, "  ", "CRÈCHE", "Choisissez le nom à remplacer"),
+    (BOB, "Personne inconnue", "CRÈCHE", "n'a plus « Personne inconnue »"),
+    (BOB, "CRECHE", "Personne inconnue", "n'a « Personne inconnue » pour chef de projet"),
+])
+def test_a_merge_refused_changes_nothing(seeded_engine, who, replaced, kept, message):
+    before = _leads(seeded_engine, "binche")
+    with pytest.raises(EditError, match=message):
+        services.merge_leads(seeded_engine, who, binche_id(seeded_engine), replaced, kept)
+    assert _leads(seeded_engine, "binche") == before
+
+
+def test_two_spellings_linked_to_two_accounts_are_not_merged(seeded_engine):
+    """The merged name could not say whose actions they are: the directeur links them first."""
+    plan = binche_id(seeded_engine)
+    accounts.link_lead(seeded_engine, BOB, plan, "CRECHE", DOMINIQUE.account_id)
+    accounts.link_lead(seeded_engine, BOB, plan, "CRÈCHE", BOB.account_id)
+    before = _leads(seeded_engine, "binche")
+    with pytest.raises(EditError, match="reliés à des comptes différents"):
+        services.merge_leads(seeded_engine, BOB, plan, "CRECHE", "CRÈCHE")
+    assert _leads(seeded_engine, "binche") == before
+    accounts.link_lead(seeded_engine, BOB, plan, "CRÈCHE", DOMINIQUE.account_id)  # the same person: merged
+    assert services.merge_leads(seeded_engine, BOB, plan, "CRECHE", "CRÈCHE")

@@ -25,7 +25,7 @@ from pst_data import charts, queries, services
 from pst_data.exports.deck import plan_deck
 from pst_data.exports.excel import plan_workbook
 from pst_data.exports.report import evaluation_report
-from pst_data.text import WORD_JOINER, md_escape, plotly_escape
+from pst_data.text import WORD_JOINER, md_escape, plotly_escape, spelling_groups
 from tests.conftest import TODAY
 from tests.test_services import action
 from tests.people import ALICE
@@ -409,3 +409,9 @@ def test_text_saved_before_the_rule_still_exports(seeded_engine):
     with Session(seeded_engine) as s:
         book = load_workbook(io.BytesIO(template_workbook(export_plan(s, "ecaussinnes"))))
     assert "Ancien titre\ncollé" in [c.value for row in book["Actions"].iter_rows() for c in row]
+
+
+def test_spellings_of_one_name_are_grouped_whatever_the_case_accents_or_spaces():
+    names = ["CRÈCHE", "Deltenre Ludivine", "CRECHE", "DELTENRE  Ludivine", "Crèche", "Service social", " ", ""]
+    assert spelling_groups(names) == [["CRECHE", "CRÈCHE", "Crèche"], ["DELTENRE  Ludivine", "Deltenre Ludivine"]]
+    assert spelling_groups(["Service social", "Service sociaux"]) == []
