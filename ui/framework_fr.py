@@ -193,7 +193,20 @@ STYLE = """<style>
 [data-testid='stCaptionContainer'] {opacity: 1 !important;}
 [data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p, [data-testid='stCaptionContainer'] strong,
 [data-testid='stWidgetLabel'] p, [data-testid='stMetricLabel'] p, small {color: #4a5260 !important;}
+%(date_placeholders)s
 </style>"""
+
+# An empty date field shows its segments' placeholders in the date library's locale, fixed to
+# en-US (« dd/mm/yyyy »). Its text is not ours to rewrite (React owns it: a script doing so made
+# the page loop), so the French is drawn over it: the English made see-through, the French in
+# its place, in the same colour; focus and typing are untouched.
+DATE_PLACEHOLDERS = {"day": "jj", "month": "mm", "year": "aaaa"}
+_SEGMENT = "[data-testid='stDateInputFieldsScroller'] [data-placeholder][data-type='%s']"
+DATE_PLACEHOLDER_STYLE = "\n".join(
+    f"{_SEGMENT % kind} {{position: relative; -webkit-text-fill-color: transparent;}}\n"
+    f"{_SEGMENT % kind}::after {{content: '{french}'; position: absolute; left: 0; right: 0; top: 0; text-align: center; "
+    "-webkit-text-fill-color: currentcolor;}"
+    for kind, french in DATE_PLACEHOLDERS.items() if french != "mm")
 
 
 def script() -> str:
@@ -203,4 +216,4 @@ def script() -> str:
         "months": json.dumps(MONTHS, ensure_ascii=False), "english_months": json.dumps(ENGLISH_MONTHS),
         "weekdays": json.dumps(WEEKDAYS), "user": json.dumps(USER_TEXT),
     }
-    return f"{STYLE}<script>{body}</script>"
+    return f"{STYLE % {'date_placeholders': DATE_PLACEHOLDER_STYLE}}<script>{body}</script>"

@@ -39,6 +39,13 @@ COLLECT = """() => {
 }"""
 
 
+SEEN_PLACEHOLDERS = """() => [...document.querySelectorAll('[data-testid="stDateInput"] [data-placeholder]')].map(el => {
+  const drawn = getComputedStyle(el, '::after').content;  // the French drawn over a see-through segment
+  const hidden = getComputedStyle(el).webkitTextFillColor === 'rgba(0, 0, 0, 0)';
+  return hidden && drawn !== 'none' ? drawn.replace(/"/g, '') : el.textContent;
+})"""
+
+
 def english_left(page) -> list[str]:
     return sorted({t for t in page.evaluate(COLLECT) if t in ENGLISH_TEXTS or ENGLISH_INSIDE.search(t)})
 
@@ -78,6 +85,12 @@ def test_widgets_speak_french_when_used(app_server, page, tmp_path):
     assert english_left(page) == []
     shot(page, "french-widgets-calendar")
     page.keyboard.press("Escape")
+    # An empty date field reads « jj/mm/aaaa », not « dd/mm/yyyy ».
+    page.goto(f"{app_server.url}/Bureau_et_relances?plan=binche")
+    wait_for_app(page)
+    page.locator("[data-testid='stDateInput'] [data-placeholder]").first.wait_for(timeout=10_000)
+    assert page.evaluate(SEEN_PLACEHOLDERS)[:3] == ["jj", "mm", "aaaa"]
+    shot(page, "french-empty-date")
     # Typing in a form's text field, then an upload (its size in French units).
     page.goto(f"{app_server.url}/Administration?plan=binche")
     wait_for_app(page)
