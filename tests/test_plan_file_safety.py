@@ -184,10 +184,10 @@ def _billion_laughs(levels: int = 9, width: int = 9) -> str:
 
 @pytest.mark.parametrize("loader", LOADERS, ids=lambda c: c.__name__)
 def test_alias_bomb_is_refused_at_once(loader):
-    start = time.perf_counter()
+    start = time.thread_time()
     with pytest.raises(PlanYamlError) as caught:
         load_yaml(_billion_laughs(), loader=loader)  # 9**9 = 387 million "lol" once expanded
-    assert time.perf_counter() - start < 0.5
+    assert time.thread_time() - start < 0.5
     assert "une fois les alias développés" in caught.value.errors[0]
     assert caught.value.errors[0].startswith("ligne 7, colonne ")  # l6: 9**6 > 200 000
     # a few aliases, as people use them, are fine
@@ -209,10 +209,10 @@ def test_deep_nesting_is_refused(loader, style):
         text = "".join(f"{'  ' * i}k{i}:\n" for i in range(1000)) + "  " * 1000 + "fin\n"
     else:  # 30 anchors, each two levels deeper than the one it repeats: deep only once expanded
         text = "l0: &l0 [x]\n" + "".join(f"l{i}: &l{i} [[*l{i - 1}]]\n" for i in range(1, 30))
-    start = time.perf_counter()
+    start = time.thread_time()  # this thread's CPU: what other tests running beside it cost is not counted
     with pytest.raises(PlanYamlError) as caught:
         load_yaml(text, loader=loader)
-    assert time.perf_counter() - start < 0.5
+    assert time.thread_time() - start < 0.5
     assert "imbrication trop profonde" in caught.value.errors[0]
     assert caught.value.errors[0].startswith("ligne ")
 
