@@ -112,7 +112,10 @@ def canonical_labels(session: Session, names: list[str], new_label: Callable[[st
     """Each name as the label it designates (« ppi » is « PPI »), once. A name no label has is a
     new label definition: ``new_label`` is asked first and raises when the actor may not create
     one (None: nobody may here)."""
-    known = {l.name_key: l.name for l in session.scalars(select(Label))}
+    if not names:  # most actions of an import: no query at all
+        return []
+    keys = {label_key(name) for name in names}
+    known = dict(session.execute(select(Label.name_key, Label.name).where(Label.name_key.in_(keys))).all())
     out: list[str] = []
     for name in names:
         key = label_key(name)
