@@ -23,7 +23,8 @@ from pst_data.accounts import active_actor
 from pst_data.cli_french import FrenchArgumentParser
 from pst_data.importer import DatabasePlans, export_plan, import_plan, preview_import
 from pst_data.exchange.files import read_plan_data
-from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, read_plan_path
+from pst_data.formatting import plural
+from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, notice_lines, read_plan_path
 from pst_data.seed import seed
 from pst_data.services import EditError
 from pst_data.uow import Operator, read_session
@@ -241,16 +242,21 @@ def _engine():
 def cmd_import(args) -> int:
     data = read_plan_path(args.file)
     engine = _engine()
-    plan = read_plan_data(data, args.file, slug=args.slug, known=DatabasePlans(engine))  # validated before any write
+    notices: list[str] = []
+    plan = read_plan_data(data, args.file, slug=args.slug, known=DatabasePlans(engine),
+                          notices=notices)  # validated before any write
     actor = _actor(engine, args.as_login)
     preview = preview_import(engine, plan, actor)  # the same import, rolled back
+    for line in notice_lines(notices):  # before anything is written, like the page's preview
+        print(line)
     if args.dry_run:
         print(preview.text())
         print("Aperçu seulement (--dry-run) : rien n'a été écrit.")
         return 0
     if preview.removals and not args.confirm_removals:  # removals are never silent
         lines = [f"  {line.element} « {line.old or ''} »" for line in preview.removals]
-        print("\n".join([f"Cet import supprimerait {len(lines)} élément(s) absent(s) du fichier :", *lines,
+        print("\n".join([f"Cet import supprimerait {plural(len(lines), 'élément')} "
+                         f"absent{'s' if len(lines) > 1 else ''} du fichier :", *lines,
                          "Rien n'a été écrit. Relancez avec --confirm-removals pour les supprimer "
                          "(ou --dry-run pour voir tout ce qui changerait)."]), file=sys.stderr)
         return 2
@@ -431,7 +437,8 @@ def cmd_template(args) -> int:
 
 
 def cmd_check(args) -> int:
-    plan = read_plan_data(read_plan_path(args.file), args.file)
+    notices: list[str] = []
+    plan = read_plan_data(read_plan_path(args.file), args.file, notices=notices)
     counts = {"os": len(plan["strategic_objectives"])}
     counts["oo"] = sum(len(o["operational_objectives"]) for o in plan["strategic_objectives"])
     counts["actions"] = sum(1 for _ in iter_actions(plan))
@@ -439,6 +446,8 @@ def cmd_check(args) -> int:
         f"Fichier valide : plan « {plan['slug']} », {counts['os']} OS, {counts['oo']} OO, "
         f"{counts['actions']} actions."
     )
+    for line in notice_lines(notices):
+        print(line)
     return 0
 
 

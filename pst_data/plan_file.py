@@ -140,6 +140,17 @@ AMOUNT_PATTERN = re.compile(r"^([0-9]+)(?:[.,]([0-9]+))?$")
 ERRORS_SHOWN = 50
 
 
+def notice_lines(notices: list[str]) -> list[str]:
+    """The values a file gave that are kept otherwise (rounded), as the import preview and the
+    CLI show them: a heading, then the first ``ERRORS_SHOWN`` with the count of the rest."""
+    if not notices:
+        return []
+    hidden = len(notices) - ERRORS_SHOWN
+    return ([f"Repris autrement que dans le fichier ({len(notices)}) :"]
+            + [f"  {line}" for line in notices[:ERRORS_SHOWN]]
+            + ([f"  … et {hidden} autre{'s' if hidden > 1 else ''}."] if hidden > 0 else []))
+
+
 class PlanFileError(ValueError):
     """A plan file that cannot be imported; ``errors`` lists every problem, in French."""
 
@@ -439,7 +450,7 @@ class PlanChecker:
     def keys(self, data: dict, known: dict[str, Any], where: str) -> dict[str, Any]:
         unknown = sorted(set(map(str, data)) - set(known))
         if unknown:
-            self.error(where, f"clé(s) inconnue(s) : {', '.join(unknown)}.")
+            self.error(where, f"{'clé inconnue' if len(unknown) == 1 else 'clés inconnues'} : {', '.join(unknown)}.")
         out = {}
         for key, empty in known.items():
             value = data.get(key)

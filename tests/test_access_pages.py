@@ -293,6 +293,21 @@ def test_a_directeur_imports_a_workbook_into_the_plan_they_direct(app_db_url):
                                              "0 supprimée, 0 objectif modifié."]
 
 
+def test_the_import_preview_says_which_values_of_the_file_are_rounded(app_db_url):
+    from tests.pages_support import ROOT
+
+    at = open_page("pages/10_Administration.py", app_db_url, login="alice")
+    at.selectbox(key="import_target").select("")
+    content = (ROOT / "tests/fixtures/ecomptes/cpas_exemple.xml").read_bytes()
+    at.file_uploader(key="plan_upload").set_value(("cpas_exemple.xml", content, "application/xml"))
+    at.run()
+    no_exception(at)
+    assert [w.value for w in at.warning if "autrement" in w.value] == [
+        "2 valeurs du fichier seront reprises autrement qu'écrit (arrondi) : vérifiez-les avant d'importer."]
+    shown = " ".join(t.value for t in at.text)
+    assert "Repris autrement que dans le fichier (2) :" in shown and "33.5 arrondi à 34 %" in shown
+
+
 def test_a_directeur_cannot_create_a_plan_and_a_lecteur_cannot_import(app_db_url):
     from pst_data.exchange.workbook import plan_workbook
     from pst_data.plan_file import load_plan_file

@@ -476,6 +476,43 @@ def test_a_taux_out_of_range_is_refused_with_its_element():
                       "être entre 0 et 100."]
 
 
+def test_a_value_kept_otherwise_than_written_is_said_with_its_element():
+    """eComptes writes decimals our fields do not hold (a taux of 33.5, 0.333 ETP, 12.345 €): each
+    is kept rounded and said, with its element, before anything is imported; never in silence."""
+    notices: list[str] = []
+    plan = read_ecomptes(fixture_bytes(), "cpas_exemple.xml", notices=notices)
+    other = FIRST_ACTION.replace("Volet[1]", "Volet[2]")
+    assert notices == [f"élément {FIRST_ACTION}/TauxAvancement : taux d'avancement 33.5 arrondi à 34 % "
+                       "(les taux sont entiers).",
+                       f"élément {other}/TauxAvancement : taux d'avancement 45.25 arrondi à 45 % "
+                       "(les taux sont entiers)."]
+    assert next(a for _, _, a in iter_actions(plan) if a["code"] == "1.1.1")["progress"] == 34
+    data = (fixture_bytes().replace(b"<TauxAvancement>33.5<", b"<TauxAvancement>1.10<")
+            .replace(b"<ETP>1.5<", b"<ETP>0.333<").replace(b"<Montant>1234.5<", b"<Montant>1234.505<"))
+    notices = []
+    read_ecomptes(data, "cpas_exemple.xml", notices=notices)
+    assert notices[:3] == [
+        f"élément {FIRST_ACTION}/TauxAvancement : taux d'avancement 1.10 arrondi à 1 % (les taux sont entiers).",
+        f"élément {FIRST_ACTION}/ETP : ETP 0.333 arrondi à 0,33 (deux décimales).",
+        f"élément {FIRST_ACTION}/Articles/Article[1]/Montant : montant 1234.505 arrondi à 1\u202f234,51\u00a0€ "
+        "(au cent).",
+    ]
+    whole = fixture_bytes().replace(b"<TauxAvancement>33.5<", b"<TauxAvancement>34<").replace(
+        b"<TauxAvancement>45.25<", b"<TauxAvancement>45<")
+    notices = []
+    read_ecomptes(whole, "cpas_exemple.xml", notices=notices)
+    assert notices == []
+
+
+def test_the_rounded_values_are_listed_fifty_at_most():
+    from pst_data.plan_file import notice_lines
+
+    assert notice_lines([]) == []
+    lines = notice_lines([f"élément {i}" for i in range(53)])
+    assert lines[0] == "Repris autrement que dans le fichier (53) :"
+    assert lines[1] == "  élément 0" and lines[50] == "  élément 49" and lines[51:] == ["  … et 3 autres."]
+
+
 def test_bad_values_are_all_listed_with_their_elements():
     data = (fixture_bytes()
             .replace(b"<Statut>EN_COURS</Statut>\n                    <Responsable>",

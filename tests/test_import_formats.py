@@ -183,6 +183,16 @@ def test_the_command_line_speaks_ecomptes(tmp_path, cli):
     assert missing.returncode == 2 and "code INS" in missing.stderr
 
 
+def test_the_command_line_says_which_values_it_rounds_before_importing(tmp_path, cli):
+    url = f"sqlite:///{tmp_path / 'rounded.sqlite3'}"
+    fixture = ROOT / "tests/fixtures/ecomptes/cpas_exemple.xml"
+    for command in (("check", fixture), ("import", fixture, "--dry-run"), ("import", fixture)):
+        done = cli(*command, url=url)
+        assert done.returncode == 0, done.stderr
+        assert "Repris autrement que dans le fichier (2) :" in done.stdout, command
+        assert "TauxAvancement : taux d'avancement 33.5 arrondi à 34 % (les taux sont entiers)." in done.stdout
+
+
 def test_a_change_of_the_plan_s_own_fields_is_previewed_and_applied(seeded_engine):
     from pst_data.importer import preview_import
 

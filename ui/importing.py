@@ -12,7 +12,7 @@ from pst_data.access import Actor
 from pst_data.exchange.files import ACCEPTED_EXTENSIONS, read_plan_data
 from pst_data.formatting import plural
 from pst_data.importer import DatabasePlans, import_plan, preview_import
-from pst_data.plan_file import PlanFileError
+from pst_data.plan_file import PlanFileError, notice_lines
 from pst_data.services import EditError
 from pst_data.views import plan_tree
 from ui import data
@@ -35,7 +35,9 @@ def import_box(actor: Actor, targets: dict[str, str], index: int = 0) -> None:
     if upload is None:
         return
     try:
-        plan_data = read_plan_data(upload.getvalue(), upload.name, slug=target or None, known=DatabasePlans(engine))
+        notices: list[str] = []
+        plan_data = read_plan_data(upload.getvalue(), upload.name, slug=target or None, known=DatabasePlans(engine),
+                                   notices=notices)
         preview = preview_import(engine, plan_data, actor)
     except PlanFileError as exc:
         show_errors(exc.errors, head=f"Fichier refusé ({upload.name}) : rien n'a été importé.")
@@ -44,6 +46,10 @@ def import_box(actor: Actor, targets: dict[str, str], index: int = 0) -> None:
         show_errors(exc.errors)
         return
     st.text(preview.text())  # plain text: the file's titles are shown as written
+    if notices:
+        st.warning(f"{plural(len(notices), 'valeur')} du fichier {'sera reprise' if len(notices) == 1 else 'seront reprises'} "
+                   "autrement qu'écrit (arrondi) : vérifiez-les avant d'importer.")
+        st.text("\n".join(notice_lines(notices)))
     if preview.report.created:
         tree = plan_tree(plan_data)
         counts = tree["Niveau"].value_counts()

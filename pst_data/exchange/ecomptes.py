@@ -134,10 +134,13 @@ def read_ecomptes(
     *,
     slug: str | None = None,
     base: dict | None = None,
+    notices: list[str] | None = None,
 ) -> dict:
     """The validated, normalised plan of an eComptes PST export, or PlanFileError listing every
     problem in French with the path of its XML element. ``base``: the plan already in the
-    database, whose fields eComptes does not carry are kept (see the module's docstring)."""
+    database, whose fields eComptes does not carry are kept (see the module's docstring).
+    ``notices`` receives, in French, each value kept otherwise than the file writes it (a taux of
+    33.5 kept as 34 %): never changed in silence."""
     problem = size_problem(len(data), exact=True)  # before any parsing
     if problem:
         raise PlanFileError([problem], source)
@@ -146,7 +149,10 @@ def read_ecomptes(
     raw = reader.plan(root, slug)
     if reader.errors:
         raise PlanFileError(reader.errors, source)
-    return plain_numbers(validate_plan(raw, source))
+    plan = plain_numbers(validate_plan(raw, source))
+    if notices is not None:
+        notices.extend(reader.notices)
+    return plan
 
 
 def _parse(data: bytes | str, source: str | None) -> ET.Element:
@@ -219,6 +225,7 @@ class _Reader:
 
     def __init__(self, base: dict | None) -> None:
         self.errors: list[str] = []
+        self.notices: list[str] = []  # values kept otherwise than written (rounded)
         self.base = base
         self.base_os: dict[str, dict] = {}
         self.base_oo: dict[tuple[str, str], dict] = {}
@@ -233,6 +240,10 @@ class _Reader:
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(f"élément {path} : {message}")
+
+    def rounded(self, element: ET.Element, path: str, what: str, value: Decimal, kept: Decimal, shown: str) -> None:
+        if kept != value:
+            self.notices.append(f"élément {path} : {what} {_shown(_text(element) or '', 30)} arrondi à {shown}.")
 
     # -- the document ------------------------------------------------------------------
     def plan(self, root: ET.Element, slug: str | None) -> dict:
@@ -574,7 +585,9 @@ class _Reader:
             self.error(path, f"taux d'avancement {_shown(_text(element) or '', 30)} hors limites : il doit "
                              "être entre 0 et 100.")
             return None
-        return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        kept = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        self.rounded(element, path, "taux d'avancement", value, kept, f"{kept} % (les taux sont entiers)")
+        return int(kept)
 
     def staff(self, element: ET.Element | None, path: str) -> Decimal | None:
         value = self.decimal(element, path, "ETP")
@@ -588,7 +601,9 @@ class _Reader:
                              f"{format_number(STAFF_FTE_MAX)}).")
             return None
         # our column holds two decimals: 0.333 ETP is kept as 0.33
-        return value.quantize(CENTS, rounding=ROUND_HALF_UP)
+        kept = value.quantize(CENTS, rounding=ROUND_HALF_UP)
+        self.rounded(element, path, "ETP", value, kept, f"{format_number(kept)} (deux décimales)")
+        return kept
 
     def articles(self, element: ET.Element, path: str) -> list[tuple[Decimal, str]]:
         """(amount, line of budget_text) for each budget Article. Projections (multi-year
@@ -605,6 +620,8 @@ class _Reader:
                 self.error(f"{article_path}/Montant", f"montant {_shown(_text(article.find('Montant')) or '', 30)} "
                                                       f"trop grand (maximum {format_number(BUDGET_MAX)}).")
                 continue
+            self.rounded(article.find("Montant"), f"{article_path}/Montant", "montant", amount,
+                         amount.quantize(CENTS, rounding=ROUND_HALF_UP), f"{format_euros(amount)} (au cent)")
             parts = []
             year = _text(article.find("Exercice"))
             if year:

@@ -36,8 +36,11 @@ class KnownPlans(Protocol):
 
 
 def read_plan_data(data: bytes, source: str | None = None, *, slug: str | None = None,
-                   known: KnownPlans | None = None) -> dict[str, Any]:
+                   known: KnownPlans | None = None, notices: list[str] | None = None) -> dict[str, Any]:
     """The validated plan a file's bytes hold.
+
+    ``notices`` receives, in French, what the file's values became otherwise than written
+    (eComptes decimals rounded): shown before the import, never changed in silence.
 
     ``slug``: import under this identifier instead of the file's (« --slug »).
     ``known``: the plans already in the database. eComptes names a CPAS by its INS code, not by
@@ -60,8 +63,10 @@ def read_plan_data(data: bytes, source: str | None = None, *, slug: str | None =
     if kind == "ecomptes":
         from pst_data.exchange.ecomptes import read_ecomptes
 
-        plan = read_ecomptes(data, source, slug=slug)
+        first_notices: list[str] = []
+        plan = read_ecomptes(data, source, slug=slug, notices=first_notices)
         if known is None:
+            _extend(notices, first_notices)
             return plan
         target = slug
         if target is None:
@@ -76,5 +81,13 @@ def read_plan_data(data: bytes, source: str | None = None, *, slug: str | None =
             raise PlanFileError([f"ce fichier eComptes est celui du CPAS de code INS {plan['ins_code']} ; le plan "
                                  f"« {target} » est celui du code INS {base['ins_code']}. Choisissez le bon plan "
                                  "(ou corrigez son code INS)."], source)
-        return read_ecomptes(data, source, slug=target, base=base) if base or target != plan["slug"] else plan
+        if base or target != plan["slug"]:
+            return read_ecomptes(data, source, slug=target, base=base, notices=notices)
+        _extend(notices, first_notices)
+        return plan
     return parse_plan_bytes(data, source, slug)
+
+
+def _extend(notices: list[str] | None, found: list[str]) -> None:
+    if notices is not None:
+        notices.extend(found)
