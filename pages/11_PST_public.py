@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from pst_data import charts, clock
-from pst_data.formatting import fmt_date, fmt_number, fmt_percent
+from pst_data.formatting import fmt_date, fmt_number, fmt_percent, plural
 from pst_data import schedule
 from pst_data.progress import rollup, schedule_of, summarise
 from pst_data.text import md_escape
@@ -122,10 +122,10 @@ st.markdown(
     f"- **{fmt_number(summary.actions, 0)}** actions, dont {fmt_number(summary.assessed, 0)} avec un taux d'avancement\n"
     f"- Taux d'avancement moyen : **{fmt_percent(summary.mean_progress)}**\n"
     + (f"- Par rapport au calendrier : {md_escape(schedule_line(on_calendar))}\n"
-       + "".join(f"- {md_escape(status)} : {fmt_number(count, 0)} action(s)\n"
+       + "".join(f"- {md_escape(status)} : {plural(count, 'action')}\n"
                  for status, count in on_calendar.counts.items() if count)
        if running else
-       "".join(f"- {md_escape(label)} : {fmt_number(count, 0)} action(s)\n" for label, count in summary.band_counts.items()))
+       "".join(f"- {md_escape(label)} : {plural(count, 'action')}\n" for label, count in summary.band_counts.items()))
 )
 
 if actions.empty:

@@ -6,7 +6,7 @@ import streamlit as st
 from db.limits import HEALTHS
 from pst_data import services
 from pst_data.bulk import MY_COLUMNS, my_editor_frame, row_edits, to_do_text
-from pst_data.formatting import _missing as missing, fmt_date, fmt_percent
+from pst_data.formatting import _missing as missing, fmt_date, fmt_percent, plural
 from pst_data.services import EditError
 from pst_data.text import md_escape
 from ui import data
@@ -36,7 +36,7 @@ for (organisation, next_bureau), group in mine.groupby(["organisation", "next_bu
     due = int(group["to_update"].sum())
     when = f"prochain Bureau le {fmt_date(next_bureau)}" if next_bureau is not None and next_bureau == next_bureau \
         else "aucun Bureau à venir au calendrier"
-    st.markdown(md_escape(f"{organisation} · {when} · {due} action(s) à mettre à jour sur {len(group)}"))
+    st.markdown(md_escape(f"{organisation} · {when} · {plural(due, 'action')} à mettre à jour sur {len(group)}"))
 
 # The full titles, wrapped, the most urgent first (a table cell would cut them): what each action
 # needs, in the table's order.
@@ -96,7 +96,8 @@ if submitted:
             data.invalidate()
             st.session_state.pop(MY_PIN, None)  # redraw from the saved state, with the new versions
             if result.saved:
-                flash("success", f"{len(result.saved)} action(s) enregistrée(s) : "
+                flash("success", f"{plural(len(result.saved), 'action')} "
+                      f"enregistrée{'s' if len(result.saved) > 1 else ''} : "
                       + ", ".join(r.code for r in result.saved) + ".")
                 for saved in result.saved:
                     for notice in saved.notices:

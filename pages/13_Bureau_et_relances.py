@@ -87,8 +87,11 @@ else:
         show_table(late_table if directs else late_table.drop(columns=["Adresse e-mail"]), hide_index=True,
                    width="stretch")
     if not state.unlinked.empty:
-        st.caption(md_escape(f"{len(state.unlinked)} action(s) à mettre à jour ont un chef de projet sans compte relié "
-                             "(Mise à jour → « Chefs de projet ») : elles ne peuvent pas être relancées par e-mail."))
+        single = len(state.unlinked) == 1
+        st.caption(md_escape(f"{plural(len(state.unlinked), 'action')} à mettre à jour {'a' if single else 'ont'} un chef "
+                             "de projet sans compte relié (Mise à jour → « Chefs de projet ») : "
+                             + ("elle ne peut pas être relancée" if single else "elles ne peuvent pas être relancées")
+                             + " par e-mail."))
 saved_text = state.reminder_text or DEFAULT_REMINDER
 
 if directs:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from pst_data import indicator_store
 from pst_data.charts import indicator_line
+from pst_data.formatting import plural
 from pst_data.indicators import fmt_value, indicator_row
 from pst_data.text import md_escape
 from ui import data
@@ -110,8 +111,11 @@ if ctx.directs:
                     f"Indicateur « {label.strip()} » enregistré.")
     if current is not None:
         with st.popover("Supprimer cet indicateur"):
-            st.warning(md_escape(f"Supprimer « {current['label']} » et ses {len(current['values'])} mesure(s) ? "
-                                 "Le journal garde la trace de la suppression."))
+            measures = len(current["values"])
+            st.warning(md_escape(f"Supprimer « {current['label']} »"
+                                 + ("" if not measures else " et sa mesure" if measures == 1
+                                    else f" et ses {plural(measures, 'mesure')}")
+                                 + " ? Le journal garde la trace de la suppression."))
             if st.button("Oui, supprimer", type="primary", key="indicator_delete"):
                 run_write(lambda: indicator_store.delete_indicator(data.engine(), actor, current["id"]),
                           f"Indicateur « {current['label']} » supprimé.")

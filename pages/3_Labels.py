@@ -149,6 +149,7 @@ st.subheader("Actions sans label")
 if views.unlabelled.empty:
     st.caption("Toutes les actions affichées portent au moins un label.")
 else:
-    st.caption(f"{len(views.unlabelled)} action(s) ne sont reliées à aucun autre plan.")
+    st.caption(f"{plural(len(views.unlabelled), 'action')} "
+               + ("n'est reliée" if len(views.unlabelled) == 1 else "ne sont reliées") + " à aucun autre plan.")
     cached_table(views.unlabelled, hide_index=True, width="stretch", column_config={
         "Taux": st.column_config.ProgressColumn("Taux", min_value=0, max_value=100, format="%.0f %%")})

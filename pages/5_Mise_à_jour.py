@@ -5,6 +5,7 @@ import streamlit as st
 
 from pst_data import services
 from pst_data.bulk import editor_frame, row_edits
+from pst_data.formatting import plural
 from pst_data.services import EditError, RowEdit
 from pst_data.text import md_escape, spelling_groups
 from ui import data
@@ -24,6 +25,12 @@ from ui.editing import (
 )
 from ui.frame import filter_summary, page_frame
 from ui.components import show_table
+
+
+def _with_actions(count: int, word: str) -> str:
+    """« et ses 3 actions », « et son action », or nothing for an objective without actions."""
+    return "" if count == 0 else f" {word} son action" if count == 1 else f" {word} ses {count} actions"
+
 
 BULK_PIN = "pst_bulk_pin"
 BULK_CONFLICTS = "pst_bulk_conflicts"
@@ -50,7 +57,9 @@ def save_bulk(edits: list, comment: str | None = None) -> None:
     data.invalidate()
     st.session_state.pop(BULK_PIN, None)  # redraw from the saved state, with the new versions
     if result.saved:
-        flash("success", f"{len(result.saved)} action(s) enregistrée(s) : " + ", ".join(r.code for r in result.saved) + ".")
+        saved = len(result.saved)
+        flash("success", f"{plural(saved, 'action')} enregistrée{'s' if saved > 1 else ''} : "
+                         + ", ".join(r.code for r in result.saved) + ".")
     if result.conflicts:
         st.session_state[BULK_CONFLICTS] = result.conflicts
     elif not result.saved:
@@ -226,13 +235,13 @@ if directs:
                 scope = ctx.all_actions[ctx.all_actions[f"{level}_code"] == current[f"{level}_code"]]
                 if level == "oo":
                     scope = scope[scope["os_code"] == current["os_code"]]
-                st.warning(md_escape(f"Supprimer {items[target]} et ses {len(scope)} action(s) ? Le journal garde "
+                st.warning(md_escape(f"Supprimer {items[target]}{_with_actions(len(scope), 'et')} ? Le journal garde "
                                      "l'objectif et ses actions : « Annuler » dans le Journal les rétablit."))
                 if st.button("Oui, supprimer", type="primary", key="confirm_delete_objective"):
                     expected = dict(zip(scope["id"].astype(int), scope["version"].astype(int), strict=True))
                     run_write(lambda: services.delete_objective(
                         data.engine(), level, target, author, expected_version=int(current[f"{level}_version"]),
-                        expected_actions=expected), f"{items[target]} supprimé avec {len(scope)} action(s).")
+                        expected_actions=expected), f"{items[target]} supprimé{_with_actions(len(scope), 'avec')}.")
 
     with tabs[4]:
         st.caption("Les documents donnent le chef de projet par son nom. Reliez chaque nom au compte de la personne : "

@@ -4,7 +4,7 @@ snapshots of the plan to compare later states with."""
 import streamlit as st
 
 from pst_data import charts, services, snapshots
-from pst_data.formatting import fmt_date, fmt_number, fmt_percent
+from pst_data.formatting import fmt_date, fmt_number, fmt_percent, plural
 from pst_data.exports.report import KINDS
 from pst_data.progress import summarise
 from pst_data.text import md_escape
@@ -69,16 +69,20 @@ if not synergies.empty:
     show_table(synergies, hide_index=True, width="stretch")
 suggested = synergy_suggestions(ctx.actions)
 if not suggested.empty:
-    with st.expander(f"{len(suggested)} autre(s) action(s) citent la Ville ou la commune parmi leurs partenaires ou "
-                     "services : à confirmer"):
+    single = len(suggested) == 1
+    with st.expander(f"{plural(len(suggested), 'autre action', 'autres actions')} {'cite' if single else 'citent'} la "
+                     f"Ville ou la commune parmi {'ses' if single else 'leurs'} partenaires ou services : à confirmer"):
         show_table(suggested[["code", "title", "partners"]].assign(partners=suggested["partners"].map(", ".join))
                    .rename(columns={"code": "Code", "title": "Action", "partners": "Partenaires"}),
                    hide_index=True, width="stretch")
         if ctx.directs:
-            if st.button(f"Marquer ces {len(suggested)} action(s) comme synergies Ville–CPAS", key="mark_synergies"):
+            if st.button("Marquer cette action comme synergie Ville–CPAS" if single else
+                         f"Marquer ces {plural(len(suggested), 'action')} comme synergies Ville–CPAS",
+                         key="mark_synergies"):
                 run_write(lambda: services.mark_with_commune(data.engine(), ctx.actor, suggested["id"].astype(int).tolist(),
                                                              True),
-                          f"{len(suggested)} action(s) marquée(s) comme synergies Ville–CPAS.")
+                          f"{plural(len(suggested), 'action')} marquée{'' if single else 's'} comme "
+                          f"synergie{'' if single else 's'} Ville–CPAS.")
             st.caption("Une action à la fois : sa fiche (Objectifs → « Modifier la fiche ») ou le tableau de Mise à jour.")
 
 st.divider()

@@ -110,15 +110,18 @@ def parse_query_params(
     labels = _values(params, "label")
     unknown = [name for name in labels if name not in label_names]
     if unknown:
-        problems.append(f"Label(s) inconnu(s) ignoré(s) : {', '.join(unknown)}.")
+        problems.append(f"{'Label inconnu ignoré' if len(unknown) == 1 else 'Labels inconnus ignorés'} : "
+                        f"{', '.join(unknown)}.")
     statuses = _values(params, "status")
     bad_status = [s for s in statuses if s not in STATUSES + (NO_STATUS,)]
     if bad_status:
-        problems.append(f"Statut(s) inconnu(s) ignoré(s) : {', '.join(bad_status)}.")
+        problems.append(f"{'Statut inconnu ignoré' if len(bad_status) == 1 else 'Statuts inconnus ignorés'} : "
+                        f"{', '.join(bad_status)}.")
     healths = _values(params, "health")
     bad_health = [h for h in healths if h not in HEALTHS + (NO_HEALTH,)]
     if bad_health:
-        problems.append(f"Santé(s) inconnue(s) ignorée(s) : {', '.join(bad_health)}.")
+        problems.append(f"{'Santé inconnue ignorée' if len(bad_health) == 1 else 'Santés inconnues ignorées'} : "
+                        f"{', '.join(bad_health)}.")
     filters = Filters(
         plan=plan,
         priority1=_values(params, "priority")[:1] == ["1"],
@@ -151,15 +154,17 @@ def restrict_to_plan(filters: Filters, options: dict[str, list[str]], os_codes: 
     """Drop services, leads and OS codes the plan does not have, saying which."""
     problems = []
     kept = {}
-    for attr, allowed, label in (
-        ("services", options["services"], "Service(s)"),
-        ("leads", options["leads"], "Chef(s) de projet"),
-        ("os_codes", list(os_codes), "Objectif(s) stratégique(s)"),
+    for attr, allowed, one, several in (
+        ("services", options["services"], "Service", "Services"),
+        ("leads", options["leads"], "Chef de projet", "Chefs de projet"),
+        ("os_codes", list(os_codes), "Objectif stratégique", "Objectifs stratégiques"),
     ):
         values = getattr(filters, attr)
         unknown = [v for v in values if v not in allowed]
-        if unknown:
-            problems.append(f"{label} absent(s) de ce plan, ignoré(s) : {', '.join(unknown)}.")
+        if len(unknown) == 1:
+            problems.append(f"{one} absent de ce plan, ignoré : {unknown[0]}.")
+        elif unknown:
+            problems.append(f"{several} absents de ce plan, ignorés : {', '.join(unknown)}.")
         kept[attr] = tuple(v for v in values if v in allowed)
     return ParsedFilters(replace(filters, **kept), problems)
 

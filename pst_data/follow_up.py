@@ -224,7 +224,7 @@ def reminder_text_problems(text: str) -> list[str]:
                         f"({refused_character(text)}), refusé.")
     unknown = sorted({m for m in _PLACEHOLDER.findall(text) if m not in PLACEHOLDERS})
     if unknown:
-        problems.append("Champ(s) inconnu(s) dans le texte de la relance : "
+        problems.append(("Champ inconnu" if len(unknown) == 1 else "Champs inconnus") + " dans le texte de la relance : "
                         + ", ".join("{" + u + "}" for u in unknown)
                         + " ; champs permis : " + ", ".join("{" + p + "}" for p in PLACEHOLDERS) + ".")
     if "{actions}" not in text:

@@ -42,7 +42,7 @@ from pst_data.follow_up import (
     reminder_message,
     reminder_text_problems,
 )
-from pst_data.formatting import fmt_date, fmt_datetime
+from pst_data.formatting import fmt_date, fmt_datetime, plural
 from pst_data.meetings import list_meetings
 from pst_data.text import normalised_text
 from pst_data.uow import Operator, actor_of, write
@@ -265,7 +265,7 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
         days_left = (cal.next_bureau - today).days
         if days_left > state.plan["reminder_days_before"]:
             outcome.heading = (f"Prochain Bureau le {fmt_date(cal.next_bureau)}, dans {days_left} jours : la relance "
-                               f"part {state.plan['reminder_days_before']} jour(s) avant. Rien à envoyer aujourd'hui.")
+                               f"part {plural(state.plan['reminder_days_before'], 'jour')} avant. Rien à envoyer aujourd'hui.")
             return outcome
     outcome.heading = (f"Actions à mettre à jour {state.reference.text}"
                        + (f", pour le Bureau du {fmt_date(cal.next_bureau)}." if cal.next_bureau else "."))
@@ -275,7 +275,7 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
             continue
         person = people.get(account_id)
         name = person.name if person else f"compte n° {account_id}"
-        count = f"{len(rows)} action(s)"
+        count = plural(len(rows), "action")
         if person is None or not person.active:
             outcome.skipped.append(f"{name} ({count}) : compte désactivé.")
             continue
@@ -324,7 +324,7 @@ def send_reminders(engine: Engine, actor: Actor | Operator, plan_id: int, *, aut
     if wanted is None and not state.unlinked.empty:
         counts = state.unlinked["project_lead"].fillna("(sans chef de projet)").value_counts(sort=False)
         outcome.skipped.append(
-            f"{len(state.unlinked)} action(s) dont le chef de projet n'a aucun compte relié (Mise à jour → "
+            f"{plural(len(state.unlinked), 'action')} dont le chef de projet n'a aucun compte relié (Mise à jour → "
             "« Chefs de projet ») : " + ", ".join(f"{lead} ({n})" for lead, n in sorted(counts.items())) + ".")
     if not outcome.sent and not outcome.skipped and not outcome.failed:
         outcome.heading += " Tout le monde est à jour : personne à relancer."

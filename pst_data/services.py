@@ -138,7 +138,8 @@ def _update(uow: UnitOfWork, action: Action, expected_version: int, changes: dic
     """Validate ``changes`` on top of the action, check its version, apply, record."""
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
-        raise EditError([f"Champ(s) non modifiable(s) : {', '.join(unknown)}."])
+        raise EditError([f"{'Champ non modifiable' if len(unknown) == 1 else 'Champs non modifiables'} : "
+                         f"{', '.join(unknown)}."])
     if action.version != expected_version:
         raise ConflictError([uow.conflict("action", action.id, expected_version, action.code, action.version)])
     plan = _plan_of(action)

@@ -292,7 +292,8 @@ def _health_slides(plan: dict[str, Any], actions: pd.DataFrame) -> list[Slide]:
                          "Chef de projet": troubled["project_lead"].fillna("—").astype(str)})
     stale = int(actions["is_stale"].sum()) if not actions.empty else 0
     subtitle = (" · ".join(f"{health} {count}" for health, count in counts.items())
-                + f" · {plural(stale, 'action')} non mise(s) à jour depuis {plan['stale_after_days']} jours ou plus")
+                + f" · {plural(stale, 'action')} non mise{'s' if stale > 1 else ''} à jour depuis "
+                  f"{plural(plan['stale_after_days'], 'jour')} ou plus")
     return _parts([Slide("health", "Santé des actions en cours", subtitle, rows=chunk if len(chunk) else None,
                          empty="Aucune action en cours n'est déclarée en difficulté, à surveiller ou en pause.")
                    for chunk in (_split_rows(rows, HEALTH_COLUMNS) if len(rows) else [rows])])

@@ -13,7 +13,8 @@ import pandas as pd
 from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.follow_up import names_the_commune
 from pst_data.indicators import indicator_summary
-from pst_data.formatting import EMPTY, _missing, author, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
+from pst_data.formatting import (EMPTY, _missing, author, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent,
+                                 plural)
 from pst_data import schedule
 from pst_data.progress import rollup, schedule_of, schedule_rollup, summarise
 
@@ -532,10 +533,11 @@ def resource_sentence(part: pd.DataFrame) -> str:
     """« Budget des fiches : 1 234 € (3 actions sur 20 sans budget) · ETP : 2,5 (…) », for the report."""
     figures = resource_figures(part)
     without_budget, without_staff = int(part["budget"].isna().sum()), int(part["staff_fte"].isna().sum())
-    budget = (f"Budget des fiches : {figures['Budget (€)']}" + (f" ({without_budget} action(s) sur {len(part)} sans budget)"
-                                                              if without_budget else "")
+    budget = (f"Budget des fiches : {figures['Budget (€)']}"
+              + (f" ({plural(without_budget, 'action')} sur {len(part)} sans budget)" if without_budget else "")
               if part["budget"].notna().any() else "Aucune fiche ne chiffre de budget")
-    staff = (f"ETP : {figures['ETP']}" + (f" ({without_staff} action(s) sur {len(part)} sans ETP)" if without_staff else "")
+    staff = (f"ETP : {figures['ETP']}"
+             + (f" ({plural(without_staff, 'action')} sur {len(part)} sans ETP)" if without_staff else "")
              if part["staff_fte"].notna().any() else "aucune fiche ne chiffre d'ETP")
     return f"{budget} · {staff}."
 
@@ -556,7 +558,9 @@ def synergy_sentence(actions: pd.DataFrame) -> str:
     if marked.empty:
         return "Aucune action n'est marquée comme synergie Ville–CPAS."
     summary = summarise(marked["progress"].tolist(), marked["weight"].tolist())
-    return (f"{len(marked)} action(s) sur {len(actions)} menée(s) avec la commune ou partagée(s) avec elle ; "
+    ending = "s" if len(marked) > 1 else ""
+    return (f"{plural(len(marked), 'action')} sur {len(actions)} menée{ending} avec la commune ou partagée{ending} "
+            "avec elle ; "
             f"taux moyen {fmt_percent(summary.mean_progress)}"
             + (f" ({summary.unassessed} sans taux)" if summary.unassessed else "") + ".")
 

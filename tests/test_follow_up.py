@@ -90,7 +90,7 @@ def test_staleness_reads_in_words():
 
 @pytest.mark.parametrize("text, problem", [
     ("Bonjour {nom}", "doit contenir {actions}"),
-    ("{actions} {__class__}", "Champ(s) inconnu(s) dans le texte de la relance : {__class__}"),
+    ("{actions} {__class__}", "Champ inconnu dans le texte de la relance : {__class__}"),
     ("{actions} {nom.__class__}", None),  # not a placeholder at all: left as typed
     ("   ", "vide"),
     ("{actions}" + "x" * 6000, "trop long"),
@@ -460,7 +460,7 @@ def test_health_and_staleness_filters_read_from_a_link_and_apply():
     parsed = parse_query_params({"plan": "binche", "health": ["En difficulté", "Non renseignée", "**Moyen**"],
                                  "stale": "1"}, ["binche"], [], "binche")
     assert parsed.filters.healths == ("En difficulté", "Non renseignée") and parsed.filters.stale
-    assert parsed.problems == ["Santé(s) inconnue(s) ignorée(s) : **Moyen**."]
+    assert parsed.problems == ["Santé inconnue ignorée : **Moyen**."]
     assert parsed.filters.to_query_params()["health"] == ["En difficulté", "Non renseignée"]
     actions = pd.DataFrame({"health": ["Bon", "En difficulté", None], "is_stale": [True, False, True]})
     assert apply_filters(actions, Filters(healths=("En difficulté", "Non renseignée"))).index.tolist() == [1, 2]
@@ -490,7 +490,8 @@ def test_synergies_are_suggested_from_partners_marked_at_once_and_undone_as_one(
         rows = s.execute(select(History.old_value, History.new_value).where(History.change_id == saved[0].change_id)).all()
     assert {tuple(r) for r in rows} == {("non", "oui")}
     assert synergy_rows(after)["Code"].tolist() == suggested["code"].tolist()
-    assert synergy_sentence(after).startswith(f"{len(ids)} action(s) sur {len(after)} menée(s) avec la commune")
+    assert len(ids) > 1 and synergy_sentence(after).startswith(
+        f"{len(ids)} actions sur {len(after)} menées avec la commune ou partagées avec elle")
     assert synergy_suggestions(after).empty
     services.undo_change(seeded_engine, saved[0].change_id, BOB)
     with Session(seeded_engine) as s:
@@ -529,7 +530,7 @@ def test_the_report_has_a_section_on_the_synergies(seeded_engine):
         pdf = evaluation_report(s, charleroi, "finale", TODAY, TODAY)
     pages = [re.sub(r"\s+", " ", p.extract_text()) for p in PdfReader(io.BytesIO(pdf)).pages]
     section = next(p for p in pages if p.startswith("Synergies entre la commune et le CPAS"))
-    assert "2 action(s) sur 97 menée(s) avec la commune" in section
+    assert "2 actions sur 97 menées avec la commune" in section
     assert all(code in section for code in chosen["code"])
 
 

@@ -50,7 +50,7 @@ def test_a_chef_updates_three_actions_in_one_save(binche):
     url, engine, plan = binche
     at = open_page("pages/12_Mes_actions.py", url, login="m.doublet")
     no_exception(at)
-    assert any("CPAS de Binche · aucun Bureau à venir au calendrier · 4 action(s) à mettre à jour sur 4" in m.value
+    assert any("CPAS de Binche · aucun Bureau à venir au calendrier · 4 actions à mettre à jour sur 4" in m.value
                for m in at.markdown)
     mine = _rows(engine, plan["id"])
     key = "my_actions_1"
@@ -70,7 +70,7 @@ def test_a_chef_updates_three_actions_in_one_save(binche):
     at = _save(at)
     no_exception(at)
     codes = mine["code"].tolist()
-    assert any(f"3 action(s) enregistrée(s) : {', '.join(codes[:3])}." in s.value for s in at.success)
+    assert any(f"3 actions enregistrées : {', '.join(codes[:3])}." in s.value for s in at.success)
     with Session(engine) as s:
         rows = s.execute(select(History.action_code, History.field, History.new_value)
                          .where(History.changed_by == "Marc Doublet").order_by(History.id)).all()
@@ -167,7 +167,7 @@ def test_relancer_from_the_page_sends_the_message_shown(binche, set_now, monkeyp
         at.run()
         no_exception(at)
         # Shown escaped (an address is not a link, <…> not HTML): compare what the eye reads.
-        assert any("Relance envoyée : Marc Doublet <m.doublet@cpas-binche.be> : 4 action(s)."
+        assert any("Relance envoyée : Marc Doublet <m.doublet@cpas-binche.be> : 4 actions."
                    in s.value.replace("\\", "").replace("\u2060", "") for s in at.success)
         assert len(mailbox.messages) == 1
         sent = mailbox.messages[0].get_content().replace("\r\n", "\n").strip()
@@ -184,8 +184,8 @@ def test_evaluation_page_lists_the_synergies_and_marks_the_suggested_ones(app_db
     button.click()
     at.run()
     no_exception(at)
-    assert any(f"{count} action(s) marquée(s) comme synergies Ville–CPAS." in s.value for s in at.success)
-    assert any(m.value.startswith(f"{count} action(s) sur 97 menée(s) avec la commune") for m in at.markdown)
+    assert any(f"{count} actions marquées comme synergies Ville–CPAS." in s.value for s in at.success)
+    assert any(m.value.startswith(f"{count} actions sur 97 menées avec la commune") for m in at.markdown)
     synergies = next(d.value for d in at.dataframe if "Partenaires" in d.value.columns and "Taux" in d.value.columns)
     assert len(synergies) == count
     # The sidebar filter (and its link) narrows every page to them.

@@ -72,7 +72,7 @@ def test_unknown_plan_and_label_in_url_say_so_in_french(db_url):
     no_exception(at)
     warnings = " ".join(w.value for w in at.warning)
     assert "Le plan « mons » n'existe pas" in warnings
-    assert "Label(s) inconnu(s) ignoré(s) : PCS" in warnings
+    assert "Label inconnu ignoré : PCS" in warnings
     assert metrics(at)["Actions"] == "97"  # falls back to the first plan
 
 

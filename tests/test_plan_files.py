@@ -70,7 +70,7 @@ def test_minimal_plan_normalises_every_key():
         (lambda d: first_action(d).update(priority="Urgente"), "priorité « Urgente » inconnue"),
         (lambda d: first_action(d).update(title="x" * 10_000), "« Intitulé » est trop long (10000 caractères"),
         (lambda d: first_action(d).update(start="2027", end="2026"), "la fin (2026) précède le début (2027)"),
-        (lambda d: first_action(d).update(colour="rouge"), "clé(s) inconnue(s) : colour"),
+        (lambda d: first_action(d).update(colour="rouge"), "clé inconnue : colour"),
         (lambda d: d.update(actions=[{"oo": "9.9", "code": "9.9.1", "title": "Perdue"}]),
          "rattachée à l'objectif opérationnel « 9.9 », qui n'existe pas dans le plan"),
         (lambda d: d.update(slug="Mon Plan"), "identifiant du plan 'Mon Plan' invalide"),

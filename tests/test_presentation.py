@@ -77,7 +77,7 @@ def test_presentation_walks_title_os_changes_and_late_slides(app_db_url, plan_fi
     assert slide_title(at) == "Trajectoire et projection (suite)"
     back_to(at, "Santé des actions en cours")
     assert "Aucune action en cours n'est déclarée en difficulté, à surveiller ou en pause." in slide_text(at)
-    assert "Non renseignée 47 · 0 action non mise(s) à jour depuis 60 jours ou plus" in slide_text(at)
+    assert "Non renseignée 47 · 0 action non mise à jour depuis 60 jours ou plus" in slide_text(at)
     previous(at)
     assert slide_title(at) == "Projets en retard (suite)"
     assert "45 actions dont l'échéance est dépassée, la plus en retard d'abord" in slide_text(at)

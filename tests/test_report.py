@@ -87,7 +87,7 @@ def test_report_as_of_a_past_day_shows_the_taux_and_comments_of_that_day(seeded_
     assert "85 % ·" in fiche and "Marché attribué" in fiche and "Claire Martin" in fiche
     assert not re.search(r"^9\.9 → ", "\n".join(pages), re.M)  # created in 2024
     figures = next(p for p in pages if "Évaluation — en quelques chiffres" in p and "Sommaire" not in p)
-    assert f"Supprimée(s) depuis cette date, absente(s) du rapport : {gone.code}" in figures
+    assert f"Supprimée depuis cette date, absente du rapport : {gone.code}" in figures
     rates = {a["code"]: a["progress"] for os_ in plan_files["binche"]["strategic_objectives"]
              for oo in os_["operational_objectives"] for a in oo["actions"]}
     rates["1.1.1.1.1"] = 85
@@ -141,7 +141,7 @@ def test_budget_and_staff_add_up_per_plan_os_and_oo_in_the_report(seeded_engine,
     figures = next(p for p in pages if "Évaluation — en quelques chiffres" in p and "Sommaire" not in p)
     expected = fmt_euro(sum(budgets)).replace("\u202f", " ").replace("\u00a0", " ")
     missing = len(actions) - len(budgets)
-    assert f"Budget des fiches : {expected} ({missing} action(s) sur {len(actions)} sans budget)" in \
+    assert f"Budget des fiches : {expected} ({missing} action{'s' if missing > 1 else ''} sur {len(actions)} sans budget)" in \
         " ".join(figures.split())
     assert any("Budget et personnel par objectif opérationnel" in p for p in pages)
 

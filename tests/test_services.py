@@ -70,7 +70,7 @@ def test_bad_taux_is_refused_and_changes_nothing(seeded_engine, value, message):
         ({"start": "2025", "end": "2021"}, "la fin (2021) précède le début (2025)"),
         ({"status": "Fini"}, "statut « Fini » inconnu"),
         ({"priority": "Urgente"}, "priorité « Urgente » inconnue"),
-        ({"code": "x"}, "Champ(s) non modifiable(s) : code"),
+        ({"code": "x"}, "Champ non modifiable : code"),
     ],
 )
 def test_bad_fields_are_refused_in_french(seeded_engine, changes, message):

@@ -168,7 +168,7 @@ def test_resources_add_up_per_oo_too():
     table = resource_totals(actions, "oo")
     assert table[["OO", "Objectif opérationnel", "Sans budget"]].values.tolist() == [
         ["1.1", "A", "0 / 1"], ["1.2", "B", "1 / 2"], ["Total", "Toutes les actions affichées", "1 / 3"]]
-    assert resource_sentence(actions) == ("Budget des fiches : 150\u00a0€ (1 action(s) sur 3 sans budget) · "
+    assert resource_sentence(actions) == ("Budget des fiches : 150\u00a0€ (1 action sur 3 sans budget) · "
                                           "aucune fiche ne chiffre d'ETP.")
 
 
@@ -211,6 +211,17 @@ def test_typed_codes_are_taken_exactly_once_each_in_the_order_typed():
     assert typed_codes("3.1.1, 3.1.2;3.1.1  3.1. 9.9", known) == (["3.1.1", "3.1.2"], ["3.1", "9.9"])
     assert typed_codes("", known) == ([], [])
     assert typed_codes("3.1.10", known) == (["3.1.10"], [])
+
+
+def test_values_a_plan_lacks_are_dropped_and_named_in_the_singular_or_the_plural():
+    from pst_data.filters import Filters, restrict_to_plan
+
+    options = {"services": ["Social"], "leads": ["Anne"], "os_codes": ["1", "2"]}
+    parsed = restrict_to_plan(Filters(services=("Social", "Logement"), leads=("Bob", "Zoé"), os_codes=("1",)),
+                              options, ["1", "2"])
+    assert parsed.problems == ["Service absent de ce plan, ignoré : Logement.",
+                               "Chefs de projet absents de ce plan, ignorés : Bob, Zoé."]
+    assert (parsed.filters.services, parsed.filters.leads, parsed.filters.os_codes) == (("Social",), (), ("1",))
 
 
 def test_an_import_is_not_shown_as_a_person_called_import():

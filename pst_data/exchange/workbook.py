@@ -466,11 +466,13 @@ class WorkbookReader:
                 letters[column.key] = f"{letter} « {column.header} »"
         if unknown:
             self.error(f"feuille « {ws.title} », ligne 1",
-                       f"colonne(s) inconnue(s) : {', '.join(unknown)}. Colonnes reconnues : "
+                       f"{'colonne inconnue' if len(unknown) == 1 else 'colonnes inconnues'} : {', '.join(unknown)}. "
+                       "Colonnes reconnues : "
                        f"{', '.join(c.header for c in columns)}.")
         missing = [c.header for c in columns if c.key in required and c.key not in letters]
         if missing:
-            self.error(f"feuille « {ws.title} »", f"colonne(s) manquante(s) : {', '.join(missing)}.")
+            self.error(f"feuille « {ws.title} »", f"{'colonne manquante' if len(missing) == 1 else 'colonnes manquantes'} : "
+                                                   f"{', '.join(missing)}.")
             return
         if ws.max_row and ws.max_row > MAX_ROWS:
             self.error(f"feuille « {ws.title} »", f"{ws.max_row} lignes : au plus {MAX_ROWS} sont lues.")
@@ -550,9 +552,11 @@ class WorkbookReader:
         sheets = {_fold(ws.title): ws for ws in wb.worksheets}
         if _fold(ACTIONS_SHEET) not in sheets or _fold(PLAN_SHEET) not in sheets:
             missing = [name for name in (PLAN_SHEET, ACTIONS_SHEET) if _fold(name) not in sheets]
-            raise PlanFileError([f"feuille(s) {', '.join(f'« {m} »' for m in missing)} absente(s) : le classeur "
-                                 "ne suit pas le modèle de PST Pilot (téléchargez le modèle depuis l'application "
-                                 "ou avec « python -m pst_data template »)."], self.source)
+            one = len(missing) == 1
+            raise PlanFileError([f"feuille{'' if one else 's'} {', '.join(f'« {m} »' for m in missing)} "
+                                 f"absente{'' if one else 's'} : le classeur ne suit pas le modèle de PST Pilot "
+                                 "(téléchargez le modèle depuis la page Administration de l'application)."],
+                                self.source)
         try:
             plan = self.plan_sheet(sheets[_fold(PLAN_SHEET)])
             if slug:
@@ -646,7 +650,8 @@ class WorkbookReader:
             if not os_code or not oo_code or not code:
                 missing = [c.header for c in ACTION_COLUMNS[:5] if c.key in ("os_code", "oo_code", "code")
                            and not values.get(c.key)]
-                self.error(where, f"{', '.join(missing)} manquant(s) : chaque action nomme son OS, son OO et son code.")
+                self.error(where, f"{', '.join(missing)} manquant{'' if len(missing) == 1 else 's'} : chaque action "
+                                        "nomme son OS, son OO et son code.")
                 continue
             os_ = os_by_code.get(os_code)
             if os_ is None:

@@ -426,14 +426,18 @@ def build_report(data: ReportInput) -> bytes:
         pdf.ln(2)
     notes = []
     if state.imported_since:
-        notes.append(f"{plural(state.imported_since, 'action')} importée(s) après le {fmt_date(state.as_of)} "
-                     "figurent avec les valeurs du document importé (rien de plus ancien n'est connu).")
+        several = state.imported_since > 1
+        notes.append(f"{plural(state.imported_since, 'action')} importée{'s' if several else ''} après le "
+                     f"{fmt_date(state.as_of)} {'figurent' if several else 'figure'} avec les valeurs du document "
+                     "importé (rien de plus ancien n'est connu).")
     if state.created_since:
-        notes.append(f"Créée(s) après cette date, donc absente(s) : {', '.join(state.created_since)}.")
+        notes.append(("Créée après cette date, donc absente" if len(state.created_since) == 1
+                      else "Créées après cette date, donc absentes") + f" : {', '.join(state.created_since)}.")
     if not state.deleted_since.empty:
         gone = ", ".join(f"{c} ({t})" for c, t in zip(state.deleted_since["code"], state.deleted_since["title"],
                                                        strict=True))
-        notes.append(f"Supprimée(s) depuis cette date, absente(s) du rapport : {gone}.")
+        notes.append(("Supprimée depuis cette date, absente" if len(state.deleted_since) == 1
+                      else "Supprimées depuis cette date, absentes") + f" du rapport : {gone}.")
     for note in notes:
         pdf.paragraph(note, 9, "I", GREY)
     pdf.paragraph(resource_sentence(actions), 9.5)

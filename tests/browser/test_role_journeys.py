@@ -274,7 +274,7 @@ def test_a_chef_updates_three_actions_in_mes_actions_with_one_save(role_server, 
     edit(["ArrowDown", "ArrowLeft"], "62")  # Tab left us on Statut: the next row's Taux
     edit(["ArrowDown", "ArrowLeft"], "63")
     page.get_by_role("button", name="Enregistrer mes actions").click()
-    page.get_by_text("3 action(s) enregistrée(s)").wait_for(timeout=15_000)
+    page.get_by_text("3 actions enregistrées").wait_for(timeout=15_000)
     shot(page, "mes-actions-saved")
     with Session(engine) as s:
         rows = s.execute(select(History.action_code, History.field, History.new_value, History.changed_by,

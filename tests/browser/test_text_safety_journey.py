@@ -186,7 +186,7 @@ def test_overview_and_a_shared_link_carrying_markup(server, page, counter):
     hostile = markup(port, "url")
     page.goto(f"{app.url}/?plan=binche&q={quote(markup(port, 'action'))}&label={quote(hostile)}")
     check(page, counter, "overview-shared-link",
-          f"recherche « {markup(port, 'action')} »", f"Label(s) inconnu(s) ignoré(s) : {hostile}.")
+          f"recherche « {markup(port, 'action')} »", f"Label inconnu ignoré : {hostile}.")
     bars = page.locator("[data-testid='stPlotlyChart']").first
     bars.locator(".bars path").first.hover(force=True)
     hover = bars.locator(".hoverlayer")
