@@ -15,6 +15,7 @@ from pst_data.exchange.ecomptes import write_ecomptes
 from pst_data.exchange.workbook import plan_workbook, template_workbook
 from pst_data.importer import export_plan
 from pst_data.services import EditError
+from pst_data.services import accounts as account_writes
 from pst_data.text import md_escape
 from pst_data.uow import read_session
 from ui import auth, data
@@ -98,7 +99,7 @@ else:
         label = st.text_input("Nom du lien", max_chars=accounts.LINK_LABEL_MAX, placeholder="ex. Écran de la salle du Bureau")
         if st.form_submit_button("Créer un lien", type="primary"):
             origin = site_origin()
-            run(lambda: accounts.create_bureau_link(data.engine(), actor, plan["id"], label),
+            run(lambda: account_writes.create_bureau_link(data.engine(), actor, plan["id"], label),
                 "Lien créé : copiez-le maintenant, il ne sera plus affiché.",
                 ("Adresse à ouvrir sur l'écran du Bureau (affichée une seule fois) :",
                  f"{origin}/Pr%C3%A9sentation?plan={quote(plan['slug'])}&projecteur=1&bureau={{}}"), place="link")
@@ -108,7 +109,7 @@ else:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         revoked = c1.selectbox("Lien à révoquer", list(active), format_func=active.get, key="revoke_link")
         if c2.button("Révoquer", key="revoke_button"):
-            run(lambda: accounts.revoke_bureau_link(data.engine(), actor, revoked), "Lien révoqué : il n'ouvre plus rien.")
+            run(lambda: account_writes.revoke_bureau_link(data.engine(), actor, revoked), "Lien révoqué : il n'ouvre plus rien.")
 
 # -- importing and exporting a plan --------------------------------------------------------
 st.header("Importer ou exporter un plan")
@@ -180,7 +181,7 @@ with create_tab:
         chosen = st.multiselect("Plans", list(slugs), format_func=slugs.get, placeholder="Tous les plans",
                                 help="Vide : tous les plans (un CPAS n'en a souvent qu'un).")
         if st.form_submit_button("Créer le compte", type="primary"):
-            run(lambda: accounts.create_account(data.engine(), actor, login, role, name=name, email=email,
+            run(lambda: account_writes.create_account(data.engine(), actor, login, role, name=name, email=email,
                                                 plans=chosen or None)[1],
                 f"Compte « {accounts.normalise_login(login)} » créé.",
                 ("Mot de passe provisoire (affiché une seule fois ; la personne le change à sa première connexion) :", "{}"),
@@ -200,20 +201,20 @@ with change_tab:
             new_plans = c2.multiselect("Plans", list(slugs), default=[s for s in current.plans if s in slugs],
                                        format_func=slugs.get, placeholder="Tous les plans")
             if st.form_submit_button("Enregistrer le compte", type="primary"):
-                run(lambda: accounts.update_account(data.engine(), actor, picked, role=new_role, plans=new_plans or None,
+                run(lambda: account_writes.update_account(data.engine(), actor, picked, role=new_role, plans=new_plans or None,
                                                     name=new_name, email=new_email),
                     f"Compte « {picked} » enregistré.", place="change")
         c1, c2 = st.columns(2)
         if c1.button("Réinitialiser le mot de passe", key="reset_password"):
-            run(lambda: accounts.reset_password(data.engine(), actor, picked),
+            run(lambda: account_writes.reset_password(data.engine(), actor, picked),
                 f"Mot de passe de « {picked} » réinitialisé : ses sessions sont fermées.",
                 ("Nouveau mot de passe provisoire (affiché une seule fois) :", "{}"), place="change")
         if current.active:
             if c2.button("Désactiver le compte", key="disable_account"):
-                run(lambda: accounts.set_active(data.engine(), actor, picked, False),
+                run(lambda: account_writes.set_active(data.engine(), actor, picked, False),
                     f"Compte « {picked} » désactivé : ses sessions sont fermées.", place="change")
         elif c2.button("Réactiver le compte", key="enable_account"):
-            run(lambda: accounts.set_active(data.engine(), actor, picked, True), f"Compte « {picked} » réactivé.",
+            run(lambda: account_writes.set_active(data.engine(), actor, picked, True), f"Compte « {picked} » réactivé.",
                 place="change")
         shown_once("change")
 
@@ -227,7 +228,7 @@ with st.form("settings_form"):
                           help="Toute personne qui atteint PST Pilot lit tous les plans, sans rien pouvoir modifier "
                                "(la démonstration). Désactivé : il faut un compte pour lire.")
     if st.form_submit_button("Enregistrer les réglages", type="primary"):
-        run(lambda: accounts.set_setting(data.engine(), actor, "anonymous_read", bool(read_open)), "Réglages enregistrés.")
+        run(lambda: account_writes.set_setting(data.engine(), actor, "anonymous_read", bool(read_open)), "Réglages enregistrés.")
 
 st.header("Page publique (article 27ter)")
 st.caption("Le PST doit être publié en ligne. La page publique montre les objectifs, les actions, leur taux et leur "
@@ -239,7 +240,7 @@ for p in ctx.plans:
         published = c1.toggle("Publié", value=p["published"])
         names = c2.toggle("Avec les noms des chefs de projet", value=p["published_names"])
         if c3.form_submit_button("Enregistrer la publication"):
-            run(lambda p=p, published=published, names=names: accounts.publish_plan(
+            run(lambda p=p, published=published, names=names: account_writes.publish_plan(
                 data.engine(), actor, p["id"], bool(published), bool(names)),
                 f"Page publique : {p['organisation']} {'publié' if published else 'non publié'}.")
 

@@ -9,6 +9,8 @@ import streamlit as st
 from db.limits import REMINDER_DAYS_MAX, REMINDER_TEXT_MAX, STALE_DAYS_MAX
 from pst_data import meetings as calendar_service
 from pst_data import reminders
+from pst_data.services import meetings as calendar_writes
+from pst_data.services import reminders as reminder_writes
 from pst_data.errors import EditError
 from pst_data.follow_up import DEFAULT_REMINDER, MEETING_LABELS, PLACEHOLDERS, calendar, reference, reminder_message
 from pst_data.formatting import fmt_date, plural
@@ -57,14 +59,14 @@ if directs:
             if day is None:
                 show_errors(["Choisissez la date de la réunion."])
             else:
-                run_write(lambda: calendar_service.add_meeting(data.engine(), ctx.actor, plan["id"], kind, day, note),
+                run_write(lambda: calendar_writes.add_meeting(data.engine(), ctx.actor, plan["id"], kind, day, note),
                           f"{calendar_service.meeting_name(kind, day)} ajouté au calendrier.")
     if meetings:
         with st.popover("Retirer une réunion"):
             names = {m["id"]: calendar_service.meeting_name(m["kind"], m["held_on"]) for m in meetings}
             chosen = st.selectbox("Réunion", list(names), format_func=names.get, key="meeting_remove")
             if st.button("Retirer du calendrier", key="meeting_remove_confirm"):
-                run_write(lambda: calendar_service.delete_meeting(data.engine(), ctx.actor, chosen),
+                run_write(lambda: calendar_writes.delete_meeting(data.engine(), ctx.actor, chosen),
                           f"{names[chosen]} retiré du calendrier.")
 
 st.subheader("Qui est à jour ?")
@@ -124,7 +126,7 @@ if directs:
                              key="remind_all")
         if one or everyone:
             try:
-                outcome = reminders.send_reminders(data.engine(), ctx.actor, plan["id"], automatic=False,
+                outcome = reminder_writes.send_reminders(data.engine(), ctx.actor, plan["id"], automatic=False,
                                                    account_ids=[who] if one else None, text=text, settings=settings,
                                                    today=ctx.today)
             except EditError as exc:
@@ -159,7 +161,7 @@ if directs:
                             height=260, max_chars=REMINDER_TEXT_MAX,
                             help="Champs : " + ", ".join("{" + p + "}" for p in PLACEHOLDERS) + ".")
         if st.form_submit_button("Enregistrer les réglages", type="primary"):
-            run_write(lambda: calendar_service.save_follow_up_settings(
+            run_write(lambda: calendar_writes.save_follow_up_settings(
                 data.engine(), ctx.actor, plan["id"], stale_after_days=stale, reminder_days_before=before,
                 reminder_text=None if kept.strip() == DEFAULT_REMINDER.strip() else kept,
                 schedule_on_track=on_track, schedule_behind=behind),

@@ -8,6 +8,7 @@ from pst_data import indicator_store
 from pst_data.charts import indicator_line
 from pst_data.formatting import plural
 from pst_data.indicators import fmt_value, indicator_row
+from pst_data.services import indicators as indicator_writes
 from pst_data.text import md_escape
 from ui import data
 from ui.components import chart, show_table
@@ -71,7 +72,7 @@ if measurable:
         value = c2.text_input("Valeur mesurée", max_chars=30, placeholder="ex. 1 234,5")
         note = st.text_input("Note (facultative)", max_chars=indicator_store.NOTE_MAX)
         if st.form_submit_button("Enregistrer la mesure", type="primary"):
-            run_write(lambda: indicator_store.record_value(data.engine(), actor, which, day, value, note),
+            run_write(lambda: indicator_writes.record_value(data.engine(), actor, which, day, value, note),
                       f"Mesure enregistrée : {options[which]}.")
 
 if ctx.directs:
@@ -102,11 +103,11 @@ if ctx.directs:
             values = {"label": label, "unit": unit, "baseline": baseline, "baseline_year": baseline_year,
                       "target": goal, "target_year": goal_year}
             if current is None:
-                run_write(lambda: indicator_store.save_indicator(
+                run_write(lambda: indicator_writes.save_indicator(
                     data.engine(), actor, values, oo_id=owner if kind == "oo" else None,
                     action_id=owner if kind == "action" else None), f"Indicateur « {label.strip()} » défini.")
             else:
-                run_write(lambda: indicator_store.save_indicator(
+                run_write(lambda: indicator_writes.save_indicator(
                     data.engine(), actor, values, indicator_id=current["id"], expected_version=current["version"]),
                     f"Indicateur « {label.strip()} » enregistré.")
     if current is not None:
@@ -117,7 +118,7 @@ if ctx.directs:
                                     else f" et ses {plural(measures, 'mesure')}")
                                  + " ? Le journal garde la trace de la suppression."))
             if st.button("Oui, supprimer", type="primary", key="indicator_delete"):
-                run_write(lambda: indicator_store.delete_indicator(data.engine(), actor, current["id"]),
+                run_write(lambda: indicator_writes.delete_indicator(data.engine(), actor, current["id"]),
                           f"Indicateur « {current['label']} » supprimé.")
 
 # What the documents say, as text: the starting point for defining measured indicators.

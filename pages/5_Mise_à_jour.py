@@ -10,6 +10,7 @@ from pst_data.services import EditError, RowEdit
 from pst_data.text import md_escape, spelling_groups
 from ui import data
 from pst_data import accounts
+from pst_data.services import accounts as account_writes
 from pst_data.uow import read_session
 from ui.editing import (
     edit_messages,
@@ -264,7 +265,7 @@ if directs:
                 account = st.selectbox("Compte", [None, *choices], format_func=lambda i: "Aucun (délier)" if i is None else choices[i],
                                        key="lead_account")
                 if st.form_submit_button("Relier", type="primary"):
-                    run_write(lambda: accounts.link_lead(data.engine(), author, plan["id"], name, account),
+                    run_write(lambda: account_writes.link_lead(data.engine(), author, plan["id"], name, account),
                               f"« {name} » relié à {choices[account]}." if account else f"« {name} » n'est plus relié à un compte.")
 
             if leads["project_lead"].nunique() > 1:

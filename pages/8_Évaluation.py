@@ -7,6 +7,7 @@ from pst_data import charts, services, snapshots
 from pst_data.formatting import fmt_date, fmt_number, fmt_percent, plural
 from pst_data.exports.report import KINDS
 from pst_data.progress import summarise
+from pst_data.services import snapshots as snapshot_writes
 from pst_data.text import md_escape
 from pst_data.views import (
     fmt_points,
@@ -102,7 +103,7 @@ with st.expander("Prendre un instantané", expanded=listed.empty):
                                 help="Une date passée reconstitue l'état du plan à cette date d'après l'historique.")
             note = st.text_area("Note (facultatif)", max_chars=snapshots.NOTE_MAX, height=80)
             if st.form_submit_button("Figer l'état du plan", type="primary"):
-                run_write(lambda: snapshots.take_snapshot(data.engine(), plan["id"], name, author, ctx.today, day, note),
+                run_write(lambda: snapshot_writes.take_snapshot(data.engine(), plan["id"], name, author, ctx.today, day, note),
                           f"Instantané « {' '.join(name.split())} » enregistré.")
 
 if listed.empty:
@@ -133,5 +134,5 @@ if author is not None:
     with st.popover("Supprimer cet instantané", icon=":material/delete:"):
         st.markdown(f"Supprimer définitivement « {md_escape(row['name'])} » ?")
         if st.button("Supprimer", type="primary", key="snapshot_delete"):
-            run_write(lambda: snapshots.delete_snapshot(data.engine(), int(chosen), author),
+            run_write(lambda: snapshot_writes.delete_snapshot(data.engine(), int(chosen), author),
                       f"Instantané « {row['name']} » supprimé.")

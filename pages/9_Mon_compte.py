@@ -4,6 +4,7 @@ import streamlit as st
 
 from pst_data import accounts
 from pst_data.services import EditError
+from pst_data.services import accounts as account_writes
 from pst_data.text import md_escape
 from ui import auth, data
 from ui.editing import edit_messages, flash, show_errors
@@ -50,7 +51,7 @@ with st.form("password_form", clear_on_submit=True):
     submitted = st.form_submit_button("Changer le mot de passe", type="primary")
 if submitted:
     try:
-        accounts.change_password(data.engine(), actor, current, new, again, keep_token=auth.request_token())
+        account_writes.change_password(data.engine(), actor, current, new, again, keep_token=auth.request_token())
     except EditError as exc:
         show_errors(exc.errors)
     else:

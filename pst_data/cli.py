@@ -21,12 +21,14 @@ from db.migrate import upgrade
 from pst_data import accounts, clock
 from pst_data.accounts import active_actor
 from pst_data.cli_french import FrenchArgumentParser
-from pst_data.importer import DatabasePlans, export_plan, import_plan, preview_import
+from pst_data.importer import DatabasePlans, export_plan
 from pst_data.exchange.files import read_plan_data
 from pst_data.formatting import plural
 from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, notice_lines, read_plan_path
 from pst_data.seed import seed
 from pst_data.services import EditError
+from pst_data.services import accounts as account_writes
+from pst_data.services.imports import import_plan, preview_import
 from pst_data.uow import Operator, read_session
 from pst_data.text import refused_character
 
@@ -333,6 +335,7 @@ def cmd_report(args) -> int:
 
 def cmd_snapshot(args) -> int:
     from pst_data import queries, snapshots
+    from pst_data.services.snapshots import take_snapshot
     from pst_data.formatting import fmt_date, fmt_percent
     from pst_data.views import fmt_points
 
@@ -342,7 +345,7 @@ def cmd_snapshot(args) -> int:
         plan = _plan(session, args.plan)
         listed = snapshots.list_snapshots(session, plan["id"])
     if args.snapshot_command == "take":
-        snapshots.take_snapshot(engine, plan["id"], args.name, _actor(engine, args.as_login), today, args.as_of)
+        take_snapshot(engine, plan["id"], args.name, _actor(engine, args.as_login), today, args.as_of)
         print(f"Instantané « {' '.join(args.name.split())} » enregistré.")
     elif args.snapshot_command == "list":
         if listed.empty:
@@ -393,13 +396,13 @@ def cmd_seed(args) -> int:
     engine = _engine()
     for report in seed(engine):
         print(report.summary())
-    accounts.set_setting(engine, Operator("démonstration"), "anonymous_read", True)
+    account_writes.set_setting(engine, Operator("démonstration"), "anonymous_read", True)
     print("Démonstration : lecture sans compte activée (python -m pst_data setting anonymous_read off).")
     return 0
 
 
 def cmd_remind(args) -> int:
-    from pst_data.reminders import send_reminders
+    from pst_data.services.reminders import send_reminders
 
     engine = _engine()
     with read_session(engine) as session:
@@ -411,7 +414,8 @@ def cmd_remind(args) -> int:
 
 
 def cmd_meeting(args) -> int:
-    from pst_data.meetings import add_meeting, list_meetings, meeting_name
+    from pst_data.meetings import list_meetings, meeting_name
+    from pst_data.services.meetings import add_meeting
 
     engine = _engine()
     with read_session(engine) as session:
@@ -454,7 +458,7 @@ def cmd_check(args) -> int:
 def cmd_migrate(args) -> int:
     engine = _engine()
     print("Schéma à jour.")
-    tell_first_admin(accounts.ensure_first_admin(engine))
+    tell_first_admin(account_writes.ensure_first_admin(engine))
     return 0
 
 
@@ -484,7 +488,7 @@ def cmd_user(args) -> int:
         password = None
         if args.password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
-        info, generated = accounts.create_account(engine, operator, args.login, args.role, name=args.name,
+        info, generated = account_writes.create_account(engine, operator, args.login, args.role, name=args.name,
                                                   email=args.email, plans=args.plans, password=password)
         print(f"Compte « {info.login} » créé : {info.role_label}, {info.plans_text}.")
         if generated:
@@ -492,15 +496,15 @@ def cmd_user(args) -> int:
         return 0
     if command == "set":
         plans = None if args.all_plans else (args.plans if args.plans else "keep")
-        info = accounts.update_account(engine, operator, args.login, role=args.role, plans=plans,
+        info = account_writes.update_account(engine, operator, args.login, role=args.role, plans=plans,
                                        name=args.name, email=args.email if args.email is not None else "keep")
         print(f"Compte « {info.login} » : {info.role_label}, {info.plans_text}.")
         return 0
     if command in ("disable", "enable"):
-        info = accounts.set_active(engine, operator, args.login, command == "enable")
+        info = account_writes.set_active(engine, operator, args.login, command == "enable")
         print(f"Compte « {info.login} » {'réactivé' if info.active else 'désactivé (ses sessions sont fermées)'}.")
         return 0
-    password = accounts.reset_password(engine, operator, args.login)
+    password = account_writes.reset_password(engine, operator, args.login)
     print(f"Nouveau mot de passe de « {accounts.normalise_login(args.login)} » (affiché une seule fois, "
           f"à changer à la connexion suivante) : {password}")
     return 0
@@ -512,7 +516,7 @@ def cmd_setting(args) -> int:
         with read_session(engine) as session:
             print("on" if accounts.setting(session, args.key) else "off")
         return 0
-    accounts.set_setting(engine, Operator(f"ligne de commande ({getpass.getuser()})"), args.key, args.value == "on")
+    account_writes.set_setting(engine, Operator(f"ligne de commande ({getpass.getuser()})"), args.key, args.value == "on")
     print(f"{args.key} = {args.value}")
     return 0
 

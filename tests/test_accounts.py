@@ -37,6 +37,7 @@ from pst_data import accounts, queries, services
 from pst_data.access import password_problems
 from pst_data.accounts import WRONG
 from pst_data.cli import main as cli_main
+from pst_data.services import accounts as account_writes
 from pst_data.errors import EditError
 from pst_data.exports.excel import plan_workbook
 from pst_data.importer import export_plan
@@ -59,8 +60,9 @@ def real_hashing():
 def quick_hashing(request, monkeypatch):
     if "real_hashing" in request.fixturenames:
         return
-    monkeypatch.setattr(accounts, "HASHER", QUICK_HASHER)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", QUICK_HASHER.hash("pst-pilot-no-such-account"))
+    # Patched where the writes look them up (log_in, create_account…: pst_data.services.accounts).
+    monkeypatch.setattr(account_writes, "HASHER", QUICK_HASHER)
+    monkeypatch.setattr(account_writes, "_DUMMY_HASH", QUICK_HASHER.hash("pst-pilot-no-such-account"))
 
 
 def new_account(engine, login: str = "marc.test", role: str = "directeur", plans=None, password: str | None = PW,
@@ -625,16 +627,16 @@ def test_a_database_refusal_logs_no_hash(empty_engine, monkeypatch, caplog):
     """Someone creates the same login at the same instant: the database refuses the second
     insert, the person gets a French message with a reference, and the server's log gets the
     details without the statement's parameters (the new account's hash among them)."""
-    real_plans = accounts._plans
+    real_plans = account_writes._plans
 
     def meanwhile(session, slugs):  # between the "is this login free?" check and the insert
-        now = accounts.clock.stored_now()
+        now = account_writes.clock.stored_now()
         session.execute(insert(Account).values(
             login="marc.test", name="Marc (l'autre)", role="lecteur", all_plans=True, password_hash=None,
             must_change_password=True, active=True, failed_logins=0, created_at=now, updated_at=now))
         return real_plans(session, slugs)
 
-    monkeypatch.setattr(accounts, "_plans", meanwhile)
+    monkeypatch.setattr(account_writes, "_plans", meanwhile)  # where create_account looks it up
     caplog.set_level(logging.DEBUG)
     with pytest.raises(EditError) as refused:
         new_account(empty_engine)

@@ -32,6 +32,21 @@ def test_no_commit_and_no_history_row_outside_the_unit_of_work():
     assert offenders == []
 
 
+def test_every_write_use_case_lives_in_pst_data_services():
+    """A newcomer looks for a write in one place: ``pst_data/services/<subject>.py``. No other
+    module opens a unit of work (``pst_data/uow.py`` defines it); the read modules keep reads
+    and pure helpers."""
+    offenders = []
+    for path in [*ROOT.glob("pst_data/**/*.py"), *ROOT.glob("ui/**/*.py"), *ROOT.glob("pages/**/*.py"),
+                 ROOT / "dashboard.py"]:
+        relative = path.relative_to(ROOT).as_posix()
+        if relative == "pst_data/uow.py" or relative.startswith("pst_data/services/"):
+            continue
+        if re.search(r"\bwith\s+write\(", path.read_text(encoding="utf-8")):
+            offenders.append(relative)
+    assert offenders == []
+
+
 def test_pages_never_make_an_identity_of_their_own():
     """Pages and ui/ get the account from ui/auth.py (cookie or proxy header, checked in the
     database): none builds an Actor, none writes as the command line's Operator (which skips

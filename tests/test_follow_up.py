@@ -437,17 +437,17 @@ def test_a_run_that_died_while_sending_is_taken_over_after_ten_minutes(binche_be
 def test_a_message_sent_but_not_noted_is_said_sent_and_stops_nothing(binche_before_a_bureau, monkeypatch):
     """The database refuses the « sent » mark (busy) after the server took the message: the run
     says it was sent, goes on with the others, and never shows a traceback."""
-    from pst_data import reminders
+    from pst_data.services import reminders as reminder_writes  # where send_reminders looks _settle up
 
     engine, binche, ids, today = binche_before_a_bureau
-    real = reminders._settle
+    real = reminder_writes._settle
 
     def settle(engine_, actor, claim, sent):
         if sent:
             raise EditError(["La base de données est occupée : réessayez dans un instant."])
         return real(engine_, actor, claim, sent)
 
-    monkeypatch.setattr(reminders, "_settle", settle)
+    monkeypatch.setattr(reminder_writes, "_settle", settle)
     with smtp_server() as (mailbox, settings, _env):
         outcome = send_reminders(engine, Operator("cron"), binche["id"], automatic=True, settings=settings, today=today)
     assert len(mailbox.messages) == 3 and len(outcome.sent) == 3

@@ -31,6 +31,7 @@ from db.models import (Account, Action, BureauLink, Indicator, IndicatorValue, L
 from pst_data import accounts, importer, indicator_store, meetings, services, snapshots
 from pst_data.errors import EditError
 from pst_data.services import RowEdit
+from pst_data.services import accounts as account_writes
 from pst_data.uow import Operator
 from tests.conftest import TODAY
 from tests.people import ALICE, ANAIS, BOB, CARLA, CHRIS, CLAIRE, DOMINIQUE, HYPOTHESIS, LEA
@@ -177,7 +178,7 @@ def world(backend, seeded_template_url) -> World:
     accounts.update_account(engine, SETUP, CARLA.login, plans=[PLAN])
     accounts.set_active(engine, SETUP, HYPOTHESIS.login, False)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(accounts, "HASHER", QUICK_HASHER)
+        patch.setattr(account_writes, "HASHER", QUICK_HASHER)
         accounts.reset_password(engine, SETUP, ANAIS.login)
     assert _action(engine, led.id).lead_account_id == CHRIS.account_id
     assert _action(engine, not_led.id).lead_account_id is None
@@ -189,7 +190,7 @@ def world(backend, seeded_template_url) -> World:
 def quick_hashing(monkeypatch):
     """Creating an account or resetting a password hashes with argon2: the same algorithm
     with small costs here (test_accounts.py checks the real parameters)."""
-    monkeypatch.setattr(accounts, "HASHER", QUICK_HASHER)
+    monkeypatch.setattr(account_writes, "HASHER", QUICK_HASHER)  # where the writes look it up
 
 
 # table -> the columns whose values a write could change (one text line per row, all tables in

@@ -17,6 +17,7 @@ import streamlit as st
 
 from pst_data import accounts
 from pst_data.access import Actor
+from pst_data.services import accounts as account_writes
 from pst_data.uow import read_session
 from ui import data
 from ui.web import LOGIN_PATH, LOGOUT_PATH, SESSION_COOKIE
@@ -69,17 +70,17 @@ def request_header(name: str) -> str | None:
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=1000, show_spinner=False)
 def _session_actor(token: str) -> Actor | None:
-    return accounts.session_actor(data.engine(), token)
+    return account_writes.session_actor(data.engine(), token)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=1000, show_spinner=False)
 def _trusted_actor(login: str) -> Actor | None:
-    return accounts.log_in_trusted(data.engine(), login)
+    return account_writes.log_in_trusted(data.engine(), login)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=100, show_spinner=False)
 def _bureau_plan(token: str) -> int | None:
-    return accounts.bureau_link_plan(data.engine(), token)
+    return account_writes.bureau_link_plan(data.engine(), token)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)

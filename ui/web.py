@@ -27,6 +27,7 @@ from starlette.routing import Route
 from db.engine import database_url, get_engine
 from pst_data import accounts
 from pst_data.seed import ensure_ready
+from pst_data.services import accounts as account_writes
 from ui.framework_fr import script as french_script
 
 log = logging.getLogger("pst_pilot.web")
@@ -154,7 +155,7 @@ async def login_page(request: Request) -> Response:
             next_path, csrf, "Le formulaire a expiré ou ne vient pas de PST Pilot : saisissez à nouveau vos identifiants.",
             login), status=400), request, csrf)
     try:
-        result = await run_in_threadpool(lambda: accounts.log_in(_engine(), login, password))
+        result = await run_in_threadpool(lambda: account_writes.log_in(_engine(), login, password))
     except Exception:  # the database is down: a French page, the detail in the log
         reference = secrets.token_hex(4)
         log.exception("login failed (reference %s)", reference)
@@ -177,7 +178,7 @@ async def login_page(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     try:
-        await run_in_threadpool(lambda: accounts.log_out(_engine(), token))
+        await run_in_threadpool(lambda: account_writes.log_out(_engine(), token))
     except Exception:
         log.exception("logout: the session could not be ended in the database")
     response = RedirectResponse(f"{LOGIN_PATH}?fin=1", status_code=303, headers={"Cache-Control": "no-store"})
