@@ -107,7 +107,7 @@ def test_bulk_table_keeps_my_cells_when_someone_else_saves(edit_server, page):
     shot(page, "journey-bulk-conflict")
     page.get_by_role("button", name="Réappliquer mes valeurs").click()
     page.get_by_text(re.compile("Ces cellules n'ont pas été enregistrées")).wait_for(state="detached", timeout=15_000)
-    page.get_by_text(re.compile("1 action\\(s\\) enregistrée\\(s\\)")).wait_for(timeout=15_000)
+    page.get_by_text("1 action enregistrée :").wait_for(timeout=15_000)
     assert action_id(edit_server, "bernissart", first.code)[1].project_lead == "Nadia Leroy"
 
 
