@@ -40,9 +40,9 @@ PYTEST_PARALLEL ?= -n auto --dist loadgroup
 test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
-# Without the browser journeys: the quick loop while coding.
+# The quick loop while coding: everything but the browser journeys and the benchmarks' smoke run.
 test-fast: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not browser"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not browser and not bench"
 
 # Benchmarks at three scales, SQLite and PostgreSQL, against the floor and the textbook approach
 # (benchmarks/README.md). BENCH_ARGS="--quick" for fewer runs; see python -m benchmarks --help.

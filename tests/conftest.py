@@ -22,6 +22,7 @@ import shutil
 import threading
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -214,6 +215,24 @@ def app_db_url(seeded_sqlite_file, tmp_path) -> str:
     copy = tmp_path / "app.sqlite3"
     shutil.copyfile(seeded_sqlite_file, copy)
     return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """``cli(*args, url=...)``: the command line, run in this process (a new interpreter per
+    command costs ~1.5 s); its exit code, stdout and stderr. One test, test_plan_files.py's
+    test_cli_import_export_and_errors, runs the real `python -m pst_data` in a process of its own."""
+    from pst_data.cli import main
+
+    def run(*args, url):
+        monkeypatch.setenv("PST_DATABASE_URL", url)
+        try:
+            returncode = main([str(a) for a in args])
+        except SystemExit as exit_:  # argparse's refusals
+            returncode = exit_.code
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=returncode, stdout=out, stderr=err)
+    return run
 
 
 @pytest.fixture(scope="session")

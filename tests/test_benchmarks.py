@@ -210,6 +210,7 @@ def test_number_format(value, unit, text):
     assert report._number(value, unit) == text
 
 
+@pytest.mark.bench
 def test_the_benchmarks_still_run():
     """``python -m benchmarks --smoke``: S on SQLite, one run of every page and export, the
     results table and the targets, nothing written. A page the benchmark cannot run any more

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -89,20 +87,19 @@ def test_formula_looking_text_stays_text(seeded_engine):
     assert comment.data_type == "s"
 
 
-def _cli_with_saint_ghislain(tmp_path):
+def _cli_with_saint_ghislain(cli, tmp_path):
     """``run(*args)``: the command line on a database of its own holding Saint-Ghislain."""
-    env = {"PST_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "PATH": "/usr/bin:/bin"}
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "pst_data", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+        return cli(*args, url=url)
 
     assert run("import", str(ROOT / "pst_data/plans/saint-ghislain.yaml")).returncode == 0
     return run
 
 
-def test_cli_writes_the_workbook(tmp_path):
-    run = _cli_with_saint_ghislain(tmp_path)
+def test_cli_writes_the_workbook(cli, tmp_path):
+    run = _cli_with_saint_ghislain(cli, tmp_path)
     out = tmp_path / "sg.xlsx"
     done = run("export", "--plan", "saint-ghislain", "--format", "xlsx", "--output", str(out))
     assert done.returncode == 0, done.stderr
@@ -176,10 +173,10 @@ def test_deck_follows_filters_and_lists_recent_changes(seeded_engine):
     assert row == [f"{first['code']} · {first['title']}", "taux — → 40 % · « Lancé »", "Claire Martin"]
 
 
-def test_cli_writes_deck_and_report_and_handles_snapshots(tmp_path):
+def test_cli_writes_deck_and_report_and_handles_snapshots(cli, tmp_path):
     from pypdf import PdfReader
 
-    run = _cli_with_saint_ghislain(tmp_path)
+    run = _cli_with_saint_ghislain(cli, tmp_path)
     deck_path, report_path = tmp_path / "sg.pptx", tmp_path / "sg.pdf"
     done = run("export", "--plan", "saint-ghislain", "--format", "pptx", "--output", str(deck_path))
     assert done.returncode == 0, done.stderr

@@ -19,7 +19,6 @@ from db.models import Action, History, Label, OperationalObjective, Plan, Strate
 from pst_data import services
 from pst_data.errors import EditError
 from pst_data.plan_file import PlanChecker
-from tests.test_plan_files import _cli
 from tests.test_services import action, revision
 from tests.people import ALICE, BOB, CLAIRE, DIRECTEUR, HYPOTHESIS
 
@@ -360,7 +359,7 @@ def test_any_title_is_stored_exactly_or_refused_with_nothing_changed(empty_engin
         assert action(empty_engine, "essai", "1.1.1").title == normalised_text(title).strip()
 
 
-def test_the_cli_refuses_an_absurd_file_in_french_and_writes_nothing(tmp_path):
+def test_the_cli_refuses_an_absurd_file_in_french_and_writes_nothing(cli, tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     plan = {"format": 1, "slug": "essai", "organisation": "CPAS d'essai", "title": "PST",
             "strategic_objectives": [{"code": "1", "title": "OS", "operational_objectives": [
@@ -370,12 +369,12 @@ def test_the_cli_refuses_an_absurd_file_in_french_and_writes_nothing(tmp_path):
     path = tmp_path / "essai.json"
     path.write_text(json.dumps(plan), encoding="utf-8")
     for command in ("check", "import"):
-        out = _cli(command, str(path), url=url)
+        out = cli(command, str(path), url=url)
         assert out.returncode == 2, out
         assert "Traceback" not in out.stderr
         for message in ("« Budget (€) »", "« Poids »", "« Labels » est trop long", "caractère"):
             assert message in out.stderr, (message, out.stderr)
-    assert _cli("export", "--plan", "essai", url=url).returncode == 2  # nothing was imported
+    assert cli("export", "--plan", "essai", url=url).returncode == 2  # nothing was imported
 
 
 def test_a_sub_action_keeps_its_code_when_its_title_changes(seeded_engine):

@@ -5,7 +5,6 @@ writes and refuses a bad file without writing anything."""
 from __future__ import annotations
 
 import io
-from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
@@ -39,20 +38,6 @@ def test_the_five_plans_go_through_the_workbook_and_come_back_equal(seeded_engin
         assert dump_plan_json(again) == dump_plan_json({**original, "slug": f"{slug}-copie"}), slug
         # and the unedited workbook of the original changes nothing
         assert not import_plan(seeded_engine, read_plan_data(plan_workbook(original)), OPERATOR).changed
-
-
-@pytest.fixture
-def cli(monkeypatch, capsys):
-    """The command line, in this process (an interpreter start per command would cost ~1.5 s);
-    test_plan_files.py runs `python -m pst_data` itself."""
-    from pst_data.cli import main
-
-    def run(*args, url):
-        monkeypatch.setenv("PST_DATABASE_URL", url)
-        returncode = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return SimpleNamespace(returncode=returncode, stdout=out, stderr=err)
-    return run
 
 
 def _history(url: str) -> int:

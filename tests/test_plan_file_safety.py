@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import pickle
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -361,16 +359,11 @@ def test_refused_files_write_nothing(empty_engine, tmp_path, monkeypatch, capsys
         assert _counts(empty_engine) == before, name
 
 
-def _cli(*args, url):
-    return subprocess.run([sys.executable, "-m", "pst_data", *args], cwd=ROOT, capture_output=True,
-                          text=True, env={"PST_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}, timeout=120)
-
-
-def test_cli_check_refuses_a_60_mb_file_at_once(tmp_path):
+def test_cli_check_refuses_a_60_mb_file_at_once(cli, tmp_path):
     big = _write_big_plan(tmp_path / "enorme.yaml", 60 * MIB)
     database = tmp_path / "cli.sqlite3"
     start = time.perf_counter()
-    out = _cli("check", str(big), url=f"sqlite:///{database}")
+    out = cli("check", str(big), url=f"sqlite:///{database}")
     assert time.perf_counter() - start < 5
     assert out.returncode == 2, out.stderr
     assert "le fichier fait 60,0 Mo ; la limite est de 5 Mo" in out.stderr
@@ -378,12 +371,12 @@ def test_cli_check_refuses_a_60_mb_file_at_once(tmp_path):
     assert not database.exists()  # check never opens the database
 
 
-def test_cli_import_refuses_a_60_mb_file_and_writes_nothing(empty_engine, tmp_path):
+def test_cli_import_refuses_a_60_mb_file_and_writes_nothing(cli, empty_engine, tmp_path):
     import_plan(empty_engine, parse_plan_text(VALID))
     before = _counts(empty_engine)
     big = _write_big_plan(tmp_path / "enorme.yaml", 60 * MIB)
     start = time.perf_counter()
-    out = _cli("import", str(big), url=empty_engine.url.render_as_string(hide_password=False))
+    out = cli("import", str(big), url=empty_engine.url.render_as_string(hide_password=False))
     assert time.perf_counter() - start < 5
     assert out.returncode == 2, out.stderr
     assert "le fichier fait 60,0 Mo ; la limite est de 5 Mo" in out.stderr

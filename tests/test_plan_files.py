@@ -182,7 +182,9 @@ def _cli(*args, url):
                           text=True, env={"PST_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}, timeout=120)
 
 
-def test_cli_import_export_and_errors(tmp_path):
+def test_cli_import_export_and_errors(cli, tmp_path):
+    """The real `python -m pst_data` (a process of its own: its exit codes and its French on
+    stderr); what follows its import runs in this process (``cli``), which is faster."""
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     help_ = _cli("--help", url=url)
     assert help_.returncode == 0 and "import" in help_.stdout and "export" in help_.stdout
@@ -190,8 +192,8 @@ def test_cli_import_export_and_errors(tmp_path):
     out = _cli("import", str(source), url=url)
     assert out.returncode == 0, out.stderr
     assert "34 actions importées" in out.stdout
-    assert "rien n'a changé" in _cli("import", str(source), url=url).stdout
-    exported = _cli("export", "--plan", "saint-ghislain", "--format", "json", url=url)
+    assert "rien n'a changé" in cli("import", str(source), url=url).stdout
+    exported = cli("export", "--plan", "saint-ghislain", "--format", "json", url=url)
     data = json.loads(exported.stdout)
     assert data["organisation"] == "CPAS de Saint-Ghislain"
     first = data["strategic_objectives"][0]["operational_objectives"][0]["actions"][0]
@@ -209,7 +211,7 @@ def test_cli_import_export_and_errors(tmp_path):
     assert "taux d'avancement 140 hors limites" in refused.stderr
     assert "Rien n'a été importé" in refused.stderr
     assert "Traceback" not in refused.stderr
-    unknown = _cli("export", "--plan", "nulle-part", url=url)
+    unknown = cli("export", "--plan", "nulle-part", url=url)
     assert unknown.returncode == 2 and "Plan « nulle-part » inconnu" in unknown.stderr
 
 
@@ -237,20 +239,20 @@ def test_a_preview_shows_every_change_and_writes_nothing(seeded_engine):
         assert s.scalar(select(func.count(History.id))) == history
 
 
-def test_cli_import_shows_a_dry_run_and_never_removes_silently(tmp_path):
+def test_cli_import_shows_a_dry_run_and_never_removes_silently(cli, tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     source = ROOT / "pst_data" / "plans" / "saint-ghislain.yaml"
-    dry = _cli("import", str(source), "--dry-run", url=url)
+    dry = cli("import", str(source), "--dry-run", url=url)
     assert dry.returncode == 0 and "serait créé : 34 actions" in dry.stdout and "rien n'a été écrit" in dry.stdout
-    assert "34 actions importées" in _cli("import", str(source), url=url).stdout  # nothing before: created now
+    assert "34 actions importées" in cli("import", str(source), url=url).stdout  # nothing before: created now
     shorter = yaml.safe_load(source.read_text(encoding="utf-8"))
     removed = shorter["strategic_objectives"][0]["operational_objectives"][0]["actions"].pop(1)
     path = tmp_path / "shorter.yaml"
     path.write_text(yaml.safe_dump(shorter, allow_unicode=True), encoding="utf-8")
-    refused = _cli("import", str(path), url=url)
+    refused = cli("import", str(path), url=url)
     assert refused.returncode == 2
     assert f"action {removed['code']} « {removed['title']} »" in refused.stderr
     assert "--confirm-removals" in refused.stderr and "Traceback" not in refused.stderr
-    assert "déjà à jour" in _cli("import", str(source), url=url).stdout  # the refused import wrote nothing
-    confirmed = _cli("import", str(path), "--confirm-removals", url=url)
+    assert "déjà à jour" in cli("import", str(source), url=url).stdout  # the refused import wrote nothing
+    confirmed = cli("import", str(path), "--confirm-removals", url=url)
     assert confirmed.returncode == 0 and "1 supprimée" in confirmed.stdout
