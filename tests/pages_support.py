@@ -43,8 +43,8 @@ def sign_in(at: AppTest, name: str = "Claire Martin") -> AppTest:
 
 
 def open_page(script: str, url: str, login: str | None = None, **params) -> AppTest:
-    """Open ``script`` as a user would: the app starts on dashboard.py (the entrypoint, which
-    page links resolve against), then goes to the page with the URL's query parameters;
+    """Open ``script`` as a user would: a page of the app whose main script is dashboard.py (page
+    links resolve against it), with the URL's query parameters;
     ``login``: logged in as that test account (else without an account)."""
     os.environ["PST_DATABASE_URL"] = url
     browser_session(login)
@@ -52,7 +52,8 @@ def open_page(script: str, url: str, login: str | None = None, **params) -> AppT
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
     if script != "dashboard.py":
-        at.run()
+        # No st.navigation here: the page is found by its file name without a first run of the
+        # overview (which cost each page test a whole dashboard)
         at.switch_page(script)
     at.query_params.clear()
     for key, value in params.items():
