@@ -22,6 +22,11 @@ from tests.people import ANAIS
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
+# What only the PDF's writing decides (fonts, line breaking, placeholders): the database behind
+# it does not change it, so SQLite alone (the reads are tested on both by the tests around).
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
 def _plan(session, slug):
     return next(p for p in queries.list_plans(session) if p["slug"] == slug)
 
@@ -97,6 +102,7 @@ def test_report_as_of_a_past_day_shows_the_taux_and_comments_of_that_day(seeded_
     assert "100 % ·" in _fiche(today, "1.1.1.1.1")
 
 
+@SQLITE_ONLY
 def test_french_characters_and_euros_render(seeded_engine):
     a = action(seeded_engine, "ecaussinnes", "1.1.1")
     services.update_action(seeded_engine, a.id, a.version,
@@ -107,6 +113,7 @@ def test_french_characters_and_euros_render(seeded_engine):
     assert "L’équipe a reçu l’accord — été 2025" in fiche
 
 
+@SQLITE_ONLY
 def test_what_was_typed_is_what_the_fiche_prints(seeded_engine):
     """« {nb} » is fpdf2's page-count placeholder: typed in a fiche it stays « {nb} »; a list of
     partners longer than a page flows over pages, every name printed; a value ending with a
@@ -148,6 +155,7 @@ def test_budget_and_staff_add_up_per_plan_os_and_oo_in_the_report(seeded_engine,
 
 # -- the report's speed-ups change nothing of what is written ----------------------------------
 
+@SQLITE_ONLY
 def test_the_running_line_width_writes_the_same_report(seeded_engine):
     """fpdf2 with and without pst_data.exports.line_width: the same bytes (Charleroi, 97 fiches)."""
     from pst_data.exports import line_width
@@ -202,6 +210,7 @@ def test_the_running_line_width_breaks_lines_where_fpdf2_does(text, spacing):
     assert faster == as_fpdf2_writes
 
 
+@SQLITE_ONLY
 def test_each_report_is_a_document_of_its_own(seeded_engine):
     """Nothing of one report stays in the process for the next (fonts, line breaking): two
     reports in a row are the same bytes, and one plan's report carries nothing of another's."""
