@@ -47,9 +47,10 @@ def _server(tmp_path_factory, seeded_sqlite_file, name):
     return server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app_server(tmp_path_factory, seeded_sqlite_file, chromium):
-    """A server the read-only journeys share."""
+    """One server per worker, shared by the journey files that only read (a start costs
+    several seconds): they must not change the plans."""
     server = _server(tmp_path_factory, seeded_sqlite_file, "browser")
     yield server
     server.stop()

@@ -12,7 +12,7 @@ from db.engine import make_engine
 from pst_data import services
 from tests.browser.conftest import shot, table_editor
 from tests.browser.server import wait_for_app
-from tests.browser.test_edit_journeys import action_id, quick_save, sign_in
+from tests.browser.steps import action_id, quick_save, sign_in
 from tests.people import PAUL
 
 

@@ -18,7 +18,7 @@ from pst_data.text import WORD_JOINER
 from pst_data.uow import Operator
 from tests.browser.conftest import log_in, shot
 from tests.browser.server import wait_for_app
-from tests.browser.test_edit_journeys import action_id, quick_save
+from tests.browser.steps import action_id, quick_save
 from tests.people import BOB, CHRIS, PASSWORD
 
 

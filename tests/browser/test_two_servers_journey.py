@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from pst_data.formatting import fmt_percent
 from tests.browser.conftest import ARTIFACTS, log_in, shot
 from tests.browser.server import StreamlitServer, wait_for_app
-from tests.browser.test_edit_journeys import action_id, metric, quick_save
+from tests.browser.steps import action_id, metric, quick_save
 from tests.conftest import IN_CI, POSTGRES_ADMIN_URL, POSTGRES_PROBLEM, RUN_ID, fill_seeded
 
 
