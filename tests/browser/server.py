@@ -87,8 +87,9 @@ def chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
-def wait_for_app(page, timeout: float = 30_000) -> None:
-    """Wait until the script run is over and nothing is still loading."""
+def wait_for_app(page, timeout: float = 30_000, settle_ms: int = 300) -> None:
+    """Wait until the script run is over and nothing is still loading; then ``settle_ms`` for
+    what the browser draws after the run (0 where the next step waits for its own sign)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
     page.wait_for_function(
         "() => document.querySelector(\"[data-test-script-state]\") && "
@@ -103,4 +104,5 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
         ".every(c => c.querySelector('.js-plotly-plot .main-svg'))",
         timeout=timeout,
     )
-    page.wait_for_timeout(300)
+    if settle_ms:
+        page.wait_for_timeout(settle_ms)
