@@ -5,14 +5,14 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from pst_data import schedule
-from pst_data.consistency import stated_vs_computed
-from pst_data.filters import apply_filters
-from pst_data.follow_up import reference
-from pst_data.formatting import fmt_date, plural
-from pst_data.progress import rollup, summarise
-from pst_data.text import md_escape
-from pst_data.timeline import PLAN_SCOPE
+from pst_data.rules import schedule
+from pst_data.rules.consistency import stated_vs_computed
+from pst_data.rules.filters import apply_filters
+from pst_data.rules.follow_up import reference
+from pst_data.rules.formatting import fmt_date, plural
+from pst_data.rules.progress import rollup, summarise
+from pst_data.rules.text import md_escape
+from pst_data.rules.timeline import PLAN_SCOPE
 from pst_data.views import changes_in_view, changes_table, element_titles, key_figures, schedule_line, schedule_meanings
 from ui import data
 from ui.components import cached_chart, cached_table, clicked_rows, download_button, reading_choice

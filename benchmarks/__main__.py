@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pst_data import clock
+from pst_data.rules import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from benchmarks.pages import FLOOR_RUN
 from benchmarks.report import Measurement
 from db.engine import get_engine
-from pst_data import clock, queries
+from pst_data import queries
+from pst_data.rules import clock
 
 NOT_YET = "pas encore disponible"
 

@@ -7,7 +7,7 @@ allowed set, start and end dates. Every action gets exactly ``HISTORY_PER_ACTION
 shaped like the ones the app writes (two "import" rows, then "update" rows of progress, status
 and comment, each with its own change_id and the action's version after it).
 
-Plans are plan-file dicts (format 1), so ``pst_data.plan_file.validate_plan`` accepts them; the
+Plans are plan-file dicts (format 1), so ``pst_data.exchange.plan_file.validate_plan`` accepts them; the
 history is kept beside them. Everything comes from ``random.Random(seed)``: same seed, same data.
 """
 

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--filter", default="", help="restrict the listing to paths matching this")
     parser.add_argument("--experiment", choices=("memo-charts", "digest-key", "both"),
                         help="no profile: median warm run as is, then with a core change simulated: "
-                             "memo-charts = the pst_data.charts figures cached; digest-key = the "
+                             "memo-charts = the pst_data.rules.charts figures cached; digest-key = the "
                              "cache key of plans()/labels() a short digest instead of every plan's "
                              "(slug, revision)")
     args = parser.parse_args(argv)
@@ -85,7 +85,7 @@ def experiment(args) -> int:
     import statistics
 
     from benchmarks import pages, scales
-    from pst_data import charts
+    from pst_data.rules import charts
 
     os.environ["PST_DATABASE_URL"] = scales.ensure(args.scale, args.backend)
 

@@ -31,11 +31,11 @@ from benchmarks.generate import GENERATOR_VERSION, SEED, WALLOON_CPAS, generate_
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import Base, Label
-from pst_data.dates import parse_source_date
-from pst_data.importer import import_plan
-from pst_data.plan_file import load_plan_file
-from pst_data.seed import DEMO_SLUGS, PLANS_DIR, seed
 from pst_data import accounts
+from pst_data.exchange.plan_file import load_plan_file
+from pst_data.importer import import_plan
+from pst_data.rules.dates import parse_source_date
+from pst_data.seed import DEMO_SLUGS, PLANS_DIR, seed
 from pst_data.uow import Operator
 
 ROOT = Path(__file__).resolve().parent.parent

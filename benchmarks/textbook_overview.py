@@ -13,7 +13,7 @@ import plotly.express as px
 import streamlit as st
 from sqlalchemy import create_engine
 
-from pst_data import clock
+from pst_data.rules import clock
 
 
 @st.cache_resource

@@ -3,7 +3,7 @@
 Tree: Plan -> StrategicObjective (OS) -> OperationalObjective (OO) -> Action -> SubAction.
 Labels are shared by every plan (unique by name); services are per plan. Every change of an
 action field is a History row. Timestamps are naive UTC, set by the writers from
-``pst_data.clock`` (no column default reads a clock of its own). Integrity rules live here as
+``pst_data.rules.clock`` (no column default reads a clock of its own). Integrity rules live here as
 database constraints, so that no client (page, CLI, SQL console) can store a taux of 140 or
 orphan a row.
 """
@@ -138,7 +138,7 @@ class Plan(Base):
     reminder_days_before: Mapped[int] = mapped_column(default=REMINDER_DAYS_DEFAULT,
                                                       server_default=str(REMINDER_DAYS_DEFAULT))
     reminder_text: Mapped[str | None] = mapped_column(Text)
-    # Schedule status (pst_data.schedule): « dans les temps » from this % of the expected taux,
+    # Schedule status (pst_data.rules.schedule): « dans les temps » from this % of the expected taux,
     # « en retard sur le calendrier » from the second, « très en retard » below.
     schedule_on_track: Mapped[int] = mapped_column(default=SCHEDULE_ON_TRACK_DEFAULT,
                                                    server_default=str(SCHEDULE_ON_TRACK_DEFAULT))
@@ -240,7 +240,7 @@ class Label(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(LABEL_NAME_MAX), unique=True)
-    # pst_data.text.label_key(name): « ppi » is « PPI », on SQLite as on PostgreSQL
+    # pst_data.rules.text.label_key(name): « ppi » is « PPI », on SQLite as on PostgreSQL
     name_key: Mapped[str] = mapped_column(String(4 * LABEL_NAME_MAX), unique=True)  # NFKD may lengthen it
     description: Mapped[str | None] = mapped_column(Text)
     colour: Mapped[str] = mapped_column(String(7), default="#6c757d")

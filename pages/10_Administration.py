@@ -8,15 +8,15 @@ import streamlit as st
 
 from db.limits import ROLES
 from pst_data import accounts
-from pst_data.access import ROLE_LABELS
-from pst_data.formatting import fmt_datetime
-from pst_data import clock
 from pst_data.exchange.ecomptes import write_ecomptes
 from pst_data.exchange.workbook import plan_workbook, template_workbook
 from pst_data.importer import export_plan
+from pst_data.rules import clock
+from pst_data.rules.access import ROLE_LABELS
+from pst_data.rules.formatting import fmt_datetime
+from pst_data.rules.text import md_escape
 from pst_data.services import EditError
 from pst_data.services import accounts as account_writes
-from pst_data.text import md_escape
 from pst_data.uow import read_session
 from ui import auth, data
 from ui.editing import edit_messages, flash, say, show_errors

@@ -9,11 +9,10 @@ browser tests): real headings, HTML tables, French text, keyboard only.
 import pandas as pd
 import streamlit as st
 
-from pst_data import charts, clock
-from pst_data.formatting import fmt_date, fmt_number, fmt_percent, plural
-from pst_data import schedule
-from pst_data.progress import rollup, schedule_of, summarise
-from pst_data.text import md_escape
+from pst_data.rules import charts, clock, schedule
+from pst_data.rules.formatting import fmt_date, fmt_number, fmt_percent, plural
+from pst_data.rules.progress import rollup, schedule_of, summarise
+from pst_data.rules.text import md_escape
 from pst_data.views import public_action_table, public_chart_sentence, public_os_table, schedule_line
 from ui import data
 from ui.errors import install_error_message

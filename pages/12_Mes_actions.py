@@ -6,9 +6,9 @@ import streamlit as st
 from db.limits import HEALTHS
 from pst_data import services
 from pst_data.bulk import MY_COLUMNS, my_editor_frame, row_edits, to_do_text
-from pst_data.formatting import _missing as missing, fmt_date, fmt_percent, plural
+from pst_data.rules.formatting import _missing as missing, fmt_date, fmt_percent, plural
+from pst_data.rules.text import md_escape
 from pst_data.services import EditError
-from pst_data.text import md_escape
 from ui import data
 from ui.editing import current_actor, edit_messages, flash, show_errors, table_columns
 from ui.frame import login_link, page_frame

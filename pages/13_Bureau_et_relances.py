@@ -9,12 +9,12 @@ import streamlit as st
 from db.limits import REMINDER_DAYS_MAX, REMINDER_TEXT_MAX, STALE_DAYS_MAX
 from pst_data import meetings as calendar_service
 from pst_data import reminders
+from pst_data.rules.errors import EditError
+from pst_data.rules.follow_up import DEFAULT_REMINDER, MEETING_LABELS, PLACEHOLDERS, calendar, reference, reminder_message
+from pst_data.rules.formatting import fmt_date, plural
+from pst_data.rules.text import md_escape
 from pst_data.services import meetings as calendar_writes
 from pst_data.services import reminders as reminder_writes
-from pst_data.errors import EditError
-from pst_data.follow_up import DEFAULT_REMINDER, MEETING_LABELS, PLACEHOLDERS, calendar, reference, reminder_message
-from pst_data.formatting import fmt_date, plural
-from pst_data.text import md_escape
 from pst_data.uow import read_session
 from ui import data
 from ui.components import show_table

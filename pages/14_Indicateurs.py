@@ -5,11 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from pst_data import indicator_store
-from pst_data.charts import indicator_line
-from pst_data.formatting import plural
-from pst_data.indicators import fmt_value, indicator_row
+from pst_data.rules.charts import indicator_line
+from pst_data.rules.formatting import plural
+from pst_data.rules.indicators import fmt_value, indicator_row
+from pst_data.rules.text import md_escape
 from pst_data.services import indicators as indicator_writes
-from pst_data.text import md_escape
 from ui import data
 from ui.components import chart, show_table
 from ui.editing import edit_messages, lead_of, run_write

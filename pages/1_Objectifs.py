@@ -4,9 +4,10 @@ from functools import partial
 
 import streamlit as st
 
-from pst_data.text import md_escape
+from pst_data.rules.text import md_escape
 from ui import data
-from pst_data import schedule, services
+from pst_data import services
+from pst_data.rules import schedule
 from ui.components import cached_chart, reading_choice, show_table
 from ui.editing import (
     base_version,
@@ -19,7 +20,7 @@ from ui.editing import (
     quick_edit,
     run_save,
 )
-from pst_data.follow_up import staleness_text
+from pst_data.rules.follow_up import staleness_text
 from ui.fiche import render_fiche
 from ui.frame import filter_summary, page_frame
 

@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from pst_data import schedule, services
-from pst_data.formatting import fmt_percent, plural
-from pst_data.filters import typed_codes
-from pst_data.text import md_escape, plotly_escape
+from pst_data import services
+from pst_data.rules import schedule
+from pst_data.rules.filters import typed_codes
+from pst_data.rules.formatting import fmt_percent, plural
+from pst_data.rules.text import md_escape, plotly_escape
 from pst_data.views import NO_LABEL, label_change_preview
 from ui import data
 from ui.components import cached_chart, cached_table, label_tags, reading_choice

@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from pst_data.formatting import fmt_percent
-from pst_data.text import md_escape
+from pst_data.rules.formatting import fmt_percent
+from pst_data.rules.text import md_escape
 from ui import data
 from ui.components import chart, show_table
 from ui.frame import page_frame

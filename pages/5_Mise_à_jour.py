@@ -5,9 +5,9 @@ import streamlit as st
 
 from pst_data import services
 from pst_data.bulk import editor_frame, row_edits
-from pst_data.formatting import plural
+from pst_data.rules.formatting import plural
+from pst_data.rules.text import md_escape, spelling_groups
 from pst_data.services import EditError, RowEdit
-from pst_data.text import md_escape, spelling_groups
 from ui import data
 from pst_data import accounts
 from pst_data.services import accounts as account_writes

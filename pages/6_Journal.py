@@ -5,12 +5,13 @@ import datetime as dt
 import plotly.graph_objects as go
 import streamlit as st
 
-from pst_data import clock, services
-from pst_data.charts import layout
-from pst_data.formatting import author as author_text, fmt_date, fmt_datetime, fmt_percent
+from pst_data import services
+from pst_data.rules import clock
+from pst_data.rules.charts import layout
+from pst_data.rules.formatting import author as author_text, fmt_date, fmt_datetime, fmt_percent
+from pst_data.rules.text import md_escape, plotly_escape
+from pst_data.rules.timeline import PLAN_SCOPE, progress_timeline
 from pst_data.services import EditError
-from pst_data.text import md_escape, plotly_escape
-from pst_data.timeline import PLAN_SCOPE, progress_timeline
 from ui import data
 from pst_data.views import change_summary, changes_in_view, changes_table, element_titles
 from ui.components import PLOTLY_CONFIG, show_table

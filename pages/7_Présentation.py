@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from pst_data.text import md_escape
+from pst_data.rules.text import md_escape
 from ui import data
 from ui.components import chosen_reading, download_button
 from ui.frame import filter_summary, page_frame

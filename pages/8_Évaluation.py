@@ -3,12 +3,13 @@ snapshots of the plan to compare later states with."""
 
 import streamlit as st
 
-from pst_data import charts, services, snapshots
-from pst_data.formatting import fmt_date, fmt_number, fmt_percent, plural
+from pst_data import services, snapshots
 from pst_data.exports.report import KINDS
-from pst_data.progress import summarise
+from pst_data.rules import charts
+from pst_data.rules.formatting import fmt_date, fmt_number, fmt_percent, plural
+from pst_data.rules.progress import summarise
+from pst_data.rules.text import md_escape
 from pst_data.services import snapshots as snapshot_writes
-from pst_data.text import md_escape
 from pst_data.views import (
     fmt_points,
     snapshot_action_table,

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from pst_data import accounts
+from pst_data.rules.text import md_escape
 from pst_data.services import EditError
 from pst_data.services import accounts as account_writes
-from pst_data.text import md_escape
 from ui import auth, data
 from ui.editing import edit_messages, flash, show_errors
 from ui.frame import login_link, page_frame

@@ -23,15 +23,15 @@ from sqlalchemy.orm import Session
 
 from db.limits import AUTHOR_MAX, EMAIL_MAX, LINK_LABEL_MAX, PASSWORD_MAX, PASSWORD_MIN  # noqa: F401 (read by the forms)
 from db.models import Account, AccountEvent, BureauLink, Setting
-from pst_data import clock
-from pst_data.access import (
+from pst_data.rules import clock
+from pst_data.rules.access import (
     ROLE_LABELS,
     Actor,
     login_problem,
     normalise_login,
 )
-from pst_data.errors import EditError
-from pst_data.text import has_invalid_character
+from pst_data.rules.errors import EditError
+from pst_data.rules.text import has_invalid_character
 from pst_data.uow import actor_of, read_session
 
 LOCKOUT_AFTER = 5  # failed logins in a row

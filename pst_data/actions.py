@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Action, History, Label, Service, SubAction, action_services
-from pst_data.dates import parse_source_date
-from pst_data.fields import FIELD_LABELS  # noqa: F401  (re-exported: services, views)
-from pst_data.plan_file import ACTION_KEYS
-from pst_data.errors import EditError
-from pst_data.text import label_key, sorted_names
+from pst_data.rules.dates import parse_source_date
+from pst_data.rules.fields import FIELD_LABELS  # noqa: F401  (re-exported: services, views)
+from pst_data.exchange.plan_file import ACTION_KEYS
+from pst_data.rules.errors import EditError
+from pst_data.rules.text import label_key, sorted_names
 
 # Scalar fields stored as they are (plan-file key == column name).
 SCALAR_FIELDS = (

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from db.models import History
 from pst_data.actions import parse_history_text
-from pst_data.dates import parse_source_date
-from pst_data.clock import day_end_utc
-from pst_data.progress import add_derived_columns
+from pst_data.rules.clock import day_end_utc
+from pst_data.rules.dates import parse_source_date
+from pst_data.rules.progress import add_derived_columns
 
 # Fields of the actions frame a history row can change directly.
 FRAME_FIELDS = ("title", "priority", "project_lead", "department", "status", "weight", "labels", "services")
@@ -116,7 +116,7 @@ def rewind(plan: dict[str, Any], actions: pd.DataFrame, fiches: dict[int, dict[s
 
 
 # History rows on an action that are not one of its fields: the action itself, its indicators
-# and their measures (kept in tables of their own, rebuilt as of a day by pst_data.indicators.as_of).
+# and their measures (kept in tables of their own, rebuilt as of a day by pst_data.rules.indicators.as_of).
 NOT_ACTION_FIELDS = frozenset({"action", "indicator", "measure"})
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data import schedule
-from pst_data.follow_up import staleness_text
-from pst_data.formatting import fmt_date, fmt_number, fmt_percent, plural
-from pst_data.progress import CLOSED_STATUSES
+from pst_data.rules import schedule
+from pst_data.rules.follow_up import staleness_text
+from pst_data.rules.formatting import fmt_date, fmt_number, fmt_percent, plural
+from pst_data.rules.progress import CLOSED_STATUSES
 from pst_data.services import RowEdit
 
 # Column shown -> action field.

@@ -18,19 +18,20 @@ from sqlalchemy.exc import OperationalError
 from db.engine import database_url, get_engine
 from db.limits import YEAR_MAX, YEAR_MIN
 from db.migrate import upgrade
-from pst_data import accounts, clock
+from pst_data import accounts
 from pst_data.accounts import active_actor
 from pst_data.cli_french import FrenchArgumentParser
-from pst_data.importer import DatabasePlans, export_plan
 from pst_data.exchange.files import read_plan_data
-from pst_data.formatting import plural
-from pst_data.plan_file import PlanFileError, dump_plan_json, iter_actions, notice_lines, read_plan_path
+from pst_data.exchange.plan_file import PlanFileError, dump_plan_json, iter_actions, notice_lines, read_plan_path
+from pst_data.importer import DatabasePlans, export_plan
+from pst_data.rules import clock
+from pst_data.rules.formatting import plural
+from pst_data.rules.text import refused_character
 from pst_data.seed import seed
 from pst_data.services import EditError
 from pst_data.services import accounts as account_writes
 from pst_data.services.imports import import_plan, preview_import
 from pst_data.uow import Operator, read_session
-from pst_data.text import refused_character
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -335,8 +336,8 @@ def cmd_report(args) -> int:
 
 def cmd_snapshot(args) -> int:
     from pst_data import queries, snapshots
+    from pst_data.rules.formatting import fmt_date, fmt_percent
     from pst_data.services.snapshots import take_snapshot
-    from pst_data.formatting import fmt_date, fmt_percent
     from pst_data.views import fmt_points
 
     engine = _engine()
@@ -372,7 +373,7 @@ def cmd_status(args) -> int:
 
     from pst_data import queries
     from pst_data.as_of import plan_as_of
-    from pst_data.timeline import trajectories
+    from pst_data.rules.timeline import trajectories
     from pst_data.views import status_report, status_text
 
     today = clock.today()

@@ -25,11 +25,11 @@ from db.models import (
     StrategicObjective,
 )
 from pst_data.actions import action_values
-from pst_data.plan_file import DEFAULT_BANDS
-from pst_data.fields import PLAN_FIELD_LABELS
+from pst_data.exchange.plan_file import DEFAULT_BANDS
+from pst_data.rules.fields import PLAN_FIELD_LABELS
+from pst_data.rules.formatting import IMPORT_AUTHOR, plural
+from pst_data.rules.text import label_key
 from pst_data.uow import Operator
-from pst_data.formatting import IMPORT_AUTHOR, plural
-from pst_data.text import label_key
 
 # The labels every database starts with (Charleroi's PST announces PPI and PGP).
 SEED_LABELS = (

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Meeting
-from pst_data.formatting import fmt_date
+from pst_data.rules.formatting import fmt_date
 
 ENTITY = "calendar"
 CODE = "Calendrier"

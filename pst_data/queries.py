@@ -26,12 +26,12 @@ from db.models import (
     action_labels,
     action_services,
 )
-from pst_data import clock
-from pst_data.access import CHEF_FIELDS
 from pst_data.actions import action_values
+from pst_data.rules import clock
+from pst_data.rules.access import CHEF_FIELDS
 from db.limits import STALE_DAYS_DEFAULT
-from pst_data.follow_up import add_follow_up_columns
-from pst_data.progress import CLOSED_STATUSES, add_derived_columns, band_for, band_labels
+from pst_data.rules.follow_up import add_follow_up_columns
+from pst_data.rules.progress import CLOSED_STATUSES, add_derived_columns, band_for, band_labels
 
 ACTION_COLUMNS = [
     "id", "os_code", "os_title", "os_axis", "oo_code", "oo_title", "code", "title", "priority",
@@ -364,9 +364,9 @@ def my_actions(session: Session, account_id: int, plan_ids: frozenset[int] | Non
     stale threshold when no Bureau is recorded). The most urgent first (schedule.urgency):
     past their échéance (the longest first), then the furthest behind their calendar; then those
     to update, by next Bureau."""
-    from pst_data.follow_up import calendar, is_open, reference, updated_since
     from pst_data.meetings import list_meetings
-    from pst_data.schedule import urgency
+    from pst_data.rules.follow_up import calendar, is_open, reference, updated_since
+    from pst_data.rules.schedule import urgency
 
     today = today or clock.today()
     led_plan_ids = session.scalars(

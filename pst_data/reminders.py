@@ -33,9 +33,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Account, Plan, Reminder
-from pst_data import clock, queries
-from pst_data.errors import EditError
-from pst_data.follow_up import (
+from pst_data import queries
+from pst_data.rules import clock
+from pst_data.rules.errors import EditError
+from pst_data.rules.follow_up import (
     Calendar,
     Reference,
     calendar,
@@ -43,8 +44,8 @@ from pst_data.follow_up import (
     late_by_person,
     reference,
 )
-from pst_data.formatting import fmt_datetime
 from pst_data.meetings import list_meetings
+from pst_data.rules.formatting import fmt_datetime
 from pst_data.uow import actor_of
 
 TLS_MODES = {"starttls": "starttls", "ssl": "ssl", "tls": "ssl", "non": "none", "none": "none", "off": "none",

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from db.engine import using_embedded_database
 from db.migrate import upgrade
 from db.models import Plan
+from pst_data.exchange.plan_file import load_plan_file
 from pst_data.importer import ImportReport
-from pst_data.plan_file import load_plan_file
 from pst_data.services.accounts import ensure_first_admin, set_setting
 from pst_data.services.imports import import_plan
 from pst_data.uow import Operator

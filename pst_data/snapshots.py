@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from db.limits import SNAPSHOT_NAME_MAX
 from db.models import Snapshot, SnapshotAction
-from pst_data.progress import rollup
-from pst_data.errors import EditError
-from pst_data.text import refused_character
+from pst_data.rules.errors import EditError
+from pst_data.rules.progress import rollup
+from pst_data.rules.text import refused_character
 
 NAME_MAX = SNAPSHOT_NAME_MAX
 NOTE_MAX = 1000

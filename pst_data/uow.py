@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 
 from db.engine import writer_engine
 from db.models import Account, AccountEvent, Action, History, Plan
-from pst_data import clock
-from pst_data.access import Actor, Change, refusal
 from pst_data.actions import history_text
-from pst_data.errors import Conflict, ConflictError, EditError
-from pst_data.fields import FIELD_LABELS
-from pst_data.formatting import fmt_datetime
+from pst_data.rules import clock
+from pst_data.rules.access import Actor, Change, refusal
+from pst_data.rules.errors import Conflict, ConflictError, EditError
+from pst_data.rules.fields import FIELD_LABELS
+from pst_data.rules.formatting import fmt_datetime
 
 log = logging.getLogger(__name__)
 

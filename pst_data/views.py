@@ -10,13 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data.fields import FIELD_LABELS, PLAN_FIELD_LABELS
-from pst_data.follow_up import names_the_commune
-from pst_data.indicators import indicator_summary
-from pst_data.formatting import (EMPTY, _missing, author, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent,
+from pst_data.rules.fields import FIELD_LABELS, PLAN_FIELD_LABELS
+from pst_data.rules.follow_up import names_the_commune
+from pst_data.rules.indicators import indicator_summary
+from pst_data.rules.formatting import (EMPTY, _missing, author, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent,
                                  plural)
-from pst_data import schedule
-from pst_data.progress import rollup, schedule_of, schedule_rollup, summarise
+from pst_data.rules import schedule
+from pst_data.rules.progress import rollup, schedule_of, schedule_rollup, summarise
 
 NO_LABEL = "Sans label"
 TOP = "Priorité 1"

@@ -30,10 +30,11 @@ from sqlalchemy.engine import make_url
 
 from db.engine import make_engine
 from db.migrate import upgrade
-from pst_data import accounts, clock
-from pst_data.uow import Operator
-from pst_data.plan_file import load_plan_file
+from pst_data import accounts
+from pst_data.exchange.plan_file import load_plan_file
+from pst_data.rules import clock
 from pst_data.seed import demo_plan_files, seed
+from pst_data.uow import Operator
 from tests.people import add_people
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.models import Account, Plan
-from pst_data import clock
-from pst_data.access import Actor
+from pst_data.rules import clock
+from pst_data.rules.access import Actor
 
 PASSWORD = "mot-de-passe-des-tests"
 

@@ -13,10 +13,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from pst_data import accounts, clock, queries, services
+from pst_data import accounts, queries, services
+from pst_data.exchange.plan_file import load_plan_file
 from pst_data.importer import import_plan
 from pst_data.meetings import add_meeting
-from pst_data.plan_file import load_plan_file
+from pst_data.rules import clock
 from pst_data.uow import Operator
 from tests.people import BOB, CHRIS
 

@@ -309,8 +309,8 @@ def test_the_import_preview_says_which_values_of_the_file_are_rounded(app_db_url
 
 
 def test_a_directeur_cannot_create_a_plan_and_a_lecteur_cannot_import(app_db_url):
+    from pst_data.exchange.plan_file import load_plan_file
     from pst_data.exchange.workbook import plan_workbook
-    from pst_data.plan_file import load_plan_file
     from tests.pages_support import ROOT
 
     at = open_page("pages/10_Administration.py", app_db_url, login="lea.lecteur")

@@ -34,14 +34,14 @@ from db.models import (
     StrategicObjective,
 )
 from pst_data import accounts, queries, services
-from pst_data.access import password_problems
 from pst_data.accounts import WRONG
 from pst_data.cli import main as cli_main
-from pst_data.services import accounts as account_writes
-from pst_data.errors import EditError
+from pst_data.exchange.plan_file import dump_plan_json
 from pst_data.exports.excel import plan_workbook
 from pst_data.importer import export_plan
-from pst_data.plan_file import dump_plan_json
+from pst_data.rules.access import password_problems
+from pst_data.rules.errors import EditError
+from pst_data.services import accounts as account_writes
 from tests.people import ALICE, BOB, CHRIS, MARIE, PASSWORD
 
 QUICK_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -265,7 +265,7 @@ def test_a_page_view_never_waits_for_the_write_lock(empty_engine, set_now):
 
 
 def clock_stored(moment: dt.datetime) -> dt.datetime:
-    from pst_data import clock
+    from pst_data.rules import clock
 
     return clock.to_stored(moment)
 

@@ -9,8 +9,10 @@ import sys
 
 from tests.pages_support import ROOT
 
-RULES = ("progress", "schedule", "plan_file", "plan_yaml", "dates", "clock", "fields", "errors", "filters", "timeline",
-         "views", "text", "formatting", "access", "follow_up", "exchange.workbook", "exchange.files", "exchange.ecomptes")
+RULES = ("rules.progress", "rules.schedule", "exchange.plan_file", "exchange.plan_yaml", "rules.dates", "rules.clock",
+         "rules.fields", "rules.errors", "rules.filters", "rules.timeline", "views", "rules.text", "rules.formatting",
+         "rules.access", "rules.follow_up", "rules.charts", "rules.consistency", "rules.indicators",
+         "exchange.workbook", "exchange.files", "exchange.ecomptes")
 
 
 def test_the_rules_import_neither_sqlalchemy_nor_streamlit():

@@ -16,8 +16,8 @@ from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import STATUSES
 from pst_data import queries
+from pst_data.exchange.plan_file import validate_plan
 from pst_data.importer import ensure_seed_labels
-from pst_data.plan_file import validate_plan
 
 
 def test_generator_is_deterministic():

@@ -1,4 +1,4 @@
-"""One clock, in Brussels: the rules of pst_data.clock, and the pages, snapshots, report and
+"""One clock, in Brussels: the rules of pst_data.rules.clock, and the pages, snapshots, report and
 journal agreeing on the day at 00:30 in Brussels (23:30 UTC the evening before)."""
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from db.models import History
-from pst_data import clock, queries, services, snapshots
+from pst_data import queries, services, snapshots
 from pst_data.as_of import plan_as_of
 from pst_data.exports.report import evaluation_report
-from pst_data.formatting import fmt_date, fmt_datetime
-from pst_data.schedule import is_late
+from pst_data.rules import clock
+from pst_data.rules.formatting import fmt_date, fmt_datetime
+from pst_data.rules.schedule import is_late
 from tests.conftest import TEST_NOW
 from tests.pages_support import no_exception, open_page
 from tests.test_services import action

@@ -1,4 +1,4 @@
-"""The date a plan's wording of a start or an end stands for (pst_data/dates.py), and the days
+"""The date a plan's wording of a start or an end stands for (pst_data/rules/dates.py), and the days
 the calendar does not have, which no field takes."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from pst_data.dates import impossible_day, parse_source_date
+from pst_data.rules.dates import impossible_day, parse_source_date
 
 D = dt.date
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from pst_data.dates import parse_source_date
+from pst_data.rules.dates import parse_source_date
 from pst_data.exchange.ecomptes import (
     LIBELLE_MAX,
     NO_AXIS_ID,
@@ -28,7 +28,7 @@ from pst_data.exchange.ecomptes import (
     rtf_to_text,
     write_ecomptes,
 )
-from pst_data.plan_file import PlanFileError, iter_actions, load_plan_file
+from pst_data.exchange.plan_file import PlanFileError, iter_actions, load_plan_file
 
 HERE = Path(__file__).resolve()
 PLANS_DIR = HERE.parents[1] / "pst_data" / "plans"
@@ -505,7 +505,7 @@ def test_a_value_kept_otherwise_than_written_is_said_with_its_element():
 
 
 def test_the_rounded_values_are_listed_fifty_at_most():
-    from pst_data.plan_file import notice_lines
+    from pst_data.exchange.plan_file import notice_lines
 
     assert notice_lines([]) == []
     lines = notice_lines([f"élément {i}" for i in range(53)])

@@ -15,8 +15,8 @@ from pst_data import queries, services
 from tests.conftest import TODAY
 from pst_data.exports.deck import plan_deck
 from pst_data.exports.excel import plan_workbook
-from pst_data.filters import Filters, apply_filters
-from pst_data.formatting import fmt_percent
+from pst_data.rules.filters import Filters, apply_filters
+from pst_data.rules.formatting import fmt_percent
 from tests.people import ALICE, CLAIRE_MARTIN
 
 ROOT = Path(__file__).resolve().parent.parent

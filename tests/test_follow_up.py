@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Action, History, Reminder
-from pst_data import accounts, cli, clock, queries, services
-from pst_data.errors import EditError
-from pst_data.follow_up import (
+from pst_data import accounts, cli, queries, services
+from pst_data.rules import clock
+from pst_data.rules.errors import EditError
+from pst_data.rules.follow_up import (
     DEFAULT_REMINDER,
     Reference,
     calendar,
@@ -455,7 +456,7 @@ def test_a_message_sent_but_not_noted_is_said_sent_and_stops_nothing(binche_befo
 
 
 def test_health_and_staleness_filters_read_from_a_link_and_apply():
-    from pst_data.filters import Filters, apply_filters, parse_query_params
+    from pst_data.rules.filters import Filters, apply_filters, parse_query_params
 
     parsed = parse_query_params({"plan": "binche", "health": ["En difficulté", "Non renseignée", "**Moyen**"],
                                  "stale": "1"}, ["binche"], [], "binche")
@@ -501,7 +502,7 @@ def test_synergies_are_suggested_from_partners_marked_at_once_and_undone_as_one(
 @pytest.mark.parametrize("value, expected", [(True, True), ("Oui", True), ("x", True), ("non", False), ("", False),
                                              (None, False), ("peut-être", None)])
 def test_a_plan_file_says_yes_or_no_to_the_commune(value, expected):
-    from pst_data.plan_file import PlanChecker
+    from pst_data.exchange.plan_file import PlanChecker
 
     checker = PlanChecker()
     result = checker.yes_no(value, "action 1.1", "with_commune")
@@ -620,7 +621,7 @@ def test_an_empty_plan_has_its_slides():
 def test_a_pasted_page_of_digits_is_refused_with_a_short_message(seeded_engine):
     action = _action(seeded_engine, "binche", "1.1.1.1.1")
     binche = _plan(seeded_engine, "binche")
-    from pst_data.indicators import parse_year
+    from pst_data.rules.indicators import parse_year
 
     page = "7" * 10_000_000
     for write in (lambda: services.update_action(seeded_engine, action.id, action.version, {"progress": page}, BOB),

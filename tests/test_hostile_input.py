@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from db.models import Action, History, Label, OperationalObjective, Plan, StrategicObjective
 from pst_data import services
-from pst_data.errors import EditError
-from pst_data.plan_file import PlanChecker
+from pst_data.exchange.plan_file import PlanChecker
+from pst_data.rules.errors import EditError
 from tests.test_services import action, revision
 from tests.people import ALICE, BOB, CLAIRE, DIRECTEUR, HYPOTHESIS
 
@@ -340,7 +340,7 @@ def test_any_title_is_stored_exactly_or_refused_with_nothing_changed(empty_engin
     """Whatever text a person types as a title: stored as typed (stripped; other programs' line
     breaks as new lines, the one text rule), or refused in French."""
     from pst_data.importer import import_plan
-    from pst_data.text import normalised_text
+    from pst_data.rules.text import normalised_text
 
     plan = {"slug": "essai", "organisation": "CPAS d'essai", "title": "PST", "strategic_objectives": [
         {"code": "1", "title": "OS", "operational_objectives": [
@@ -432,7 +432,7 @@ def test_the_plan_as_of_a_day_knows_an_action_deleted_then_restored(seeded_engin
 
 def test_the_timeline_drops_a_deleted_action(seeded_engine):
     from pst_data import queries
-    from pst_data.timeline import PLAN_SCOPE, progress_timeline
+    from pst_data.rules.timeline import PLAN_SCOPE, progress_timeline
 
     a = action(seeded_engine, "binche", "1.1.1.1.2")  # 40 %
     services.delete_action(seeded_engine, a.id, a.version, ALICE)

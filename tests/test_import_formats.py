@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from db.models import History, Plan
 from pst_data.exchange.files import read_plan_data
+from pst_data.exchange.plan_file import PlanFileError, dump_plan_json
 from pst_data.exchange.workbook import plan_workbook
 from pst_data.importer import DatabasePlans, export_plan, import_plan
-from pst_data.plan_file import PlanFileError, dump_plan_json
 from pst_data.uow import Operator
 from tests.pages_support import ROOT
 

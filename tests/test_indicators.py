@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from db.models import Action, History, IndicatorValue
 from pst_data import accounts, queries, services
-from pst_data.errors import EditError
 from pst_data.indicator_store import delete_indicator, plan_indicators, record_value, save_indicator
-from pst_data.indicators import indicator_row, indicator_summary, parse_value, progress_towards
+from pst_data.rules.errors import EditError
+from pst_data.rules.indicators import indicator_row, indicator_summary, parse_value, progress_towards
 from pst_data.uow import Operator
 from tests.conftest import TODAY
 from tests.pages_support import no_exception, open_page

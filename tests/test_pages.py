@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from db.engine import make_engine
-from pst_data.formatting import fmt_euro, fmt_percent
-from pst_data.plan_file import iter_actions
+from pst_data.exchange.plan_file import iter_actions
+from pst_data.rules.formatting import fmt_euro, fmt_percent
 from tests.pages_support import metrics, no_exception, open_page, plotly_specs
 
 SLUGS = ["charleroi", "binche", "bernissart", "saint-ghislain", "ecaussinnes"]

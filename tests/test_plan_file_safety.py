@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Action, History, Plan
-from pst_data import plan_yaml
 from pst_data.cli import main as cli_main
+from pst_data.exchange import plan_yaml
+from pst_data.exchange.plan_file import PlanFileError, load_plan_file, parse_plan_text, validate_plan
+from pst_data.exchange.plan_yaml import LOADERS, MAX_PLAN_FILE_BYTES, PlanYamlError, load_yaml
 from pst_data.importer import export_plan, import_plan
-from pst_data.plan_file import PlanFileError, load_plan_file, parse_plan_text, validate_plan
-from pst_data.plan_yaml import LOADERS, MAX_PLAN_FILE_BYTES, PlanYamlError, load_yaml
 from pst_data.seed import demo_plan_files
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Action, History, Plan
+from pst_data.exchange.plan_file import PlanFileError, load_plan_file, parse_plan_text, validate_plan
 from pst_data.importer import export_plan, import_plan
-from pst_data.plan_file import PlanFileError, load_plan_file, parse_plan_text, validate_plan
 from tests.people import MARIE
 
 ROOT = Path(__file__).resolve().parent.parent

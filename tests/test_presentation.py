@@ -9,8 +9,8 @@ import re
 
 import pandas as pd
 
-from pst_data.formatting import fmt_percent
-from pst_data import schedule
+from pst_data.rules import schedule
+from pst_data.rules.formatting import fmt_percent
 from pst_data.slides import LATE_COLUMNS, TABLE_BUDGET, build_deck, wrapped_lines
 from tests.pages_support import no_exception, open_page
 from ui.slides import slide_html

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from pst_data import queries, services
 from pst_data.exports.report import evaluation_report
-from pst_data.formatting import fmt_percent
-from pst_data.progress import weighted_mean
+from pst_data.rules.formatting import fmt_percent
+from pst_data.rules.progress import weighted_mean
 from tests.test_services import action
 from tests.test_snapshots import TODAY, binche_history
 from tests.people import ANAIS
@@ -138,8 +138,8 @@ def test_bad_report_requests_are_refused_in_french(seeded_engine):
 
 
 def test_budget_and_staff_add_up_per_plan_os_and_oo_in_the_report(seeded_engine, plan_files):
-    from pst_data.formatting import fmt_euro
-    from pst_data.plan_file import iter_actions
+    from pst_data.exchange.plan_file import iter_actions
+    from pst_data.rules.formatting import fmt_euro
 
     actions = [a for _os, _oo, a in iter_actions(plan_files["binche"])]
     budgets = [a["budget"] for a in actions if a["budget"] is not None]

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from db.models import (Account, Action, BureauLink, Indicator, IndicatorValue, Label, Meeting, OperationalObjective,
                        Plan, Snapshot, StrategicObjective)
 from pst_data import accounts, importer, indicator_store, meetings, services, snapshots
-from pst_data.errors import EditError
+from pst_data.rules.errors import EditError
 from pst_data.services import RowEdit
 from pst_data.services import accounts as account_writes
 from pst_data.uow import Operator

@@ -1,4 +1,4 @@
-"""The schedule rules (pst_data.schedule): expected taux, schedule status, roll-up, phase and
+"""The schedule rules (pst_data.rules.schedule): expected taux, schedule status, roll-up, phase and
 forecast, on dates given by the tests (never the machine's)."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from sqlalchemy.orm import Session
 
-from pst_data import queries, schedule
-from pst_data.progress import add_derived_columns
-from pst_data.schedule import (
+from pst_data import queries
+from pst_data.rules import schedule
+from pst_data.rules.progress import add_derived_columns
+from pst_data.rules.schedule import (
     ABANDONED, BEHIND, DONE, FAR_BEHIND, NO_DATES, NO_TAUX, ON_TIME, OVERDUE, SUSPENDED, Thresholds,
     expected_progress, forecast, status_of, summarise,
 )
@@ -214,7 +215,7 @@ def test_the_expected_curve_is_the_weighted_mean_of_the_dated_actions():
 
 
 def test_a_reminder_names_the_drift_and_the_passed_echeance():
-    from pst_data.follow_up import action_lines
+    from pst_data.rules.follow_up import action_lines
 
     text = action_lines([
         {"code": "1.1.2", "title": "Former", "progress": 20, "expected_progress": 50.0, "schedule": FAR_BEHIND,

@@ -16,13 +16,14 @@ from pptx import Presentation
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from pst_data import charts, cli, clock, queries, schedule, services
+from pst_data import cli, queries, services
 from pst_data.exchange.workbook import plan_workbook, read_workbook
 from pst_data.exports.deck import plan_deck
 from pst_data.exports.report import evaluation_report
 from pst_data.importer import import_plan
+from pst_data.rules import charts, clock, schedule
+from pst_data.rules.timeline import trajectories
 from pst_data.slides import build_deck
-from pst_data.timeline import trajectories
 from pst_data.uow import Operator
 from tests.pages_support import metrics, no_exception, open_page, plotly_specs
 from tests.people import ALICE, BOB, CHRIS
@@ -201,7 +202,7 @@ def test_after_an_import_from_the_excel_template_nobody_is_up_to_date_until_a_ch
 
     from db.engine import make_engine
     from pst_data import accounts
-    from pst_data.plan_file import load_plan_file
+    from pst_data.exchange.plan_file import load_plan_file
 
     set_now(NOW)
     copy = tmp_path / "app.sqlite3"
@@ -233,7 +234,7 @@ def test_after_an_import_from_the_excel_template_nobody_is_up_to_date_until_a_ch
 
 def test_a_later_import_that_changes_a_taux_counts_as_an_update_by_file(running):
     engine, plan = running
-    from pst_data.plan_file import load_plan_file
+    from pst_data.exchange.plan_file import load_plan_file
 
     data = load_plan_file(PLAN_FILE)
     data["strategic_objectives"][1]["operational_objectives"][0]["actions"][0]["progress"] = 35  # 2.1.1
@@ -241,7 +242,7 @@ def test_a_later_import_that_changes_a_taux_counts_as_an_update_by_file(running)
     frame = _frame(engine, plan).set_index("code")
     assert bool(frame.loc["2.1.1", "last_update_by_file"]) and frame.loc["2.1.1", "last_update_day"] == TODAY
     assert not bool(frame.loc["1.1.1", "last_update_by_file"])
-    from pst_data.follow_up import last_update_text
+    from pst_data.rules.follow_up import last_update_text
 
     assert last_update_text(_frame(engine, plan)[lambda f: f["code"] == "2.1.1"]) == "01/07/2026 (par fichier)"
 
@@ -283,8 +284,8 @@ def test_binche_s_trajectory_comes_from_its_history_against_the_expected_line(se
 # -- the plan's thresholds ------------------------------------------------------------------------------
 
 def test_a_directeur_sets_the_plan_s_thresholds_and_the_statuses_follow(running):
-    from pst_data.errors import EditError
     from pst_data.meetings import save_follow_up_settings
+    from pst_data.rules.errors import EditError
 
     engine, plan = running
 
@@ -313,7 +314,7 @@ def test_a_directeur_sets_the_plan_s_thresholds_and_the_statuses_follow(running)
 
 def test_the_trajectory_is_rebuilt_once_per_revision_not_on_every_rerun(seeded_sqlite_file, tmp_path, set_now,
                                                                          monkeypatch):
-    import pst_data.timeline as timeline
+    import pst_data.rules.timeline as timeline
     from ui import data
 
     url, engine = _app(seeded_sqlite_file, tmp_path, set_now)
@@ -334,7 +335,7 @@ def test_the_trajectory_is_rebuilt_once_per_revision_not_on_every_rerun(seeded_s
 
 
 def test_the_drift_filter_keeps_the_actions_behind_their_calendar_and_travels_in_the_url(running):
-    from pst_data.filters import Filters, apply_filters, parse_query_params
+    from pst_data.rules.filters import Filters, apply_filters, parse_query_params
 
     engine, plan = running
     parsed = parse_query_params({"plan": SLUG, "drift": "1"}, [SLUG], [], SLUG)

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from db.models import Action, History, OperationalObjective, Plan, StrategicObjective
 from pst_data import accounts, services
+from pst_data.rules.access import Actor
 from pst_data.services import ConflictError, EditError, RowEdit
-from pst_data.access import Actor
 from tests.people import ALICE, BOB, CARLA, CHRIS, CLAIRE, CLAIRE_MARTIN, DOMINIQUE, LEA, NADIA, PAUL
 
 WRITERS = (ALICE, BOB, CARLA, CLAIRE, CLAIRE_MARTIN, NADIA, PAUL)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from db.models import Base, History, Snapshot, SnapshotAction
 from pst_data import queries, services, snapshots
 from pst_data.as_of import plan_as_of
-from pst_data.clock import day_end_utc
-from pst_data.progress import weighted_mean
+from pst_data.rules.clock import day_end_utc
+from pst_data.rules.progress import weighted_mean
 from pst_data.services import EditError
 from tests.conftest import TODAY
 from tests.test_services import action

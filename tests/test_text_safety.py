@@ -21,11 +21,12 @@ from pptx import Presentation
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from pst_data import charts, queries, services
+from pst_data import queries, services
 from pst_data.exports.deck import plan_deck
 from pst_data.exports.excel import plan_workbook
 from pst_data.exports.report import evaluation_report
-from pst_data.text import WORD_JOINER, md_escape, plotly_escape, spelling_groups
+from pst_data.rules import charts
+from pst_data.rules.text import WORD_JOINER, md_escape, plotly_escape, spelling_groups
 from tests.conftest import TODAY
 from tests.test_services import action
 from tests.people import ALICE
@@ -365,7 +366,7 @@ def test_exports_write_markup_as_plain_text_without_links(hostile_plan):
     ("Écu € ’ « » \u00a0", "Écu € ’ « » \u00a0"),
 ])
 def test_line_breaks_of_other_programs_are_kept_as_new_lines(text, kept):
-    from pst_data.text import normalised_text, refused_character
+    from pst_data.rules.text import normalised_text, refused_character
 
     assert normalised_text(text) == kept and refused_character(kept) is None
 
@@ -375,7 +376,7 @@ def test_line_breaks_of_other_programs_are_kept_as_new_lines(text, kept):
     ("\ud800", "U+D800"), ("\udce9", "U+DCE9"), ("\uffff", "U+FFFF"), ("\x0b", "U+000B"),
 ])
 def test_control_characters_are_named_for_a_person(text, named):
-    from pst_data.text import refused_character
+    from pst_data.rules.text import refused_character
 
     assert refused_character(text) == named
 

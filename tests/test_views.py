@@ -109,7 +109,7 @@ def test_key_figures_show_the_trend_since_the_last_bureau():
 
 
 def test_one_rounding_rule_halves_away_from_zero_means_with_one_decimal():
-    from pst_data.formatting import fmt_percent
+    from pst_data.rules.formatting import fmt_percent
 
     assert fmt_percent(58.25) == "58,3\u00a0%" and fmt_percent(58.35) == "58,4\u00a0%"  # not to the even neighbour
     assert fmt_percent(58.94) == "58,9\u00a0%" and fmt_percent(59.0) == "59\u00a0%"
@@ -117,7 +117,7 @@ def test_one_rounding_rule_halves_away_from_zero_means_with_one_decimal():
 
 
 def test_a_chart_has_a_text_alternative_naming_each_bar():
-    from pst_data.charts import progress_bars, text_alternative
+    from pst_data.rules.charts import progress_bars, text_alternative
 
     rows = pd.DataFrame({"os_code": ["1", "2"], "os_title": ["Logement <b>digne</b>", "Emploi"],
                          "mean_progress": [54.66, None], "actions": [3, 2], "unassessed": [0, 2]})
@@ -126,8 +126,8 @@ def test_a_chart_has_a_text_alternative_naming_each_bar():
 
 
 def test_band_and_status_colours_read_on_white():
-    from pst_data.charts import BAND_COLOURS, NO_BAND_COLOUR, STATUS_COLOURS
-    from pst_data.text import contrast_ratio, text_colour_on
+    from pst_data.rules.charts import BAND_COLOURS, NO_BAND_COLOUR, STATUS_COLOURS
+    from pst_data.rules.text import contrast_ratio, text_colour_on
 
     for colour in [*BAND_COLOURS, NO_BAND_COLOUR, *STATUS_COLOURS.values()]:
         assert contrast_ratio(colour, "#ffffff") >= 3, colour  # WCAG 1.4.11, graphics
@@ -176,7 +176,7 @@ def test_the_objectives_tree_has_every_os_oo_and_action_and_a_filtered_one_only_
     from sqlalchemy.orm import Session
 
     from pst_data import queries, services
-    from pst_data.filters import Filters, apply_filters
+    from pst_data.rules.filters import Filters, apply_filters
     from pst_data.views import objective_tree
     from tests.people import ANAIS
     from tests.test_services import action
@@ -205,7 +205,7 @@ def test_the_objectives_tree_has_every_os_oo_and_action_and_a_filtered_one_only_
 
 
 def test_typed_codes_are_taken_exactly_once_each_in_the_order_typed():
-    from pst_data.filters import typed_codes
+    from pst_data.rules.filters import typed_codes
 
     known = ["3.1.1", "3.1.4", "3.1.10", "3.1.2"]
     assert typed_codes("3.1.1, 3.1.2;3.1.1  3.1. 9.9", known) == (["3.1.1", "3.1.2"], ["3.1", "9.9"])
@@ -214,7 +214,7 @@ def test_typed_codes_are_taken_exactly_once_each_in_the_order_typed():
 
 
 def test_values_a_plan_lacks_are_dropped_and_named_in_the_singular_or_the_plural():
-    from pst_data.filters import Filters, restrict_to_plan
+    from pst_data.rules.filters import Filters, restrict_to_plan
 
     options = {"services": ["Social"], "leads": ["Anne"], "os_codes": ["1", "2"]}
     parsed = restrict_to_plan(Filters(services=("Social", "Logement"), leads=("Bob", "Zoé"), os_codes=("1",)),

@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from pst_data.exchange.files import read_plan_data
+from pst_data.exchange.plan_file import PlanFileError, dump_plan_json, load_plan_file, validate_plan
 from pst_data.exchange.workbook import plan_workbook, read_workbook, template_workbook
-from pst_data.plan_file import PlanFileError, dump_plan_json, load_plan_file, validate_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = sorted((ROOT / "pst_data/plans").glob("*.yaml"))

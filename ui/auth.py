@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from pst_data import accounts
-from pst_data.access import Actor
+from pst_data.rules.access import Actor
 from pst_data.services import accounts as account_writes
 from pst_data.uow import read_session
 from ui import data

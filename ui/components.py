@@ -7,9 +7,9 @@ import re
 import pandas as pd
 import streamlit as st
 
-from pst_data import charts, schedule
-from pst_data.formatting import EMPTY
-from pst_data.text import md_escape, text_colour_on
+from pst_data.rules import charts, schedule
+from pst_data.rules.formatting import EMPTY
+from pst_data.rules.text import md_escape, text_colour_on
 from ui.data import frame_digest
 
 
@@ -110,7 +110,7 @@ def chosen_reading(plan: dict, today) -> str:
 
 def reading_choice(plan: dict, today, key: str) -> str:
     """What the page's colours describe: the calendar while the plan runs, the evaluation
-    legend once its period is over (pst_data.schedule.default_reading); the person may choose
+    legend once its period is over (pst_data.rules.schedule.default_reading); the person may choose
     the other, for this plan, on every page."""
     chosen = st.session_state.setdefault(READING_CHOICE, {})
     default = schedule.default_reading(plan, today)

@@ -103,8 +103,8 @@ def meetings(plan_id: int, revision: int) -> list[dict]:
 
 
 def bureau_calendar(plan_id: int, revision: int, today: dt.date):
-    """The last and next Bureau of the plan (pst_data.follow_up.calendar over its meetings)."""
-    from pst_data.follow_up import calendar
+    """The last and next Bureau of the plan (pst_data.rules.follow_up.calendar over its meetings)."""
+    from pst_data.rules.follow_up import calendar
 
     return calendar(meetings(plan_id, revision), today)
 
@@ -146,7 +146,7 @@ def progress_events(plan_id: int, revision: int) -> pd.DataFrame:
 
 def _filtered_actions(session, plan: dict, day: dt.date, filters) -> pd.DataFrame:
     """The actions an export covers: those the page shows (same filters)."""
-    from pst_data.filters import apply_filters
+    from pst_data.rules.filters import apply_filters
 
     return apply_filters(queries.actions_frame(session, plan, day), filters)
 
@@ -216,8 +216,8 @@ def indicators(plan_id: int, revision: int) -> list[dict]:
 def follow_up(plan: dict, revision: int, filters, today: dt.date, ref):
     """The overview's follow-up section (pandas groupbys): once per revision, filters and day,
     not on every rerun."""
-    from pst_data.filters import apply_filters
-    from pst_data.follow_up import summary
+    from pst_data.rules.filters import apply_filters
+    from pst_data.rules.follow_up import summary
 
     return summary(apply_filters(actions(plan, revision, today), filters), ref)
 
@@ -235,7 +235,7 @@ def calendar_section(plan: dict, revision: int, filters, today: dt.date):
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _calendar_section(plan_id: int, revision: int, filters, today: dt.date, _plan: dict):
-    from pst_data.filters import apply_filters
+    from pst_data.rules.filters import apply_filters
     from pst_data.views import calendar_section as build
 
     return build(apply_filters(actions(_plan, revision, today), filters), _plan, today)
@@ -249,7 +249,7 @@ def label_views(plan: dict, revision: int, filters, today: dt.date, label_names:
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _label_views(plan_id: int, revision: int, filters, today: dt.date, label_names: tuple, _plan: dict):
-    from pst_data.filters import apply_filters
+    from pst_data.rules.filters import apply_filters
     from pst_data.views import label_views as build
 
     return build(apply_filters(actions(_plan, revision, today), filters), label_names, _plan)
@@ -262,7 +262,7 @@ def label_versus(plan: dict, revision: int, filters, today: dt.date, label: str)
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _label_versus(plan_id: int, revision: int, filters, today: dt.date, label: str, _plan: dict):
-    from pst_data.filters import apply_filters
+    from pst_data.rules.filters import apply_filters
     from pst_data.views import label_vs_rest
 
     return label_vs_rest(apply_filters(actions(_plan, revision, today), filters), label, _plan["evaluation_bands"])
@@ -275,7 +275,7 @@ def change_digest(plan: dict, revision: int, filters, today: dt.date, since: dt.
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _change_digest(plan_id: int, revision: int, filters, today: dt.date, since: dt.date, _plan: dict):
-    from pst_data.filters import apply_filters
+    from pst_data.rules.filters import apply_filters
     from pst_data.views import change_digest as build, changes_in_view, element_titles
 
     plan = _plan
@@ -288,7 +288,7 @@ def _change_digest(plan_id: int, revision: int, filters, today: dt.date, since: 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def resources(plan: dict, revision: int, filters, today: dt.date, by: str) -> pd.DataFrame:
-    from pst_data.filters import apply_filters
+    from pst_data.rules.filters import apply_filters
     from pst_data.views import resource_totals
 
     return resource_totals(apply_filters(actions(plan, revision, today), filters), by)
@@ -311,7 +311,7 @@ def objective_tree(plan: dict, revision: int, actions: pd.DataFrame, filtered: b
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _objective_tree(plan: dict, revision: int, digest: str, _actions: pd.DataFrame, filtered: bool) -> list:
-    from pst_data.schedule import Thresholds
+    from pst_data.rules.schedule import Thresholds
     from pst_data.views import objective_tree as tree
 
     return tree(objectives(plan["id"], revision), _actions, indicators(plan["id"], revision),
@@ -340,7 +340,7 @@ def _slides(plan: dict, revision: int, filters, digest: str, _actions: pd.DataFr
 def comparison_figures(revision_key: str, today: dt.date, slugs: tuple, bands_json: str) -> tuple[dict | None, dict]:
     """The Comparaison page's two figures (as dicts), built once per revision of any plan and per
     set of plans shown: at 262 plans they cost most of the page's run (benchmarks/README.md)."""
-    from pst_data import charts
+    from pst_data.rules import charts
 
     table = comparison(revision_key, today)
     table = table[table["slug"].isin(slugs)].reset_index(drop=True)
@@ -354,7 +354,7 @@ def comparison_figures(revision_key: str, today: dt.date, slugs: tuple, bands_js
 
 
 def trajectories(plan: dict, revision: int, filters, today: dt.date) -> dict:
-    """The plan's and each OS's trajectory and forecast (pst_data.timeline.trajectories) for the
+    """The plan's and each OS's trajectory and forecast (pst_data.rules.timeline.trajectories) for the
     actions the filters show: rebuilt from the history once per revision, filters and day, not on
     every rerun."""
     return _trajectories(plan["id"], revision, filters, today, plan)
@@ -362,8 +362,8 @@ def trajectories(plan: dict, revision: int, filters, today: dt.date) -> dict:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _trajectories(plan_id: int, revision: int, filters, today: dt.date, _plan: dict) -> dict:
-    from pst_data.filters import apply_filters
-    from pst_data.timeline import trajectories as build
+    from pst_data.rules.filters import apply_filters
+    from pst_data.rules.timeline import trajectories as build
 
     return build(progress_events(plan_id, revision), apply_filters(actions(_plan, revision, today), filters), _plan,
                  today)

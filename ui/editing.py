@@ -15,11 +15,11 @@ import streamlit as st
 
 from db.models import HEALTHS, STATUSES
 from pst_data import services
-from pst_data.access import Actor
-from pst_data.formatting import fmt_date
-from pst_data.fields import FIELD_LABELS
+from pst_data.rules.access import Actor
+from pst_data.rules.fields import FIELD_LABELS
+from pst_data.rules.formatting import fmt_date
+from pst_data.rules.text import md_escape
 from pst_data.services import ConflictError, EditError, SaveResult
-from pst_data.text import md_escape
 from ui import auth, data
 
 FLASH_KEY = "pst_flash"

@@ -16,8 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from db.models import HEALTHS, STATUSES
-from pst_data import clock
-from pst_data.filters import (
+from pst_data.rules import clock
+from pst_data.rules.filters import (
     NO_HEALTH,
     NO_STATUS,
     Filters,
@@ -26,10 +26,10 @@ from pst_data.filters import (
     parse_query_params,
     restrict_to_plan,
 )
-from pst_data.access import Actor
 from pst_data.exchange.workbook import template_workbook
-from pst_data.progress import top_priority
-from pst_data.text import md_escape
+from pst_data.rules.access import Actor
+from pst_data.rules.progress import top_priority
+from pst_data.rules.text import md_escape
 from ui import auth, data
 from ui.auth import Viewer
 from ui.components import download_button

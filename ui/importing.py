@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from pst_data.access import Actor
 from pst_data.exchange.files import ACCEPTED_EXTENSIONS, read_plan_data
-from pst_data.formatting import plural
+from pst_data.exchange.plan_file import PlanFileError, notice_lines
 from pst_data.importer import DatabasePlans
-from pst_data.plan_file import PlanFileError, notice_lines
+from pst_data.rules.access import Actor
+from pst_data.rules.formatting import plural
 from pst_data.services import EditError
 from pst_data.services.imports import import_plan, preview_import
 from pst_data.views import plan_tree

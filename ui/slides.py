@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data.formatting import fmt_percent, plural
-from pst_data.progress import NO_BAND
+from pst_data.rules.formatting import fmt_percent, plural
+from pst_data.rules.progress import NO_BAND
 from pst_data.slides import TABLE_SHARES, Slide, title_scale
 
 ASCII_SPACES = re.compile(r"[ \t\r\n\f\v]+")

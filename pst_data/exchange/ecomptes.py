@@ -50,14 +50,14 @@ import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
 
 from db.limits import BUDGET_MAX, STAFF_FTE_MAX, YEAR_MAX, YEAR_MIN
-from pst_data.dates import parse_source_date
-from pst_data.plan_file import (
+from pst_data.rules.dates import parse_source_date
+from pst_data.exchange.plan_file import (
     FORMAT_VERSION,
     INS_PATTERN,
     PlanFileError,
     validate_plan,
 )
-from pst_data.plan_yaml import plain_numbers, size_problem
+from pst_data.exchange.plan_yaml import plain_numbers, size_problem
 
 VERSION = "201805V1"
 GENERATOR = "PST Pilot"
@@ -987,7 +987,7 @@ def _taux(progress: Any) -> Decimal:
 
 
 def _rolled_up_taux(actions: list[dict]) -> Decimal:
-    """An objective's (or Volet's) taux, as the app shows it (pst_data/progress.py): the mean
+    """An objective's (or Volet's) taux, as the app shows it (pst_data/rules/progress.py): the mean
     taux of its actions that have one, weighted by their weight, rounded half up; 0 when none
     has a taux."""
     total = weights = Decimal(0)

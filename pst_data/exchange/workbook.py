@@ -29,15 +29,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from db.limits import HEALTHS, STATUSES
-from pst_data.dates import parse_source_date
-from pst_data.plan_file import (
+from pst_data.rules.dates import parse_source_date
+from pst_data.exchange.plan_file import (
     DEFAULT_BANDS,
     PlanChecker,
     PlanFileError,
     field_name,
 )
-from pst_data.plan_yaml import MAX_PLAN_FILE_BYTES, plain_numbers, size_problem
-from pst_data.text import printable
+from pst_data.exchange.plan_yaml import MAX_PLAN_FILE_BYTES, plain_numbers, size_problem
+from pst_data.rules.text import printable
 
 # A workbook is a zip: its sheets are read whole, so what they unpack to is bounded too (a
 # "zip bomb" of a few KB could otherwise unpack to gigabytes).

@@ -19,8 +19,8 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
 from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
+from pst_data.rules.text import printable, shorten
 from pst_data.slides import TABLE_SHARES, Slide, build_deck, title_scale
-from pst_data.text import printable, shorten
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
@@ -170,9 +170,9 @@ def plan_deck(session, plan: dict[str, Any], actions: pd.DataFrame, since: dt.da
               filter_text: str, bureau: dt.date | None = None, reading: str | None = None) -> bytes:
     """The deck of ``actions`` (a filtered actions frame of ``plan``), read from the session;
     ``bureau``: the Bureau ``since`` follows (its date names the changes slide); ``reading``:
-    what colours describe (pst_data.schedule; default: the plan's phase)."""
+    what colours describe (pst_data.rules.schedule; default: the plan's phase)."""
     from pst_data import queries
-    from pst_data.timeline import trajectories
+    from pst_data.rules.timeline import trajectories
 
     changes = queries.recent_changes(session, plan["id"], None, since)
     paths = trajectories(queries.progress_events(session, plan["id"]), actions, plan, today)

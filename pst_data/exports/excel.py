@@ -14,13 +14,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from pst_data.actions import FIELD_LABELS
-from pst_data.progress import NO_BAND, band_labels, rollup
-from pst_data.text import printable
+from pst_data.rules.progress import NO_BAND, band_labels, rollup
+from pst_data.rules.text import printable
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 HEADER_FILL = PatternFill("solid", fgColor="1976D2")
 PERCENT = '0" %"'  # an action's taux: whole, stored 0-100 (not 0-1)
-MEAN_PERCENT = '0.0" %"'  # a mean taux: one decimal, as everywhere (pst_data/formatting.py)
+MEAN_PERCENT = '0.0" %"'  # a mean taux: one decimal, as everywhere (pst_data/rules/formatting.py)
 
 
 def _cell_value(value: Any) -> Any:

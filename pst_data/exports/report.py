@@ -26,18 +26,18 @@ from sqlalchemy.orm import Session
 from db.models import History
 from pst_data.actions import FIELD_LABELS
 from pst_data.as_of import PlanAsOf, plan_as_of
-from pst_data.clock import day_end_utc
-from pst_data.charts import band_colours
 from pst_data.exports import line_width
-from pst_data.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent, plural
-from pst_data import schedule
-from pst_data.progress import NO_BAND, band_for, rollup, schedule_of, summarise
-from pst_data.timeline import trajectories
-from pst_data.follow_up import health_text
 from pst_data.indicator_store import plan_indicators
-from pst_data.indicators import as_of as indicators_as_of
-from pst_data.indicators import indicator_row, indicator_summary
-from pst_data.text import shorten
+from pst_data.rules import schedule
+from pst_data.rules.charts import band_colours
+from pst_data.rules.clock import day_end_utc
+from pst_data.rules.follow_up import health_text
+from pst_data.rules.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent, plural
+from pst_data.rules.indicators import indicator_row, indicator_summary
+from pst_data.rules.indicators import as_of as indicators_as_of
+from pst_data.rules.progress import NO_BAND, band_for, rollup, schedule_of, summarise
+from pst_data.rules.text import shorten
+from pst_data.rules.timeline import trajectories
 from pst_data.views import resource_sentence, resource_totals, schedule_line, synergy_rows, synergy_sentence
 
 FONTS = Path(__file__).resolve().parent / "fonts"

@@ -25,7 +25,7 @@ from __future__ import annotations
 from db.limits import LABEL_DESCRIPTION_MAX, LABEL_NAME_MAX  # noqa: F401
 from db.models import STATUSES
 from pst_data.actions import action_values  # noqa: F401
-from pst_data.errors import Conflict, ConflictError, EditError
+from pst_data.rules.errors import Conflict, ConflictError, EditError
 from pst_data.services._common import (
     COMMENT_MAX,  # noqa: F401
     FINALISED,  # noqa: F401

@@ -26,8 +26,8 @@ from db.models import (
     Setting,
     StrategicObjective,
 )
-from pst_data import clock
-from pst_data.access import (
+from pst_data.rules import clock
+from pst_data.rules.access import (
     ROLE_LABELS,
     Actor,
     Change,
@@ -52,8 +52,8 @@ from pst_data.accounts import (
     new_token,
     token_hash,
 )
-from pst_data.errors import EditError
-from pst_data.text import has_invalid_character
+from pst_data.rules.errors import EditError
+from pst_data.rules.text import has_invalid_character
 from pst_data.uow import Operator, actor_of, current_actor, read_session, write
 
 HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters

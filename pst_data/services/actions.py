@@ -22,8 +22,8 @@ from pst_data.actions import (
     apply_action_values,
     history_text,
 )
-from pst_data.errors import EditError
-from pst_data.access import Actor
+from pst_data.rules.access import Actor
+from pst_data.rules.errors import EditError
 from pst_data.services._common import (
     SaveResult,
     _action,

@@ -17,10 +17,10 @@ from db.models import (
     StrategicObjective,
 )
 from pst_data.actions import action_payload, apply_action_values
-from pst_data.plan_file import validate_plan
-from pst_data.access import Actor, Change
-from pst_data.fields import FIELD_LABELS
+from pst_data.exchange.plan_file import validate_plan
 from pst_data.importer import IMPORT_OPERATOR, ImportPreview, ImportReport, PreviewLine, ensure_seed_labels
+from pst_data.rules.access import Actor, Change
+from pst_data.rules.fields import FIELD_LABELS
 from pst_data.uow import Operator, UnitOfWork, plan_by_slug, write
 
 PLAN_FIELDS = ("organisation", "ins_code", "title", "document", "source", "priority_scale",

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from db.models import Action, Indicator, IndicatorValue, OperationalObjective
-from pst_data.access import Actor, Change
-from pst_data.errors import EditError
-from pst_data.formatting import fmt_date
 from pst_data.indicator_store import NOTE_MAX
-from pst_data.indicators import checked_text, definition, fmt_value, measured_on, parse_value
+from pst_data.rules.access import Actor, Change
+from pst_data.rules.errors import EditError
+from pst_data.rules.formatting import fmt_date
+from pst_data.rules.indicators import checked_text, definition, fmt_value, measured_on, parse_value
 from pst_data.uow import Operator, UnitOfWork, write
 
 INDICATOR_FIELDS = {"label": "intitulé", "unit": "unité", "baseline": "départ", "baseline_year": "année de départ",

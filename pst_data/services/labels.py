@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select
 from db.limits import LABEL_DESCRIPTION_MAX, LABEL_NAME_MAX
 from db.models import Action, Label, Plan
 from pst_data.actions import action_values
-from pst_data.access import Actor
-from pst_data.errors import EditError
+from pst_data.rules.access import Actor
+from pst_data.rules.errors import EditError
+from pst_data.rules.text import label_key
 from pst_data.services._common import SaveResult, _checked_text, _comment, _update_each
-from pst_data.text import label_key
 from pst_data.uow import Operator, write
 
 

@@ -15,13 +15,13 @@ from db.limits import (
     STALE_DAYS_MAX,
 )
 from db.models import Meeting, Plan
-from pst_data.access import Actor
-from pst_data.dates import typed_day
-from pst_data.plan_file import echo
-from pst_data.errors import EditError
-from pst_data.follow_up import reminder_text_problems
+from pst_data.exchange.plan_file import echo
 from pst_data.meetings import CODE, ENTITY, meeting_name
-from pst_data.text import has_invalid_character, normalised_text
+from pst_data.rules.access import Actor
+from pst_data.rules.dates import typed_day
+from pst_data.rules.errors import EditError
+from pst_data.rules.follow_up import reminder_text_problems
+from pst_data.rules.text import has_invalid_character, normalised_text
 from pst_data.uow import Operator, write
 
 

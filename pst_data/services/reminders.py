@@ -10,13 +10,13 @@ import smtplib
 from sqlalchemy import Engine, select
 
 from db.models import Meeting, Reminder
-from pst_data import clock
-from pst_data.access import Actor, Change
-from pst_data.errors import EditError
-from pst_data.follow_up import reminder_message, reminder_text_problems
-from pst_data.formatting import fmt_date, fmt_datetime, plural
 from pst_data.reminders import CLAIM_MINUTES, Outcome, SmtpSettings, _connect, _message, situation, smtp_settings
-from pst_data.text import normalised_text
+from pst_data.rules import clock
+from pst_data.rules.access import Actor, Change
+from pst_data.rules.errors import EditError
+from pst_data.rules.follow_up import reminder_message, reminder_text_problems
+from pst_data.rules.formatting import fmt_date, fmt_datetime, plural
+from pst_data.rules.text import normalised_text
 from pst_data.uow import Operator, write
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, delete, func, select
 from db.models import Snapshot, SnapshotAction
 from pst_data import queries
 from pst_data.as_of import plan_as_of
-from pst_data.errors import EditError
-from pst_data.access import Actor
+from pst_data.rules.access import Actor
+from pst_data.rules.errors import EditError
 from pst_data.snapshots import NOTE_MAX, check_name
 from pst_data.uow import Operator, write
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from db.limits import TITLE_MAX
 from db.models import OperationalObjective, Plan, StrategicObjective
 from pst_data.actions import action_payload
-from pst_data.access import Actor
-from pst_data.errors import EditError
-from pst_data.plan_file import PlanChecker
+from pst_data.exchange.plan_file import PlanChecker
+from pst_data.rules.access import Actor
+from pst_data.rules.errors import EditError
 from pst_data.services._common import LEVEL_NAMES, LEVELS
 from pst_data.uow import Operator, write
 

@@ -17,8 +17,8 @@ from pst_data.actions import (
     history_text,
     parse_history_text,
 )
-from pst_data.access import Actor
-from pst_data.errors import EditError
+from pst_data.rules.access import Actor
+from pst_data.rules.errors import EditError
 from pst_data.services._common import LEVEL_NAMES, LEVELS, SaveResult, _plan_of, _update
 from pst_data.services.actions import _code_taken, _move
 from pst_data.services.structure import _code_taken_by_sibling, _objective_payload, _plan_id_of

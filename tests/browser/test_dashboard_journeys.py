@@ -6,7 +6,7 @@ import re
 
 from urllib.parse import parse_qs, quote, urlparse
 
-from pst_data.plan_file import iter_actions
+from pst_data.exchange.plan_file import iter_actions
 from tests.browser.conftest import shot
 from tests.browser.server import wait_for_app
 

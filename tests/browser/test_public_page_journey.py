@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from db.engine import make_engine
 from pst_data import accounts, services
-from pst_data.formatting import fmt_percent
-from pst_data.plan_file import iter_actions
+from pst_data.exchange.plan_file import iter_actions
+from pst_data.rules.formatting import fmt_percent
 from pst_data.uow import Operator
 from tests.browser.conftest import _server, shot
 from tests.browser.server import wait_for_app

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from db.models import Action, History, OperationalObjective, Plan, StrategicObjective
 from pst_data import accounts
-from pst_data.text import WORD_JOINER
+from pst_data.rules.text import WORD_JOINER
 from pst_data.uow import Operator
 from tests.browser.conftest import log_in, shot
 from tests.browser.server import wait_for_app

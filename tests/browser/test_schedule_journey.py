@@ -20,7 +20,7 @@ LONG_TITLE = "Former les assistants sociaux à l'accueil des personnes en situat
 
 @pytest.fixture(scope="module")
 def schedule_server(tmp_path_factory, seeded_sqlite_file, chromium):
-    from pst_data import clock
+    from pst_data.rules import clock
 
     path = tmp_path_factory.mktemp("browser-schedule") / "app.sqlite3"
     shutil.copyfile(seeded_sqlite_file, path)

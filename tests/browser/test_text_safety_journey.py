@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from db.engine import make_engine
 from pst_data import queries, services, snapshots
-from pst_data.charts import NAME_WIDTH
-from pst_data.text import WORD_JOINER, shorten
+from pst_data.rules.charts import NAME_WIDTH
+from pst_data.rules.text import WORD_JOINER, shorten
 from tests.browser.conftest import ARTIFACTS, log_in, shot
 from tests.browser.server import StreamlitServer, wait_for_app
 from tests.conftest import TODAY

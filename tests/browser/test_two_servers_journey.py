@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from pst_data.formatting import fmt_percent
+from pst_data.rules.formatting import fmt_percent
 from tests.browser.conftest import ARTIFACTS, log_in, shot
 from tests.browser.server import StreamlitServer, wait_for_app
 from tests.browser.steps import action_id, metric, quick_save

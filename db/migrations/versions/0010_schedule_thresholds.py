@@ -5,7 +5,7 @@ Revises: 0009
 Create Date: 2026-12-07
 
 An action at 95 % or more of the taux its dates expect today is on schedule, from 85 % behind,
-below very behind (pst_data.schedule); each plan may set its own two thresholds.
+below very behind (pst_data.rules.schedule); each plan may set its own two thresholds.
 """
 
 from alembic import op

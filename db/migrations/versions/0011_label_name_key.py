@@ -5,7 +5,7 @@ Revises: 0010
 Create Date: 2026-12-07
 
 « PPI » and « ppi », « États généraux » and « états généraux » are one label. The key is
-computed in Python (pst_data.text.label_key): SQLite's lower() knows ASCII only, so a
+computed in Python (pst_data.rules.text.label_key): SQLite's lower() knows ASCII only, so a
 comparison in SQL gave two labels on SQLite and one on PostgreSQL. Labels already spelt two
 ways are merged into the oldest: its actions get it, the others are removed.
 """
@@ -23,7 +23,7 @@ depends_on = None
 
 
 def label_key(name: str) -> str:
-    # A copy of pst_data.text.label_key as it was when this migration was written: a migration
+    # A copy of pst_data.rules.text.label_key as it was when this migration was written: a migration
     # must not change when the application's code does.
     text = unicodedata.normalize("NFKD", " ".join(name.split()).casefold())
     return "".join(c for c in text if not unicodedata.combining(c))

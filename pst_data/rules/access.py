@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from db.limits import LOGIN_MAX, PASSWORD_MAX, PASSWORD_MIN, ROLES
-from pst_data.text import has_invalid_character
+from pst_data.rules.text import has_invalid_character
 
 ROLE_LABELS = {"lecteur": "Lecteur", "chef": "Chef de projet", "directeur": "Directeur", "admin": "Administrateur"}
 # What a chef de projet may change on the actions they lead.

@@ -16,11 +16,11 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from pst_data import schedule
-from pst_data.formatting import fmt_percent, plural
-from pst_data.progress import NO_BAND, band_labels, weighted_mean
-from pst_data.text import plotly_escape as esc
-from pst_data.text import shorten
+from pst_data.rules import schedule
+from pst_data.rules.formatting import fmt_percent, plural
+from pst_data.rules.progress import NO_BAND, band_labels, weighted_mean
+from pst_data.rules.text import plotly_escape as esc
+from pst_data.rules.text import shorten
 
 # Every colour reads at least 3:1 on white (WCAG 1.4.11, graphics): a bar is seen from the back
 # of the room and by colour-weak eyes; the amber is a dark one for that reason.
@@ -324,7 +324,7 @@ def indicator_line(values: pd.DataFrame, label: str, unit: str | None, target: f
                    target_year: int | None) -> go.Figure:
     """An indicator's measured values over time (``values``: measured_on, value), its target
     as a dashed line."""
-    from pst_data.indicators import fmt_value
+    from pst_data.rules.indicators import fmt_value
 
     suffix = f" {unit}" if unit else ""
     fig = go.Figure(go.Scatter(

@@ -15,10 +15,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from db.limits import INDICATOR_DECIMALS, INDICATOR_UNIT_MAX, INDICATOR_VALUE_MAX, TITLE_MAX, YEAR_MAX, YEAR_MIN
-from pst_data.dates import typed_day
-from pst_data.errors import EditError
-from pst_data.formatting import EMPTY, fmt_date, fmt_number, fmt_percent
-from pst_data.text import has_invalid_character, refused_character
+from pst_data.rules.dates import typed_day
+from pst_data.rules.errors import EditError
+from pst_data.rules.formatting import EMPTY, fmt_date, fmt_number, fmt_percent
+from pst_data.rules.text import has_invalid_character, refused_character
 
 # « 1 234,5 », « 1234.5 », « -3 », « 12 % »: digits, one decimal mark, spaces between thousands.
 NUMBER = re.compile(r"^[+-]?(?:[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,][0-9]+)?$")  # ASCII digits only

@@ -36,9 +36,9 @@ from db.limits import (
     YEAR_MAX,
     YEAR_MIN,
 )
-from pst_data.dates import impossible_day, parse_source_date
-from pst_data.fields import FIELD_LABELS
-from pst_data.plan_yaml import (
+from pst_data.rules.dates import impossible_day, parse_source_date
+from pst_data.rules.fields import FIELD_LABELS
+from pst_data.exchange.plan_yaml import (
     MAX_PLAN_FILE_BYTES,
     PlanYamlError,
     decode_text,
@@ -46,7 +46,7 @@ from pst_data.plan_yaml import (
     plain_numbers,
     size_problem,
 )
-from pst_data.text import has_invalid_character, normalised_text, refused_character, shorten, sorted_names
+from pst_data.rules.text import has_invalid_character, normalised_text, refused_character, shorten, sorted_names
 
 FORMAT_VERSION = 1
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -21,8 +21,8 @@ import re
 from typing import Any
 
 from db.limits import YEAR_MAX, YEAR_MIN
-from pst_data.errors import EditError
-from pst_data.text import fold
+from pst_data.rules.errors import EditError
+from pst_data.rules.text import fold
 
 MONTHS = {
     "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,

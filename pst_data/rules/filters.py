@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from db.limits import HEALTHS, STATUSES
-from pst_data.schedule import DRIFTING
-from pst_data.text import fold
+from pst_data.rules.schedule import DRIFTING
+from pst_data.rules.text import fold
 
 NO_STATUS = "Non renseigné"
 NO_HEALTH = "Non renseignée"
@@ -31,7 +31,7 @@ class Filters:
     statuses: tuple[str, ...] = ()
     os_codes: tuple[str, ...] = ()
     late: bool = False
-    drifting: bool = False  # behind their calendar, échéance not passed (pst_data.schedule.DRIFTING)
+    drifting: bool = False  # behind their calendar, échéance not passed (pst_data.rules.schedule.DRIFTING)
     search: str = ""
     healths: tuple[str, ...] = ()
     stale: bool = False  # open actions not updated for the plan's number of days

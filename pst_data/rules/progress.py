@@ -3,7 +3,7 @@
 - The progress of a group (OO, OS, plan, label...) is the mean taux of its actions that have
   one, weighted by the action weight (default 1). Actions without a taux are not counted as 0:
   they are counted apart ("sans taux") and always shown next to the mean.
-- An action is late (pst_data.schedule.is_late, the calendar's « échéance dépassée ») when its
+- An action is late (pst_data.rules.schedule.is_late, the calendar's « échéance dépassée ») when its
   échéance is past (without one, the end of the plan's period), its taux is below 100 (or
   unknown) and it is neither finalised nor abandoned.
 - Bands use the plan's own thresholds (default: Binche's legend).
@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data import schedule
-from pst_data.plan_file import DEFAULT_BANDS
+from pst_data.exchange.plan_file import DEFAULT_BANDS
+from pst_data.rules import schedule
 
 CLOSED_STATUSES = ("Finalisé", "Abandonné")
 NO_BAND = "Sans taux"
@@ -91,7 +91,7 @@ def summarise(
 def add_derived_columns(frame: pd.DataFrame, plan: dict[str, Any], today: dt.date) -> pd.DataFrame:
     """The columns an actions frame derives from its stored ones and the plan's rules, as at
     ``today``: is_top_priority, band; due_date (its échéance, else the end of the plan's period)
-    and is_late against it; and against the calendar (pst_data.schedule) expected_progress,
+    and is_late against it; and against the calendar (pst_data.rules.schedule) expected_progress,
     schedule and schedule_gap (points behind). Progress as nullable integers."""
     bands = plan["evaluation_bands"]
     top = top_priority(plan["priority_scale"])
@@ -150,7 +150,7 @@ def rollup(
 
 def schedule_rollup(actions: pd.DataFrame, by: list[str], thresholds: schedule.Thresholds | None = None
                     ) -> pd.DataFrame:
-    """One row per group of ``by`` against the calendar (pst_data.schedule.summarise): actions,
+    """One row per group of ``by`` against the calendar (pst_data.rules.schedule.summarise): actions,
     actual and expected (weighted, over the same compared actions), compared, schedule (the
     group's status), drifting, and one column per schedule status (counts). ``actions`` needs
     progress, expected_progress, schedule and weight. Groups keep their first-seen order."""

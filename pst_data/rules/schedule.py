@@ -3,7 +3,7 @@
 - **Expected taux.** From the action's start (0 %) to the end of its échéance day (100 %),
   linear: halfway through its days, 50 % is expected. Before its start nothing is expected; from
   the day after its échéance, everything is. The dates are the action's own (derived from the
-  document's wording, ``pst_data.dates``); a missing start or échéance falls back to the plan's
+  document's wording, ``pst_data.rules.dates``); a missing start or échéance falls back to the plan's
   period (1 January of its first year, 31 December of its last). OS and OO carry no dates in PST
   Pilot (none of the five documents gives any), so there is no level between the two.
 - **Schedule status** of an action, in this order: « Abandonné » (as declared: not followed);
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from db.limits import SCHEDULE_BEHIND_DEFAULT, SCHEDULE_ON_TRACK_DEFAULT
-from pst_data.formatting import _missing, fmt_date, fmt_percent, plural
+from pst_data.rules.formatting import _missing, fmt_date, fmt_percent, plural
 
 DONE = "Terminé"
 ON_TIME = "Dans les temps"

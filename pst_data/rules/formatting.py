@@ -18,7 +18,7 @@ import pandas as pd
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-from pst_data.clock import local_day, to_local
+from pst_data.rules.clock import local_day, to_local
 
 LOCALE = "fr_BE"
 EMPTY = "—"

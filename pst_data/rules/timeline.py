@@ -1,6 +1,6 @@
 """Progress over time, rebuilt from the history: the plan's and each OS's mean taux after every
 change (incremental sums keep it linear in the number of history rows), and its trajectory
-against the taux the actions' dates expect, with the forecast (pst_data.schedule)."""
+against the taux the actions' dates expect, with the forecast (pst_data.rules.schedule)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data import schedule
-from pst_data.clock import local_day
+from pst_data.rules import schedule
+from pst_data.rules.clock import local_day
 
 PLAN_SCOPE = "Plan"
 
@@ -91,7 +91,7 @@ def trajectories(events: pd.DataFrame, actions: pd.DataFrame, plan: dict[str, An
     the mean taux rebuilt from ``events`` (queries.progress_events), one point per day (the
     day's last value), against the expected curve from the plan's first year (or the first
     recorded taux) to its last, one point a month; and at the recent pace, the day 100 % is
-    reached (pst_data.schedule.forecast)."""
+    reached (pst_data.rules.schedule.forecast)."""
     # The followed actions (neither abandoned nor suspended), both for the taux and for what is
     # expected: the two lines speak of the same actions; the expected line, like the roll-up, of
     # those that have a taux.

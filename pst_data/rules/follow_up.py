@@ -24,11 +24,11 @@ from typing import Any
 import pandas as pd
 
 from db.limits import HEALTHS, REMINDER_TEXT_MAX
-from pst_data import schedule
-from pst_data.filters import NO_HEALTH
-from pst_data.formatting import _missing, fmt_date
-from pst_data.progress import CLOSED_STATUSES
-from pst_data.text import refused_character
+from pst_data.rules import schedule
+from pst_data.rules.filters import NO_HEALTH
+from pst_data.rules.formatting import _missing, fmt_date
+from pst_data.rules.progress import CLOSED_STATUSES
+from pst_data.rules.text import refused_character
 
 MEETING_LABELS = {"bureau": "Bureau permanent", "conseil": "Conseil de l'action sociale"}
 NO_LEAD = "(sans chef de projet)"
@@ -240,7 +240,7 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 def action_lines(rows: Sequence[dict[str, Any]], stale_after_days: int) -> str:
     """One line per action in the reminder: code, title, taux, where it stands against its
-    calendar when it drifts or its échéance is past (pst_data.schedule), last update."""
+    calendar when it drifts or its échéance is past (pst_data.rules.schedule), last update."""
     lines = []
     for row in rows:
         taux = "sans taux" if row.get("progress") is None or pd.isna(row.get("progress")) else f"{int(row['progress'])} %"

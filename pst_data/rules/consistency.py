@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data.formatting import fmt_number, fmt_percent
-from pst_data.progress import summarise, top_priority
+from pst_data.rules.formatting import fmt_number, fmt_percent
+from pst_data.rules.progress import summarise, top_priority
 
 
 @dataclass(frozen=True)
