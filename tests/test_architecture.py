@@ -3,23 +3,54 @@ write goes through the one unit of work."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 
 from tests.pages_support import ROOT
 
-RULES = ("rules.progress", "rules.schedule", "exchange.plan_file", "exchange.plan_yaml", "rules.dates", "rules.clock",
-         "rules.fields", "rules.errors", "rules.filters", "rules.timeline", "views", "rules.text", "rules.formatting",
-         "rules.access", "rules.follow_up", "rules.charts", "rules.consistency", "rules.indicators",
-         "exchange.workbook", "exchange.files", "exchange.ecomptes")
+FORBIDDEN = ("sqlalchemy", "streamlit")
 
 
-def test_the_rules_import_neither_sqlalchemy_nor_streamlit():
-    code = ("import sys\n" + "".join(f"import pst_data.{m}\n" for m in RULES)
-            + "print(sorted(m for m in ('sqlalchemy', 'streamlit') if m in sys.modules))")
+def modules_in(folder: str) -> list[str]:
+    return sorted(f"pst_data.{folder}.{path.stem}" for path in (ROOT / "pst_data" / folder).glob("*.py")
+                  if path.stem != "__init__")
+
+
+RULES = modules_in("rules")
+# Plain too, though not rules: the file formats (plan files in) and the pages' frames.
+FILE_FORMATS = modules_in("exchange")
+PLAIN = [*RULES, *FILE_FORMATS, "pst_data.views"]
+
+
+def loaded_forbidden(modules: list[str]) -> dict[str, list[str]]:
+    """For each module (imported in this order in a fresh interpreter), the forbidden packages
+    that were loaded first by it, directly or through another module."""
+    code = ("import importlib, json, sys\nfound = {}\n"
+            f"for name in {modules!r}:\n"
+            "    importlib.import_module(name)\n"
+            f"    new = [m for m in {FORBIDDEN!r} if m in sys.modules and not any(m in v for v in found.values())]\n"
+            "    if new:\n        found[name] = new\n"
+            "print(json.dumps(found))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    return json.loads(out.stdout)
+
+
+def test_the_rules_folder_is_not_empty():
+    """A moved or renamed folder must not leave the check above with nothing to import."""
+    assert RULES
+
+
+def test_the_rules_and_the_file_formats_import_neither_sqlalchemy_nor_streamlit():
+    """Every module of ``pst_data/rules/`` and ``pst_data/exchange/`` (and ``views``) loads
+    neither the database layer nor Streamlit, not even through another module: a rule is tested
+    fast, without a database or a server."""
+    assert loaded_forbidden(PLAIN) == {}
+
+
+def test_the_check_sees_a_module_that_loads_sqlalchemy():
+    assert loaded_forbidden(["pst_data.rules.text", "pst_data.uow"]) == {"pst_data.uow": ["sqlalchemy"]}
 
 
 def test_no_commit_and_no_history_row_outside_the_unit_of_work():
