@@ -28,7 +28,7 @@ from db.models import Account, AccountEvent, Action, History, Plan
 from pst_data.actions import history_text
 from pst_data.rules import clock
 from pst_data.rules.access import Actor, Change, refusal
-from pst_data.rules.errors import Conflict, ConflictError, EditError
+from pst_data.rules.errors import Conflict, ConflictError, EditError, NotLoggedIn
 from pst_data.rules.fields import FIELD_LABELS
 from pst_data.rules.formatting import fmt_datetime
 
@@ -183,7 +183,9 @@ def write(engine: Engine, actor: Actor | Operator, origin: str | None = None,
     with _transaction(engine, log_refusal) as session:
         if isinstance(actor, Operator):
             uow = UnitOfWork(session, actor.name, None, origin=origin)
-        elif not isinstance(actor, Actor):  # a typed name is not an identity
+        elif actor is None:  # a page whose session has no account
+            raise NotLoggedIn()
+        elif not isinstance(actor, Actor):  # a typed name is not an identity: a programming error
             raise TypeError(f"write() needs an Actor or an Operator, not {type(actor).__name__}")
         else:
             current = current_actor(session, actor.account_id)

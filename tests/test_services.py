@@ -13,6 +13,7 @@ from db.models import Action, History, OperationalObjective, Plan, StrategicObje
 from pst_data import accounts, services
 from pst_data.rules.access import Actor
 from pst_data.services import ConflictError, EditError, RowEdit
+from pst_data.rules.errors import NotLoggedIn
 from tests.people import ALICE, BOB, CARLA, CHRIS, CLAIRE, CLAIRE_MARTIN, DOMINIQUE, LEA, NADIA, PAUL
 
 WRITERS = (ALICE, BOB, CARLA, CLAIRE, CLAIRE_MARTIN, NADIA, PAUL)
@@ -85,6 +86,8 @@ def test_only_an_active_account_writes_and_a_typed_name_is_not_one(seeded_engine
     a = action(seeded_engine, "binche", "1.1.1.1.1")
     with pytest.raises(TypeError):
         services.set_progress(seeded_engine, a.id, a.version, 90, "Directeur général")
+    with pytest.raises(NotLoggedIn, match="Connectez-vous pour modifier : rien n'a été enregistré."):
+        services.set_progress(seeded_engine, a.id, a.version, 90, None)  # a page whose session has no account
     ghost = Actor(account_id=999, login="ghost", name="Directeur général", role="admin")
     with pytest.raises(EditError, match="désactivé ou n'existe plus"):
         services.set_progress(seeded_engine, a.id, a.version, 90, ghost)

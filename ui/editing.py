@@ -108,11 +108,8 @@ def run_write(write: Callable[[], Any], success: str | None) -> None:
     any) and rerun."""
     try:
         write()
-    except EditError as exc:
+    except EditError as exc:  # NotLoggedIn too: no account behind this session
         show_errors(exc.errors, fields=exc.fields)
-        return
-    except TypeError:  # no account behind this session (logged out meanwhile)
-        show_errors(["Connectez-vous pour modifier : rien n'a été enregistré."])
         return
     data.invalidate()
     if success:
@@ -130,11 +127,8 @@ def run_save(save: Callable[[], SaveResult], what: str, retry: dict | None = Non
         # Shown by edit_messages() on the rerun, with the buttons to re-apply or give up.
         st.session_state[PENDING_KEY] = {"conflicts": exc.conflicts, "retry": retry, "what": what}
         st.rerun()
-    except EditError as exc:
+    except EditError as exc:  # NotLoggedIn too: no account behind this session
         show_errors(exc.errors, fields=exc.fields)
-        return False
-    except TypeError:  # no account behind this session (logged out meanwhile)
-        show_errors(["Connectez-vous pour modifier : rien n'a été enregistré."])
         return False
     after_save(result, what)
     if "progress" in result.changed and result.suggests_finalising:

@@ -16,6 +16,14 @@ class EditError(ValueError):
         super().__init__(" ".join(errors))
 
 
+class NotLoggedIn(EditError):
+    """A write asked by a page whose session has no account (logged out meanwhile, or never
+    logged in): refused in French like any other refusal; nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__(["Connectez-vous pour modifier : rien n'a été enregistré."])
+
+
 ELEMENT_NAMES = {
     "action": "L'action {code} a été modifiée",
     "os": "L'objectif stratégique {code} a été modifié",
