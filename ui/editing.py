@@ -226,8 +226,7 @@ def quick_edit(action: dict[str, Any], key: str) -> None:
         # An emptied field means "no taux": the person cleared it on purpose.
         changes = {"progress": typed}
         what = f"{action['code']} → {typed.strip().removesuffix('%').strip() + ' %' if typed.strip() else 'sans taux'}"
-        run_save(lambda: services.update_action(data.engine(), int(action["id"]), version,
-                                                changes, author, comment),
+        run_save(lambda: services.set_progress(data.engine(), int(action["id"]), version, typed, author, comment),
                  what, retry={"action_id": int(action["id"]), "changes": changes, "comment": comment})
 
 
