@@ -51,6 +51,7 @@ from defusedxml import DefusedXmlException
 
 from db.limits import BUDGET_MAX, STAFF_FTE_MAX, YEAR_MAX, YEAR_MIN
 from pst_data.rules.dates import parse_source_date
+from pst_data.rules.means import weighted_mean
 from pst_data.exchange.plan_file import (
     FORMAT_VERSION,
     INS_PATTERN,
@@ -987,19 +988,11 @@ def _taux(progress: Any) -> Decimal:
 
 
 def _rolled_up_taux(actions: list[dict]) -> Decimal:
-    """An objective's (or Volet's) taux, as the app shows it (pst_data/rules/progress.py): the mean
-    taux of its actions that have one, weighted by their weight, rounded half up; 0 when none
+    """An objective's (or Volet's) taux, as the app shows it: the one weighted mean
+    (pst_data/rules/progress.py) of its actions that have a taux, rounded half up; 0 when none
     has a taux."""
-    total = weights = Decimal(0)
-    for action in actions:
-        if action.get("progress") is None:
-            continue
-        weight = Decimal(str(action.get("weight") if action.get("weight") is not None else 1))
-        total += Decimal(str(action["progress"])) * weight
-        weights += weight
-    if not weights:
-        return Decimal(0)
-    return (total / weights).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    mean = weighted_mean([a.get("progress") for a in actions], [a.get("weight") for a in actions])
+    return Decimal(0) if mean is None else Decimal(repr(mean)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
 def _rolled_up_status(actions: list[dict]) -> str:

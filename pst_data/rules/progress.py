@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ import pandas as pd
 
 from pst_data.exchange.plan_file import DEFAULT_BANDS
 from pst_data.rules import schedule
+from pst_data.rules.means import weighted_mean
 
 CLOSED_STATUSES = ("Finalisé", "Abandonné")
 NO_BAND = "Sans taux"
@@ -52,22 +53,6 @@ def band_for(progress: int | float | None, bands: Sequence[dict[str, Any]] | Non
 def band_labels(bands: Sequence[dict[str, Any]] | None = None) -> list[str]:
     """Band labels, best first, then NO_BAND: the order charts and tables use."""
     return [b["label"] for b in (bands or DEFAULT_BANDS)] + [NO_BAND]
-
-
-def weighted_mean(values: Iterable[Any], weights: Iterable[Any] | None = None) -> float | None:
-    """Weighted mean of the values that are not None/NaN; None when no value is left."""
-    values = list(values)
-    weights = [1.0] * len(values) if weights is None else list(weights)
-    total = weight_sum = 0.0
-    for value, weight in zip(values, weights, strict=True):
-        if value is None or pd.isna(value):
-            continue
-        weight = 1.0 if weight is None or pd.isna(weight) else float(weight)
-        total += float(value) * weight
-        weight_sum += weight
-    if weight_sum == 0:
-        return None
-    return total / weight_sum
 
 
 def summarise(
