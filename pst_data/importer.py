@@ -25,7 +25,7 @@ from db.models import (
     StrategicObjective,
 )
 from pst_data.actions import action_values
-from pst_data.exchange.plan_file import DEFAULT_BANDS
+from pst_data.rules.validation import DEFAULT_BANDS
 from pst_data.rules.fields import PLAN_FIELD_LABELS
 from pst_data.rules.formatting import IMPORT_AUTHOR, plural
 from pst_data.rules.text import label_key

@@ -502,7 +502,7 @@ def test_synergies_are_suggested_from_partners_marked_at_once_and_undone_as_one(
 @pytest.mark.parametrize("value, expected", [(True, True), ("Oui", True), ("x", True), ("non", False), ("", False),
                                              (None, False), ("peut-être", None)])
 def test_a_plan_file_says_yes_or_no_to_the_commune(value, expected):
-    from pst_data.exchange.plan_file import PlanChecker
+    from pst_data.rules.validation import PlanChecker
 
     checker = PlanChecker()
     result = checker.yes_no(value, "action 1.1", "with_commune")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from db.models import Action, History, Label, OperationalObjective, Plan, StrategicObjective
 from pst_data import services
-from pst_data.exchange.plan_file import PlanChecker
+from pst_data.rules.validation import PlanChecker
 from pst_data.rules.errors import EditError
 from tests.test_services import action, revision
 from tests.people import ALICE, BOB, CLAIRE, DIRECTEUR, HYPOTHESIS

@@ -52,12 +52,8 @@ from defusedxml import DefusedXmlException
 from db.limits import BUDGET_MAX, STAFF_FTE_MAX, YEAR_MAX, YEAR_MIN
 from pst_data.rules.dates import parse_source_date
 from pst_data.rules.means import weighted_mean
-from pst_data.exchange.plan_file import (
-    FORMAT_VERSION,
-    INS_PATTERN,
-    PlanFileError,
-    validate_plan,
-)
+from pst_data.exchange.plan_file import PlanFileError, validate_plan
+from pst_data.rules.validation import FORMAT_VERSION, INS_PATTERN
 from pst_data.exchange.plan_yaml import plain_numbers, size_problem
 
 VERSION = "201805V1"

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from db.limits import SLUG_MAX
-from pst_data.exchange.plan_file import SLUG_PATTERN, PlanFileError, parse_plan_bytes
+from pst_data.exchange.plan_file import PlanFileError, parse_plan_bytes
+from pst_data.rules.validation import SLUG_PATTERN
 from pst_data.exchange.plan_yaml import size_problem
 
 FORMAT_NAMES = {"yaml": "YAML/JSON", "xlsx": "classeur Excel (modèle PST Pilot)", "ecomptes": "XML eComptes"}

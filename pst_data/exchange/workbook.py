@@ -30,12 +30,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from db.limits import HEALTHS, STATUSES
 from pst_data.rules.dates import parse_source_date
-from pst_data.exchange.plan_file import (
-    DEFAULT_BANDS,
-    PlanChecker,
-    PlanFileError,
-    field_name,
-)
+from pst_data.exchange.plan_file import PlanFileError
+from pst_data.rules.validation import DEFAULT_BANDS, PlanChecker, field_name
 from pst_data.exchange.plan_yaml import MAX_PLAN_FILE_BYTES, plain_numbers, size_problem
 from pst_data.rules.text import printable
 

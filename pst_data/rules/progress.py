@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from pst_data.exchange.plan_file import DEFAULT_BANDS
+from pst_data.rules.validation import DEFAULT_BANDS
 from pst_data.rules import schedule
 from pst_data.rules.means import weighted_mean
 

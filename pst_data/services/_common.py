@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Action, OperationalObjective, Plan, StrategicObjective
 from pst_data.actions import EDITABLE_FIELDS, action_values, apply_action_values
-from pst_data.exchange.plan_file import PlanChecker
+from pst_data.rules.validation import PlanChecker
 from pst_data.rules.access import Change
 from pst_data.rules.errors import ConflictError, EditError
 from pst_data.uow import UnitOfWork

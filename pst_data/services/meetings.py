@@ -15,7 +15,7 @@ from db.limits import (
     STALE_DAYS_MAX,
 )
 from db.models import Meeting, Plan
-from pst_data.exchange.plan_file import echo
+from pst_data.rules.validation import echo
 from pst_data.meetings import CODE, ENTITY, meeting_name
 from pst_data.rules.access import Actor
 from pst_data.rules.dates import typed_day

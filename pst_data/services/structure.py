@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from db.limits import TITLE_MAX
 from db.models import OperationalObjective, Plan, StrategicObjective
 from pst_data.actions import action_payload
-from pst_data.exchange.plan_file import PlanChecker
+from pst_data.rules.validation import PlanChecker
 from pst_data.rules.access import Actor
 from pst_data.rules.errors import EditError
 from pst_data.services._common import LEVEL_NAMES, LEVELS
