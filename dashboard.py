@@ -13,7 +13,7 @@ from pst_data.rules.formatting import fmt_date, plural
 from pst_data.rules.progress import rollup, summarise
 from pst_data.rules.text import md_escape
 from pst_data.rules.timeline import PLAN_SCOPE
-from pst_data.views import changes_in_view, changes_table, element_titles, key_figures, schedule_line, schedule_meanings
+from pst_data.aggregates import changes_in_view, changes_table, element_titles, key_figures, schedule_line, schedule_meanings
 from ui import data
 from ui.components import cached_chart, cached_table, clicked_rows, download_button, reading_choice
 from ui.frame import filter_summary, page_frame

@@ -13,7 +13,7 @@ from pst_data.rules import charts, clock, schedule
 from pst_data.rules.formatting import fmt_date, fmt_number, fmt_percent, plural
 from pst_data.rules.progress import rollup, schedule_of, summarise
 from pst_data.rules.text import md_escape
-from pst_data.views import public_action_table, public_chart_sentence, public_os_table, schedule_line
+from pst_data.aggregates import public_action_table, public_chart_sentence, public_os_table, schedule_line
 from ui import data
 from ui.errors import install_error_message
 

@@ -6,7 +6,7 @@ from pst_data.rules import charts, schedule
 from pst_data.rules.formatting import fmt_number, fmt_percent
 from pst_data.rules.progress import schedule_of, summarise
 from pst_data.rules.text import md_escape
-from pst_data.views import REST, TOP, action_rows, priority_vs_rest, schedule_line
+from pst_data.aggregates import REST, TOP, action_rows, priority_vs_rest, schedule_line
 from ui.components import chart, show_table
 from ui.editing import edit_messages, editor_box, may_edit_action, quick_edit
 from ui.frame import filter_summary, page_frame

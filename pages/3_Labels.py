@@ -8,7 +8,7 @@ from pst_data.rules import schedule
 from pst_data.rules.filters import typed_codes
 from pst_data.rules.formatting import fmt_percent, plural
 from pst_data.rules.text import md_escape, plotly_escape
-from pst_data.views import NO_LABEL, label_change_preview
+from pst_data.aggregates import NO_LABEL, label_change_preview
 from ui import data
 from ui.components import cached_chart, cached_table, label_tags, reading_choice
 from ui.editing import edit_messages, run_write

@@ -13,7 +13,7 @@ from pst_data.rules.text import md_escape, plotly_escape
 from pst_data.rules.timeline import PLAN_SCOPE, progress_timeline
 from pst_data.services import EditError
 from ui import data
-from pst_data.views import change_summary, changes_in_view, changes_table, element_titles
+from pst_data.aggregates import change_summary, changes_in_view, changes_table, element_titles
 from ui.components import PLOTLY_CONFIG, show_table
 from ui.editing import edit_messages, flash, show_errors
 from ui.frame import page_frame

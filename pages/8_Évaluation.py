@@ -10,7 +10,7 @@ from pst_data.rules.formatting import fmt_date, fmt_number, fmt_percent, plural
 from pst_data.rules.progress import summarise
 from pst_data.rules.text import md_escape
 from pst_data.services import snapshots as snapshot_writes
-from pst_data.views import (
+from pst_data.aggregates import (
     fmt_points,
     snapshot_action_table,
     snapshot_chart_rows,

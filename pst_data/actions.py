@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Action, History, Label, Service, SubAction, action_services
 from pst_data.rules.dates import parse_source_date
-from pst_data.rules.fields import FIELD_LABELS  # noqa: F401  (re-exported: services, views)
+from pst_data.rules.fields import FIELD_LABELS  # noqa: F401  (re-exported: services, aggregates)
 from pst_data.rules.validation import ACTION_KEYS
 from pst_data.rules.errors import EditError
 from pst_data.rules.text import label_key, sorted_names

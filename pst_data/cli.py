@@ -338,7 +338,7 @@ def cmd_snapshot(args) -> int:
     from pst_data import queries, snapshots
     from pst_data.rules.formatting import fmt_date, fmt_percent
     from pst_data.services.snapshots import take_snapshot
-    from pst_data.views import fmt_points
+    from pst_data.aggregates import fmt_points
 
     engine = _engine()
     today = clock.today()
@@ -374,7 +374,7 @@ def cmd_status(args) -> int:
     from pst_data import queries
     from pst_data.as_of import plan_as_of
     from pst_data.rules.timeline import trajectories
-    from pst_data.views import status_report, status_text
+    from pst_data.aggregates import status_report, status_text
 
     today = clock.today()
     as_of = args.as_of or today

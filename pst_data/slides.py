@@ -23,7 +23,7 @@ from pst_data.rules.follow_up import health_counts, open_actions
 from pst_data.rules.formatting import fmt_date, fmt_percent, plural
 from pst_data.rules.progress import NO_BAND, band_for, rollup, schedule_of, schedule_rollup, summarise, top_priority
 from pst_data.rules.timeline import PLAN_SCOPE
-from pst_data.views import change_digest, changes_in_view, drifting_rows, element_titles, overdue_rows
+from pst_data.aggregates import change_digest, changes_in_view, drifting_rows, element_titles, overdue_rows
 
 # What one 16:9 slide holds at projector sizes (text of 22 px at 1920 × 1080), counted in lines
 # of that text; the page's style (ui/slides.py) is drawn to the same measures.

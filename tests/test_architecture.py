@@ -21,7 +21,7 @@ def modules_in(folder: str) -> list[str]:
 RULES = modules_in("rules")
 # Plain too, though not rules: the file formats (plan files in) and the pages' frames.
 FILE_FORMATS = modules_in("exchange")
-PLAIN = [*RULES, *FILE_FORMATS, "pst_data.views"]
+PLAIN = [*RULES, *FILE_FORMATS, "pst_data.aggregates"]
 
 
 def loaded_forbidden(modules: list[str]) -> dict[str, list[str]]:

@@ -471,7 +471,7 @@ def test_health_and_staleness_filters_read_from_a_link_and_apply():
 # -- Ville–CPAS synergies ---------------------------------------------------------------------------
 
 def test_synergies_are_suggested_from_partners_marked_at_once_and_undone_as_one(seeded_engine):
-    from pst_data.views import synergy_rows, synergy_sentence, synergy_suggestions
+    from pst_data.aggregates import synergy_rows, synergy_sentence, synergy_suggestions
 
     charleroi = _plan(seeded_engine, "charleroi")
     with Session(seeded_engine) as s:
@@ -523,7 +523,7 @@ def test_the_report_has_a_section_on_the_synergies(seeded_engine):
     charleroi = _plan(seeded_engine, "charleroi")
     with Session(seeded_engine) as s:
         suggested = queries.actions_frame(s, charleroi, TODAY)
-    from pst_data.views import synergy_suggestions
+    from pst_data.aggregates import synergy_suggestions
 
     chosen = synergy_suggestions(suggested).head(2)
     services.mark_with_commune(seeded_engine, BOB, chosen["id"].astype(int).tolist(), True)

@@ -207,7 +207,7 @@ def test_a_change_of_the_plan_s_own_fields_is_previewed_and_applied(seeded_engin
     # … and written in the change log, field by field, old → new
     from pst_data.queries import recent_changes
     from pst_data.uow import plan_by_slug
-    from pst_data.views import changes_table
+    from pst_data.aggregates import changes_table
 
     with Session(seeded_engine) as session:
         table = changes_table(recent_changes(session, plan_by_slug(session, "charleroi").id))

@@ -228,7 +228,7 @@ def follow_up(plan: dict, revision: int, filters, today: dt.date, ref):
 # unpickled copy on every rerun (another few milliseconds): the pages only read what they get.
 
 def calendar_section(plan: dict, revision: int, filters, today: dt.date):
-    """The overview's calendar figures (pst_data.views.calendar_section): once per revision,
+    """The overview's calendar figures (pst_data.aggregates.calendar_section): once per revision,
     filters and day, not on every rerun."""
     return _calendar_section(plan["id"], revision, filters, today, plan)
 
@@ -236,13 +236,13 @@ def calendar_section(plan: dict, revision: int, filters, today: dt.date):
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _calendar_section(plan_id: int, revision: int, filters, today: dt.date, _plan: dict):
     from pst_data.rules.filters import apply_filters
-    from pst_data.views import calendar_section as build
+    from pst_data.aggregates import calendar_section as build
 
     return build(apply_filters(actions(_plan, revision, today), filters), _plan, today)
 
 
 def label_views(plan: dict, revision: int, filters, today: dt.date, label_names: tuple[str, ...]):
-    """The Labels page's tables (pst_data.views.label_views): once per revision, filters, day and
+    """The Labels page's tables (pst_data.aggregates.label_views): once per revision, filters, day and
     set of labels, not on every rerun."""
     return _label_views(plan["id"], revision, filters, today, label_names, plan)
 
@@ -250,33 +250,33 @@ def label_views(plan: dict, revision: int, filters, today: dt.date, label_names:
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _label_views(plan_id: int, revision: int, filters, today: dt.date, label_names: tuple, _plan: dict):
     from pst_data.rules.filters import apply_filters
-    from pst_data.views import label_views as build
+    from pst_data.aggregates import label_views as build
 
     return build(apply_filters(actions(_plan, revision, today), filters), label_names, _plan)
 
 
 def label_versus(plan: dict, revision: int, filters, today: dt.date, label: str):
-    """One label against the rest of the plan (pst_data.views.label_vs_rest), cached likewise."""
+    """One label against the rest of the plan (pst_data.aggregates.label_vs_rest), cached likewise."""
     return _label_versus(plan["id"], revision, filters, today, label, plan)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _label_versus(plan_id: int, revision: int, filters, today: dt.date, label: str, _plan: dict):
     from pst_data.rules.filters import apply_filters
-    from pst_data.views import label_vs_rest
+    from pst_data.aggregates import label_vs_rest
 
     return label_vs_rest(apply_filters(actions(_plan, revision, today), filters), label, _plan["evaluation_bands"])
 
 
 def change_digest(plan: dict, revision: int, filters, today: dt.date, since: dt.date):
-    """« Ce qui a changé » since ``since`` for the actions the filters show (views.change_digest)."""
+    """« Ce qui a changé » since ``since`` for the actions the filters show (aggregates.change_digest)."""
     return _change_digest(plan["id"], revision, filters, today, since, plan)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _change_digest(plan_id: int, revision: int, filters, today: dt.date, since: dt.date, _plan: dict):
     from pst_data.rules.filters import apply_filters
-    from pst_data.views import change_digest as build, changes_in_view, element_titles
+    from pst_data.aggregates import change_digest as build, changes_in_view, element_titles
 
     plan = _plan
     everything = actions(plan, revision, today)
@@ -289,7 +289,7 @@ def _change_digest(plan_id: int, revision: int, filters, today: dt.date, since: 
 @st.cache_data(max_entries=32, show_spinner=False)
 def resources(plan: dict, revision: int, filters, today: dt.date, by: str) -> pd.DataFrame:
     from pst_data.rules.filters import apply_filters
-    from pst_data.views import resource_totals
+    from pst_data.aggregates import resource_totals
 
     return resource_totals(apply_filters(actions(plan, revision, today), filters), by)
 
@@ -303,7 +303,7 @@ def frame_digest(rows: pd.DataFrame) -> str:
 
 
 def objective_tree(plan: dict, revision: int, actions: pd.DataFrame, filtered: bool) -> list:
-    """The Objectifs page's tree (pst_data.views.objective_tree, with the plan's schedule
+    """The Objectifs page's tree (pst_data.aggregates.objective_tree, with the plan's schedule
     thresholds) once per revision and set of actions shown, not on every rerun: it was a third
     of the page's warm run (benchmarks/README.md)."""
     return _objective_tree(plan, revision, frame_digest(actions), actions, filtered)
@@ -312,7 +312,7 @@ def objective_tree(plan: dict, revision: int, actions: pd.DataFrame, filtered: b
 @st.cache_data(max_entries=32, show_spinner=False)
 def _objective_tree(plan: dict, revision: int, digest: str, _actions: pd.DataFrame, filtered: bool) -> list:
     from pst_data.rules.schedule import Thresholds
-    from pst_data.views import objective_tree as tree
+    from pst_data.aggregates import objective_tree as tree
 
     return tree(objectives(plan["id"], revision), _actions, indicators(plan["id"], revision),
                 plan["evaluation_bands"], filtered, Thresholds.of(plan))

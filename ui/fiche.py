@@ -14,7 +14,7 @@ from pst_data.rules.follow_up import health_text
 from pst_data.rules.formatting import EMPTY, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent
 from pst_data.rules.indicators import indicator_row
 from pst_data.rules.text import md_escape
-from pst_data.views import changes_table
+from pst_data.aggregates import changes_table
 from ui.components import label_tags, show_table
 
 

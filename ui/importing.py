@@ -15,7 +15,7 @@ from pst_data.rules.access import Actor
 from pst_data.rules.formatting import plural
 from pst_data.services import EditError
 from pst_data.services.imports import import_plan, preview_import
-from pst_data.views import plan_tree
+from pst_data.aggregates import plan_tree
 from ui import data
 from ui.components import show_table
 from ui.editing import flash, show_errors

@@ -38,7 +38,7 @@ from pst_data.rules.indicators import as_of as indicators_as_of
 from pst_data.rules.progress import NO_BAND, band_for, rollup, schedule_of, summarise
 from pst_data.rules.text import shorten
 from pst_data.rules.timeline import trajectories
-from pst_data.views import resource_sentence, resource_totals, schedule_line, synergy_rows, synergy_sentence
+from pst_data.aggregates import resource_sentence, resource_totals, schedule_line, synergy_rows, synergy_sentence
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 KINDS = {"mi-parcours": "Évaluation à mi-parcours", "finale": "Évaluation finale"}

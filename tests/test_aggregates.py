@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from pst_data.views import change_summary, changes_table
+from pst_data.aggregates import change_summary, changes_table
 
 AT = dt.datetime(2026, 11, 23, 9, 0)
 
@@ -76,7 +76,7 @@ def _frame(progress, status=None, late=None, end=None, schedule=None):
 
 
 def test_key_figures_say_what_they_cannot_compute_instead_of_zero():
-    from pst_data.views import key_figures
+    from pst_data.aggregates import key_figures
 
     figures = {f.label: f for f in key_figures(_frame([None, None], end=[None, None]), None)}
     assert figures["Taux d'avancement moyen"].value == "—"
@@ -88,7 +88,7 @@ def test_key_figures_say_what_they_cannot_compute_instead_of_zero():
 
 
 def test_key_figures_show_the_trend_since_the_last_bureau():
-    from pst_data.views import key_figures
+    from pst_data.aggregates import key_figures
 
     then = _frame([40.0, 50.0], late=[True, False], schedule=["Échéance dépassée", "Dans les temps"])
     now = _frame([45.0, 50.0, 70.0], status=["Finalisé", "En cours", "En cours"], late=[False, False, False],
@@ -136,7 +136,7 @@ def test_band_and_status_colours_read_on_white():
 
 
 def test_a_label_against_the_rest_of_the_plan():
-    from pst_data.views import label_vs_rest
+    from pst_data.aggregates import label_vs_rest
 
     actions = pd.DataFrame({"os_code": ["1", "1", "2"], "os_title": ["A", "A", "B"],
                             "labels": [["États généraux"], [], ["PPI", "États généraux"]],
@@ -149,7 +149,7 @@ def test_a_label_against_the_rest_of_the_plan():
 
 
 def test_budgets_and_staff_add_up_per_os_and_say_how_many_fiches_give_none():
-    from pst_data.views import resource_totals
+    from pst_data.aggregates import resource_totals
 
     actions = pd.DataFrame({"os_code": ["1", "1", "2"], "os_title": ["A", "A", "B"],
                             "budget": [1000.5, float("nan"), 250000.0], "staff_fte": [0.5, 1.25, float("nan")]})
@@ -161,7 +161,7 @@ def test_budgets_and_staff_add_up_per_os_and_say_how_many_fiches_give_none():
 
 
 def test_resources_add_up_per_oo_too():
-    from pst_data.views import resource_sentence, resource_totals
+    from pst_data.aggregates import resource_sentence, resource_totals
 
     actions = pd.DataFrame({"oo_code": ["1.1", "1.2", "1.2"], "oo_title": ["A", "B", "B"],
                             "budget": [100.0, float("nan"), 50.0], "staff_fte": [float("nan")] * 3})
@@ -177,7 +177,7 @@ def test_the_objectives_tree_has_every_os_oo_and_action_and_a_filtered_one_only_
 
     from pst_data import queries, services
     from pst_data.rules.filters import Filters, apply_filters
-    from pst_data.views import objective_tree
+    from pst_data.aggregates import objective_tree
     from tests.people import ANAIS
     from tests.test_services import action
 
