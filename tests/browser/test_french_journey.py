@@ -50,6 +50,16 @@ def english_left(page) -> list[str]:
     return sorted({t for t in page.evaluate(COLLECT) if t in ENGLISH_TEXTS or ENGLISH_INSIDE.search(t)})
 
 
+def english_settled(page, within_ms: int = 1_500) -> list[str]:
+    """The English left once the translating observer has caught up (it follows within a frame):
+    asked again until none is left or ``within_ms`` has passed, instead of a fixed wait."""
+    waited = 0
+    while (left := english_left(page)) and waited < within_ms:
+        page.wait_for_timeout(100)
+        waited += 100
+    return left
+
+
 def test_every_page_speaks_french_and_passes_axe(app_server, page):
     log_in(page, app_server.url, "alice")
     english, inaccessible = {}, {}
@@ -57,9 +67,9 @@ def test_every_page_speaks_french_and_passes_axe(app_server, page):
         page.goto(app_server.url + quote(path, safe="/?=&"))
         wait_for_app(page)
         no_exception(page)
-        page.wait_for_timeout(300)  # the last widgets' texts (the observer follows within a frame)
-        if english_left(page):
-            english[path] = english_left(page)
+        left = english_settled(page)
+        if left:
+            english[path] = left
         violations = axe_violations(page)
         if violations:
             inaccessible[path] = axe_summary(violations)
