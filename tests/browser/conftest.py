@@ -117,14 +117,36 @@ def table_editor(page):
     return edit
 
 
-def log_in(page, base_url: str, login: str, password: str | None = None, next_path: str = "/") -> None:
-    """Log in through the real login page (« Identifiant », « Mot de passe », « Se connecter »)
-    and wait for the page it comes back to."""
-    from tests.browser.server import wait_for_app
-    from tests.people import PASSWORD
-
+def log_in(page, base_url: str, login: str, password: str | None = None, next_path: str = "/",
+           form: bool = False) -> None:
+    """Log in as ``login`` and wait for ``next_path``. The session is opened in the server's
+    database and its cookie given to the browser, as the login page does after its form (a page
+    less per journey); ``form=True``, a password, or a server this process did not start: through
+    the real login page (« Identifiant », « Mot de passe », « Se connecter »)."""
     from urllib.parse import quote
 
+    from db.engine import make_engine
+    from pst_data import accounts
+    from pst_data.rules import clock
+    from tests.browser.server import DATABASES, wait_for_app
+    from tests.people import PASSWORD
+    from ui.web import SESSION_COOKIE
+
+    database_url = DATABASES.get(base_url)
+    if not form and password is None and database_url is not None:
+        engine = make_engine(database_url)
+        try:
+            with clock.kept():  # dated by the server's clock (the system's), not the tests' own
+                clock.set_clock(None)
+                session = accounts.log_in(engine, login, PASSWORD)
+        finally:
+            engine.dispose()
+        assert session.token, session.message
+        page.context.add_cookies([{"name": SESSION_COOKIE, "value": session.token, "url": base_url,
+                                   "httpOnly": True, "sameSite": "Strict"}])
+        page.goto(base_url + quote(next_path, safe="/?=&%"))
+        wait_for_app(page)
+        return
     page.goto(f"{base_url}/connexion?suivant={quote(next_path, safe='/')}")
     page.get_by_label("Identifiant").fill(login)
     page.get_by_label("Mot de passe").fill(password or PASSWORD)

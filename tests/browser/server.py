@@ -25,6 +25,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The servers this process started on the system clock: their address -> their database
+# (log_in opens a session there, dated by the same clock as the server's).
+DATABASES: dict[str, str] = {}
+
+
 class StreamlitServer:
     """``streamlit run SCRIPT`` (the app by default) on a free port; ``database_url`` None keeps
     the environment's; ``env`` adds variables (``PST_NOW``: the server's clock). Usable as a context manager (waits until it serves, stops it after)."""
@@ -37,6 +42,8 @@ class StreamlitServer:
         env = {**os.environ, **(env or {})}
         if database_url:
             env["PST_DATABASE_URL"] = database_url
+            if not env.get("PST_NOW"):
+                DATABASES[self.url] = database_url
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", script,

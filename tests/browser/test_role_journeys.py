@@ -53,7 +53,7 @@ def sidebar(page) -> str:
 def test_a_login_survives_a_reload_a_new_tab_and_a_move_between_pages(role_server, page):
     """What only a browser shows: the session cookie. (That a lecteur, or nobody, is offered no
     save anywhere is checked for every page by the page tests: test_edit_pages.py.)"""
-    log_in(page, role_server.url, "lea.lecteur", next_path="/?plan=binche")
+    log_in(page, role_server.url, "lea.lecteur", next_path="/?plan=binche", form=True)  # the cookie the form sets
     assert "Connecté : Léa Lecteur · Lecteur" in sidebar(page)
     page.reload()
     wait_for_app(page)

@@ -54,7 +54,8 @@ def test_log_in_on_one_save_and_the_other_shows_it(servers, browser):
     new_value = 5 if before.progress != 5 else 6
     context = browser.new_context(locale="fr-BE", viewport={"width": 1400, "height": 1000})
     on_first, on_second = context.new_page(), context.new_page()
-    log_in(on_first, first.url, "claire.martin", next_path=f"/Objectifs?plan=binche&action={target}")
+    log_in(on_first, first.url, "claire.martin", next_path=f"/Objectifs?plan=binche&action={target}",
+           form=True)  # through the first process's login page
     # The cookie set by the first process opens a session on the second (same database); its
     # overview follows the plan live (a page with an open fiche does not, on purpose).
     on_second.goto(f"{second.url}/?plan=binche")
