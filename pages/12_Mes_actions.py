@@ -6,7 +6,8 @@ import streamlit as st
 from db.limits import HEALTHS
 from pst_data import services
 from pst_data.bulk import MY_COLUMNS, my_editor_frame, row_edits, to_do_text
-from pst_data.rules.formatting import _missing as missing, fmt_date, fmt_percent, plural
+from pst_data.rules.formatting import fmt_date, fmt_percent, plural
+from pst_data.rules.means import missing
 from pst_data.rules.text import md_escape
 from pst_data.services import EditError
 from ui import data

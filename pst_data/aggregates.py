@@ -13,8 +13,9 @@ import pandas as pd
 from pst_data.rules.fields import FIELD_LABELS, PLAN_FIELD_LABELS
 from pst_data.rules.follow_up import names_the_commune
 from pst_data.rules.indicators import indicator_summary
-from pst_data.rules.formatting import (EMPTY, _missing, author, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent,
+from pst_data.rules.formatting import (EMPTY, author, fmt_date, fmt_datetime, fmt_euro, fmt_number, fmt_percent,
                                  plural)
+from pst_data.rules.means import missing
 from pst_data.rules import schedule
 from pst_data.rules.progress import rollup, schedule_of, schedule_rollup, summarise
 
@@ -259,9 +260,9 @@ def changes_table(changes: pd.DataFrame, titles: dict[tuple[str, str], str] | No
 def change_text(kind: str, field: str, old: Any, new: Any) -> str:
     """What one history row did, in words: « 40 % → 55 % », « + PGP, − PPI », « création »."""
     if field in ("action", "objective"):  # a whole element
-        if kind == "delete" or (kind == "undo" and _missing(new)):
+        if kind == "delete" or (kind == "undo" and missing(new)):
             return "suppression"
-        if kind in ("create", "import") or (kind == "undo" and _missing(old)):
+        if kind in ("create", "import") or (kind == "undo" and missing(old)):
             return "création" if kind != "undo" else "rétablissement"
         return f"{_history_value(old, field)} → {_history_value(new, field)}"
     before, after = _history_list(old), _history_list(new)
@@ -278,7 +279,7 @@ def change_text(kind: str, field: str, old: Any, new: Any) -> str:
 def _history_list(value: Any) -> list[str] | None:
     """A list field's history value (JSON) as its items' names; None for any other value.
     An empty value beside a list (a first label) counts as the empty list."""
-    if _missing(value) or value == "":
+    if missing(value) or value == "":
         return []
     if not isinstance(value, str) or not value.startswith("["):
         return None
@@ -299,7 +300,7 @@ def field_label(entity: str | None, field: str) -> str:
 
 
 def _history_value(value, field: str) -> str:
-    if _missing(value):
+    if missing(value):
         return EMPTY
     if field == "progress":
         return fmt_percent(float(value), 0)
@@ -547,7 +548,7 @@ def synergy_rows(actions: pd.DataFrame) -> pd.DataFrame:
     marked = actions[actions["with_commune"].astype(bool)] if not actions.empty else actions
     return pd.DataFrame({
         "Code": marked["code"].astype(str), "Action": marked["title"].astype(str),
-        "Taux": [fmt_percent(v, 0) if not _missing(v) else EMPTY for v in marked["progress"]],
+        "Taux": [fmt_percent(v, 0) if not missing(v) else EMPTY for v in marked["progress"]],
         "Statut": marked["status"].fillna(EMPTY).astype(str),
         "Partenaires": [", ".join(p) or EMPTY for p in marked["partners"]],
     })
@@ -629,7 +630,7 @@ def drifting_rows(actions: pd.DataFrame) -> pd.DataFrame:
         "Taux": [fmt_percent(v, 0) for v in drifting["progress"]],
         "Attendu": [fmt_percent(v, 0) for v in drifting["expected_progress"]],
         "Retard": [fmt_points(v) for v in drifting["schedule_gap"]],
-        "Échéance": [fmt_date(d) if not _missing(d) else (t or EMPTY)
+        "Échéance": [fmt_date(d) if not missing(d) else (t or EMPTY)
                      for d, t in zip(drifting["end_date"], drifting["end_text"], strict=True)],
         "Situation": drifting["schedule"].astype(str),
     })
@@ -643,7 +644,7 @@ def overdue_rows(actions: pd.DataFrame, today) -> pd.DataFrame:
     return pd.DataFrame({
         "Code": late["code"].astype(str), "Action": late["title"].astype(str),
         "Taux": [fmt_percent(v, 0) for v in late["progress"]],
-        "Échéance": [fmt_date(d) if not _missing(e) else f"fin du plan ({fmt_date(d)})"
+        "Échéance": [fmt_date(d) if not missing(e) else f"fin du plan ({fmt_date(d)})"
                      for d, e in zip(late["due_date"], late["end_date"], strict=True)],
         "Retard": [f"{n} j" for n in late["_days"]] if len(late) else [],
         "Chef de projet": late["project_lead"].fillna(EMPTY).astype(str),
@@ -687,7 +688,7 @@ def change_digest(changes: pd.DataFrame, titles: dict[tuple[str, str], str] | No
                 reason = oldest_first[oldest_first["field"] == "health_reason"]
                 why = reason.iloc[-1]["new_value"] if len(reason) else None
                 parts.append(f"santé : {_history_value(last['new_value'], name)}"
-                             + (f" ({why})" if not _missing(why) and why else ""))
+                             + (f" ({why})" if not missing(why) and why else ""))
             elif name == "status":
                 parts.append(f"statut : {_history_value(first['old_value'], name)} → "
                              f"{_history_value(last['new_value'], name)}")
@@ -701,7 +702,7 @@ def change_digest(changes: pd.DataFrame, titles: dict[tuple[str, str], str] | No
                   if f not in DIGEST_FIELDS and f not in ("action", "health_reason")]
         if others:
             parts.append("aussi : " + ", ".join(others).lower())
-        said = [c for c in oldest_first["comment"] if not _missing(c) and str(c).strip()] \
+        said = [c for c in oldest_first["comment"] if not missing(c) and str(c).strip()] \
             if "comment" in oldest_first else []
         if said:  # what the person wrote with the change (a quick edit's comment)
             parts.append(f"« {said[-1]} »")
@@ -713,7 +714,7 @@ def change_digest(changes: pd.DataFrame, titles: dict[tuple[str, str], str] | No
 
 
 def _taux(value: Any) -> str:
-    return EMPTY if _missing(value) or value == "" else fmt_percent(float(value), 0)
+    return EMPTY if missing(value) or value == "" else fmt_percent(float(value), 0)
 
 
 def status_report(plan: dict[str, Any], actions: pd.DataFrame, trajectories: dict[str, Any], as_of) -> dict[str, Any]:
@@ -723,7 +724,7 @@ def status_report(plan: dict[str, Any], actions: pd.DataFrame, trajectories: dic
     thresholds = schedule.Thresholds.of(plan)
 
     def number(value: Any, decimals: int = 1) -> float | None:
-        return None if _missing(value) else round(float(value), decimals)
+        return None if missing(value) else round(float(value), decimals)
 
     def group(part: pd.DataFrame, scope: str) -> dict[str, Any]:
         result = schedule_of(part, thresholds)
@@ -742,13 +743,13 @@ def status_report(plan: dict[str, Any], actions: pd.DataFrame, trajectories: dic
         "thresholds": {"on_track": thresholds.on_track, "behind": thresholds.behind},
         "actions": [{
             "code": str(row["code"]), "title": str(row["title"]), "os": str(row["os_code"]), "oo": str(row["oo_code"]),
-            "progress": None if _missing(row["progress"]) else int(row["progress"]),
+            "progress": None if missing(row["progress"]) else int(row["progress"]),
             "expected_progress": number(row["expected_progress"]), "schedule": row["schedule"],
             "gap_points": number(row["schedule_gap"]),
-            "end_date": None if _missing(row["end_date"]) else row["end_date"].isoformat(),
-            "due_date": None if _missing(row["due_date"]) else row["due_date"].isoformat(),
+            "end_date": None if missing(row["end_date"]) else row["end_date"].isoformat(),
+            "due_date": None if missing(row["due_date"]) else row["due_date"].isoformat(),
             "days_late": schedule.days_late(row["due_date"], as_of) if row["schedule"] == schedule.OVERDUE else None,
-            "project_lead": None if _missing(row["project_lead"]) else str(row["project_lead"]),
+            "project_lead": None if missing(row["project_lead"]) else str(row["project_lead"]),
         } for row in actions.to_dict("records")],
         "summary": group(actions, "Plan"),
         "objectives": [{"code": str(code), "title": str(part["os_title"].iloc[0]), **group(part, f"OS {code}")}

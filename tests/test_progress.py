@@ -73,3 +73,15 @@ def test_pandas_missing_values_are_missing_too():
     import pandas as pd
 
     assert weighted_mean(pd.Series([40, None, 60], dtype="Int64"), pd.Series([1, 1, None], dtype="Float64")) == 50
+
+
+def test_one_rule_says_what_a_missing_value_is_for_the_mean_and_the_display():
+    import numpy as np
+    import pandas as pd
+
+    from pst_data.rules import formatting
+    from pst_data.rules.means import missing
+
+    assert [missing(v) for v in (None, math.nan, pd.NA, pd.NaT)] == [True] * 4
+    assert [missing(v) for v in (0, "", "x", dt.date(2027, 1, 1), [1, 2], np.array([1, 2]))] == [False] * 6
+    assert formatting.missing is missing  # the display reads the same rule

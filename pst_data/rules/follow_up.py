@@ -26,7 +26,8 @@ import pandas as pd
 from db.limits import HEALTHS, REMINDER_TEXT_MAX
 from pst_data.rules import schedule
 from pst_data.rules.filters import NO_HEALTH
-from pst_data.rules.formatting import _missing, fmt_date
+from pst_data.rules.formatting import fmt_date
+from pst_data.rules.means import missing
 from pst_data.rules.progress import CLOSED_STATUSES
 from pst_data.rules.text import refused_character
 
@@ -80,11 +81,11 @@ def add_follow_up_columns(frame: pd.DataFrame, today: dt.date, stale_after_days:
     updated): the days since then, and whether an open action is stale: its last update, or
     when never updated its creation or import (``known_since_day``), is ``stale_after_days`` old
     or more. A plan imported yesterday is not « sans mise à jour depuis 60 jours »."""
-    days = [None if _missing(d) else (today - d).days for d in frame["last_update_day"]]
+    days = [None if missing(d) else (today - d).days for d in frame["last_update_day"]]
     frame["days_since_update"] = pd.array(days, dtype="Int64")
     known = frame["known_since_day"] if "known_since_day" in frame else [None] * len(frame)
     frame["is_stale"] = [
-        is_open(s) and (n >= stale_after_days if n is not None else _missing(k) or (today - k).days >= stale_after_days)
+        is_open(s) and (n >= stale_after_days if n is not None else missing(k) or (today - k).days >= stale_after_days)
         for s, n, k in zip(frame["status"], days, known, strict=True)
     ]
     return frame

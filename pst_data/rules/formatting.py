@@ -14,23 +14,14 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import pandas as pd
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from pst_data.rules.clock import local_day, to_local
+from pst_data.rules.means import missing
 
 LOCALE = "fr_BE"
 EMPTY = "—"
-
-
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:  # pd.NA refuses to be compared
-        return True
-    try:
-        return value != value  # NaN / NaT
-    except (TypeError, ValueError):
-        return False
 
 
 def round_half_up(value: Any, decimals: int = 1) -> Decimal:
@@ -39,7 +30,7 @@ def round_half_up(value: Any, decimals: int = 1) -> Decimal:
 
 
 def fmt_number(value: Any, decimals: int = 1) -> str:
-    if _missing(value):
+    if missing(value):
         return EMPTY
     pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
     return format_decimal(round_half_up(value, decimals), format=pattern, locale=LOCALE)
@@ -47,19 +38,19 @@ def fmt_number(value: Any, decimals: int = 1) -> str:
 
 def fmt_percent(value: Any, decimals: int = 1) -> str:
     """42.5 -> "42,5 %" (value already in percent, as a taux is)."""
-    if _missing(value):
+    if missing(value):
         return EMPTY
     return f"{fmt_number(value, decimals)}\u00a0%"
 
 
 def fmt_euro(value: Any) -> str:
-    if _missing(value):
+    if missing(value):
         return EMPTY
     return f"{format_decimal(value, format='#,##0.##', locale=LOCALE)}\u00a0€"
 
 
 def fmt_date(value: Any) -> str:
-    if _missing(value):
+    if missing(value):
         return EMPTY
     if isinstance(value, dt.datetime):  # a stored timestamp: the Brussels day it falls on
         value = local_day(value)
@@ -68,7 +59,7 @@ def fmt_date(value: Any) -> str:
 
 def fmt_datetime(value: Any) -> str:
     """A stored timestamp (naive UTC, as the database keeps them) in Belgian local time."""
-    if _missing(value):
+    if missing(value):
         return EMPTY
     return format_datetime(to_local(value), format="dd/MM/yyyy HH:mm", locale=LOCALE)
 

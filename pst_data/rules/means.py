@@ -13,9 +13,11 @@ def missing(value: Any) -> bool:
     if value is None:
         return True
     try:
-        return bool(value != value)  # NaN is the one value unequal to itself
+        return bool(value != value)  # NaN (and pandas' NaT) is the one value unequal to itself
     except TypeError:  # pandas' NA has no truth value
         return True
+    except ValueError:  # a list of values (an array) is not one missing value
+        return False
 
 
 def weighted_mean(values: Iterable[Any], weights: Iterable[Any] | None = None) -> float | None:

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from db.limits import SCHEDULE_BEHIND_DEFAULT, SCHEDULE_ON_TRACK_DEFAULT
-from pst_data.rules.formatting import _missing, fmt_date, fmt_percent, plural
+from pst_data.rules.formatting import fmt_date, fmt_percent, plural
+from pst_data.rules.means import missing
 
 DONE = "Terminé"
 ON_TIME = "Dans les temps"
@@ -92,13 +93,13 @@ class Thresholds:
 
 def plan_period(period_start: int | None, period_end: int | None) -> tuple[dt.date | None, dt.date | None]:
     """The plan's period as days: 1 January of its first year, 31 December of its last."""
-    return (dt.date(int(period_start), 1, 1) if not _missing(period_start) else None,
-            dt.date(int(period_end), 12, 31) if not _missing(period_end) else None)
+    return (dt.date(int(period_start), 1, 1) if not missing(period_start) else None,
+            dt.date(int(period_end), 12, 31) if not missing(period_end) else None)
 
 
 def phase(period_end: int | None, today: dt.date) -> str:
     """RUNNING until the last day of the plan's period (or without one), ENDED after."""
-    return ENDED if not _missing(period_end) and today.year > int(period_end) else RUNNING
+    return ENDED if not missing(period_end) and today.year > int(period_end) else RUNNING
 
 
 def default_reading(plan: dict[str, Any], today: dt.date) -> str:
@@ -109,9 +110,9 @@ def default_reading(plan: dict[str, Any], today: dt.date) -> str:
 def effective_dates(start: dt.date | None, end: dt.date | None, plan_start: dt.date | None,
                     plan_end: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
     """The action's own start and échéance, each falling back to the plan's period."""
-    start = plan_start if _missing(start) else start
-    end = plan_end if _missing(end) else end
-    return (None if _missing(start) else start), (None if _missing(end) else end)
+    start = plan_start if missing(start) else start
+    end = plan_end if missing(end) else end
+    return (None if missing(start) else start), (None if missing(end) else end)
 
 
 def expected_progress(start: dt.date | None, end: dt.date | None, today: dt.date) -> float | None:
@@ -142,9 +143,9 @@ def judge(actual: float, expected: float, thresholds: Thresholds) -> str:
 def is_late(due: dt.date | None, progress: Any, declared: str | None, today: dt.date) -> bool:
     """« En retard »: ``due`` (its échéance, else the end of the plan's period) is past, its taux
     below 100 (or unknown), and it is neither finalised nor abandoned."""
-    if _missing(due) or declared in ("Finalisé", "Abandonné"):
+    if missing(due) or declared in ("Finalisé", "Abandonné"):
         return False
-    if not _missing(progress) and float(progress) >= 100:
+    if not missing(progress) and float(progress) >= 100:
         return False
     return due < today
 
@@ -155,14 +156,14 @@ def status_of(progress: Any, declared: str | None, expected: float | None, due: 
     échéance, else the end of the plan's period."""
     if declared == "Abandonné":
         return ABANDONED
-    has_taux = not _missing(progress)
+    has_taux = not missing(progress)
     if declared == "Finalisé" or (has_taux and float(progress) >= 100):
         return DONE
     if is_late(due, progress, declared, today):
         return OVERDUE
     if declared == "Suspendu":
         return SUSPENDED
-    if expected is None or _missing(expected):
+    if expected is None or missing(expected):
         return NO_DATES
     if not has_taux:
         return NO_TAUX
@@ -171,21 +172,21 @@ def status_of(progress: Any, declared: str | None, expected: float | None, due: 
 
 def gap_points(progress: Any, expected: Any) -> float | None:
     """How many points of taux an action is behind (positive) or ahead (negative)."""
-    if _missing(progress) or _missing(expected):
+    if missing(progress) or missing(expected):
         return None
     return float(expected) - float(progress)
 
 
 def days_late(due: Any, today: dt.date) -> int | None:
     """Days since the échéance passed (None when it has not, or there is none)."""
-    return None if _missing(due) or due >= today else (today - due).days
+    return None if missing(due) or due >= today else (today - due).days
 
 
 def phrase(status: str, progress: Any, expected: Any, due: Any, today: dt.date) -> str:
     """An action's schedule in words: « très en retard : 20 % pour 50 % attendus »,
     « échéance dépassée depuis 12 jours (31/12/2026) », « dans les temps (50 % attendus) »."""
-    taux = "sans taux" if _missing(progress) else fmt_percent(progress, 0)
-    wanted = "" if _missing(expected) else fmt_percent(expected, 0)
+    taux = "sans taux" if missing(progress) else fmt_percent(progress, 0)
+    wanted = "" if missing(expected) else fmt_percent(expected, 0)
     if status == OVERDUE:
         return f"échéance dépassée depuis {plural(days_late(due, today), 'jour')} ({fmt_date(due)})"
     if status in DRIFTING:
@@ -204,7 +205,7 @@ def urgency(status: str, gap: Any, due: Any, today: dt.date) -> tuple[int, float
     furthest behind."""
     if status == OVERDUE:
         return 0, -float(days_late(due, today) or 0)
-    return URGENCY.index(status), -(0.0 if _missing(gap) else float(gap))
+    return URGENCY.index(status), -(0.0 if missing(gap) else float(gap))
 
 
 @dataclass(frozen=True)
@@ -231,12 +232,12 @@ def summarise(progresses: Sequence[Any], expecteds: Sequence[Any], statuses: Seq
     compared = 0
     for progress, expected, status, weight in zip(progresses, expecteds, statuses, weights, strict=True):
         counts[status] += 1
-        if status not in COMPARED or _missing(expected):
+        if status not in COMPARED or missing(expected):
             continue
-        actual = 100.0 if _missing(progress) and status == DONE else progress
-        if _missing(actual):
+        actual = 100.0 if missing(progress) and status == DONE else progress
+        if missing(actual):
             continue  # overdue without a taux: counted, but nothing to compare
-        w = 1.0 if _missing(weight) else float(weight)
+        w = 1.0 if missing(weight) else float(weight)
         total += float(actual) * w
         expected_total += float(expected) * w
         weight_sum += w
@@ -256,8 +257,8 @@ def summarise(progresses: Sequence[Any], expecteds: Sequence[Any], statuses: Seq
 def expected_curve(starts: Sequence[dt.date | None], ends: Sequence[dt.date | None], weights: Sequence[Any],
                    days: Iterable[dt.date]) -> list[tuple[dt.date, float | None]]:
     """The weighted mean expected taux of dated actions on each of ``days``."""
-    dated = [(s, e, 1.0 if _missing(w) else float(w)) for s, e, w in zip(starts, ends, weights, strict=True)
-             if s is not None and e is not None and not _missing(s) and not _missing(e)]
+    dated = [(s, e, 1.0 if missing(w) else float(w)) for s, e, w in zip(starts, ends, weights, strict=True)
+             if s is not None and e is not None and not missing(s) and not missing(e)]
     weight_sum = sum(w for _, _, w in dated)
     out = []
     for day in days:
@@ -295,7 +296,7 @@ def forecast(points: Sequence[tuple[dt.date, float]], today: dt.date, name: str,
              plan_end_year: int | None = None) -> Forecast:
     """``points``: the group's mean taux after each change, oldest first (the Brussels day of
     the change, the mean then), up to ``today``. ``name``: « l'OS 2 », « le plan »."""
-    points = [(d, float(v)) for d, v in points if d <= today and not _missing(v)]
+    points = [(d, float(v)) for d, v in points if d <= today and not missing(v)]
     end_text = "" if not plan_end_year else f" ; le plan s'est terminé en {plan_end_year}" \
         if int(plan_end_year) < today.year else f" ; le plan se termine en {plan_end_year}"
     if not points:
