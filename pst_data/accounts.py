@@ -33,6 +33,7 @@ from pst_data.rules.access import (
 from pst_data.rules.errors import EditError
 from pst_data.rules.text import has_invalid_character
 from pst_data.uow import actor_of, read_session
+from pst_data.moved import moved_names
 
 LOCKOUT_AFTER = 5  # failed logins in a row
 LOCKOUT_MINUTES = 15
@@ -192,18 +193,8 @@ EVENT_LABELS = {
 
 # -- the writes, moved to pst_data.services.accounts --------------------------------------
 
-_MOVED = frozenset({
+__getattr__ = moved_names(__name__, "pst_data.services.accounts", {
     "HASHER", "LoginResult", "WRONG", "bureau_link_plan", "change_password", "create_account", "create_bureau_link",
     "ensure_first_admin", "link_lead", "log_in", "log_in_trusted", "log_out", "publish_plan", "reset_password",
     "revoke_bureau_link", "session_actor", "set_active", "set_setting", "update_account",
 })
-
-
-def __getattr__(name: str) -> Any:
-    """The old names (``accounts.log_in``…), looked up on first use: importing the service here
-    at the top would be a cycle (it reads this module's rules)."""
-    if name in _MOVED:
-        from pst_data.services import accounts as service
-
-        return getattr(service, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,6 +30,7 @@ from pst_data.rules.fields import PLAN_FIELD_LABELS
 from pst_data.rules.formatting import IMPORT_AUTHOR, plural
 from pst_data.rules.text import label_key
 from pst_data.uow import Operator
+from pst_data.moved import moved_names
 
 # The labels every database starts with (Charleroi's PST announces PPI and PGP).
 SEED_LABELS = (
@@ -221,14 +222,4 @@ def export_plan(session: Session, slug: str) -> dict[str, Any]:
 
 # -- the writes, moved to pst_data.services.imports ---------------------------------------
 
-_MOVED = frozenset({"import_plan", "preview_import"})
-
-
-def __getattr__(name: str) -> Any:
-    """The old names, looked up on first use: importing the service here at the top would be a
-    cycle (it reads this module)."""
-    if name in _MOVED:
-        from pst_data.services import imports as service
-
-        return getattr(service, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, "pst_data.services.imports", {"import_plan", "preview_import"})

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Action, Indicator, OperationalObjective, StrategicObjective
+from pst_data.moved import moved_names
 
 NOTE_MAX = 500
 
@@ -39,14 +40,5 @@ def plan_indicators(session: Session, plan_id: int) -> list[dict[str, Any]]:
 
 # -- the writes, moved to pst_data.services.indicators ------------------------------------
 
-_MOVED = frozenset({"delete_indicator", "record_value", "save_indicator"})
-
-
-def __getattr__(name: str) -> Any:
-    """The old names, looked up on first use: importing the service here at the top would be a
-    cycle (it reads this module)."""
-    if name in _MOVED:
-        from pst_data.services import indicators as service
-
-        return getattr(service, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, "pst_data.services.indicators",
+                          {"delete_indicator", "record_value", "save_indicator"})

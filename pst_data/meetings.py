@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Meeting
 from pst_data.rules.formatting import fmt_date
+from pst_data.moved import moved_names
 
 ENTITY = "calendar"
 CODE = "Calendrier"
@@ -28,14 +29,5 @@ def list_meetings(session: Session, plan_id: int) -> list[dict[str, Any]]:
 
 # -- the writes, moved to pst_data.services.meetings --------------------------------------
 
-_MOVED = frozenset({"add_meeting", "delete_meeting", "save_follow_up_settings"})
-
-
-def __getattr__(name: str) -> Any:
-    """The old names, looked up on first use: importing the service here at the top would be a
-    cycle (it reads this module)."""
-    if name in _MOVED:
-        from pst_data.services import meetings as service
-
-        return getattr(service, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, "pst_data.services.meetings",
+                          {"add_meeting", "delete_meeting", "save_follow_up_settings"})

@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
@@ -47,6 +46,7 @@ from pst_data.rules.follow_up import (
 from pst_data.meetings import list_meetings
 from pst_data.rules.formatting import fmt_datetime
 from pst_data.uow import actor_of
+from pst_data.moved import moved_names
 
 TLS_MODES = {"starttls": "starttls", "ssl": "ssl", "tls": "ssl", "non": "none", "none": "none", "off": "none",
              "0": "none", "false": "none"}
@@ -190,14 +190,4 @@ def _message(settings: SmtpSettings, to_name: str, to_address: str, subject: str
 
 # -- the writes, moved to pst_data.services.reminders -------------------------------------
 
-_MOVED = frozenset({"send_reminders"})
-
-
-def __getattr__(name: str) -> Any:
-    """The old names, looked up on first use: importing the service here at the top would be a
-    cycle (it reads this module)."""
-    if name in _MOVED:
-        from pst_data.services import reminders as service
-
-        return getattr(service, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, "pst_data.services.reminders", {"send_reminders"})

@@ -16,6 +16,7 @@ from db.models import Snapshot, SnapshotAction
 from pst_data.rules.errors import EditError
 from pst_data.rules.progress import rollup
 from pst_data.rules.text import refused_character
+from pst_data.moved import moved_names
 
 NAME_MAX = SNAPSHOT_NAME_MAX
 NOTE_MAX = 1000
@@ -105,14 +106,4 @@ def compare(then: pd.DataFrame, now: pd.DataFrame, bands: list[dict[str, Any]] |
 
 # -- the writes, moved to pst_data.services.snapshots -------------------------------------
 
-_MOVED = frozenset({"delete_snapshot", "take_snapshot"})
-
-
-def __getattr__(name: str) -> Any:
-    """The old names, looked up on first use: importing the service here at the top would be a
-    cycle (it reads this module)."""
-    if name in _MOVED:
-        from pst_data.services import snapshots as service
-
-        return getattr(service, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, "pst_data.services.snapshots", {"delete_snapshot", "take_snapshot"})

@@ -101,3 +101,14 @@ def test_every_download_goes_through_the_one_helper():
                  if re.search(r"\.download_button\(", path.read_text(encoding="utf-8"))
                  and path.name != "components.py"]
     assert offenders == []
+
+
+def test_the_moved_writes_still_answer_by_their_old_names_and_nothing_else_does():
+    import pytest
+
+    from pst_data import accounts, meetings, services
+
+    assert accounts.link_lead is services.accounts.link_lead
+    assert meetings.add_meeting is services.meetings.add_meeting
+    with pytest.raises(AttributeError, match="module 'pst_data.meetings' has no attribute 'nope'"):
+        meetings.nope  # noqa: B018
