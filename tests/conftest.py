@@ -182,12 +182,22 @@ def seeded_template_url(backend):
     return url
 
 
-@pytest.fixture
-def empty_engine(backend):
-    """A migrated database with no plan, of its own."""
-    engine = backend.engine(backend.new_url())
+@pytest.fixture(scope="session")
+def empty_template_url(backend):
+    """A database with the schema and the test accounts, no plan: a template to copy (a copy
+    costs a tenth of running the migrations again)."""
+    url = backend.new_url()
+    engine = make_engine(url)
     upgrade(engine)
     add_people(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def empty_engine(backend, empty_template_url):
+    """A migrated database with no plan, of its own."""
+    engine = backend.engine(backend.new_url(template=empty_template_url))
     yield engine
     backend.release(engine)
 
