@@ -159,7 +159,7 @@ def time_sql_floor(url: str, runs: int) -> list[float]:
 
 
 def run(url: str, backend: str, scale: str, cold_runs: int, warm_runs: int, log=print,
-        pages=PAGES) -> list[Measurement]:
+        pages=PAGES, filters=FILTERS) -> list[Measurement]:
     os.environ["PST_DATABASE_URL"] = url
     st.cache_data.clear()
     st.cache_resource.clear()  # the app's engine() is keyed by nothing: drop the previous URL's
@@ -173,7 +173,7 @@ def run(url: str, backend: str, scale: str, cold_runs: int, warm_runs: int, log=
                                backend, scale, "ms", warm, FLOOR_RUN,
                                note="no cache: every run is cold"))
     for label, script in pages:
-        for filter_name, params in FILTERS.items():
+        for filter_name, params in filters.items():
             cold, warm = time_script(script, params, cold_runs, warm_runs)
             what = "" if filter_name == "default" else ", priority filter"
             key = f"server.{_key(script)}"
