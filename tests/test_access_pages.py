@@ -389,3 +389,30 @@ def test_an_empty_instance_offers_its_admin_the_first_import(empty_engine, login
         assert any("Aucun plan pour l'instant. Téléchargez le modèle Excel" in i.value for i in at.info)
     else:
         assert any("un administrateur l'importe" in i.value for i in at.info)
+
+
+def test_an_admin_sees_a_new_plan_s_tree_before_importing_it_then_opens_it(app_db_url):
+    """A new plan's preview is its tree (OS, OO and actions with taux, dates and labels) before
+    « Importer », and « Ouvrir ce plan » after, to the new plan's overview."""
+    from tests.pages_support import ROOT
+
+    text = (ROOT / "pst_data/plans/saint-ghislain.yaml").read_text(encoding="utf-8")
+    content = (text.replace("slug: saint-ghislain", "slug: cpas-de-florennes")
+               .replace("organisation: CPAS de Saint-Ghislain", "organisation: CPAS de Florennes")
+               .replace('ins_code: "53070"', 'ins_code: "93022"')).encode()
+    at = open_page("pages/10_Administration.py", app_db_url, login="alice", plan="binche")
+    at.file_uploader(key="plan_upload").set_value(("nouveau.yaml", content, "application/yaml"))
+    at.run()
+    no_exception(at)
+    summary = next(c.value for c in at.caption if c.value.startswith("Le nouveau plan : "))
+    assert summary == "Le nouveau plan : 3 objectifs stratégiques, 8 objectifs opérationnels, 34 actions."
+    tree = next(d.value for d in at.dataframe if "Niveau" in d.value.columns)
+    assert tree["Niveau"].value_counts().to_dict() == {"Action": 34, "OO": 8, "OS": 3}
+    at.button(key="import_button").click().run()
+    no_exception(at)
+    opened = next(m.value for m in at.markdown if ">Ouvrir ce plan</a>" in m.value)
+    assert 'href="/?plan=cpas-de-florennes" target="_self"' in opened
+    engine = make_engine(app_db_url)
+    with Session(engine) as s:
+        assert s.scalar(select(Plan.organisation).where(Plan.slug == "cpas-de-florennes")) == "CPAS de Florennes"
+    engine.dispose()

@@ -220,3 +220,113 @@ def test_the_fiche_names_each_comment_and_each_save_for_what_it_does(db):
     assert sorted(fields) == ["Commentaire de l'action", "Note pour le journal (facultatif)"]
     saves = [b.label for b in at.button if b.label.startswith("Enregistrer")]
     assert len(saves) == len(set(saves)) and {"Enregistrer le taux", "Enregistrer la fiche"} <= set(saves)
+
+
+def test_a_chef_de_projet_updates_the_action_they_lead_and_nothing_else(db):
+    """A chef de projet linked to « DOUBLET M. »: from the fiche of their action the quick edit
+    saves in their name (the account, not a typed name); the fiche of another chef's action is
+    read-only and says why; Mise à jour offers their actions only, without the structure tabs.
+    (The cookie that carries the login across pages is the browser journeys'.)"""
+    from pst_data import accounts
+    from pst_data.uow import Operator
+    from tests.people import BOB, CHRIS
+
+    url, engine = db
+    accounts.update_account(engine, Operator("tests"), CHRIS.login, plans=["binche"])
+    with Session(engine) as s:
+        binche = s.scalar(select(Plan.id).where(Plan.slug == "binche"))
+    accounts.link_lead(engine, BOB, binche, "DOUBLET M.", CHRIS.account_id)
+    mine = action(engine, "binche", "1.1.1.1.3")
+
+    at = open_page("pages/1_Objectifs.py", url, plan="binche", action=str(mine.id))
+    link = next(m.value for m in at.markdown if ">Se connecter pour modifier</a>" in m.value)
+    # The login page, in this tab, then back to this very fiche (plan and action kept).
+    assert 'href="/connexion?suivant=' in link and 'target="_self"' in link
+    assert f"action%3D{mine.id}" in link and "plan%3Dbinche" in link
+
+    at = open_page("pages/1_Objectifs.py", url, login=CHRIS.login, plan="binche", action=str(mine.id))
+    no_exception(at)
+    number, comment, save = quick_form(at)
+    number.input("35")
+    comment.input("Premier bilan")
+    save.click()
+    at.run()
+    no_exception(at)
+    assert any("Enregistré : 1.1.1.1.3 → 35 %" in s.value for s in at.success)
+    with Session(engine) as s:
+        row = s.execute(select(History.changed_by, History.account_id, History.new_value)
+                        .where(History.action_id == mine.id).order_by(History.id.desc()).limit(1)).one()
+    assert tuple(row) == ("Chris Chef", CHRIS.account_id, "35")
+
+    other = action(engine, "binche", "1.1.1.1.1")  # « Service Juridique »'s
+    at = open_page("pages/1_Objectifs.py", url, login=CHRIS.login, plan="binche", action=str(other.id))
+    no_exception(at)
+    assert any("Vous n'êtes pas le chef de projet de cette action" in m.value for m in [*at.info, *at.caption, *at.markdown])
+    assert not [t for t in at.text_input if t.label == "Taux d'avancement (%)"]
+    assert not [b for b in at.button if b.label.startswith("Enregistrer") and not b.disabled]
+
+    at = open_page("pages/5_Mise_à_jour.py", url, login=CHRIS.login, plan="binche")
+    no_exception(at)
+    assert [t.label for t in at.tabs] == ["Mise à jour rapide", "Tableau (plusieurs actions)"]
+    with Session(engine) as s:
+        led = sorted(s.scalars(select(Action.code).where(Action.lead_account_id == CHRIS.account_id)))
+    offered = sorted(o.split(" — ")[0].replace("\u2060", "") for o in at.selectbox(key="update_action").options)
+    assert offered == led and len(led) == 4
+
+
+def test_an_oo_deleted_from_the_structure_tab_comes_back_from_the_journal(db):
+    """As for an OS (above), one level down, by a directeur: the OO and its actions go, and
+    « Annuler cette modification » brings them back with the same codes."""
+    url, engine = db
+    with Session(engine) as s:
+        oo = s.scalars(select(OperationalObjective).join(StrategicObjective).join(Plan)
+                       .where(Plan.slug == "bernissart").order_by(OperationalObjective.id)).first()
+        oo_id, oo_code = oo.id, oo.code
+        codes = sorted(a.code for a in oo.actions)
+    at = open_page("pages/5_Mise_à_jour.py", url, login="bob", plan="bernissart")
+    at.radio(key="structure_level").set_value("oo").run()
+    at.selectbox(key="structure_target").select(oo_id).run()
+    next(b for b in at.button if b.label == "Oui, supprimer").click()
+    at.run()
+    no_exception(at)
+    assert any("supprimé avec" in s.value for s in at.success)
+    with Session(engine) as s:
+        assert s.get(OperationalObjective, oo_id) is None
+
+    at.switch_page("pages/6_Journal.py").run()
+    no_exception(at)
+    with Session(engine) as s:
+        change_id = s.scalar(select(History.change_id).where(History.kind == "delete", History.entity == "oo"))
+    at.selectbox(key="undo_choice").select(change_id).run()
+    next(b for b in at.button if b.label == "Annuler cette modification").click()
+    at.run()
+    no_exception(at)
+    assert any("Modification annulée" in s.value for s in at.success)
+    with Session(engine) as s:
+        back = s.get(OperationalObjective, oo_id)
+        assert back is not None and back.code == oo_code
+        assert sorted(a.code for a in back.actions) == codes
+
+
+def test_a_taux_cleared_on_purpose_is_saved_as_no_taux_and_not_saved_twice(db):
+    """An empty taux field means « sans taux » (saved as such); the same again has nothing to
+    save and says so; then a taux again. (What the browser's own field used to change, 7,5 or
+    1e2, is the browser journey's: test_hostile_edit_journeys.py.)"""
+    url, engine = db
+    a = action(engine, "binche", "1.1.1.1.4")
+    at = sign_in(open_page("pages/1_Objectifs.py", url, plan="binche", action=str(a.id)))
+
+    def save(typed: str) -> str:
+        number, _, button = quick_form(at)
+        number.input(typed)
+        button.click()
+        at.run()
+        no_exception(at)
+        return " ".join(m.value for m in [*at.success, *at.info, *at.warning, *at.error])
+
+    assert "Enregistré : 1.1.1.1.4 → sans taux" in save("")
+    assert action(engine, "binche", "1.1.1.1.4").progress is None
+    said = save("")
+    assert "Rien à enregistrer : le taux de 1.1.1.1.4 est déjà non renseigné" in said and "Enregistré" not in said
+    assert "Enregistré : 1.1.1.1.4 → 45 %" in save("45")
+    assert action(engine, "binche", "1.1.1.1.4").progress == 45

@@ -209,3 +209,24 @@ def test_the_overview_sums_budgets_and_staff_of_the_fiches(db_url, plan_files):
     assert total["Budget (€)"] == fmt_euro(sum(budgets))
     charleroi = open_page("dashboard.py", db_url, plan="charleroi")
     assert any(c.value == "Aucune fiche de ces actions ne chiffre de budget ni d'ETP." for c in charleroi.caption)
+
+
+def test_objectifs_opens_a_fiche_chosen_by_its_code_and_says_so_in_the_url(db_url):
+    """The drill-down: on Objectifs, « Ouvrir la fiche de l'action » opens the fiche and writes
+    its id in the address (a link to it can be shared)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from db.models import Action
+
+    engine = make_engine(db_url)
+    with Session(engine) as s:
+        action_id = s.scalar(select(Action.id).where(Action.code == "1.1.1.1.1"))
+    engine.dispose()
+    at = open_page("pages/1_Objectifs.py", db_url, plan="binche")
+    assert not [m for m in at.metric if m.label == "Échéance"]  # no fiche yet
+    at.selectbox(key="fiche_action").select(action_id).run()
+    no_exception(at)
+    assert metrics(at)["Taux d'avancement"] == "80\u00a0%" and metrics(at)["Échéance"] == "31/12/2024"
+    assert any(m.value.startswith("### 1.1.1.1.1 — Réalisation d'un marché public") for m in at.markdown)
+    assert at.query_params["action"] == str(action_id)

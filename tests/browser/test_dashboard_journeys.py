@@ -1,12 +1,13 @@
-"""Journeys a director makes in a real browser: a shared URL, a drill-down, a change of plan."""
+"""Journeys a director makes where only a real browser shows the result: a change of plan kept in
+the address and across pages, a bar of the home chart and a row of a table that open what they
+show. (A shared URL's filters and the fiche opened by its code are page tests: test_pages.py.)"""
 
 from __future__ import annotations
 
 import re
 
-from urllib.parse import parse_qs, quote, urlparse
+from urllib.parse import parse_qs, urlparse
 
-from pst_data.exchange.plan_file import iter_actions
 from tests.browser.conftest import shot
 from tests.browser.server import wait_for_app
 
@@ -18,40 +19,6 @@ def metric(page, label: str) -> str:
 
 def no_exception(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
-
-
-def test_a_shared_url_opens_exactly_that_view(app_server, page, plan_files):
-    url = f"{app_server.url}/?plan=charleroi&priority=1&label={quote('États généraux')}"
-    page.goto(url)
-    wait_for_app(page)
-    no_exception(page)
-    expected = sum(1 for _, _, a in iter_actions(plan_files["charleroi"])
-                   if a["priority"] == "Niveau 1" and "États généraux" in a["labels"])
-    assert metric(page, "Actions") == str(expected)
-    assert "priorité Niveau 1 · labels : États généraux" in page.locator("[data-testid='stMain']").inner_text()
-    params = parse_qs(urlparse(page.url).query)
-    assert params["plan"] == ["charleroi"] and params["priority"] == ["1"]
-    shot(page, "journey-shared-url")
-
-
-def test_drill_down_to_a_fiche(app_server, page):
-    page.goto(f"{app_server.url}/Objectifs?plan=binche")
-    wait_for_app(page)
-    no_exception(page)
-    page.get_by_text("OS 1.1", exact=False).first.click()
-    page.wait_for_timeout(500)
-    select = page.locator("[data-testid='stSelectbox']").filter(has_text="Ouvrir la fiche de l'action")
-    select.click()
-    page.keyboard.type("1.1.1.1.1")
-    page.keyboard.press("Enter")
-    wait_for_app(page)
-    heading = page.get_by_role("heading", name="1.1.1.1.1 — Réalisation d'un marché public")
-    heading.wait_for(timeout=15_000)
-    assert metric(page, "Taux d'avancement") == "80\u00a0%"
-    assert metric(page, "Échéance") == "31/12/2024"
-    assert "action=" in page.url
-    no_exception(page)
-    shot(page, "journey-fiche")
 
 
 def test_switch_plan(app_server, page):

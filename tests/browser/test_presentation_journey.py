@@ -1,10 +1,10 @@
-"""The monthly Bureau: a director opens the presentation by URL (PPI-labelled projects only)
-and walks the slides with the keyboard, then downloads the deck and the evaluation report."""
+"""The monthly Bureau: a director walks the slides with the keyboard, then downloads the deck and
+the evaluation report. (The presentation of a label filter given in the URL is a page test:
+test_presentation.py.)"""
 
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
 
 from playwright.sync_api import expect
 from pptx import Presentation
@@ -69,14 +69,6 @@ def test_walk_the_bureau_presentation_with_the_keyboard(app_server, page, plan_f
     assert len(deck.slides) == 19 and deck.slides[15].shapes.title.text == "Projets en retard (suite)"
     assert deck.slides[16].shapes.title.text == "Santé des actions en cours"
     assert deck.slides[-1].shapes.title.text == "Trajectoire et projection (suite)"
-
-
-def test_presentation_follows_a_label_filter_from_the_url(app_server, page):
-    page.goto(f"{app_server.url}/Présentation?plan=charleroi&label={quote('États généraux')}")
-    wait_for_app(page)
-    no_exception(page)
-    assert figure(page, "Actions") == "36"
-    shot(page, "presentation-charleroi-etats-generaux")
 
 
 def test_download_the_evaluation_report(app_server, page):

@@ -1,7 +1,13 @@
-"""Who may do what, in a real browser: an anonymous visitor and a lecteur read without any
-enabled « Enregistrer »; a chef de projet updates the action they lead and nothing else; a
-directeur deletes an OO and brings it back; a Bureau link shows the slides and nothing else,
-until it is revoked. The journeys share one server and run in order."""
+"""Who may do what, where only a real browser shows it: a login kept by its cookie across a
+reload, a new tab and pages; a Bureau link that shows the slides on a screen without sidebar, and
+nothing once revoked; the workbook downloaded, edited and imported back; the Mes actions grid
+typed into; a reset password shown beside the button pressed. The journeys share one server and
+run in order.
+
+What needs no browser is in the page tests (AppTest): a chef de projet who updates the action they
+lead and nothing else and an OO deleted then brought back (test_edit_pages.py), a label given to
+the filtered actions or to three codes and a new plan's tree before its import
+(test_access_pages.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +20,9 @@ from sqlalchemy.orm import Session
 from db.engine import make_engine
 from db.models import Action, History, OperationalObjective, Plan, StrategicObjective
 from pst_data import accounts
-from pst_data.rules.text import WORD_JOINER
 from pst_data.uow import Operator
 from tests.browser.conftest import log_in, shot
 from tests.browser.server import wait_for_app
-from tests.browser.steps import action_id, quick_save
 from tests.people import BOB, CHRIS, PASSWORD
 
 
@@ -66,86 +70,6 @@ def test_a_login_survives_a_reload_a_new_tab_and_a_move_between_pages(role_serve
     assert enabled_save_buttons(tab) == 0 and tab.get_by_role("textbox", name="Taux d'avancement (%)").count() == 0
     shot(tab, "roles-read-lecteur")
     tab.close()
-
-
-def test_a_chef_updates_the_action_they_lead_and_nothing_else(role_server, page):
-    mine, _ = action_id(role_server, "binche", "1.1.1.1.3")
-    # From the page, « Se connecter » in the sidebar: the login page in the same tab, then back
-    # to the same page (same plan, same fiche).
-    page.goto(f"{role_server.url}/Objectifs?plan=binche&action={mine}")
-    wait_for_app(page)
-    page.get_by_role("link", name="Se connecter pour modifier").click()
-    page.get_by_label("Identifiant").fill("chris.chef")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    wait_for_app(page)
-    assert len(page.context.pages) == 1 and f"/Objectifs?plan=binche&action={mine}" in page.url
-    page.get_by_text("en tant que Chris Chef").first.wait_for(timeout=15_000)
-    quick_save(page, 35, "Premier bilan")
-    page.get_by_text("Enregistré : 1.1.1.1.3 → 35 %").wait_for(timeout=15_000)
-    assert action_id(role_server, "binche", "1.1.1.1.3")[1].progress == 35
-    # The history names the account, not a typed name.
-    engine = make_engine(role_server.database_url)
-    with Session(engine) as s:
-        row = s.execute(select(History.changed_by, History.account_id).where(History.action_id == mine)
-                        .order_by(History.id.desc()).limit(1)).one()
-    engine.dispose()
-    assert tuple(row) == ("Chris Chef", CHRIS.account_id)
-
-    # An action of another chef de projet (« Service Juridique »): read only, and said so.
-    other_id, _ = action_id(role_server, "binche", "1.1.1.1.1")
-    page.goto(f"{role_server.url}/Objectifs?plan=binche&action={other_id}")
-    wait_for_app(page)
-    page.get_by_text("Vous n'êtes pas le chef de projet de cette action").wait_for(timeout=15_000)
-    assert page.get_by_role("textbox", name="Taux d'avancement (%)").count() == 0
-    assert enabled_save_buttons(page) == 0
-    # Mise à jour lists only their own actions, and no structure tabs.
-    page.goto(f"{role_server.url}/Mise_à_jour?plan=binche")
-    wait_for_app(page)
-    tabs = [t.inner_text() for t in page.get_by_role("tab").all()]
-    assert tabs == ["Mise à jour rapide", "Tableau (plusieurs actions)"]
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Action").click()
-    offered = sorted(o.inner_text().replace(WORD_JOINER, "").split(" — ")[0] for o in page.get_by_role("option").all())
-    engine = make_engine(role_server.database_url)
-    with Session(engine) as s:
-        led = sorted(s.scalars(select(Action.code).where(Action.lead_account_id == CHRIS.account_id)))
-    engine.dispose()
-    assert offered == led and len(led) == 4
-    shot(page, "roles-chef")
-
-
-def test_a_directeur_deletes_an_oo_and_brings_it_back(role_server, page):
-    log_in(page, role_server.url, "bob", next_path="/Mise_à_jour?plan=bernissart")
-    page.get_by_role("tab", name="Objectifs").click()
-    page.get_by_text("Objectif opérationnel", exact=True).click()
-    wait_for_app(page)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Objectif").last.click()
-    option = page.get_by_role("option").filter(has_text=re.compile(r"^OO ")).first
-    chosen = option.inner_text().strip()
-    option.click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Supprimer").click()
-    page.get_by_role("button", name="Oui, supprimer").click()
-    page.get_by_text("supprimé avec").first.wait_for(timeout=15_000)
-    code = chosen.split(" · ")[0].removeprefix("OO ").strip()
-    engine = make_engine(role_server.database_url)
-
-    def oo_exists() -> bool:
-        with Session(engine) as s:
-            return s.scalar(select(OperationalObjective.id).join(StrategicObjective).join(Plan)
-                            .where(Plan.slug == "bernissart", OperationalObjective.code == code)) is not None
-
-    assert not oo_exists()
-    page.goto(f"{role_server.url}/Journal?plan=bernissart")
-    wait_for_app(page)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Modification").click()
-    page.get_by_role("option").first.click()
-    wait_for_app(page)
-    page.get_by_role("button", name="Annuler cette modification").click()
-    page.get_by_text("Modification annulée").wait_for(timeout=15_000)
-    assert oo_exists()
-    engine.dispose()
-    shot(page, "roles-directeur-undo")
 
 
 def test_a_bureau_link_shows_the_slides_and_nothing_else(role_server, page, browser):
@@ -221,30 +145,6 @@ def test_an_admin_downloads_the_workbook_edits_it_and_imports_it_back(role_serve
     engine.dispose()
 
 
-def test_a_directeur_gives_pgp_to_the_filtered_actions_in_three_clicks(role_server, page):
-    log_in(page, role_server.url, "dominique.dir", next_path="/Labels?plan=binche&os=2.1")
-    page.get_by_text("Attribuer ou retirer un label").wait_for(timeout=15_000)
-    clicks = 0
-    page.locator("[data-testid='stSelectbox']").filter(
-        has=page.locator("[data-testid='stWidgetLabel']", has_text=re.compile(r"^Label$"))).click()
-    clicks += 1
-    page.get_by_role("option", name="PGP", exact=True).click()
-    clicks += 1
-    page.get_by_text("« PGP » sera ajouté à 6 actions").wait_for(timeout=15_000)
-    shot(page, "labels-give-preview")
-    page.get_by_role("button", name="Ajouter « PGP » (6 actions)").click()
-    clicks += 1
-    page.get_by_text("« PGP » ajouté à 6 actions.").wait_for(timeout=15_000)
-    assert clicks <= 3
-    engine = make_engine(role_server.database_url)
-    with Session(engine) as s:
-        tagged = s.scalars(select(History.action_code).where(History.field == "labels",
-                                                             History.changed_by == "Dominique Binche")).all()
-    engine.dispose()
-    assert len(tagged) == 6 and all(code.startswith("2.1.") for code in tagged)
-    shot(page, "labels-given")
-
-
 def test_a_chef_updates_three_actions_in_mes_actions_with_one_save(role_server, page):
     """The issue's test: a chef de projet with several actions opens « Mes actions », updates three
     of them in the one table and saves once; the history shows three changes by them."""
@@ -272,33 +172,6 @@ def test_a_chef_updates_three_actions_in_mes_actions_with_one_save(role_server, 
     assert len({r.action_code for r in rows}) == 3 and len({r.change_id for r in rows}) == 1  # one save
 
 
-def test_a_directeur_labels_three_actions_by_their_codes_in_five_clicks(role_server, page):
-    log_in(page, role_server.url, "dominique.dir", next_path="/Labels?plan=binche")
-    page.get_by_text("Attribuer ou retirer un label").wait_for(timeout=15_000)
-    clicks = 0
-    page.locator("[data-testid='stSelectbox']").filter(
-        has=page.locator("[data-testid='stWidgetLabel']", has_text=re.compile(r"^Label$"))).click()
-    page.get_by_role("option", name="PPI", exact=True).click()
-    page.get_by_text("Seulement certaines des actions affichées").click()
-    page.get_by_role("textbox", name="Codes des actions").click()
-    clicks += 4
-    page.keyboard.type("3.1.1.1, 3.2.1.1, 3.2.3.1")
-    page.keyboard.press("Enter")
-    page.get_by_text("« PPI » sera ajouté à 3 actions (actions choisies) : 3.1.1.1, 3.2.1.1, 3.2.3.1").wait_for(
-        timeout=15_000)
-    shot(page, "labels-three-codes-preview")
-    page.get_by_role("button", name="Ajouter « PPI » (3 actions)").click()
-    clicks += 1
-    page.get_by_text("« PPI » ajouté à 3 actions.").wait_for(timeout=15_000)
-    assert clicks <= 5
-    engine = make_engine(role_server.database_url)
-    with Session(engine) as s:
-        tagged = s.scalars(select(History.action_code).where(History.field == "labels", History.new_value.contains("PPI"),
-                                                             History.changed_by == "Dominique Binche")).all()
-    engine.dispose()
-    assert sorted(tagged) == ["3.1.1.1", "3.2.1.1", "3.2.3.1"]
-
-
 def test_a_reset_password_is_shown_beside_the_button_on_the_tab_the_admin_was_on(role_server, page):
     """The one-time password appeared at the top of the page while the admin was at the form
     below, and the tabs went back to « Nouveau compte »."""
@@ -322,28 +195,3 @@ def test_a_reset_password_is_shown_beside_the_button_on_the_tab_the_admin_was_on
     assert accounts.log_in(engine, "lea.lecteur", password).token
     accounts.change_password(engine, accounts.active_actor(engine, "lea.lecteur"), password, PASSWORD, PASSWORD)
     engine.dispose()
-
-
-def test_an_admin_sees_a_new_plan_s_tree_before_importing_it_then_opens_it(role_server, page, tmp_path):
-    """The preview of a new plan was one line: now its OS, OO and actions (taux, dates, labels)
-    before « Importer », and « Ouvrir ce plan » after."""
-    from tests.pages_support import ROOT
-
-    source = tmp_path / "nouveau.yaml"
-    text = (ROOT / "pst_data/plans/saint-ghislain.yaml").read_text(encoding="utf-8")
-    source.write_text(text.replace("slug: saint-ghislain", "slug: cpas-de-florennes")
-                      .replace("organisation: CPAS de Saint-Ghislain", "organisation: CPAS de Florennes")
-                      .replace('ins_code: "53070"', 'ins_code: "93022"'), encoding="utf-8")
-    log_in(page, role_server.url, "alice", next_path="/Administration?plan=binche")
-    page.get_by_role("heading", name="Importer ou exporter un plan").wait_for()
-    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(source))
-    page.get_by_text(re.compile(r"^Le nouveau plan : 3 objectifs stratégiques, \d+ objectifs opérationnels, "
-                                r"\d+ actions\.$")).wait_for(timeout=20_000)
-    grid = page.locator("[data-testid='stDataFrame']").last
-    grid.wait_for()
-    shot(page, "import-new-plan-tree")
-    page.get_by_role("button", name="Importer").click()
-    page.get_by_role("link", name="Ouvrir ce plan").click()
-    wait_for_app(page)
-    page.get_by_role("heading", name=re.compile("CPAS de Florennes — Vue d'ensemble")).wait_for(timeout=20_000)
-    assert "plan=cpas-de-florennes" in page.url
