@@ -23,16 +23,14 @@ def _leave_long_lived_objects_out_of_garbage_collection() -> None:
     """Streamlit collects all garbage after every script run (runner.postScriptGC), the live
     refresh's every two seconds included: scanning the modules the pages use (pandas, plotly,
     SQLAlchemy, the app's own) took ~170 ms a run on a two-core server. They live as long as the
-    server: imported now, they are left out of every collection (what a run makes still is)."""
+    server: imported now, they are left out of every collection (what a run makes still is).
+    Not the exports' libraries (fpdf2: 16 MB), which only the pages that export load."""
     import gc
 
     import pandas  # noqa: F401
     import plotly.graph_objects  # noqa: F401
     import plotly.io  # noqa: F401
 
-    import pst_data.exchange.ecomptes  # noqa: F401
-    import pst_data.exchange.workbook  # noqa: F401
-    import pst_data.exports.report  # noqa: F401
     import ui.editing  # noqa: F401
     import ui.fiche  # noqa: F401
     import ui.frame  # noqa: F401
