@@ -42,3 +42,17 @@ def test_the_cli_shows_no_traceback(tmp_path):
     out = _cli("seed", url=f"sqlite:///{tmp_path / 'no' / 'such' / 'folder' / 'db.sqlite3'}")
     assert out.returncode in (1, 2)
     assert "Traceback" not in out.stderr and out.stderr.strip()
+
+
+def test_the_server_leaves_the_page_modules_out_of_every_garbage_collection():
+    """Streamlit collects all garbage after every script run, the live refresh's every 2 s
+    included: the server freezes what it imported at start (pandas, plotly, the app's modules),
+    so that collection scans only what the runs make (it scanned ~200 000 objects, ~170 ms)."""
+    import subprocess
+    import sys
+
+    probe = "import gc, ui.server; print(gc.get_freeze_count(), len(gc.get_objects()))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    frozen, scanned = map(int, done.stdout.split()[-2:])
+    assert frozen > 100_000 and scanned < frozen / 10, (frozen, scanned)
