@@ -26,16 +26,27 @@ def _leave_long_lived_objects_out_of_garbage_collection() -> None:
     server: imported now, they are left out of every collection (what a run makes still is).
     Not the exports' libraries (fpdf2: 16 MB), which only the pages that export load."""
     import gc
+    import logging
 
     import pandas  # noqa: F401
     import plotly.graph_objects  # noqa: F401
     import plotly.io  # noqa: F401
 
-    import ui.editing  # noqa: F401
-    import ui.fiche  # noqa: F401
-    import ui.frame  # noqa: F401
-    import ui.importing  # noqa: F401
-    import ui.slides  # noqa: F401
+    # Each cached loader declared before the runtime starts logs « No runtime found » (its cache
+    # is made at its first call, in the runtime): not a word of it for the terminal.
+    quiet = [logging.getLogger(f"streamlit.runtime.caching.{api}") for api in ("cache_data_api", "cache_resource_api")]
+    levels = [log.level for log in quiet]
+    for log in quiet:
+        log.setLevel(logging.ERROR)
+    try:
+        import ui.editing  # noqa: F401
+        import ui.fiche  # noqa: F401
+        import ui.frame  # noqa: F401
+        import ui.importing  # noqa: F401
+        import ui.slides  # noqa: F401
+    finally:
+        for log, level in zip(quiet, levels):
+            log.setLevel(level)
 
     gc.collect()
     gc.freeze()
