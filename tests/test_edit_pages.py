@@ -28,6 +28,13 @@ def action(engine, slug, code) -> Action:
                          .where(Plan.slug == slug, Action.code == code)).one()
 
 
+def press(at, label: str) -> None:
+    """Click the button with this label and run the page; it must run without error."""
+    next(b for b in at.button if b.label == label).click()
+    at.run()
+    no_exception(at)
+
+
 def quick_form(at):
     number = next(t for t in at.text_input if t.label == "Taux d'avancement (%)")
     comment = next(t for t in at.text_input if t.label == "Note pour le journal (facultatif)")
@@ -147,9 +154,7 @@ def test_an_os_deleted_from_the_structure_tab_comes_back_from_the_journal(db):
         codes = sorted(a.code for oo in os_.operational_objectives for a in oo.actions)
     at = sign_in(open_page("pages/5_Mise_à_jour.py", url, plan="ecaussinnes"))
     at.selectbox(key="structure_target").select(os_id).run()
-    next(b for b in at.button if b.label == "Oui, supprimer").click()
-    at.run()
-    no_exception(at)
+    press(at, "Oui, supprimer")
     assert len(codes) > 1 and any(f"supprimé avec ses {len(codes)} actions." in s.value for s in at.success)
     with Session(engine) as s:
         assert s.get(StrategicObjective, os_id) is None
@@ -161,9 +166,7 @@ def test_an_os_deleted_from_the_structure_tab_comes_back_from_the_journal(db):
     with Session(engine) as s:
         change_id = s.scalar(select(History.change_id).where(History.kind == "delete", History.entity == "os"))
     choice.select(change_id).run()
-    next(b for b in at.button if b.label == "Annuler cette modification").click()
-    at.run()
-    no_exception(at)
+    press(at, "Annuler cette modification")
     assert any("Modification annulée" in s.value for s in at.success)
     with Session(engine) as s:
         back = s.get(StrategicObjective, os_id)
@@ -286,9 +289,7 @@ def test_an_oo_deleted_from_the_structure_tab_comes_back_from_the_journal(db):
     at = open_page("pages/5_Mise_à_jour.py", url, login="bob", plan="bernissart")
     at.radio(key="structure_level").set_value("oo").run()
     at.selectbox(key="structure_target").select(oo_id).run()
-    next(b for b in at.button if b.label == "Oui, supprimer").click()
-    at.run()
-    no_exception(at)
+    press(at, "Oui, supprimer")
     assert any("supprimé avec" in s.value for s in at.success)
     with Session(engine) as s:
         assert s.get(OperationalObjective, oo_id) is None
@@ -298,9 +299,7 @@ def test_an_oo_deleted_from_the_structure_tab_comes_back_from_the_journal(db):
     with Session(engine) as s:
         change_id = s.scalar(select(History.change_id).where(History.kind == "delete", History.entity == "oo"))
     at.selectbox(key="undo_choice").select(change_id).run()
-    next(b for b in at.button if b.label == "Annuler cette modification").click()
-    at.run()
-    no_exception(at)
+    press(at, "Annuler cette modification")
     assert any("Modification annulée" in s.value for s in at.success)
     with Session(engine) as s:
         back = s.get(OperationalObjective, oo_id)
