@@ -204,13 +204,9 @@ class PlanChecker:
             parents[0]["actions"].append(action)
 
     def strategic_objective(self, data: Any, scale: set[str], action_codes: dict[str, str]) -> dict:
-        if not isinstance(data, dict):
-            self.error("plan", "chaque objectif stratégique doit être un dictionnaire.")
-            return dict(OS_KEYS)
-        where = f"OS {data.get('code', '?')}"
-        os_ = self.keys(data, OS_KEYS, where)
-        os_["code"] = self.code(os_["code"], where)
-        os_["title"] = self.text(os_["title"], where, "title", required=True, limit=TITLE_MAX)
+        os_, where = self.node(data, None, OS_KEYS, "objectif stratégique", "OS")
+        if where is None:
+            return os_
         os_["axis"] = self.text(os_["axis"], where, "axis", limit=AXIS_MAX)
         os_["description"] = self.text(os_["description"], where, "description")
         os_["stated_totals"] = self.mapping(os_["stated_totals"], where, "stated_totals")
@@ -224,13 +220,9 @@ class PlanChecker:
     def operational_objective(
         self, data: Any, parent: str, scale: set[str], action_codes: dict[str, str]
     ) -> dict:
-        if not isinstance(data, dict):
-            self.error(parent, "chaque objectif opérationnel doit être un dictionnaire.")
-            return dict(OO_KEYS)
-        where = f"{parent} › OO {data.get('code', '?')}"
-        oo = self.keys(data, OO_KEYS, where)
-        oo["code"] = self.code(oo["code"], where)
-        oo["title"] = self.text(oo["title"], where, "title", required=True, limit=TITLE_MAX)
+        oo, where = self.node(data, parent, OO_KEYS, "objectif opérationnel", "OO")
+        if where is None:
+            return oo
         oo["description"] = self.text(oo["description"], where, "description")
         oo["indicators"] = self.string_list(oo["indicators"], where, "indicators")
         actions = self.children(oo["actions"], where, "actions")
@@ -248,13 +240,9 @@ class PlanChecker:
         return oo
 
     def action(self, data: Any, parent: str, scale: set[str]) -> dict:
-        if not isinstance(data, dict):
-            self.error(parent, "chaque action doit être un dictionnaire.")
-            return dict(ACTION_KEYS)
-        where = f"{parent} › action {data.get('code', '?')}"
-        action = self.keys(data, ACTION_KEYS, where)
-        action["code"] = self.code(action["code"], where)
-        action["title"] = self.text(action["title"], where, "title", required=True, limit=TITLE_MAX)
+        action, where = self.node(data, parent, ACTION_KEYS, "action", "action")
+        if where is None:
+            return action
         for key in ("project_lead", "department"):
             action[key] = self.text(action[key], where, key, limit=NAME_MAX)
         for key in ("start", "end"):
@@ -318,16 +306,28 @@ class PlanChecker:
             self.error(where, f"santé « {health} » : indiquez-en la raison (« Raison (santé) »).", "health_reason")
 
     def sub_action(self, data: Any, parent: str) -> dict:
-        if not isinstance(data, dict):
-            self.error(parent, "chaque sous-action doit être un dictionnaire.")
-            return dict(SUB_ACTION_KEYS)
-        where = f"{parent} › sous-action {data.get('code', '?')}"
-        sub = self.keys(data, SUB_ACTION_KEYS, where)
-        sub["code"] = self.code(sub["code"], where)
-        sub["title"] = self.text(sub["title"], where, "title", required=True, limit=TEXT_MAX)
+        sub, where = self.node(data, parent, SUB_ACTION_KEYS, "sous-action", "sous-action", title_limit=TEXT_MAX)
+        if where is None:
+            return sub
         sub["description"] = self.text(sub["description"], where, "description")
         sub["evaluation"] = self.text(sub["evaluation"], where, "evaluation")
         return sub
+
+    def node(self, data: Any, parent: str | None, known: dict[str, Any], noun: str, label: str,
+             title_limit: int = TITLE_MAX) -> tuple[dict, str | None]:
+        """How every level of the tree opens (OS, OO, action, sous-action): a dictionary, else
+        said and an empty node of that level (``where`` None); its known keys, its code and its
+        title, checked at ``where`` (« OS 1 › OO 1.1 › action 1.1.1 »). ``parent`` None: the plan."""
+        if not isinstance(data, dict):
+            self.error(parent or "plan", f"chaque {noun} doit être un dictionnaire.")
+            return dict(known), None
+        where = f"{label} {data.get('code', '?')}"
+        if parent is not None:
+            where = f"{parent} › {where}"
+        node = self.keys(data, known, where)
+        node["code"] = self.code(node["code"], where)
+        node["title"] = self.text(node["title"], where, "title", required=True, limit=title_limit)
+        return node, where
 
     # -- values -------------------------------------------------------------------------
     def keys(self, data: dict, known: dict[str, Any], where: str) -> dict[str, Any]:
