@@ -57,38 +57,34 @@ class PlanYamlError(ValueError):
         super().__init__("\n".join(self.errors))
 
 
-class SourceInt(int):
+class _AsWritten:
+    """A number that remembers how it was written (``source``), which ``str`` gives back."""
+
+    source: str
+    plain: type  # the number's own type, for copy and pickle
+
+    def __new__(cls, value, source: str):
+        number = super().__new__(cls, value)
+        number.source = source
+        return number
+
+    def __getnewargs__(self) -> tuple:  # copy and pickle need the source too
+        return self.plain(self), self.source
+
+    def __str__(self) -> str:
+        return self.source
+
+
+class SourceInt(_AsWritten, int):
     """An int that remembers how it was written: ``str(SourceInt(7, "007")) == "007"``."""
 
-    source: str
-
-    def __new__(cls, value: int, source: str) -> SourceInt:
-        number = super().__new__(cls, value)
-        number.source = source
-        return number
-
-    def __getnewargs__(self) -> tuple[int, str]:  # copy and pickle need the source too
-        return int(self), self.source
-
-    def __str__(self) -> str:
-        return self.source
+    plain = int
 
 
-class SourceFloat(float):
+class SourceFloat(_AsWritten, float):
     """A float that remembers how it was written: ``str(SourceFloat(1.1, "1.10")) == "1.10"``."""
 
-    source: str
-
-    def __new__(cls, value: float, source: str) -> SourceFloat:
-        number = super().__new__(cls, value)
-        number.source = source
-        return number
-
-    def __getnewargs__(self) -> tuple[float, str]:
-        return float(self), self.source
-
-    def __str__(self) -> str:
-        return self.source
+    plain = float
 
 
 def plain_numbers(value: Any) -> Any:
