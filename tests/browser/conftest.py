@@ -64,22 +64,69 @@ def edit_server(tmp_path_factory, seeded_sqlite_file, chromium):
     server.stop()
 
 
+# One renderer process for the app's pages of a worker (process per site: every server listens on
+# 127.0.0.1, one site whatever the port). The Streamlit code it compiled for a journey then serves
+# the next: a page's first load costs about 4 s of the 2-core machine, the next ones under 2.
+JOURNEY_ARGS = [*CHROMIUM_ARGS, "--process-per-site"]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
 @pytest.fixture(scope="session")
-def browser(chromium):  # one Chromium per worker; each test gets a context of its own
+def browser(chromium):  # one Chromium per worker
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium, args=JOURNEY_ARGS)
         yield browser
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="fr-BE", viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    yield page
+@pytest.fixture(scope="session")
+def journey_context(browser):
+    """The browser context the journeys share, one per worker (a context of its own cannot share
+    the warm renderer): each journey opens its pages in it with no cookie, and leaves none."""
+    context = browser.new_context(locale="fr-BE", viewport=VIEWPORT)
+    yield context
     context.close()
+
+
+def journey_page(context, viewport: dict[str, int] | None = None):
+    """A new page of the shared context, as a new visitor's: no cookie (a journey that wants a
+    session logs in)."""
+    context.clear_cookies()
+    page = context.new_page()
+    if viewport and viewport != VIEWPORT:
+        page.set_viewport_size(viewport)
+    return page
+
+
+def end_journey(context) -> None:
+    """Close what the journey opened but one page, left on the server's health check (no script,
+    no session) so that the site's renderer, and what it compiled, stay for the next journey."""
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import Error
+
+    keeper = None
+    for page in context.pages:
+        url = urlsplit(page.url)
+        if keeper is None and url.scheme == "http":
+            try:
+                if url.path != "/_stcore/health":
+                    page.goto(f"http://{url.netloc}/_stcore/health")
+                keeper = page
+                continue
+            except Error:  # its server is gone: another page, or none, keeps the renderer
+                pass
+        page.close()
+    context.clear_cookies()
+
+
+@pytest.fixture
+def page(journey_context):
+    page = journey_page(journey_context)
+    yield page
+    end_journey(journey_context)
 
 
 def shot(page, name: str) -> Path:

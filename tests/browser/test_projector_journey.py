@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import end_journey, journey_page, shot
 from tests.browser.server import wait_for_app
 from tests.browser.test_dashboard_journeys import no_exception
 
@@ -81,9 +81,8 @@ def _walk(page, slug: str, width: int, height: int, plan: dict, forward: bool) -
 
 
 @pytest.mark.parametrize("slug", ["binche", "charleroi"])
-def test_every_slide_fits_the_projector_and_turns_with_the_keyboard(app_server, browser, plan_files, slug):
-    context = browser.new_context(locale="fr-BE", viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
+def test_every_slide_fits_the_projector_and_turns_with_the_keyboard(app_server, journey_context, plan_files, slug):
+    page = journey_page(journey_context, {"width": 1920, "height": 1080})
     try:
         page.goto(f"{app_server.url}/{quote('Présentation')}?plan={slug}&slide=1&projecteur=1")
         wait_for_app(page)
@@ -95,7 +94,7 @@ def test_every_slide_fits_the_projector_and_turns_with_the_keyboard(app_server, 
             assert _walk(page, slug, 1280, 720, plan_files[slug], forward=False) == total
             assert "projecteur=1" in page.url and "slide=1" in page.url
     finally:
-        context.close()
+        end_journey(journey_context)
 
 
 def test_the_slide_counter_leaves_projector_mode(app_server, page):

@@ -16,7 +16,7 @@ from pst_data import accounts, services
 from pst_data.exchange.plan_file import iter_actions
 from pst_data.rules.formatting import fmt_percent
 from pst_data.uow import Operator
-from tests.browser.conftest import _server, shot
+from tests.browser.conftest import _server, end_journey, journey_page, shot
 from tests.browser.server import wait_for_app
 from tests.browser.test_dashboard_journeys import no_exception
 from ui.data import REVISION_TTL_SECONDS
@@ -230,11 +230,10 @@ def test_a_plan_not_published_is_never_shown(public_server, page, plan_files):
     assert page.locator("[data-testid='stSelectbox']").count() == 0  # one plan published: nothing to choose
 
 
-def test_names_show_when_the_admin_chose_so_also_on_a_phone(public_server, browser, plan_files):
+def test_names_show_when_the_admin_chose_so_also_on_a_phone(public_server, journey_context, plan_files):
     publish(public_server, binche=True)
     lead = lead_of(plan_files["binche"])
-    context = browser.new_context(locale="fr-BE", viewport={"width": 400, "height": 900})
-    page = context.new_page()
+    page = journey_page(journey_context, {"width": 400, "height": 900})
     try:
         text_ = open_public(page, public_server)
         action_tables = tables(page)[1:]
@@ -257,7 +256,7 @@ def test_names_show_when_the_admin_chose_so_also_on_a_phone(public_server, brows
         page.set_viewport_size({"width": 400, "height": 900})
         tall_shot(page, "public-page-phone")
     finally:
-        context.close()
+        end_journey(journey_context)
 
 
 def test_the_login_page_is_accessible(public_server, page):

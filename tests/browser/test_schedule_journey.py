@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from db.engine import make_engine
-from tests.browser.conftest import ARTIFACTS, log_in, shot
+from tests.browser.conftest import ARTIFACTS, end_journey, journey_page, log_in, shot
 from tests.browser.server import StreamlitServer
 from tests.people import CHRIS
 from tests.running_plan import NOW, add_running_plan
@@ -37,9 +37,8 @@ def schedule_server(tmp_path_factory, seeded_sqlite_file, chromium):
 
 
 @pytest.mark.parametrize("width, height", [(1440, 1000), (390, 844)], ids=["desk", "phone"])
-def test_mes_actions_says_what_is_late_and_what_drifts_first(schedule_server, browser, width, height):
-    context = browser.new_context(locale="fr-BE", viewport={"width": width, "height": height})
-    page = context.new_page()
+def test_mes_actions_says_what_is_late_and_what_drifts_first(schedule_server, journey_context, width, height):
+    page = journey_page(journey_context, {"width": width, "height": height})
     try:
         log_in(page, schedule_server.url, CHRIS.login, next_path="/Mes_actions")
         page.get_by_role("heading", name="Mes actions").wait_for(timeout=15_000)
@@ -63,4 +62,4 @@ def test_mes_actions_says_what_is_late_and_what_drifts_first(schedule_server, br
         assert page.locator("[data-testid='stException']").count() == 0
         shot(page, f"mes-actions-schedule-{width}")
     finally:
-        context.close()
+        end_journey(journey_context)

@@ -21,7 +21,7 @@ from db.engine import make_engine
 from pst_data import queries, services, snapshots
 from pst_data.rules.charts import NAME_WIDTH
 from pst_data.rules.text import WORD_JOINER, shorten
-from tests.browser.conftest import ARTIFACTS, log_in, shot
+from tests.browser.conftest import ARTIFACTS, end_journey, journey_page, log_in, shot
 from tests.browser.server import StreamlitServer, wait_for_app
 from tests.conftest import TODAY
 from tests.test_services import action
@@ -61,11 +61,10 @@ class Counter:
 
 
 @pytest.fixture
-def page(browser):
+def page(journey_context):
     """A tall window: Streamlit scrolls inside the page, so the screenshots show what fits."""
-    context = browser.new_context(locale="fr-BE", viewport={"width": 1400, "height": 3000})
-    yield context.new_page()
-    context.close()
+    yield journey_page(journey_context, {"width": 1400, "height": 3000})
+    end_journey(journey_context)
 
 
 @pytest.fixture(scope="module")

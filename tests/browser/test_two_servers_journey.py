@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from pst_data.rules.formatting import fmt_percent
-from tests.browser.conftest import ARTIFACTS, log_in, shot
+from tests.browser.conftest import ARTIFACTS, end_journey, journey_page, log_in, shot
 from tests.browser.server import StreamlitServer, wait_for_app
 from tests.browser.steps import action_id, metric, quick_save
 from tests.conftest import IN_CI, POSTGRES_ADMIN_URL, POSTGRES_PROBLEM, RUN_ID, fill_seeded
@@ -48,12 +48,12 @@ def servers(postgres_url, chromium):
         second.stop()
 
 
-def test_log_in_on_one_save_and_the_other_shows_it(servers, browser):
+def test_log_in_on_one_save_and_the_other_shows_it(servers, journey_context):
     first, second = servers
     target, before = action_id(first, "binche", "1.1.1.1.2")
     new_value = 5 if before.progress != 5 else 6
-    context = browser.new_context(locale="fr-BE", viewport={"width": 1400, "height": 1000})
-    on_first, on_second = context.new_page(), context.new_page()
+    on_first = journey_page(journey_context)
+    on_second = journey_context.new_page()
     log_in(on_first, first.url, "claire.martin", next_path=f"/Objectifs?plan=binche&action={target}",
            form=True)  # through the first process's login page
     # The cookie set by the first process opens a session on the second (same database); its
@@ -74,4 +74,4 @@ def test_log_in_on_one_save_and_the_other_shows_it(servers, browser):
     # Binche as seeded: 47 actions whose taux add up to 2770.
     assert metric(on_second, "Taux d'avancement moyen") == fmt_percent((2770 - before.progress + new_value) / 47)
     shot(on_second, "two-servers-second-sees-the-save")
-    context.close()
+    end_journey(journey_context)
