@@ -171,9 +171,26 @@ def apply_action_values(
     are taken as the labels they designate; ``new_label`` decides on a name no label has
     (``UnitOfWork.new_label``: only an admin defines a label).
     """
+    if action.id is None:  # a new action, not written yet: one INSERT with all it has
+        with session.no_autoflush:
+            return _apply(session, action, plan_id, values, new_label, None)
+    return _apply(session, action, plan_id, values, new_label, action_values(action))
+
+
+# Set last on a new action, services the very last: they are written with the action's id,
+# which its INSERT gives (a collection assigned after that INSERT would be read first).
+_LAST = {"labels": 1, "sub_actions": 2, "services": 3}
+
+
+def _apply(session: Session, action: Action, plan_id: int, values: dict[str, Any],
+           new_label: Callable[[str], None] | None, current: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    if current is None:
+        # Nothing to compare with and nothing to clear: the empty values are the defaults
+        # already, and the relations come last (services are written with the action's id).
+        values = {key: new for key, new in values.items() if not _empty(new) or key == "weight"}
+        values = dict(sorted(values.items(), key=lambda item: _LAST.get(item[0], 0)))
     if "labels" in values:
         values = {**values, "labels": canonical_labels(session, list(values["labels"]), new_label)}
-    current = action_values(action) if action.id is not None else None
     changes: list[tuple[str, Any, Any]] = []
     for key, new in values.items():
         if key == "code":
@@ -204,8 +221,9 @@ def apply_action_values(
         elif key == "sub_actions":
             # The old rows go first: a sub-action kept under the same code would otherwise be
             # inserted before its old row is deleted (unique code per action).
-            action.sub_actions = []
-            session.flush()
+            if current is not None:
+                action.sub_actions = []
+                session.flush()
             action.sub_actions = [
                 SubAction(position=i, **{k: s.get(k) for k in ("code", "title", "description", "evaluation")})
                 for i, s in enumerate(new)
@@ -219,12 +237,12 @@ def apply_action_values(
 
 def _set_services(session: Session, action: Action, plan_id: int, names: list[str]) -> None:
     # Position is kept in the association table, so the order printed in the plan survives.
+    is_new = action.id is None
     services = _services(session, plan_id, names)
+    session.add(action)
     session.flush()
-    if action.id is None:
-        session.add(action)
-        session.flush()
-    session.execute(action_services.delete().where(action_services.c.action_id == action.id))
+    if not is_new:
+        session.execute(action_services.delete().where(action_services.c.action_id == action.id))
     if services:
         session.execute(
             action_services.insert(),

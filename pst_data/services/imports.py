@@ -169,7 +169,6 @@ def _import(uow: UnitOfWork, data: dict[str, Any]) -> ImportReport:
                                     position=position, version=1, created_at=now, updated_at=now,
                                     updated_by=uow.author, partners=[], risks=[], indicators=[])
                     session.add(action)
-                    session.flush()
                     apply_action_values(session, action, plan.id, _without_code(action_data), uow.new_label)
                     session.flush()
                     record(action, "import", "progress", None, action.progress)
