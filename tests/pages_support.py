@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -17,6 +18,27 @@ LOGIN_BY_NAME = {name: login for login, name, _role, _plans in PEOPLE}
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60  # AppTest's default 3 s is too short for a cold import on a loaded CI machine
+
+
+def _once_per_process() -> None:
+    """What AppTest redoes for every new page, though nothing of it changes during a test run:
+    the scan of every installed package for Streamlit components (~0.1 s) and the compilation of
+    the scripts (parsed again for Streamlit's « magic »). Together 5 % of the page tests' time."""
+    from streamlit.components.v2 import manifest_scanner
+    from streamlit.runtime.scriptrunner import script_cache
+
+    manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+    compiled: dict = {}
+    start = script_cache.ScriptCache.__init__
+
+    def __init__(self) -> None:
+        start(self)
+        self._cache = compiled  # scripts are looked up by their absolute path
+
+    script_cache.ScriptCache.__init__ = __init__
+
+
+_once_per_process()
 
 
 def browser_session(login: str | None) -> None:
