@@ -40,9 +40,10 @@ PYTEST_PARALLEL ?= -n auto --dist loadgroup
 test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
-# The quick loop while coding: everything but the browser journeys and the benchmarks' smoke run.
+# The quick loop while coding: everything on SQLite, without the PostgreSQL runs of the same
+# tests, the browser journeys and the benchmarks' smoke run (all three in make test).
 test-fast: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not browser and not bench"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not browser and not bench and not postgres"
 
 # Benchmarks at three scales, SQLite and PostgreSQL, against the floor and the textbook approach
 # (benchmarks/README.md). BENCH_ARGS="--quick" for fewer runs; see python -m benchmarks --help.
