@@ -208,6 +208,29 @@ def test_import_writes_an_initial_history_entry_per_action(seeded_engine):
         assert initial == actions == 97 + 47 + 128 + 34 + 96
 
 
+def test_a_new_plan_s_actions_are_each_written_in_one_insert(empty_engine, plan_files):
+    """A new action has nothing to read back (its labels, services and sub-actions are empty
+    until given) and nothing to update after its INSERT: the five plans' 402 actions take 402
+    INSERTs and no other statement on the actions table, nor any read of their sub-actions."""
+    from sqlalchemy import event
+
+    from pst_data.services.imports import import_plan
+
+    statements: list[str] = []
+    event.listen(empty_engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_rest: statements.append(" ".join(statement.split())))
+    for data in plan_files.values():
+        import_plan(empty_engine, data)
+    on_actions = [s for s in statements if re.match(r"(INSERT INTO|UPDATE|DELETE FROM) actions\b", s)]
+    assert len(on_actions) == 97 + 47 + 128 + 34 + 96
+    assert all(s.startswith("INSERT INTO actions ") for s in on_actions)
+    assert not [s for s in statements if "FROM sub_actions" in s or "FROM action_services" in s]
+    with Session(empty_engine) as s:  # and what they hold is what the files say (the test below, in short)
+        assert s.scalar(select(func.count(SubAction.id))) == sum(
+            len(a["sub_actions"]) for plan in plan_files.values() for os_ in plan["strategic_objectives"]
+            for oo in os_["operational_objectives"] for a in oo["actions"])
+
+
 @pytest.mark.parametrize("slug", ["charleroi", "binche", "bernissart", "saint-ghislain", "ecaussinnes"])
 def test_database_holds_exactly_the_plan_file(seeded_engine, plan_files, slug):
     with Session(seeded_engine) as s:
