@@ -7,8 +7,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine
 
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 
@@ -31,10 +32,9 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's migration, as Alembic records it (None: none run yet)."""
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def migrate(engine: Engine, direction: str, revision: str) -> None:

@@ -214,6 +214,7 @@ def test_a_new_plan_s_actions_are_each_written_in_one_insert(empty_engine, plan_
     INSERTs and no other statement on the actions table, nor any read of their sub-actions."""
     from sqlalchemy import event
 
+    from pst_data.exchange.plan_file import iter_actions
     from pst_data.services.imports import import_plan
 
     statements: list[str] = []
@@ -227,8 +228,7 @@ def test_a_new_plan_s_actions_are_each_written_in_one_insert(empty_engine, plan_
     assert not [s for s in statements if "FROM sub_actions" in s or "FROM action_services" in s]
     with Session(empty_engine) as s:  # and what they hold is what the files say (the test below, in short)
         assert s.scalar(select(func.count(SubAction.id))) == sum(
-            len(a["sub_actions"]) for plan in plan_files.values() for os_ in plan["strategic_objectives"]
-            for oo in os_["operational_objectives"] for a in oo["actions"])
+            len(a["sub_actions"]) for plan in plan_files.values() for _os, _oo, a in iter_actions(plan))
 
 
 @pytest.mark.parametrize("slug", ["charleroi", "binche", "bernissart", "saint-ghislain", "ecaussinnes"])
